@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from './clock.ts';
+import type { KubeClient } from './kube-client.ts';
+import { resourcePath } from './resource.ts';
+import type { KubeObject, ResourceType } from './resource.ts';
+
+export const EVENT_TYPE: ResourceType = { group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true };
+
+/** Who reports the events, as kubectl shows it. */
+export const REPORTING_CONTROLLER = 'flotilla.dev/operator';
+
+export interface EventInput {
+  readonly type: 'Normal' | 'Warning';
+  /** CamelCase reason from api/ (the same code that names the condition reason). */
+  readonly reason: string;
+  /** What the controller did or tried: "Place", "Verify", "Apply". */
+  readonly action: string;
+  /** For the user: what happened and what to do. */
+  readonly note: string;
+}
+
+/** Records Events about objects; reconcilers call it on transitions a user should know about, not on every pass. */
+export interface EventRecorder {
+  record(regarding: KubeObject, event: EventInput): Promise<void>;
+}
+
+/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The events.k8s.io/v1 Event for `input` about `regarding` (pure: name suffix and time come in). */
+export function buildEvent(regarding: KubeObject, input: EventInput, at: { nowMs: number; suffix: string; instance: string }) {
+  const namespace = regarding.metadata.namespace ?? 'default';
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `${regarding.metadata.name ?? 'object'}.${at.suffix}`, namespace },
+    eventTime: microTime(at.nowMs),
+    reportingController: REPORTING_CONTROLLER,
+    reportingInstance: at.instance,
+    type: input.type,
+    reason: input.reason,
+    action: input.action,
+    // The API rejects notes over 1 kB; the message is for humans, truncation is fine.
+    note: input.note.length > 1024 ? `${input.note.slice(0, 1021)}...` : input.note,
+    regarding: {
+      apiVersion: regarding.apiVersion,
+      kind: regarding.kind,
+      name: regarding.metadata.name,
+      namespace: regarding.metadata.namespace,
+      uid: regarding.metadata.uid,
+      resourceVersion: regarding.metadata.resourceVersion,
+    },
+  };
+}
+
+/** An EventRecorder that creates events.k8s.io/v1 Events through the API server. */
+export function createEventRecorder(client: KubeClient, clock: Clock, instance: string): EventRecorder {
+  return {
+    async record(regarding, input) {
+      const event = buildEvent(regarding, input, { nowMs: clock.now(), suffix: randomBytes(8).toString('hex'), instance });
+      await client.request({ method: 'POST', path: resourcePath(EVENT_TYPE, { namespace: event.metadata.namespace }), body: event });
+    },
+  };
+}

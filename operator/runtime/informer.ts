@@ -1,0 +1,195 @@
+import type { Logger } from 'pino';
+import { Backoff } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { sleep } from './clock.ts';
+import type { Clock } from './clock.ts';
+import { KubeApiError } from './errors.ts';
+import type { KubeClient, WatchEvent } from './kube-client.ts';
+import { apiVersionOf, resourcePath } from './resource.ts';
+import type { KubeObject, ResourceType } from './resource.ts';
+import { Store } from './store.ts';
+import type { StoreChange } from './store.ts';
+
+export interface InformerOptions {
+  readonly type: ResourceType;
+  /** Watch one namespace; all namespaces when omitted. */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  /** Restart delays after a failed list or watch. */
+  readonly backoff?: BackoffOptions;
+  /** Server-side watch timeout: the server ends each watch after this and we resume from the last resourceVersion. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+export interface InformerDeps {
+  readonly client: KubeClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** How the informer recovers from a failed list or watch. */
+export type Recovery = 'Relist' | 'RetryAfterBackoff';
+
+/**
+ * 410 Gone means our resourceVersion fell out of the server's history: only a fresh list can tell
+ * us the current state. Anything else may be passing (network, server restart): wait, then resume.
+ */
+export function recoveryFor(err: unknown): Recovery {
+  return err instanceof KubeApiError && err.code === 'Gone' ? 'Relist' : 'RetryAfterBackoff';
+}
+
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000 };
+
+interface StatusObject {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * List + watch of one resource type into a Store, supervised: a failed watch resumes from the last
+ * seen resourceVersion after a backoff, a 410 Gone relists at once (the relist diff reports deletes
+ * missed meanwhile), and `synced` turns true after the first complete list.
+ */
+export class Informer<T extends KubeObject> {
+  readonly store = new Store<T>();
+  readonly type: ResourceType;
+  private readonly opts: InformerOptions;
+  private readonly deps: InformerDeps;
+  private readonly handlers: ((change: StoreChange<T>) => void)[] = [];
+  private readonly syncWaiters: (() => void)[] = [];
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private isSynced = false;
+  /** How many times the list ran (1 + relists); exposed for tests and logs. */
+  listCount = 0;
+
+  constructor(deps: InformerDeps, opts: InformerOptions) {
+    this.deps = deps;
+    this.opts = opts;
+    this.type = opts.type;
+  }
+
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  /** Calls `handler` for every change after it is registered (not for what the store already holds). */
+  onChange(handler: (change: StoreChange<T>) => void): void {
+    this.handlers.push(handler);
+  }
+
+  /** Resolves after the first complete list. */
+  waitForSync(): Promise<void> {
+    if (this.isSynced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.opts.backoff ?? DEFAULT_BACKOFF);
+    let resourceVersion: string | undefined;
+    while (!signal.aborted) {
+      try {
+        if (resourceVersion === undefined) {
+          resourceVersion = await this.list(signal);
+          backoff.reset();
+        }
+        let progressed = false;
+        resourceVersion = await this.watch(resourceVersion, signal, () => {
+          progressed = true;
+          backoff.reset();
+        });
+        // A watch the server closes at once, event after event, must not become a hot loop.
+        if (!progressed) await sleep(this.deps.clock, backoff.next(), signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        if (recoveryFor(err) === 'Relist') {
+          this.deps.log.info({ resource: this.type.plural, err: (err as Error).message }, 'Watch expired, relisting');
+          resourceVersion = undefined;
+          continue;
+        }
+        const delay = backoff.next();
+        this.deps.log.warn({ resource: this.type.plural, err: (err as Error).message, retryInMs: delay }, 'Informer failed, restarting');
+        await sleep(this.deps.clock, delay, signal);
+      }
+    }
+  }
+
+  private collectionPath(): string {
+    return resourcePath(this.type, { namespace: this.opts.namespace });
+  }
+
+  /** Lists page by page and replaces the store; returns the list's resourceVersion to watch from. */
+  private async list(signal: AbortSignal): Promise<string> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.deps.client.request<{ metadata: { resourceVersion: string; continue?: string }; items: T[] }>({
+        method: 'GET',
+        path: this.collectionPath(),
+        query: { labelSelector: this.opts.labelSelector, limit: 500, continue: continueToken },
+        signal,
+      });
+      // List items come without apiVersion/kind; fill them so cached objects look like watched ones.
+      for (const item of page.items) items.push({ ...item, apiVersion: apiVersionOf(this.type), kind: this.type.kind });
+      continueToken = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion;
+    } while (continueToken !== undefined);
+    this.listCount += 1;
+    this.emit(this.store.replace(items));
+    if (!this.isSynced) {
+      this.isSynced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+    // Every page of a paginated list carries the same snapshot version.
+    return resourceVersion ?? '';
+  }
+
+  /** Watches from `resourceVersion` until the server ends the stream; returns the last version seen. */
+  private async watch(resourceVersion: string, signal: AbortSignal, onProgress: () => void): Promise<string> {
+    let rv = resourceVersion;
+    const query = {
+      resourceVersion: rv,
+      allowWatchBookmarks: true,
+      labelSelector: this.opts.labelSelector,
+      timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+    };
+    for await (const event of this.deps.client.watch<T | StatusObject>(this.collectionPath(), query, signal)) {
+      rv = this.handle(event, rv);
+      onProgress();
+    }
+    return rv;
+  }
+
+  private handle(event: WatchEvent<T | StatusObject>, rv: string): string {
+    if (event.type === 'ERROR') {
+      const status = event.object as StatusObject;
+      const code = status.code === 410 ? 'Gone' : 'ServerError';
+      throw new KubeApiError(code, status.code ?? 0, `watch ${this.type.plural}: ${status.reason ?? ''} ${status.message ?? ''}`.trim());
+    }
+    const obj = event.object as T;
+    const next = obj.metadata.resourceVersion ?? rv;
+    if (event.type === 'BOOKMARK') return next;
+    const change = event.type === 'DELETED' ? this.store.delete(obj) : this.store.apply(obj);
+    if (change) this.emit([change]);
+    return next;
+  }
+
+  private emit(changes: StoreChange<T>[]): void {
+    for (const change of changes) for (const handler of this.handlers) handler(change);
+  }
+}
