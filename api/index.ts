@@ -1,0 +1,32 @@
+/**
+ * The flotilla.dev/v1alpha1 API: types, schemas, CRDs, validators, conditions and manifest loading.
+ * A leaf: imports nothing of Flotilla's but errors.ts, and no cdk8s.
+ */
+export { API_VERSION, CATEGORY, GROUP, VERSION } from './group.ts';
+export { CONDITION_TYPES, ConditionSchema, REASON_CODES, isReasonCode } from './conditions.ts';
+export type { Condition, ConditionType, ReasonCode } from './conditions.ts';
+export { CRON_PATTERN } from './cron.ts';
+export { DIGEST_REF, DNS_LABEL } from './fields.ts';
+export type { ObjectMeta } from './fields.ts';
+export { ABIS, WASM_PAGE_BYTES, WasmFunctionSpecSchema, WasmFunctionStatusSchema } from './wasm-function.ts';
+export type { Capabilities, FunctionLimits, FunctionPlacement, FunctionScaling, FunctionState, WasmFunctionSpec, WasmFunctionStatus } from './wasm-function.ts';
+export { WasmRuntimeSpecSchema, WasmRuntimeStatusSchema } from './wasm-runtime.ts';
+export type { WasmRuntimeSpec, WasmRuntimeStatus } from './wasm-runtime.ts';
+export { TRIGGER_TYPES, FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';
+export type { FunctionTriggerSpec, FunctionTriggerStatus, TriggerType } from './function-trigger.ts';
+export { AUTH_TYPES, HTTP_METHODS, RETRY_ON, FunctionRouteSpecSchema, FunctionRouteStatusSchema } from './function-route.ts';
+export type { FunctionRouteSpec, FunctionRouteStatus } from './function-route.ts';
+export { FUNCTION_ROUTE, FUNCTION_TRIGGER, KINDS, KIND_NAMES, WASM_FUNCTION, WASM_RUNTIME, objectSchema } from './kinds.ts';
+export type { FlotillaKind, FlotillaObject, FunctionRoute, FunctionTrigger, KindDefinition, PrinterColumn, WasmFunction, WasmRuntime } from './kinds.ts';
+export { crdFor, crdSchema } from './crd.ts';
+export type { CustomResourceDefinition } from './crd.ts';
+export { toOpenApi } from './openapi.ts';
+export type { JsonSchema } from './openapi.ts';
+export type { CelRule } from './rules.ts';
+export { formatErrors, makeValidator } from './validate.ts';
+export type { ValidationError, ValidationResult } from './validate.ts';
+export { validateFunctionRoute, validateFunctionTrigger, validateObject, validateWasmFunction, validateWasmRuntime } from './validators.ts';
+export { groupByKind, loadManifestDir, parseManifests } from './manifests.ts';
+export type { FlotillaManifests } from './manifests.ts';
+export { ManifestError } from './manifest-error.ts';
+export type { ManifestErrorCode, ManifestIssue } from './manifest-error.ts';

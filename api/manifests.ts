@@ -1,0 +1,83 @@
+/**
+ * Reads rendered manifests (the files under gitops/clusters/<cluster>/) into validated, defaulted,
+ * typed Flotilla objects. Documents of other kinds (Deployments, CRDs, policies) are skipped: the
+ * node runtime's standalone mode feeds a whole cluster directory through here.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { API_VERSION } from './group.ts';
+import { KIND_NAMES } from './kinds.ts';
+import type { FlotillaKind, FlotillaObject, FunctionRoute, FunctionTrigger, WasmFunction, WasmRuntime } from './kinds.ts';
+import { ManifestError } from './manifest-error.ts';
+import type { ManifestIssue } from './manifest-error.ts';
+import type { ValidationResult } from './validate.ts';
+import { validateObject } from './validators.ts';
+
+/** Flotilla objects of one set of manifests, by kind. */
+export interface FlotillaManifests {
+  readonly functions: readonly WasmFunction[];
+  readonly runtimes: readonly WasmRuntime[];
+  readonly triggers: readonly FunctionTrigger[];
+  readonly routes: readonly FunctionRoute[];
+}
+
+function parseDocs(yamlText: string, source: string, issues: ManifestIssue[]): FlotillaObject[] {
+  const out: FlotillaObject[] = [];
+  parseAllDocuments(yamlText).forEach((doc, document) => {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) issues.push({ source, document, path: '', message: `invalid YAML: ${e.message}` });
+      return;
+    }
+    const obj = doc.toJS() as unknown;
+    if (obj === null || obj === undefined) return;
+    const o = obj as { apiVersion?: unknown; kind?: unknown };
+    if (o.apiVersion !== API_VERSION) return;
+    if (!(KIND_NAMES as readonly unknown[]).includes(o.kind)) {
+      issues.push({ source, document, path: 'kind', message: `kind ${JSON.stringify(o.kind)} is not a ${API_VERSION} kind; expected one of ${KIND_NAMES.join(', ')}` });
+      return;
+    }
+    const result: ValidationResult<FlotillaObject> = validateObject(o.kind as FlotillaKind, obj);
+    if (result.ok) out.push(result.value);
+    else for (const e of result.errors) issues.push({ source, document, ...e });
+  });
+  return out;
+}
+
+function fail(issues: ManifestIssue[]): never {
+  const lines = issues.map((i) => `${i.source}#${i.document}: ${i.message}`);
+  throw new ManifestError('InvalidManifest', `${issues.length} problem(s) in the manifests; fix them and render again:\n${lines.join('\n')}`, issues);
+}
+
+/** Parses a multi-document YAML text; throws ManifestError listing every invalid document. */
+export function parseManifests(yamlText: string, source = '<input>'): FlotillaObject[] {
+  const issues: ManifestIssue[] = [];
+  const objects = parseDocs(yamlText, source, issues);
+  if (issues.length > 0) fail(issues);
+  return objects;
+}
+
+/** Reads every *.yaml / *.yml under `dir` (recursively, in sorted order) and parses them together. */
+export async function loadManifestDir(dir: string): Promise<FlotillaObject[]> {
+  let files: string[];
+  try {
+    files = (await readdir(dir, { recursive: true })).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch (cause) {
+    throw new ManifestError('ManifestDirUnreadable', `cannot read manifest directory ${dir}: ${(cause as Error).message}; pass a rendered gitops/clusters/<cluster> directory`, [], { cause });
+  }
+  const issues: ManifestIssue[] = [];
+  const objects: FlotillaObject[] = [];
+  for (const f of files) objects.push(...parseDocs(await readFile(join(dir, f), 'utf8'), f, issues));
+  if (issues.length > 0) fail(issues);
+  return objects;
+}
+
+/** Splits objects by kind. */
+export function groupByKind(objects: readonly FlotillaObject[]): FlotillaManifests {
+  return {
+    functions: objects.filter((o): o is WasmFunction => o.kind === 'WasmFunction'),
+    runtimes: objects.filter((o): o is WasmRuntime => o.kind === 'WasmRuntime'),
+    triggers: objects.filter((o): o is FunctionTrigger => o.kind === 'FunctionTrigger'),
+    routes: objects.filter((o): o is FunctionRoute => o.kind === 'FunctionRoute'),
+  };
+}

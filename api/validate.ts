@@ -1,0 +1,187 @@
+/**
+ * The runtime validator: the same checks the API server makes, in-process. Defaults are applied
+ * first (as the API server does), then the structural schema (closed objects: unknown fields are
+ * errors), list keys, and finally the CEL rules evaluated from the very text in the CRD.
+ */
+import Value from 'typebox/value';
+import type { TSchema } from 'typebox';
+import { evaluateRule } from './cel.ts';
+import type { CelRule } from './rules.ts';
+import type { FlotillaObject, KindDefinition } from './kinds.ts';
+import { objectSchema } from './kinds.ts';
+import { API_VERSION } from './group.ts';
+
+/** One problem: where (dotted path, e.g. `spec.backends[1].weight`) and what to do. */
+export interface ValidationError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ValidationResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly ValidationError[] };
+
+type Json = Record<string, unknown>;
+
+function pointerToPath(pointer: string): string {
+  if (pointer === '') return '';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^[0-9]+$/.test(seg) ? `${acc}[${seg}]` : acc === '' ? seg : `${acc}.${seg}`), '');
+}
+
+function join(path: string, field: string): string {
+  return path === '' ? field : `${path}.${field}`;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const seg of pointer.split('/').slice(1)) v = (v as Json | undefined)?.[seg];
+  return v;
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+interface TbError {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+function schemaAt(root: TSchema, schemaPath: string): Json {
+  let s = root as unknown as Json;
+  for (const seg of schemaPath.replace(/^#\/?/, '').split('/').filter((x) => x !== '')) s = (s[seg] ?? {}) as Json;
+  return s;
+}
+
+function describeError(root: TSchema, value: unknown, e: TbError): ValidationError[] {
+  const path = pointerToPath(e.instancePath);
+  const got = valueAt(value, e.instancePath);
+  const field = path === '' ? 'the object' : path;
+  const schema = schemaAt(root, e.schemaPath);
+  switch (e.keyword) {
+    case 'required':
+      return (e.params.requiredProperties as string[]).map((p) => ({ path: join(path, p), message: `${join(path, p)} is required; set it` }));
+    case 'additionalProperties': {
+      const known = Object.keys((schema.properties ?? {})).join(', ');
+      return (e.params.additionalProperties as string[]).map((p) => ({
+        path: join(path, p),
+        message: `${join(path, p)} is an unknown field; remove it (known fields of ${field}: ${known})`,
+      }));
+    }
+    case 'boolean':
+      return []; // the `additionalProperties` error above already names the field
+    case 'enum':
+    case 'const': {
+      const allowed = (e.params.allowedValues ?? [e.params.allowedValue]) as unknown[];
+      return [{ path, message: `${field} must be one of ${allowed.map(show).join(', ')}, got ${show(got)}` }];
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return [{ path, message: `${field} must be ${String(e.params.comparison)} ${String(e.params.limit)}, got ${show(got)}` }];
+    case 'minLength':
+      return [{ path, message: `${field} must be at least ${String(e.params.limit)} characters, got ${String((got as string).length)}` }];
+    case 'maxLength':
+      return [{ path, message: `${field} must be at most ${String(e.params.limit)} characters, got ${String((got as string).length)}` }];
+    case 'minItems':
+      return [{ path, message: `${field} must have at least ${String(e.params.limit)} items, got ${String((got as unknown[]).length)}` }];
+    case 'maxItems':
+      return [{ path, message: `${field} must have at most ${String(e.params.limit)} items, got ${String((got as unknown[]).length)}` }];
+    case 'maxProperties':
+      return [{ path, message: `${field} must have at most ${String(e.params.limit)} entries` }];
+    case 'pattern': {
+      const hint = typeof schema.description === 'string' ? ` (${schema.description})` : '';
+      return [{ path, message: `${field} must match ${String(e.params.pattern)}${hint}, got ${show(got)}` }];
+    }
+    case 'type':
+      return [{ path, message: `${field} must be of type ${show(e.params.type)}, got ${show(got)}` }];
+    case 'format':
+      return [{ path, message: `${field} must be a ${String(e.params.format)}, got ${show(got)}` }];
+    default:
+      return [{ path, message: `${field} ${e.message}` }];
+  }
+}
+
+// Kubernetes CEL integers are int64; cel-js models them as BigInt (our schemas have no floats).
+function toCel(v: unknown): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (Array.isArray(v)) return v.map(toCel);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+  return v;
+}
+
+/** List keys and CEL rules, walking schema and value together. */
+function walk(schema: Json, value: unknown, path: string, errors: ValidationError[]): void {
+  if (value === undefined) return;
+  if (Array.isArray(value)) {
+    const listType = schema['x-kubernetes-list-type'];
+    if (listType === 'map' || listType === 'set') {
+      const keys = (schema['x-kubernetes-list-map-keys'] ?? []) as string[];
+      const seen = new Set<string>();
+      value.forEach((item, i) => {
+        const key = JSON.stringify(listType === 'map' ? keys.map((k) => (item as Json)[k]) : item);
+        if (seen.has(key)) errors.push({ path: `${path}[${i}]`, message: `${path}[${i}] duplicates ${listType === 'map' ? keys.join(', ') : 'value'} ${key}; each must be unique` });
+        seen.add(key);
+      });
+    }
+    const items = schema.items as Json | undefined;
+    if (items !== undefined) value.forEach((item, i) => walk(items, item, `${path}[${i}]`, errors));
+  } else if (value !== null && typeof value === 'object') {
+    const props = (schema.properties ?? {}) as Record<string, Json>;
+    for (const [k, s] of Object.entries(props)) walk(s, (value as Json)[k], join(path, k), errors);
+  }
+  const rules = schema['x-kubernetes-validations'] as CelRule[] | undefined;
+  if (rules === undefined) return;
+  const self = toCel(value);
+  for (const rule of rules) {
+    const outcome = evaluateRule(rule, self);
+    if (outcome.ok) continue;
+    const at = rule.fieldPath === undefined ? path : join(path, rule.fieldPath.replace(/^\./, ''));
+    errors.push({ path: at, message: outcome.error ?? `${at}: ${rule.message}` });
+  }
+}
+
+/** A validator for one kind: applies defaults and returns the typed object, or every error at once. */
+export function makeValidator<T extends FlotillaObject>(def: KindDefinition): (obj: unknown) => ValidationResult<T> {
+  const schema = objectSchema(def);
+  return (obj) => {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      return { ok: false, errors: [{ path: '', message: `expected a ${def.kind} object, got ${show(obj)}` }] };
+    }
+    const o = obj as Json;
+    if (o.apiVersion !== API_VERSION || o.kind !== def.kind) {
+      return {
+        ok: false,
+        errors: [{ path: 'kind', message: `expected apiVersion ${API_VERSION} kind ${def.kind}, got apiVersion ${show(o.apiVersion)} kind ${show(o.kind)}` }],
+      };
+    }
+    const value = Value.Default(schema, structuredClone(obj));
+    const structural = [...Value.Errors(schema, value)].flatMap((e) => describeError(schema, value, e as unknown as TbError));
+    if (structural.length > 0) return { ok: false, errors: dedupe(structural) };
+    const errors: ValidationError[] = [];
+    walk(JSON.parse(JSON.stringify(schema)) as Json, value, '', errors);
+    return errors.length > 0 ? { ok: false, errors: dedupe(errors) } : { ok: true, value: value as T };
+  };
+}
+
+function dedupe(errors: ValidationError[]): ValidationError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.path}\n${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** One line per error, for CLI output and exception messages. */
+export function formatErrors(errors: readonly ValidationError[]): string {
+  return errors.map((e) => `- ${e.message}`).join('\n');
+}
