@@ -1,0 +1,18 @@
+/** The compile stage: rewrite (compile/rewrite.ts) then let V8 compile; once per digest and limit. */
+import { NodeRuntimeError } from '../errors.ts';
+import { rewriteModule, type ModuleLayout } from './rewrite.ts';
+
+export interface CompiledModule {
+  readonly module: WebAssembly.Module;
+  readonly layout: ModuleLayout;
+}
+
+/** Rewrites and compiles verified module bytes for a function with `memoryPages` of memory. */
+export async function compileModule(bytes: Uint8Array, memoryPages: number, what: string): Promise<CompiledModule> {
+  const { bytes: rewritten, layout } = rewriteModule(bytes, memoryPages);
+  try {
+    return { module: await WebAssembly.compile(rewritten), layout };
+  } catch (err) {
+    throw new NodeRuntimeError('InvalidModule', `${what}: expected a module V8 accepts, got: ${err instanceof Error ? err.message : String(err)}; rebuild it for wasm32-wasi`, { cause: err });
+  }
+}

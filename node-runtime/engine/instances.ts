@@ -1,0 +1,169 @@
+/**
+ * Instances of one compiled module inside one thread, and how each invocation gets a pristine one.
+ *
+ * Strategy (measured in bench/, see docs/performance.md): keep one warm instance and, after each
+ * invocation, reset it from a snapshot taken right after instantiation: linear memory copied back,
+ * every mutable global restored (the compile-stage rewrite exported them all, `__stack_pointer`
+ * included). That costs a memcpy of the memory instead of a new instance. When a reset cannot
+ * give a pristine instance (memory grew, or the code can change tables / passive segments, see
+ * code-scan.ts) the instance is dropped and a new one made. Opt-in reuse keeps the instance as
+ * the module left it. One thread runs one invocation at a time, so one instance per module is enough.
+ */
+import { NodeRuntimeError } from '../errors.ts';
+import { WasiExit } from '../wasi/abi.ts';
+import { WasiHost, type WasiIo } from '../wasi/host.ts';
+import type { Preopen } from '../wasi/preopen-fs.ts';
+import type { ModuleLayout } from '../compile/rewrite.ts';
+
+const PAGE = 65536;
+
+/** A compiled module plus what the engine needs to run it. Structured-cloneable (to workers). */
+export interface LoadedModule {
+  /** Function name, for error messages and logs. */
+  readonly name: string;
+  readonly digest: string;
+  readonly module: WebAssembly.Module;
+  readonly layout: ModuleLayout;
+  readonly preopens: readonly Preopen[];
+  /** Opt-in instance reuse: state survives between invocations. */
+  readonly reuse: boolean;
+}
+
+export interface RunResult {
+  readonly exitCode: number;
+  /** True when this invocation had to instantiate (no warm instance). */
+  readonly cold: boolean;
+  /** Time spent instantiating on the request path, in microseconds (0 when warm). */
+  readonly initMicros: number;
+}
+
+interface Live {
+  readonly instance: WebAssembly.Instance;
+  readonly host: WasiHost;
+  readonly memory: WebAssembly.Memory;
+  readonly globals: readonly WebAssembly.Global[];
+  readonly start: () => void;
+  readonly snapshot: { readonly memory: Uint8Array; readonly globals: readonly unknown[] };
+  dirty: boolean;
+  failed: boolean;
+}
+
+function micros(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1000;
+}
+
+export class ModuleInstances {
+  readonly loaded: LoadedModule;
+  private live: Live | undefined;
+
+  constructor(loaded: LoadedModule) {
+    this.loaded = loaded;
+    if (!loaded.layout.functionExports.includes('_start')) {
+      throw new NodeRuntimeError('UnsupportedModule', `function ${loaded.name}: expected a WASI command module exporting _start, got exports [${loaded.layout.functionExports.join(', ')}]`);
+    }
+  }
+
+  /** Live instances held (0 or 1), for the instances gauge. */
+  get count(): number {
+    return this.live ? 1 : 0;
+  }
+
+  private instantiate(): Live {
+    const host = new WasiHost(this.loaded.preopens);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.loaded.module, host.imports(this.loaded.layout.imports));
+    } catch (err) {
+      if (err instanceof WebAssembly.LinkError) {
+        throw new NodeRuntimeError('UnsupportedModule', `function ${this.loaded.name}: expected only wasi_snapshot_preview1 imports, got a link error: ${err.message}`, { cause: err });
+      }
+      throw this.classify(err, undefined);
+    }
+    const exports = instance.exports;
+    const memory = exports[this.loaded.layout.memoryExport] as WebAssembly.Memory;
+    host.bind(memory);
+    const globals = this.loaded.layout.mutableGlobalExports.map((n) => exports[n] as WebAssembly.Global);
+    return {
+      instance,
+      host,
+      memory,
+      globals,
+      start: exports._start as () => void,
+      snapshot: { memory: new Uint8Array(memory.buffer).slice(), globals: globals.map((g) => g.value as unknown) },
+      dirty: false,
+      failed: false,
+    };
+  }
+
+  /** Runs `_start` once with `io`. Throws a NodeRuntimeError for traps; returns the exit code otherwise. */
+  run(io: WasiIo): RunResult {
+    this.recycle();
+    let cold = false;
+    let initMicros = 0;
+    if (!this.live) {
+      const t0 = process.hrtime.bigint();
+      this.live = this.instantiate();
+      initMicros = micros(t0);
+      cold = true;
+    }
+    const live = this.live;
+    live.dirty = true;
+    live.host.begin(io);
+    try {
+      live.start();
+      return { exitCode: 0, cold, initMicros };
+    } catch (err) {
+      if (err instanceof WasiExit) return { exitCode: err.code, cold, initMicros };
+      live.failed = true;
+      throw this.classify(err, live);
+    } finally {
+      live.host.end();
+    }
+  }
+
+  /**
+   * Makes the held instance pristine for the next invocation (or drops it). Called after the
+   * response is on its way, so the reset is off the request path; `run` calls it too in case.
+   */
+  recycle(): void {
+    const live = this.live;
+    if (!live?.dirty) return;
+    if (this.loaded.reuse && !live.failed) {
+      live.dirty = false;
+      return;
+    }
+    const layout = this.loaded.layout;
+    if (this.loaded.reuse || !layout.resettable || live.memory.buffer.byteLength !== live.snapshot.memory.length) {
+      this.live = undefined;
+      this.live = this.instantiate();
+      return;
+    }
+    new Uint8Array(live.memory.buffer).set(live.snapshot.memory);
+    live.globals.forEach((g, i) => {
+      g.value = live.snapshot.globals[i];
+    });
+    live.dirty = false;
+    live.failed = false;
+  }
+
+  /** Drops the held instance (e.g. the module was removed from the desired state). */
+  drop(): void {
+    this.live = undefined;
+  }
+
+  private classify(err: unknown, live: Live | undefined): NodeRuntimeError {
+    const name = this.loaded.name;
+    if (err instanceof NodeRuntimeError) return err;
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      return new NodeRuntimeError('StackOverflow', `function ${name} overflowed its stack (${err.message}); look for unbounded recursion`, { cause: err });
+    }
+    if (err instanceof WebAssembly.RuntimeError) {
+      const maxBytes = this.loaded.layout.maxPages * PAGE;
+      if (live && live.memory.buffer.byteLength >= maxBytes) {
+        return new NodeRuntimeError('MemoryLimitExceeded', `function ${name} trapped (${err.message}) with its memory at the ${this.loaded.layout.maxPages}-page limit, where memory.grow fails; raise limits.memoryPages or allocate less`, { cause: err });
+      }
+      return new NodeRuntimeError('Trap', `function ${name} trapped: ${err.message}`, { cause: err });
+    }
+    return new NodeRuntimeError('Trap', `function ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The main-thread side of execution: a fixed set of worker threads, a bounded FIFO queue and
+ * per-function concurrency limits. A task either runs, waits in the bounded queue, or is refused
+ * at once with `Overloaded` (the HTTP adapter answers 503 + Retry-After): memory stays bounded
+ * by queueLimit x request size. A task still running at its deadline gets its worker terminated
+ * and replaced; the other workers keep serving.
+ */
+import { Worker } from 'node:worker_threads';
+import { fromSerialized, NodeRuntimeError } from '../errors.ts';
+import type { LoadedModule } from './instances.ts';
+import type { DoneOk, FromWorker, ToWorker } from './protocol.ts';
+import type { WagiCall } from './wagi-call.ts';
+
+export interface PoolOptions {
+  /** Worker threads. */
+  readonly size: number;
+  /** Tasks allowed to wait for a worker, across all functions. */
+  readonly queueLimit: number;
+}
+
+export interface Task {
+  readonly moduleId: string;
+  readonly loaded: LoadedModule;
+  readonly call: WagiCall;
+  /** Absolute deadline (ms since epoch, Date.now() clock). */
+  readonly deadlineMs: number;
+  /** Most tasks of this module running at once. */
+  readonly concurrency: number;
+  /** Receives the function's stderr (first bytes) when the worker reports it. */
+  readonly onStderr?: (text: string) => void;
+}
+
+export type TaskResult = DoneOk;
+
+/** Events the pool reports (metrics, logs); kept apart so the pool has no metrics dependency. */
+export interface PoolEvents {
+  workerReplaced?(reason: 'timeout' | 'crash'): void;
+}
+
+interface Pending {
+  readonly task: Task;
+  readonly resolve: (r: TaskResult) => void;
+  readonly reject: (e: NodeRuntimeError) => void;
+  timer: NodeJS.Timeout | undefined;
+  worker: Slot | undefined;
+  /** Message id while dispatched. */
+  id: number;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Pending | undefined;
+  readonly known: Set<string>;
+  instances: number;
+  dead: boolean;
+}
+
+const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
+
+export class WorkerPool {
+  private readonly options: PoolOptions;
+  private readonly events: PoolEvents;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<string, number>();
+  private nextId = 1;
+  private closed = false;
+  private readonly byId = new Map<number, Pending>();
+
+  constructor(options: PoolOptions, events: PoolEvents = {}) {
+    if (!(options.size >= 1) || !(options.queueLimit >= 0)) {
+      throw new NodeRuntimeError('InvalidArgument', `expected size >= 1 and queueLimit >= 0, got ${options.size} and ${options.queueLimit}`);
+    }
+    this.options = options;
+    this.events = events;
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+  }
+
+  /** Tasks waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Live instances across workers (as last reported by each). */
+  get instances(): number {
+    return this.slots.reduce((n, s) => n + s.instances, 0);
+  }
+
+  /** Runs a task. Rejects with Overloaded when the queue is full, Timeout at the deadline. */
+  run(task: Task): Promise<TaskResult> {
+    if (this.closed) return Promise.reject(new NodeRuntimeError('ShuttingDown', 'the node is shutting down; retry on another node'));
+    const idle = this.canStart(task) ? this.slots.find((s) => !s.busy && !s.dead) : undefined;
+    if (!idle && this.queue.length >= this.options.queueLimit) {
+      return Promise.reject(new NodeRuntimeError('Overloaded', `function ${task.loaded.name}: all ${this.options.size} workers busy and ${this.queue.length} requests queued (limit ${this.options.queueLimit}); retry later`));
+    }
+    return new Promise<TaskResult>((resolve, reject) => {
+      const p: Pending = { task, resolve, reject, timer: undefined, worker: undefined, id: 0 };
+      const wait = task.deadlineMs - Date.now();
+      p.timer = setTimeout(() => this.expire(p), Math.max(wait, 0));
+      if (idle) this.dispatch(idle, p);
+      else {
+        this.queue.push(p);
+        this.pump();
+      }
+    });
+  }
+
+  /** Tells every worker to forget a module (its function was updated or removed). */
+  drop(moduleId: string): void {
+    for (const s of this.slots) {
+      if (s.known.delete(moduleId)) s.worker.postMessage({ type: 'drop', moduleId } satisfies ToWorker);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) this.settle(p, new NodeRuntimeError('ShuttingDown', 'the node is shutting down; retry on another node'));
+    await Promise.all(this.slots.map((s) => {
+      s.dead = true;
+      return s.worker.terminate();
+    }));
+  }
+
+  private canStart(task: Task): boolean {
+    return (this.running.get(task.moduleId) ?? 0) < task.concurrency;
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(WORKER_URL), busy: undefined, known: new Set(), instances: 0, dead: false };
+    slot.worker.on('message', (msg: FromWorker) => this.onDone(slot, msg));
+    slot.worker.on('error', (err) => this.onCrash(slot, err));
+    slot.worker.on('exit', (code) => {
+      if (!slot.dead) this.onCrash(slot, new Error(`worker exited with code ${code}`));
+    });
+    // Idle workers must not keep the process alive (CLI `serve` exits on signal, tests end).
+    slot.worker.unref();
+    return slot;
+  }
+
+  private dispatch(slot: Slot, p: Pending): void {
+    const id = this.nextId++;
+    this.byId.set(id, p);
+    slot.busy = p;
+    p.worker = slot;
+    this.running.set(p.task.moduleId, (this.running.get(p.task.moduleId) ?? 0) + 1);
+    const first = !slot.known.has(p.task.moduleId);
+    slot.known.add(p.task.moduleId);
+    const msg: ToWorker = { type: 'invoke', id, moduleId: p.task.moduleId, call: p.task.call, ...(first ? { module: p.task.loaded } : {}) };
+    p.id = id;
+    slot.worker.ref();
+    slot.worker.postMessage(msg);
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || slot.dead) continue;
+      const i = this.queue.findIndex((p) => this.canStart(p.task));
+      if (i === -1) return;
+      this.dispatch(slot, this.queue.splice(i, 1)[0]!);
+    }
+  }
+
+  /** Frees the slot's task accounting; the caller settles the promise. */
+  private release(slot: Slot, p: Pending): void {
+    slot.busy = undefined;
+    slot.worker.unref();
+    this.byId.delete(p.id);
+    const n = (this.running.get(p.task.moduleId) ?? 1) - 1;
+    if (n <= 0) this.running.delete(p.task.moduleId);
+    else this.running.set(p.task.moduleId, n);
+  }
+
+  private settle(p: Pending, outcome: TaskResult | NodeRuntimeError): void {
+    clearTimeout(p.timer);
+    if (outcome instanceof NodeRuntimeError) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+
+  private onDone(slot: Slot, msg: FromWorker): void {
+    const p = this.byId.get(msg.id);
+    slot.instances = msg.instances;
+    if (!p || slot.busy !== p) return;
+    this.release(slot, p);
+    if (msg.stderr) p.task.onStderr?.(msg.stderr);
+    this.settle(p, msg.ok ? msg : fromSerialized(msg.error));
+    this.pump();
+  }
+
+  private expire(p: Pending): void {
+    const qi = this.queue.indexOf(p);
+    const ms = p.task.deadlineMs;
+    const err = new NodeRuntimeError('Timeout', `function ${p.task.loaded.name} did not answer before its deadline (${new Date(ms).toISOString()}); it was stopped. Make it faster or raise limits.timeoutMs`);
+    if (qi !== -1) {
+      this.queue.splice(qi, 1);
+      this.settle(p, err);
+      return;
+    }
+    const slot = p.worker;
+    if (!slot || slot.busy !== p) return;
+    this.replace(slot, 'timeout');
+    this.release(slot, p);
+    this.settle(p, err);
+    this.pump();
+  }
+
+  private onCrash(slot: Slot, err: Error): void {
+    if (slot.dead) return;
+    const p = slot.busy;
+    this.replace(slot, 'crash');
+    if (p) {
+      this.release(slot, p);
+      this.settle(p, new NodeRuntimeError('WorkerCrashed', `function ${p.task.loaded.name}: its worker crashed (${err.message}); the worker was replaced`, { cause: err }));
+    }
+    this.pump();
+  }
+
+  /** Terminates a worker and puts a fresh one in its place (same slot object, new thread). */
+  private replace(slot: Slot, reason: 'timeout' | 'crash'): void {
+    slot.dead = true;
+    void slot.worker.terminate();
+    if (this.closed) return;
+    const fresh = this.spawn();
+    const i = this.slots.indexOf(slot);
+    this.slots[i] = fresh;
+    this.events.workerReplaced?.(reason);
+  }
+}
