@@ -5,6 +5,9 @@
  */
 export const EXIT_CODES: Readonly<Record<string, number>> = {
   InvalidArgument: 2,
+  // operator/kubeconfig.ts
+  KubeConfigNotFound: 40,
+  KubeConfigInvalid: 41,
 };
 
 /** The exit code for a FlotillaError code. */

@@ -1,0 +1,67 @@
+import { hostname, homedir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { FlotillaError } from '../../api/errors.ts';
+import { findKubeConfig, loadKubeConfig } from '../../operator/kubeconfig.ts';
+import { startOperator } from '../../operator/operator.ts';
+
+interface OperatorFlags {
+  kubeconfig?: string;
+  namespace: string;
+  listen: string;
+  leaderElect: boolean;
+  id?: string;
+  logLevel: string;
+}
+
+/** host:port, port 0 meaning "pick a free one". */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || !m[1] || port > 65535) throw new FlotillaError('InvalidArgument', `--listen: expected host:port (e.g. 127.0.0.1:8080), got ${JSON.stringify(value)}`);
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** `flotilla operator`: runs the controller manager against a cluster until SIGINT/SIGTERM. */
+export function register(program: Command): void {
+  program
+    .command('operator')
+    .description('Run the Flotilla controller manager (reconciles WasmRuntime, WasmFunction, FunctionRoute, FunctionTrigger)')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
+    .option('-n, --namespace <ns>', 'namespace of the leader Lease, node Leases and per-node assignments', 'flotilla-system')
+    .option('--listen <host:port>', 'address of /metrics, /healthz and /readyz (port 0 picks a free one)', '127.0.0.1:8080')
+    .option('--no-leader-elect', 'act without the leader Lease (only for a single replica)')
+    .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (flags: OperatorFlags) => {
+      const log = pino({ level: flags.logLevel, base: { component: 'operator' } }, pino.destination(2));
+      const listen = parseListen(flags.listen);
+      const source = findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() });
+      const kubeConfig = loadKubeConfig(source);
+      const identity = flags.id ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+      const operator = await startOperator({
+        kubeConfig,
+        namespace: flags.namespace,
+        identity,
+        leaderElection: flags.leaderElect,
+        listen,
+        log,
+        services: {},
+      });
+      const where = source.kind === 'in-cluster' ? 'in-cluster config' : `${source.path} (${source.from})`;
+      process.stderr.write(
+        `flotilla operator ${identity}: cluster ${kubeConfig.getCurrentCluster()?.server} from ${where}\n` +
+          `serving metrics on ${operator.url}/metrics, health on ${operator.url}/healthz and ${operator.url}/readyz\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          log.info({ signal }, 'Shutting down');
+          resolve();
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      });
+      await operator.stop();
+    });
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { FlotillaError } from '../api/errors.ts';
+
+/** Where the kubeconfig came from, for the startup log line. */
+export type KubeConfigSource = { kind: 'file'; path: string; from: '--kubeconfig' | 'KUBECONFIG' | 'default' } | { kind: 'in-cluster' };
+
+export class KubeConfigError extends FlotillaError<'KubeConfigNotFound' | 'KubeConfigInvalid'> {}
+
+/** What the lookup may read: passed in by the CLI, so nothing below reads process.env. */
+export interface KubeConfigInputs {
+  readonly flag?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homeDir: string;
+  readonly exists?: (path: string) => boolean;
+}
+
+/** The kubectl order: --kubeconfig, then $KUBECONFIG (first entry), then ~/.kube/config, then the in-cluster service account. */
+export function findKubeConfig(inputs: KubeConfigInputs): KubeConfigSource {
+  const exists = inputs.exists ?? existsSync;
+  if (inputs.flag) return { kind: 'file', path: inputs.flag, from: '--kubeconfig' };
+  const fromEnv = inputs.env.KUBECONFIG?.split(':').find((p) => p !== '');
+  if (fromEnv) return { kind: 'file', path: fromEnv, from: 'KUBECONFIG' };
+  const home = join(inputs.homeDir, '.kube', 'config');
+  if (exists(home)) return { kind: 'file', path: home, from: 'default' };
+  if (inputs.env.KUBERNETES_SERVICE_HOST) return { kind: 'in-cluster' };
+  throw new KubeConfigError(
+    'KubeConfigNotFound',
+    `expected a kubeconfig from --kubeconfig, $KUBECONFIG, ${home} or an in-cluster service account, got none: pass --kubeconfig <file>`,
+  );
+}
+
+/** Loads the kubeconfig `source` names. */
+export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (source.kind === 'in-cluster') kc.loadFromCluster();
+    else kc.loadFromFile(source.path);
+  } catch (err) {
+    const where = source.kind === 'in-cluster' ? 'the in-cluster service account' : source.path;
+    throw new KubeConfigError('KubeConfigInvalid', `could not load a kubeconfig from ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new KubeConfigError('KubeConfigInvalid', `expected a current context with a cluster in ${source.kind === 'file' ? source.path : 'in-cluster config'}, got none: set current-context`);
+  }
+  return kc;
+}

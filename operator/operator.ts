@@ -1,0 +1,66 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { startHealthServer } from './health-server.ts';
+import { registerControllers } from './controllers.ts';
+import type { OperatorServices } from './controllers.ts';
+import { createControllerMetrics, createEventRecorder, createKubeClient, Manager, systemClock } from './runtime/index.ts';
+import type { Clock, Context } from './runtime/index.ts';
+
+export interface OperatorOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Where the operator keeps its own objects: the leader Lease, node Leases, per-node assignments. */
+  readonly namespace: string;
+  /** This replica's name in the leader Lease and in Events. */
+  readonly identity: string;
+  /** Compete for the leader Lease; off only for a single replica (development, tests). */
+  readonly leaderElection: boolean;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly services: OperatorServices;
+}
+
+export interface RunningOperator {
+  /** Base URL of /metrics, /healthz, /readyz. */
+  readonly url: string;
+  readonly manager: Manager;
+  /** Graceful: controllers drain, the leader Lease is released, informers and the server stop. */
+  stop(): Promise<void>;
+}
+
+/** Wires the controller manager, the reconcilers and the health server, and starts them. */
+export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
+  const clock = opts.clock ?? systemClock;
+  const client = createKubeClient(opts.kubeConfig);
+  const metrics = createControllerMetrics();
+  const manager = new Manager(
+    { client, clock, log: opts.log, metrics },
+    opts.leaderElection
+      ? {
+          leaderElection: {
+            namespace: opts.namespace,
+            name: 'flotilla-operator',
+            identity: opts.identity,
+            leaseDurationMs: opts.leaseDurationMs,
+            renewDeadlineMs: opts.renewDeadlineMs,
+            retryPeriodMs: opts.retryPeriodMs,
+          },
+        }
+      : {},
+  );
+  const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity) };
+  registerControllers(manager, ctx, { namespace: opts.namespace, metrics, services: opts.services });
+  const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
+  manager.start();
+  return {
+    url: server.url,
+    manager,
+    async stop() {
+      await manager.stop();
+      await server.close();
+    },
+  };
+}
