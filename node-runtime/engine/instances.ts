@@ -89,7 +89,7 @@ export class ModuleInstances {
       memory,
       globals,
       start: exports._start as () => void,
-      snapshot: { memory: new Uint8Array(memory.buffer).slice(), globals: globals.map((g) => g.value as unknown) },
+      snapshot: { memory: new Uint8Array(memory.buffer).slice(), globals: globals.map((g) => g.value) },
       dirty: false,
       failed: false,
     };

@@ -128,7 +128,7 @@ export class WorkerPool {
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(WORKER_URL), busy: undefined, known: new Set(), instances: 0, dead: false };
     slot.worker.on('message', (msg: FromWorker) => this.onDone(slot, msg));
-    slot.worker.on('error', (err) => this.onCrash(slot, err));
+    slot.worker.on('error', (err: Error) => this.onCrash(slot, err));
     slot.worker.on('exit', (code) => {
       if (!slot.dead) this.onCrash(slot, new Error(`worker exited with code ${code}`));
     });

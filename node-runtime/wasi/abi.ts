@@ -22,10 +22,11 @@ export const RIGHTS_ALL = 0x1fffffffn;
 
 export const EVENTTYPE = { CLOCK: 0, FD_READ: 1, FD_WRITE: 2 } as const;
 
-/** Thrown by proc_exit to unwind the module; carries the exit code. */
-export class WasiExit {
+/** Thrown by proc_exit to unwind the module; carries the exit code. Not a failure. */
+export class WasiExit extends Error {
   readonly code: number;
   constructor(code: number) {
+    super(`proc_exit(${code})`);
     this.code = code;
   }
 }

@@ -34,7 +34,7 @@ export interface WasiIo {
   readonly stderr: OutputSink;
 }
 
-type Fd = { readonly kind: 'stdin' | 'stdout' | 'stderr' } | (FsNode & { readonly preopenName?: string });
+type Fd = { readonly kind: 'stdin' } | { readonly kind: 'stdout' } | { readonly kind: 'stderr' } | (FsNode & { readonly preopenName?: string });
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
