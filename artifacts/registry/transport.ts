@@ -1,0 +1,107 @@
+import { OciError } from '../errors.ts';
+import type { OciErrorCode } from '../errors.ts';
+
+/** Timeouts and retry policy of registry requests. */
+export interface TransportOptions {
+  /** Time to response headers, and the longest pause between body chunks. @default 30000 */
+  readonly timeoutMs: number;
+  /** Attempts after the first on 429, 5xx, connection loss, truncated bodies. @default 4 */
+  readonly retries: number;
+  /** First backoff; doubles per attempt with full jitter. @default 250 */
+  readonly backoffMs: number;
+  /** Ceiling of one backoff, also caps Retry-After. @default 10000 */
+  readonly maxBackoffMs: number;
+  /** Waits between attempts; injectable so tests need not sleep. @default setTimeout */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Jitter source in [0,1). @default Math.random */
+  readonly random: () => number;
+}
+
+export const DEFAULT_TRANSPORT: TransportOptions = {
+  timeoutMs: 30_000,
+  retries: 4,
+  backoffMs: 250,
+  maxBackoffMs: 10_000,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  random: Math.random,
+};
+
+/** A failure worth another attempt: the registry or the path to it is briefly unwell. */
+export class TransientError extends OciError {
+  readonly retryAfterMs: number | undefined;
+  constructor(code: OciErrorCode, message: string, retryAfterMs?: number, options?: ErrorOptions) {
+    super(code, message, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Delay before attempt `attempt` (1-based): exponential with full jitter, or the server's Retry-After. */
+export function backoffDelay(attempt: number, options: TransportOptions, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, options.maxBackoffMs);
+  const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempt - 1));
+  return Math.floor(options.random() * ceiling);
+}
+
+/** Parses Retry-After (seconds or HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Runs `op` with retries on TransientError; the last error is rethrown as it is. */
+export async function withRetries<T>(options: TransportOptions, op: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op(attempt);
+    } catch (err) {
+      const transient = toTransient(err);
+      if (transient === undefined || attempt >= options.retries) throw transient ?? err;
+      await options.sleep(backoffDelay(attempt + 1, options, transient.retryAfterMs));
+    }
+  }
+}
+
+/** Classifies fetch's own failures (connection refused/reset, aborted by our timer) as transient. */
+export function toTransient(err: unknown): TransientError | undefined {
+  if (err instanceof TransientError) return err;
+  if (err instanceof OciError) return undefined;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    return new TransientError('Timeout', `expected a response in time, got none (${err.message})`, undefined, { cause: err });
+  }
+  if (err instanceof TypeError) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return new TransientError('RegistryUnavailable', `expected a registry connection, got ${err.message}${cause}`, undefined, { cause: err });
+  }
+  return undefined;
+}
+
+/**
+ * A per-request deadline that stretches while data keeps flowing: `touch()` on every chunk, so a slow
+ * but live download survives while a stalled one is cut after `timeoutMs` of silence.
+ */
+export class StallTimer {
+  readonly controller = new AbortController();
+  readonly #timeoutMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+    this.touch();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  touch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.controller.abort(new DOMException(`no data for ${this.#timeoutMs} ms`, 'TimeoutError')), this.#timeoutMs);
+    this.#timer.unref();
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}

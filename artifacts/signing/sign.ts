@@ -1,0 +1,71 @@
+import { sign as cryptoSign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { OciError } from '../errors.ts';
+import type { ImageManifest } from '../manifest.ts';
+import { describe, encodeJson } from '../manifest.ts';
+import { ANNOTATION_CREATED, ANNOTATION_TITLE, COSIGN_SIGNATURE_ANNOTATION, OCI_EMPTY_JSON, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../media-types.ts';
+import type { ArtifactStore } from '../store.ts';
+import { COSIGN_SIGN_PREDICATE, createKeyBundle } from './bundle.ts';
+import { signatureManifest, signatureTag } from './cosign-signature.ts';
+import { simpleSigningPayload } from './simple-signing.ts';
+import { digestHex } from '../digest.ts';
+
+/** How to sign. */
+export interface SignOptions {
+  readonly key: KeyObject;
+  /** `host/repo` written into the payload's docker-reference, as cosign writes it. */
+  readonly repository: string;
+  /** Also attach a Sigstore bundle through the referrers API (tag-scheme index where unsupported). @default true */
+  readonly bundle?: boolean;
+  /** Creation time of the bundle manifest annotation. @default now */
+  readonly created?: Date;
+}
+
+/** Where the signatures went. */
+export interface SignResult {
+  readonly signatureTag: string;
+  readonly signatureManifest: string;
+  readonly bundleManifest?: string;
+}
+
+/**
+ * Signs the manifest `digest` the way `cosign sign --key` does: the simple-signing payload signed
+ * with ECDSA P-256/SHA-256, stored as a layer of the `sha256-<hex>.sig` image (existing signatures
+ * kept) with the `dev.cosignproject.cosign/signature` annotation. Then, unless disabled, a DSSE
+ * Sigstore bundle of cosign's sign statement attached as a referrer.
+ */
+export async function signArtifact(store: ArtifactStore, digest: string, options: SignOptions): Promise<SignResult> {
+  const subject = await store.resolve(digest);
+  if (subject === undefined) throw new OciError('ManifestNotFound', `${store.location}@${digest}: expected the artifact to sign, got none; push it first`);
+  const payload = simpleSigningPayload(options.repository, digest);
+  const signature = cryptoSign('sha256', payload, options.key).toString('base64');
+  const tag = signatureTag(digest);
+  const existing = (await store.resolve(tag)) !== undefined ? await store.getManifest(tag) : undefined;
+  const sig = signatureManifest(existing?.kind === 'manifest' ? existing.manifest : undefined, { payload, annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature } });
+  await store.putBlob(sig.manifest.config, { bytes: sig.configBytes });
+  await store.putBlob(describe(sig.manifest.layers.at(-1)?.mediaType ?? '', payload), { bytes: payload });
+  const signatureManifestDigest = await store.putManifest(sig.manifestBytes, OCI_MANIFEST, tag);
+  if (options.bundle === false) return { signatureTag: tag, signatureManifest: signatureManifestDigest };
+
+  const bundleBytes = createKeyBundle(options.key, digest);
+  const empty = Buffer.from('{}');
+  const emptyDesc = describe(OCI_EMPTY_JSON, empty);
+  const bundleDesc = describe(SIGSTORE_BUNDLE_V03, bundleBytes, { annotations: { [ANNOTATION_TITLE]: `sha256-${digestHex(describe(SIGSTORE_BUNDLE_V03, bundleBytes).digest)}.sigstore.json` } });
+  await store.putBlob(emptyDesc, { bytes: empty });
+  await store.putBlob(bundleDesc, { bytes: bundleBytes });
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: SIGSTORE_BUNDLE_V03,
+    config: emptyDesc,
+    layers: [bundleDesc],
+    subject: { mediaType: subject.mediaType, digest, size: subject.size },
+    annotations: {
+      'dev.sigstore.bundle.content': 'dsse-envelope',
+      'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE,
+      [ANNOTATION_CREATED]: (options.created ?? new Date()).toISOString(),
+    },
+  };
+  const bundleManifest = await store.putManifest(encodeJson(manifest), OCI_MANIFEST);
+  return { signatureTag: tag, signatureManifest: signatureManifestDigest, bundleManifest };
+}
