@@ -1,0 +1,164 @@
+/**
+ * The node's module cache on disk: one entry per manifest digest, each a small OCI image layout
+ * (manifest, config, wasm layer and the signatures that came with it), so a cached module can be
+ * verified again offline every time it enters memory.
+ *
+ * Crash safety: an entry is filled under a temporary name, fsynced, and renamed into place as a
+ * whole (rename is atomic on one filesystem), then the directory is fsynced. A crash leaves either
+ * no entry or a complete one; leftovers of unfinished fills are removed on open. The size bound is
+ * kept by evicting the least recently used entries after each admission; entries in use are kept.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NodeRuntimeError } from '../errors.ts';
+
+const ENTRY = /^sha256-([a-f0-9]{64})$/;
+const TEMP_PREFIX = '.fill-';
+
+export interface DiskCacheEvents {
+  evicted?(digest: string, bytes: number): void;
+}
+
+interface Entry {
+  bytes: number;
+  lastUsed: number;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const st = await stat(path);
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const name of await readdir(path)) total += await sizeOf(join(path, name));
+  return total;
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const st = await stat(path);
+  if (st.isDirectory()) for (const name of await readdir(path)) await fsyncPath(join(path, name));
+  const h = await open(path, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+function entryName(digest: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!m) throw new NodeRuntimeError('InvalidArgument', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
+  return `sha256-${m[1]}`;
+}
+
+export class DiskCache {
+  readonly dir: string;
+  readonly maxBytes: number;
+  private readonly events: DiskCacheEvents;
+  private readonly entries = new Map<string, Entry>();
+  private readonly pinned = new Map<string, number>();
+
+  private constructor(dir: string, maxBytes: number, events: DiskCacheEvents) {
+    this.dir = dir;
+    this.maxBytes = maxBytes;
+    this.events = events;
+  }
+
+  /** Opens (creating) a cache directory, dropping unfinished fills and indexing what is there. */
+  static async open(dir: string, maxBytes: number, events: DiskCacheEvents = {}): Promise<DiskCache> {
+    if (!(maxBytes > 0)) throw new NodeRuntimeError('InvalidArgument', `expected a cache size > 0 bytes, got ${maxBytes}`);
+    await mkdir(dir, { recursive: true });
+    const cache = new DiskCache(dir, maxBytes, events);
+    for (const name of await readdir(dir)) {
+      const path = join(dir, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        await rm(path, { recursive: true, force: true });
+        continue;
+      }
+      const m = ENTRY.exec(name);
+      if (!m) continue;
+      const st = await stat(path);
+      cache.entries.set(`sha256:${m[1]}`, { bytes: await sizeOf(path), lastUsed: st.mtimeMs });
+    }
+    return cache;
+  }
+
+  /** Total bytes of all entries. */
+  get bytes(): number {
+    let n = 0;
+    for (const e of this.entries.values()) n += e.bytes;
+    return n;
+  }
+
+  has(digest: string): boolean {
+    return this.entries.has(digest);
+  }
+
+  /** Directory of an entry, marking it used (LRU). Undefined when not cached. */
+  async get(digest: string): Promise<string | undefined> {
+    const e = this.entries.get(digest);
+    if (!e) return undefined;
+    e.lastUsed = Date.now();
+    const path = join(this.dir, entryName(digest));
+    // The mtime carries the LRU order across restarts.
+    await utimes(path, new Date(), new Date(e.lastUsed)).catch(() => undefined);
+    return path;
+  }
+
+  /** Keeps an entry from eviction while `use` runs (e.g. while it is read and compiled). */
+  async pin<T>(digest: string, use: () => Promise<T>): Promise<T> {
+    this.pinned.set(digest, (this.pinned.get(digest) ?? 0) + 1);
+    try {
+      return await use();
+    } finally {
+      const n = (this.pinned.get(digest) ?? 1) - 1;
+      if (n <= 0) this.pinned.delete(digest);
+      else this.pinned.set(digest, n);
+    }
+  }
+
+  /**
+   * Adds an entry: `fill(tempDir)` writes it, then it is fsynced and renamed into place. Returns
+   * the entry directory. An entry larger than the whole cache is refused.
+   */
+  async admit(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
+    const final = join(this.dir, entryName(digest));
+    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+    await mkdir(temp);
+    try {
+      await fill(temp);
+      await fsyncPath(temp);
+      const bytes = await sizeOf(temp);
+      if (bytes > this.maxBytes) {
+        throw new NodeRuntimeError('ModulePullFailed', `module ${digest}: expected at most ${this.maxBytes} bytes (the cache size), got ${bytes}; raise the node's cache size`);
+      }
+      await rm(final, { recursive: true, force: true });
+      await rename(temp, final);
+      await fsyncPath(this.dir).catch(() => undefined);
+      this.entries.set(digest, { bytes, lastUsed: Date.now() });
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+    await this.evict(digest);
+    return final;
+  }
+
+  /** Removes an entry (e.g. its content no longer matches its digest). */
+  async remove(digest: string): Promise<void> {
+    const e = this.entries.get(digest);
+    this.entries.delete(digest);
+    await rm(join(this.dir, entryName(digest)), { recursive: true, force: true });
+    if (e) this.events.evicted?.(digest, e.bytes);
+  }
+
+  /** Evicts least recently used entries until the cache fits, never `keep` nor pinned ones. */
+  private async evict(keep: string): Promise<void> {
+    let total = this.bytes;
+    if (total <= this.maxBytes) return;
+    const candidates = [...this.entries].filter(([d]) => d !== keep && !this.pinned.has(d)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [digest, e] of candidates) {
+      if (total <= this.maxBytes) break;
+      total -= e.bytes;
+      await this.remove(digest);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The trigger seam: `invoke(functionKey, payload, meta)` is the one entry every trigger uses (the
+ * HTTP adapter now; cron, NATS and MQTT later). It gives the invocation its context (id, deadline,
+ * W3C trace context), loads the module, runs it on the worker pool, and counts and logs the
+ * outcome exactly once. Failures come back as values with their typed code, never thrown.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { NodeRuntimeError } from '../errors.ts';
+import type { WorkerPool } from '../engine/worker-pool.ts';
+import type { ModuleLoader } from '../loader/module-loader.ts';
+import type { NodeMetrics } from '../metrics/metrics.ts';
+import type { FunctionDef } from '../resolve/desired-state.ts';
+import { cgiEnvironment, type RequestMeta } from '../wasi/wagi.ts';
+import { childContext, formatTraceparent, parseTraceparent } from './trace-context.ts';
+
+export interface InvocationMeta {
+  /** Which trigger invoked (label for logs): "http", "cron", ... */
+  readonly trigger: string;
+  /** The request as the function sees it (event triggers describe theirs as a POST). */
+  readonly request: RequestMeta;
+  /** Caller's W3C traceparent, if any. */
+  readonly traceparent?: string;
+  /** Caller-imposed deadline (ms since epoch), e.g. a route timeout; the function's own timeout still applies. */
+  readonly deadlineMs?: number;
+}
+
+interface OutcomeBase {
+  readonly invocationId: string;
+  readonly traceparent: string;
+}
+
+export type InvocationOutcome =
+  | (OutcomeBase & { readonly ok: true; readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: Uint8Array })
+  | (OutcomeBase & { readonly ok: false; readonly error: NodeRuntimeError });
+
+export interface InvokerContext {
+  readonly pool: WorkerPool;
+  readonly loader: ModuleLoader;
+  readonly logger: Logger;
+  readonly metrics?: NodeMetrics;
+  /** Current functions of the desired state. */
+  readonly functions: () => ReadonlyMap<string, FunctionDef>;
+  readonly maxResponseBytes: number;
+}
+
+export class Invoker {
+  private readonly ctx: InvokerContext;
+
+  constructor(ctx: InvokerContext) {
+    this.ctx = ctx;
+  }
+
+  async invoke(functionKey: string, payload: Uint8Array, meta: InvocationMeta): Promise<InvocationOutcome> {
+    const started = performance.now();
+    const trace = childContext(parseTraceparent(meta.traceparent));
+    const invocationId = randomUUID();
+    const traceparent = formatTraceparent(trace);
+    const { metrics, logger } = this.ctx;
+    const fn = this.ctx.functions().get(functionKey);
+    const label = fn?.key ?? functionKey;
+    const fail = (error: NodeRuntimeError, stderr?: string): InvocationOutcome => {
+      metrics?.invocations.inc({ function: label, outcome: error.code });
+      metrics?.duration.observe({ function: label }, (performance.now() - started) / 1000);
+      logger.warn({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, code: error.code, ...(stderr ? { stderr } : {}) }, error.message);
+      return { ok: false, invocationId, traceparent, error };
+    };
+    if (!fn) return fail(new NodeRuntimeError('FunctionNotFound', `expected a function ${functionKey} in the desired state, got none; check the route's backends`));
+    const deadlineMs = Math.min(Date.now() + fn.timeoutMs, meta.deadlineMs ?? Infinity);
+    let stderr: string | undefined;
+    try {
+      const { moduleId, loaded } = await this.ctx.loader.load(fn);
+      const env = cgiEnvironment(meta.request, { invocationId, deadlineMs, traceparent }, payload.length, fn.env);
+      const result = await this.ctx.pool.run({
+        moduleId,
+        loaded,
+        call: { stdin: payload, env, maxResponseBytes: this.ctx.maxResponseBytes },
+        deadlineMs,
+        concurrency: fn.concurrency,
+        onStderr: (text) => { stderr = text; },
+      });
+      if (result.cold) {
+        metrics?.coldStarts.inc({ function: label });
+        metrics?.initDuration.observe({ function: label }, result.initMicros / 1e6);
+      }
+      metrics?.invocations.inc({ function: label, outcome: 'ok' });
+      metrics?.duration.observe({ function: label }, (performance.now() - started) / 1000);
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, status: result.status, cold: result.cold, ...(stderr ? { stderr } : {}) }, 'Invoked function');
+      }
+      return { ok: true, invocationId, traceparent, status: result.status, headers: result.headers, body: result.body };
+    } catch (err) {
+      if (err instanceof NodeRuntimeError) return fail(err, stderr);
+      return fail(new NodeRuntimeError('Trap', `function ${label}: unexpected failure: ${err instanceof Error ? err.message : String(err)}`, { cause: err }), stderr);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** W3C Trace Context (traceparent) parsing and child-span creation. Pure apart from randomness. */
+import { randomBytes } from 'node:crypto';
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export interface TraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly flags: string;
+}
+
+/** Parses a traceparent header; invalid or all-zero ids count as absent (the spec says restart the trace). */
+export function parseTraceparent(header: string | undefined): TraceContext | undefined {
+  const m = header === undefined ? null : TRACEPARENT.exec(header.trim());
+  if (!m || m[1] === 'ff' || /^0+$/.test(m[2]!) || /^0+$/.test(m[3]!)) return undefined;
+  return { traceId: m[2]!, spanId: m[3]!, flags: m[4]! };
+}
+
+/** The context of this invocation: a new span under the caller's trace, or a new trace. */
+export function childContext(parent: TraceContext | undefined): TraceContext {
+  return { traceId: parent?.traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), flags: parent?.flags ?? '01' };
+}
+
+export function formatTraceparent(t: TraceContext): string {
+  return `00-${t.traceId}-${t.spanId}-${t.flags}`;
+}

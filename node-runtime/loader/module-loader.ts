@@ -1,0 +1,141 @@
+/**
+ * Runs a function's module through the loading pipeline: memory cache → disk cache → pull →
+ * verify → compile. Verification runs every time a module enters the in-memory cache (also from
+ * the disk cache, offline, from the signatures stored with it), always before compile. A disk
+ * entry whose wasm no longer matches its digest is dropped and pulled again once.
+ */
+import { readFile } from 'node:fs/promises';
+import { openLayout, sha256Digest, wasmLayerOf, type CompiledPolicy } from '../../artifacts/index.ts';
+import type { DiskCache } from '../cache/disk-cache.ts';
+import { compileModule, type CompiledModule } from '../compile/compile.ts';
+import { NodeRuntimeError } from '../errors.ts';
+import type { LoadedModule } from '../engine/instances.ts';
+import { pullModule, type PullOptions } from '../pull/pull.ts';
+import { moduleIdentity, type FunctionDef } from '../resolve/desired-state.ts';
+import { verifyModule } from '../verify/verify.ts';
+
+/** What the loader reports (metrics); optional so tests and the CLI can leave it out. */
+export interface LoaderEvents {
+  cache?(cache: 'memory' | 'disk', result: 'hit' | 'miss'): void;
+  pulled?(outcome: string): void;
+  signature?(result: string): void;
+  stage?(stage: 'pull' | 'verify' | 'compile', seconds: number): void;
+}
+
+export interface LoaderOptions {
+  /** Disk cache; required for OCI modules. */
+  readonly cache?: DiskCache;
+  /** Trust policy; required for OCI modules. Empty trusts nothing. */
+  readonly policy?: CompiledPolicy;
+  readonly pull?: PullOptions;
+  readonly events?: LoaderEvents;
+}
+
+export interface FunctionModule {
+  readonly moduleId: string;
+  readonly loaded: LoadedModule;
+}
+
+async function timed<T>(stage: 'pull' | 'verify' | 'compile', events: LoaderEvents | undefined, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    events?.stage?.(stage, (performance.now() - t0) / 1000);
+  }
+}
+
+export class ModuleLoader {
+  private readonly options: LoaderOptions;
+  /** Compiled modules by digest and memory limit (the rewrite depends on the limit). */
+  private readonly compiled = new Map<string, Promise<CompiledModule>>();
+
+  constructor(options: LoaderOptions) {
+    this.options = options;
+  }
+
+  /** The loaded module of a function, compiling (and pulling, verifying) only when needed. */
+  async load(fn: FunctionDef): Promise<FunctionModule> {
+    const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
+    const key = `${digest}/${fn.memoryPages}`;
+    let compiled = this.compiled.get(key);
+    if (compiled) this.options.events?.cache?.('memory', 'hit');
+    else {
+      this.options.events?.cache?.('memory', 'miss');
+      compiled = this.compile(fn);
+      this.compiled.set(key, compiled);
+      // A failure is not cached: the next request tries again (the registry may be back).
+      compiled.catch(() => this.compiled.delete(key));
+    }
+    const { module, layout } = await compiled;
+    return { moduleId: moduleIdentity(fn), loaded: { name: fn.key, digest, module, layout, preopens: fn.preopens, reuse: fn.reuse } };
+  }
+
+  /** Forgets compiled modules no function uses any more. */
+  retain(functions: Iterable<FunctionDef>): void {
+    const keep = new Set<string>();
+    for (const fn of functions) keep.add(`${fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`}/${fn.memoryPages}`);
+    for (const k of this.compiled.keys()) if (!keep.has(k)) this.compiled.delete(k);
+  }
+
+  private async compile(fn: FunctionDef): Promise<CompiledModule> {
+    const bytes = fn.module.kind === 'file' ? await readLocal(fn.module.path) : await this.verifiedBytes(fn, fn.module.digest);
+    return timed('compile', this.options.events, () => compileModule(bytes, fn.memoryPages, `function ${fn.key}`));
+  }
+
+  private async verifiedBytes(fn: FunctionDef, digest: string, retried = false): Promise<Uint8Array> {
+    const { cache, policy, events } = this.options;
+    if (!cache || !policy || fn.module.kind !== 'oci') {
+      throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: an OCI module needs a disk cache and a trust policy`);
+    }
+    const source = fn.module;
+    let entry = await cache.get(digest);
+    events?.cache?.('disk', entry ? 'hit' : 'miss');
+    if (!entry) {
+      try {
+        entry = await timed('pull', events, () => cache.admit(digest, (dir) => pullModule(source.ref, digest, dir, this.options.pull ?? {})));
+        events?.pulled?.('Pulled');
+      } catch (err) {
+        events?.pulled?.(err instanceof NodeRuntimeError ? err.code : 'Error');
+        throw err;
+      }
+    }
+    const dir = entry;
+    return cache.pin(digest, async () => {
+      await timed('verify', events, () => verifyModule(dir, digest, policy, (result) => events?.signature?.(result)));
+      try {
+        return await readEntryWasm(dir, digest);
+      } catch (err) {
+        if (err instanceof NodeRuntimeError && err.code === 'CacheCorrupted' && !retried) {
+          await cache.remove(digest);
+          return this.verifiedBytes(fn, digest, true);
+        }
+        throw err;
+      }
+    });
+  }
+}
+
+/** Reads the wasm layer of a cache entry and checks it still hashes to its digest. */
+export async function readEntryWasm(entryDir: string, digest: string): Promise<Uint8Array> {
+  try {
+    const layout = await openLayout(entryDir);
+    const manifest = await layout.getManifest(digest);
+    if (manifest.kind !== 'manifest') throw new Error('expected an image manifest, got an index');
+    const layer = wasmLayerOf(manifest.manifest, `cache entry ${digest}`);
+    const bytes = new Uint8Array(await readFile(layout.blobPath(layer.digest)));
+    const actual = sha256Digest(bytes);
+    if (actual !== layer.digest) throw new Error(`wasm layer expected ${layer.digest}, got ${actual}`);
+    return bytes;
+  } catch (err) {
+    throw new NodeRuntimeError('CacheCorrupted', `cache entry ${digest}: ${err instanceof Error ? err.message : String(err)}; the entry is removed and pulled again`, { cause: err });
+  }
+}
+
+async function readLocal(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    throw new NodeRuntimeError('InvalidArgument', `expected a readable .wasm file, got ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,44 @@
+/** The node's Prometheus metrics (prom-client), one registry per node; names follow Prometheus conventions. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface NodeMetrics {
+  readonly registry: Registry;
+  readonly invocations: Counter<'function' | 'outcome'>;
+  readonly duration: Histogram<'function'>;
+  readonly coldStarts: Counter<'function'>;
+  readonly initDuration: Histogram<'function'>;
+  readonly instances: Gauge;
+  readonly queueDepth: Gauge;
+  readonly workerReplacements: Counter<'reason'>;
+  readonly modulePulls: Counter<'outcome'>;
+  readonly cacheRequests: Counter<'cache' | 'result'>;
+  readonly cacheEvictions: Counter;
+  readonly signatures: Counter<'result'>;
+  readonly loadStage: Histogram<'stage'>;
+  readonly httpRequests: Counter<'outcome'>;
+}
+
+/** Creates the metrics; `gauges` are read at scrape time. */
+export function createMetrics(gauges: { instances: () => number; queued: () => number }, defaults = true): NodeMetrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'flotilla_node_' });
+  const registers = [registry];
+  return {
+    registry,
+    invocations: new Counter({ name: 'flotilla_invocations_total', help: 'Function invocations by outcome (ok or the failure code).', labelNames: ['function', 'outcome'], registers }),
+    duration: new Histogram({ name: 'flotilla_invocation_duration_seconds', help: 'Invocation latency from dispatch to result, queueing included.', labelNames: ['function'], buckets: LATENCY_BUCKETS, registers }),
+    coldStarts: new Counter({ name: 'flotilla_cold_starts_total', help: 'Invocations that had to instantiate their module on the request path.', labelNames: ['function'], registers }),
+    initDuration: new Histogram({ name: 'flotilla_instance_init_duration_seconds', help: 'Instantiation time of cold starts.', labelNames: ['function'], buckets: LATENCY_BUCKETS, registers }),
+    instances: new Gauge({ name: 'flotilla_instances', help: 'Live module instances across the worker threads.', registers, collect() { this.set(gauges.instances()); } }),
+    queueDepth: new Gauge({ name: 'flotilla_queue_depth', help: 'Invocations waiting for a worker.', registers, collect() { this.set(gauges.queued()); } }),
+    workerReplacements: new Counter({ name: 'flotilla_worker_replacements_total', help: 'Worker threads terminated and replaced (timeout or crash).', labelNames: ['reason'], registers }),
+    modulePulls: new Counter({ name: 'flotilla_module_pulls_total', help: 'Module pulls from a registry or layout by outcome.', labelNames: ['outcome'], registers }),
+    cacheRequests: new Counter({ name: 'flotilla_module_cache_requests_total', help: 'Module cache lookups (memory: compiled modules; disk: verified artifacts) by result.', labelNames: ['cache', 'result'], registers }),
+    cacheEvictions: new Counter({ name: 'flotilla_module_cache_evictions_total', help: 'Disk cache entries evicted or removed.', registers }),
+    signatures: new Counter({ name: 'flotilla_signature_verifications_total', help: 'Signature verifications by result (Verified or the refusal reason).', labelNames: ['result'], registers }),
+    loadStage: new Histogram({ name: 'flotilla_module_load_stage_duration_seconds', help: 'Time spent in each loading stage.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
+    httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code).', labelNames: ['outcome'], registers }),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The desired state the node serves, in the runtime's own terms: functions (module, limits,
+ * grants) and routes. Sources (standalone manifests now, the operator later) produce it; the
+ * node applies it. Pure data.
+ */
+import type { Reference } from '../../artifacts/index.ts';
+import type { Preopen } from '../wasi/preopen-fs.ts';
+
+export type ModuleSource =
+  | { readonly kind: 'oci'; readonly ref: Reference; readonly digest: string; readonly text: string }
+  /** A local file handed over by the user (`flotilla run` / `serve`): no signature, the user vouched for it. */
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface FunctionDef {
+  /** namespace/name */
+  readonly key: string;
+  readonly module: ModuleSource;
+  readonly memoryPages: number;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly env: readonly { readonly name: string; readonly value: string }[];
+  readonly preopens: readonly Preopen[];
+  /** Opt-in instance reuse (annotation flotilla.dev/instance-reuse: "true"). */
+  readonly reuse: boolean;
+}
+
+export interface RouteDef {
+  /** namespace/name */
+  readonly key: string;
+  /** Lowercase host, `*.` wildcard allowed, or "*" for any host. */
+  readonly host: string;
+  readonly pathPrefix: string;
+  /** Empty matches every method. */
+  readonly methods: readonly string[];
+  readonly backends: readonly { readonly functionKey: string; readonly weight: number }[];
+  readonly timeoutMs: number;
+}
+
+export interface DesiredState {
+  readonly functions: ReadonlyMap<string, FunctionDef>;
+  readonly routes: readonly RouteDef[];
+}
+
+/** Where desired state comes from: a manifest directory (standalone) or the operator (cluster mode). */
+export interface DesiredStateSource {
+  /** Starts delivering states to `apply` (the first one before the promise resolves). */
+  start(apply: (state: DesiredState) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Identity of a function's loaded module: a change in any part needs new instances. */
+export function moduleIdentity(fn: FunctionDef): string {
+  const m = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
+  return JSON.stringify([fn.key, m, fn.memoryPages, fn.reuse, fn.preopens]);
+}

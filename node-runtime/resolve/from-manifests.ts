@@ -1,0 +1,63 @@
+/**
+ * Desired state from Flotilla objects (validated and defaulted by api/): WasmFunctions become
+ * FunctionDefs, FunctionRoutes RouteDefs. Pure. A route naming a missing function keeps its
+ * other backends and reports the gap, so one mistake does not take other routes down.
+ */
+import type { FlotillaManifests, WasmFunction, FunctionRoute } from '../../api/index.ts';
+import { parseReference, requireDigest } from '../../artifacts/index.ts';
+import type { DesiredState, FunctionDef, RouteDef } from './desired-state.ts';
+
+/** Annotation opting a function into instance reuse (state survives between invocations). */
+export const REUSE_ANNOTATION = 'flotilla.dev/instance-reuse';
+
+function keyOf(meta: { name: string; namespace?: string | undefined }): string {
+  return `${meta.namespace ?? 'default'}/${meta.name}`;
+}
+
+function functionDef(fn: WasmFunction): FunctionDef {
+  const ref = parseReference(fn.spec.module.ref);
+  const { limits, capabilities } = fn.spec;
+  return {
+    key: keyOf(fn.metadata),
+    module: { kind: 'oci', ref, digest: requireDigest(ref), text: fn.spec.module.ref },
+    memoryPages: limits.memoryPages,
+    timeoutMs: limits.timeoutMs,
+    concurrency: limits.concurrency,
+    env: capabilities.env.map((e) => ({ name: e.name, value: e.value })),
+    preopens: capabilities.volumes.map((v) => ({ guestPath: v.mountPath, hostPath: v.hostPath, readOnly: v.readOnly })),
+    reuse: fn.metadata.annotations?.[REUSE_ANNOTATION] === 'true',
+  };
+}
+
+function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionDef>, issues: string[]): RouteDef | undefined {
+  const ns = route.metadata.namespace ?? 'default';
+  const key = keyOf(route.metadata);
+  const backends = route.spec.backends
+    .map((b) => ({ functionKey: `${ns}/${b.functionRef}`, weight: b.weight }))
+    .filter((b) => {
+      if (functions.has(b.functionKey)) return true;
+      issues.push(`FunctionRoute ${key}: backend ${b.functionKey} names no WasmFunction; its share of traffic is dropped`);
+      return false;
+    });
+  if (backends.length === 0) return undefined;
+  return { key, host: route.spec.host, pathPrefix: route.spec.pathPrefix, methods: [...route.spec.methods], backends, timeoutMs: route.spec.timeoutMs };
+}
+
+/** Builds the desired state; `issues` lists what was left out and why. */
+export function desiredStateFrom(m: FlotillaManifests): { state: DesiredState; issues: string[] } {
+  const issues: string[] = [];
+  const functions = new Map<string, FunctionDef>();
+  for (const fn of m.functions) {
+    try {
+      functions.set(keyOf(fn.metadata), functionDef(fn));
+    } catch (err) {
+      issues.push(`WasmFunction ${keyOf(fn.metadata)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const routes: RouteDef[] = [];
+  for (const r of m.routes) {
+    const def = routeDef(r, functions, issues);
+    if (def) routes.push(def);
+  }
+  return { state: { functions, routes }, issues };
+}
