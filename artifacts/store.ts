@@ -36,6 +36,8 @@ export interface ArtifactStore {
   /** Uploads a blob unless present; `mountFrom` tries a cross-repository mount first. */
   putBlob(descriptor: Descriptor, source: BlobSource, mountFrom?: string): Promise<void>;
   listTags(): Promise<string[]>;
+  /** True when referrers are served natively (OCI 1.1 referrers API, or a layout's index). */
+  supportsReferrers(digest: string): Promise<boolean>;
   /** Manifests whose `subject` is `digest`, optionally filtered by artifact type. */
   referrers(digest: string, artifactType?: string): Promise<Descriptor[]>;
 }

@@ -5,6 +5,37 @@
  */
 export const EXIT_CODES: Readonly<Record<string, number>> = {
   InvalidArgument: 2,
+  // artifacts/errors.ts VerifyError: why a signature did not verify (DigestMismatch also for OciError).
+  NoSignature: 10,
+  DigestMismatch: 11,
+  PayloadMismatch: 12,
+  UntrustedKey: 13,
+  IdentityMismatch: 14,
+  IssuerMismatch: 15,
+  UntrustedRoot: 16,
+  MalformedSignature: 17,
+  InvalidPolicy: 18,
+  // artifacts/errors.ts OciError: registry, transport, layout and artifact format.
+  InvalidReference: 20,
+  InvalidArtifact: 21,
+  InvalidManifest: 22,
+  ManifestNotFound: 23,
+  BlobNotFound: 24,
+  SizeMismatch: 25,
+  MediaTypeMismatch: 26,
+  TooLarge: 27,
+  Unauthorized: 28,
+  Denied: 29,
+  RegistryUnavailable: 30,
+  Timeout: 31,
+  ProtocolError: 32,
+  InsecureRegistry: 33,
+  LayoutCorrupt: 34,
+  // artifacts/errors.ts KeyError, and the oras/cosign runs of cli/commands/artifact-common.ts.
+  InvalidKey: 50,
+  UnsupportedKey: 51,
+  WrongPassword: 52,
+  ExternalToolFailed: 53,
   // operator/kubeconfig.ts
   KubeConfigNotFound: 40,
   KubeConfigInvalid: 41,

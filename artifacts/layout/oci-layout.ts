@@ -136,6 +136,10 @@ export class OciLayoutStore implements ArtifactStore {
     return [...new Set(index.manifests.flatMap((m) => (m.annotations?.[REF_NAME] !== undefined ? [m.annotations[REF_NAME]] : [])))].sort();
   }
 
+  async supportsReferrers(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
     const index = await this.readIndex();
     const out: Descriptor[] = [];

@@ -207,10 +207,20 @@ export class RegistryRepository implements ArtifactStore {
     return tags.sort();
   }
 
+  async supportsReferrers(digest: string): Promise<boolean> {
+    return (await this.#referrersApi(digest, '')) !== undefined;
+  }
+
   /** OCI 1.1 referrers API; when the registry lacks it (404), the `sha256-<hex>` tag-scheme index. */
   async referrers(digest: string, artifactType?: string): Promise<Descriptor[]> {
     const query = artifactType !== undefined ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-    const api = await withRetries(this.client.transport, async () => {
+    const api = await this.#referrersApi(digest, query);
+    const list = api ?? (await this.#fallbackIndex(digest))?.manifests ?? [];
+    return artifactType !== undefined ? list.filter((d) => d.artifactType === artifactType) : list;
+  }
+
+  async #referrersApi(digest: string, query: string): Promise<Descriptor[] | undefined> {
+    return withRetries(this.client.transport, async () => {
       const res = await this.client.send({ method: 'GET', url: `/v2/${this.name}/referrers/${digest}${query}`, headers: { accept: OCI_INDEX }, scopes: this.#pull });
       if (res.status === 404 || res.status === 400 || res.status === 405) {
         await res.body?.cancel();
@@ -222,8 +232,6 @@ export class RegistryRepository implements ArtifactStore {
       if (parsed.kind !== 'index') throw new OciError('InvalidManifest', `${this.location} referrers of ${digest}: expected an image index, got a manifest`);
       return parsed.index.manifests;
     });
-    const list = api ?? (await this.#fallbackIndex(digest))?.manifests ?? [];
-    return artifactType !== undefined ? list.filter((d) => d.artifactType === artifactType) : list;
   }
 
   async #fallbackIndex(digest: string): Promise<ImageIndex | undefined> {

@@ -15,8 +15,12 @@ export interface SignOptions {
   readonly key: KeyObject;
   /** `host/repo` written into the payload's docker-reference, as cosign writes it. */
   readonly repository: string;
-  /** Also attach a Sigstore bundle through the referrers API (tag-scheme index where unsupported). @default true */
-  readonly bundle?: boolean;
+  /**
+   * Also attach a Sigstore bundle as a referrer: `auto` where the store serves referrers natively
+   * (registries without the API would need the tag-scheme index, which cosign's tag-scheme verify
+   * does not read), `always` even then, `never`. @default 'auto'
+   */
+  readonly bundle?: 'auto' | 'always' | 'never';
   /** Creation time of the bundle manifest annotation. @default now */
   readonly created?: Date;
 }
@@ -45,7 +49,10 @@ export async function signArtifact(store: ArtifactStore, digest: string, options
   await store.putBlob(sig.manifest.config, { bytes: sig.configBytes });
   await store.putBlob(describe(sig.manifest.layers.at(-1)?.mediaType ?? '', payload), { bytes: payload });
   const signatureManifestDigest = await store.putManifest(sig.manifestBytes, OCI_MANIFEST, tag);
-  if (options.bundle === false) return { signatureTag: tag, signatureManifest: signatureManifestDigest };
+  const bundle = options.bundle ?? 'auto';
+  if (bundle === 'never' || (bundle === 'auto' && !(await store.supportsReferrers(digest)))) {
+    return { signatureTag: tag, signatureManifest: signatureManifestDigest };
+  }
 
   const bundleBytes = createKeyBundle(options.key, digest);
   const empty = Buffer.from('{}');

@@ -1,7 +1,7 @@
 import { verify as cryptoVerify } from 'node:crypto';
 import { OciError, VerifyError } from '../errors.ts';
 import type { FetchedManifest } from '../manifest.ts';
-import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLE_SIGNING, SIGSTORE_BUNDLE_PREFIX } from '../media-types.ts';
+import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLE_SIGNING, OCI_EMPTY_JSON, SIGSTORE_BUNDLE_PREFIX } from '../media-types.ts';
 import type { ArtifactStore } from '../store.ts';
 import type { BundleVerifyOptions } from './bundle.ts';
 import { verifyBundle } from './bundle.ts';
@@ -49,11 +49,15 @@ export async function verifySignatures(store: ArtifactStore, digest: string, pol
     verified.push(...(await checkTagSignatures(store, sigManifest, digest, compiled, failures)));
   }
   const referrers = await store.referrers(digest);
-  for (const ref of referrers.filter((r) => r.artifactType?.startsWith(SIGSTORE_BUNDLE_PREFIX) === true)) {
+  // Some registries report the config media type (empty) instead of the manifest's artifactType.
+  for (const ref of referrers.filter((r) => r.artifactType === undefined || r.artifactType === OCI_EMPTY_JSON || r.artifactType.startsWith(SIGSTORE_BUNDLE_PREFIX))) {
     try {
       const m = await store.getManifest(ref.digest);
       const layer = m.kind === 'manifest' ? m.manifest.layers.find((l) => l.mediaType.startsWith(SIGSTORE_BUNDLE_PREFIX)) : undefined;
-      if (layer === undefined) throw new VerifyError('MalformedSignature', `${store.location}@${ref.digest}: expected a Sigstore bundle layer, got none`);
+      if (layer === undefined) {
+        if (ref.artifactType?.startsWith(SIGSTORE_BUNDLE_PREFIX) !== true) continue;
+        throw new VerifyError('MalformedSignature', `${store.location}@${ref.digest}: expected a Sigstore bundle layer, got none`);
+      }
       const result = verifyBundle(await store.getBlob(layer), digest, subject.bytes, compiled, options);
       verified.push({ scheme: 'sigstore-bundle', ...result, source: ref.digest });
     } catch (err) {

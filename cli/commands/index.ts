@@ -1,7 +1,17 @@
 import type { Command } from 'commander';
 import { register as registerOperator } from './operator.ts';
+import { register as registerPush } from './push.ts';
+import { register as registerPull } from './pull.ts';
+import { register as registerSign } from './sign.ts';
+import { register as registerVerify } from './verify.ts';
+import { register as registerInspect } from './inspect.ts';
 
 /** Adds every subcommand to the program. One import + one line per command file. */
 export function registerCommands(program: Command): void {
   registerOperator(program);
+  registerPush(program);
+  registerPull(program);
+  registerSign(program);
+  registerVerify(program);
+  registerInspect(program);
 }
