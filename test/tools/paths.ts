@@ -1,0 +1,127 @@
+/**
+ * Where the pinned external tools live. Reads test/tools/versions.json (the one source of truth for
+ * versions) so the harness, the tests and later the CLI resolve the same binaries.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** Every tool a Flotilla test or command may ask for. */
+export type ToolName =
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'etcd'
+  | 'kubectl'
+  | 'cosign'
+  | 'oras'
+  | 'zot'
+  | 'referrers-registry'
+  | 'registry'
+  | 'argocd'
+  | 'nats-server'
+  | 'mosquitto'
+  | 'redis-server'
+  | 'runc'
+  | 'clang'
+  | 'lua5.1'
+  | 'chromium'
+  | 'wrk'
+  | 'git'
+  | 'openssl';
+
+/** One Go build: a module at a version yielding one or more tools (see versions.json). */
+export interface GoBuild {
+  readonly id: string;
+  /**
+   * `install`: plain `go install pkg@version`; `wrapper`: a throwaway module requiring `module`;
+   * `source`: our own main in `source` (a dir of this repo) built against `module` at `version`.
+   */
+  readonly method: 'install' | 'wrapper' | 'source';
+  readonly module: string;
+  readonly version: string;
+  /** Toolchain to build with when the module needs a newer Go than the machine's. */
+  readonly goToolchain?: string;
+  /** Module path prefix -> published version, for the module's replace lines that point at local dirs. */
+  readonly localReplaces?: Readonly<Record<string, string>>;
+  readonly ldflags?: readonly string[];
+  /** For `source` builds: the repo dir holding the main package and its go.mod. */
+  readonly source?: string;
+  readonly coldBuild: string;
+  /** Tool name -> Go package that is its main. */
+  readonly tools: Readonly<Record<string, string>>;
+  /** Extra names symlinked to the (first) tool binary: Argo CD dispatches on argv[0]. */
+  readonly links?: readonly string[];
+  /** Files copied from the module source into the tool dir: destination name -> source path. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+export interface Versions {
+  readonly debian: { readonly packages: readonly string[]; readonly binaries: Readonly<Record<string, string>> };
+  readonly go: { readonly builds: readonly GoBuild[] };
+  /** Tools that cannot be had on this kind of machine, with the reason. */
+  readonly unavailable: Readonly<Record<string, string>>;
+}
+
+const VERSIONS_FILE = new URL('./versions.json', import.meta.url);
+
+/** The parsed pin file. */
+export function versions(): Versions {
+  return JSON.parse(readFileSync(VERSIONS_FILE, 'utf8')) as Versions;
+}
+
+/** Root of the tool cache: FLOTILLA_TOOLS_DIR, else ~/.cache/flotilla/tools. */
+export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['FLOTILLA_TOOLS_DIR'] || join(homedir(), '.cache', 'flotilla', 'tools');
+}
+
+/** The Go build that yields `name`, or undefined for a Debian tool. */
+export function goBuildOf(name: string, v: Versions = versions()): GoBuild | undefined {
+  return v.go.builds.find((b) => Object.hasOwn(b.tools, name));
+}
+
+/** Directory holding a Go-built tool and its companion files: `<toolsDir>/<name>-<version>`. */
+export function toolDir(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+  const build = goBuildOf(name);
+  if (!build) throw new Error(`toolDir: expected a Go-built tool (see test/tools/versions.json), got '${name}'`);
+  return join(toolsDir(env), `${name}-${build.version}`);
+}
+
+/** Absolute path of a tool binary: the cached Go build, or the Debian binary found on PATH. */
+export function toolPath(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+  const v = versions();
+  const reason = v.unavailable[name];
+  if (reason) throw new Error(`${name} is not available: ${reason}`);
+  const build = goBuildOf(name, v);
+  if (build) return join(toolDir(name, env), name);
+  const bin = v.debian.binaries[name];
+  if (!bin) throw new Error(`toolPath: '${name}' is in neither go.builds nor debian.binaries of test/tools/versions.json`);
+  const found = findOnPath(bin, env);
+  if (!found) throw new Error(`${name}: expected '${bin}' on PATH (Debian package); run 'npm run setup' to install it`);
+  return found;
+}
+
+/** True when the tool can be resolved and is executable (used for optional tools such as zot). */
+export function hasTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): boolean {
+  try {
+    accessSync(toolPath(name, env), constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// sbin dirs are searched too: nats-server, mosquitto and runc install there and a non-login PATH may lack them.
+function findOnPath(bin: string, env: NodeJS.ProcessEnv): string | undefined {
+  const dirs = [...(env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, bin);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this dir
+    }
+  }
+  return undefined;
+}
