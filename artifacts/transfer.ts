@@ -71,7 +71,8 @@ export async function pullWasm(
     await source.fetchBlobToFile(layer, target.blobPath(layer.digest));
   }
   const signaturesCopied = options.withSignatures === false ? 0 : await copySignatures(source, target, fetched.digest);
-  await target.putManifest(fetched.bytes, fetched.mediaType, options.tag);
+  // A pull by tag keeps the tag in the layout (pinned to what was verified); by digest, untagged.
+  await target.putManifest(fetched.bytes, fetched.mediaType, options.tag ?? (isDigest(reference) ? undefined : reference));
   return { digest: fetched.digest, manifest: fetched.manifest, config, layer, wasmPath: target.blobPath(layer.digest), signaturesCopied };
 }
 
