@@ -14,6 +14,8 @@ import { WasiExit } from '../wasi/abi.ts';
 import { WasiHost, type WasiIo } from '../wasi/host.ts';
 import type { Preopen } from '../wasi/preopen-fs.ts';
 import type { ModuleLayout } from '../compile/rewrite.ts';
+import type { KvBinding } from '../state/binding.ts';
+import { kvHostModule } from '../state/kv-host.ts';
 
 const PAGE = 65536;
 
@@ -27,6 +29,8 @@ export interface LoadedModule {
   readonly preopens: readonly Preopen[];
   /** Opt-in instance reuse: state survives between invocations. */
   readonly reuse: boolean;
+  /** The `flotilla:kv` state store the function is bound to (docs/events.md); absent: no kv imports. */
+  readonly kv?: KvBinding;
 }
 
 export interface RunResult {
@@ -71,8 +75,11 @@ export class ModuleInstances {
   private instantiate(): Live {
     const host = new WasiHost(this.loaded.preopens);
     let instance: WebAssembly.Instance;
+    // The kv imports read the memory, which exists only once the instance does.
+    const bound: { memory?: WebAssembly.Memory } = {};
+    const kv = this.loaded.kv ? kvHostModule(this.loaded.kv, () => bound.memory!) : {};
     try {
-      instance = new WebAssembly.Instance(this.loaded.module, host.imports(this.loaded.layout.imports));
+      instance = new WebAssembly.Instance(this.loaded.module, { ...host.imports(this.loaded.layout.imports), ...kv });
     } catch (err) {
       if (err instanceof WebAssembly.LinkError) {
         throw new NodeRuntimeError('UnsupportedModule', `function ${this.loaded.name}: expected only wasi_snapshot_preview1 imports, got a link error: ${err.message}`, { cause: err });
@@ -81,6 +88,7 @@ export class ModuleInstances {
     }
     const exports = instance.exports;
     const memory = exports[this.loaded.layout.memoryExport] as WebAssembly.Memory;
+    bound.memory = memory;
     host.bind(memory);
     const globals = this.loaded.layout.mutableGlobalExports.map((n) => exports[n] as WebAssembly.Global);
     return {
