@@ -1,7 +1,23 @@
-import type { Context, ControllerMetrics, Manager } from './runtime/index.ts';
+import type { OperatorContext } from './context.ts';
+import { CONFIG_MAP_TYPE, FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from './kinds.ts';
+import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
+import type { ConfigMap } from './nodes/assignment.ts';
+import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from './nodes/contract.ts';
+import type { NodeLease } from './nodes/node-lease.ts';
+import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
+import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
+import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from './runtime/index.ts';
+import type { Context, ControllerMetrics, KubeObject, Manager } from './runtime/index.ts';
+import type { ModuleVerifier } from './wasm-function/verification.ts';
+import { reconcileWasmFunction } from './wasm-function/reconciler.ts';
+import { reconcileWasmRuntime } from './wasm-runtime/reconciler.ts';
 
-/** Services the reconcilers need beyond the API server (module verification, ...), injected by the entry point. */
-export type OperatorServices = Record<string, never>;
+/** Services the reconcilers need beyond the API server, injected by the entry point. */
+export interface OperatorServices {
+  readonly verifier: ModuleVerifier;
+  /** Image repository of the node runtime DaemonSets (tag = WasmRuntime version). */
+  readonly nodeImage: string;
+}
 
 export interface ControllerWiring {
   readonly namespace: string;
@@ -9,9 +25,96 @@ export interface ControllerWiring {
   readonly services: OperatorServices;
 }
 
-/** Adds one controller per kind to the manager. */
-export function registerControllers(manager: Manager, ctx: Context, wiring: ControllerWiring): void {
-  void manager;
-  void ctx;
-  void wiring;
+/**
+ * One controller per kind plus the node assignment controller, over shared informers. Secondary
+ * watches map a change to the primary keys it can affect (level-based: the reconcile recomputes
+ * everything from the caches, so over-enqueueing costs a cheap pass, never a wrong result).
+ */
+export function registerControllers(manager: Manager, base: Context, wiring: ControllerWiring): OperatorContext {
+  const functions = manager.informer<LiveWasmFunction>({ type: WASM_FUNCTION_TYPE });
+  const runtimes = manager.informer<LiveWasmRuntime>({ type: WASM_RUNTIME_TYPE });
+  const routes = manager.informer<LiveFunctionRoute>({ type: FUNCTION_ROUTE_TYPE });
+  const triggers = manager.informer<LiveFunctionTrigger>({ type: FUNCTION_TRIGGER_TYPE });
+  const nodeLeases = manager.informer<NodeLease & KubeObject>({ type: LEASE_TYPE, labelSelector: RUNTIME_LABEL });
+  const assignments = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, labelSelector: `${RUNTIME_LABEL},${NODE_LABEL}` });
+
+  const ctx: OperatorContext = {
+    ...base,
+    namespace: wiring.namespace,
+    verifier: wiring.services.verifier,
+    nodeImage: wiring.services.nodeImage,
+    stores: {
+      functions: functions.store,
+      runtimes: runtimes.store,
+      routes: routes.store,
+      triggers: triggers.store,
+      nodeLeases: nodeLeases.store,
+      assignments: assignments.store,
+    },
+  };
+  const deps = { clock: base.clock, log: base.log, metrics: wiring.metrics };
+  const runtimeOfLease = (obj: KubeObject) => [`${obj.metadata.namespace}/${obj.metadata.labels?.[RUNTIME_LABEL] ?? ''}`];
+  const functionsOfRuntime = (obj: KubeObject) =>
+    functions.store.list((f) => f.metadata.namespace === obj.metadata.namespace && f.spec.runtimeClass === (obj.metadata.labels?.[RUNTIME_LABEL] ?? obj.metadata.name)).map((f) => objectKey(f));
+  const allNodesInNamespace = (obj: KubeObject) => nodeKeysIn(ctx, obj.metadata.namespace);
+  const sameNamespace = <T extends KubeObject>(store: { list(f: (o: T) => boolean): T[] }) => (obj: KubeObject) =>
+    store.list((o) => o.metadata.namespace === obj.metadata.namespace).map((o) => objectKey(o));
+  const errorPolicy = backoffErrorPolicy<unknown, OperatorContext>();
+
+  manager.add(
+    new Controller<LiveWasmRuntime, OperatorContext>(
+      { name: 'wasmruntime', informer: runtimes, reconcile: reconcileWasmRuntime, errorPolicy, watches: [watch(nodeLeases, runtimeOfLease)] },
+      ctx,
+      deps,
+    ),
+  );
+  manager.add(
+    new Controller<LiveWasmFunction, OperatorContext>(
+      {
+        name: 'wasmfunction',
+        informer: functions,
+        reconcile: reconcileWasmFunction,
+        errorPolicy,
+        // One at a time: placement reads other functions' status.nodes for node load.
+        concurrency: 1,
+        watches: [watch(runtimes, functionsOfRuntime), watch(nodeLeases, functionsOfRuntime)],
+      },
+      ctx,
+      deps,
+    ),
+  );
+  manager.add(
+    new Controller<NodeLease & KubeObject, OperatorContext>(
+      {
+        name: 'nodeassignment',
+        informer: nodeLeases,
+        reconcile: reconcileNodeAssignment,
+        errorPolicy,
+        watches: [
+          watch(functions, allNodesInNamespace),
+          watch(routes, allNodesInNamespace),
+          watch(triggers, allNodesInNamespace),
+          watch(runtimes, allNodesInNamespace),
+          watch(assignments, (cm) => [`${cm.metadata.namespace}/${nodeObjectName(cm.metadata.labels?.[NODE_LABEL] ?? '')}`]),
+        ],
+      },
+      ctx,
+      deps,
+    ),
+  );
+  manager.add(
+    new Controller<LiveFunctionRoute, OperatorContext>(
+      { name: 'functionroute', informer: routes, reconcile: reconcileFunctionRoute, errorPolicy, watches: [watch(functions, sameNamespace(routes.store)), watch(routes, (o) => routes.store.list().filter((r) => objectKey(r) !== objectKey(o)).map((r) => objectKey(r)))] },
+      ctx,
+      deps,
+    ),
+  );
+  manager.add(
+    new Controller<LiveFunctionTrigger, OperatorContext>(
+      { name: 'functiontrigger', informer: triggers, reconcile: reconcileFunctionTrigger, errorPolicy, watches: [watch(functions, sameNamespace(triggers.store))] },
+      ctx,
+      deps,
+    ),
+  );
+  return ctx;
 }

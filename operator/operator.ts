@@ -2,9 +2,11 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { startHealthServer } from './health-server.ts';
 import { registerControllers } from './controllers.ts';
-import type { OperatorServices } from './controllers.ts';
 import { createControllerMetrics, createEventRecorder, createKubeClient, Manager, systemClock } from './runtime/index.ts';
 import type { Clock, Context } from './runtime/index.ts';
+import type { StoreOptions } from '../artifacts/index.ts';
+import { artifactVerifier } from './wasm-function/artifact-verifier.ts';
+import { cachingVerifier } from './wasm-function/verification.ts';
 
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
@@ -20,7 +22,12 @@ export interface OperatorOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly log: Logger;
   readonly clock?: Clock;
-  readonly services: OperatorServices;
+  /** Image repository of node runtime DaemonSets; the tag is each WasmRuntime's version. */
+  readonly nodeImage: string;
+  /** How to reach module registries (credentials, insecure hosts). */
+  readonly registry?: StoreOptions;
+  /** How long a successful signature verification is trusted before it is checked again. @default 300000 */
+  readonly verificationTtlMs?: number;
 }
 
 export interface RunningOperator {
@@ -52,7 +59,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       : {},
   );
   const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity) };
-  registerControllers(manager, ctx, { namespace: opts.namespace, metrics, services: opts.services });
+  const verifier = cachingVerifier(artifactVerifier({ client, namespace: opts.namespace, registry: opts.registry }), clock, opts.verificationTtlMs ?? 300_000);
+  registerControllers(manager, ctx, { namespace: opts.namespace, metrics, services: { verifier, nodeImage: opts.nodeImage } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();
   return {

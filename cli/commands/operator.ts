@@ -13,6 +13,7 @@ interface OperatorFlags {
   leaderElect: boolean;
   id?: string;
   logLevel: string;
+  nodeImage: string;
 }
 
 /** host:port, port 0 meaning "pick a free one". */
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--no-leader-elect', 'act without the leader Lease (only for a single replica)')
     .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--node-image <repository>', 'image repository of the node runtime DaemonSets (tag = WasmRuntime version)', 'flotilla/node-runtime')
     .action(async (flags: OperatorFlags) => {
       const log = pino({ level: flags.logLevel, base: { component: 'operator' } }, pino.destination(2));
       const listen = parseListen(flags.listen);
@@ -47,7 +49,7 @@ export function register(program: Command): void {
         leaderElection: flags.leaderElect,
         listen,
         log,
-        services: {},
+        nodeImage: flags.nodeImage,
       });
       const where = source.kind === 'in-cluster' ? 'in-cluster config' : `${source.path} (${source.from})`;
       process.stderr.write(

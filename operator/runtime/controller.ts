@@ -19,6 +19,12 @@ export interface Watch {
   map(obj: KubeObject): string[];
 }
 
+/** A Watch on `informer`; `map` sees the informer's own type. */
+export function watch<S extends KubeObject>(informer: Informer<S>, map: (obj: S) => string[]): Watch {
+  // The informer only ever hands `map` its own objects, so widening to KubeObject here is sound.
+  return { informer: informer as unknown as Informer<KubeObject>, map: map };
+}
+
 export interface ControllerSpec<T extends KubeObject, C> {
   /** Names the controller in logs and metrics (e.g. "wasmfunction"). */
   readonly name: string;

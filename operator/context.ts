@@ -1,0 +1,25 @@
+import type { ConfigMap } from './nodes/assignment.ts';
+import type { NodeLease } from './nodes/node-lease.ts';
+import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
+import type { Context, Store } from './runtime/index.ts';
+import type { ModuleVerifier } from './wasm-function/verification.ts';
+
+/** The caches every reconciler reads (never the API server) to see the rest of the world. */
+export interface OperatorStores {
+  readonly functions: Store<LiveWasmFunction>;
+  readonly runtimes: Store<LiveWasmRuntime>;
+  readonly routes: Store<LiveFunctionRoute>;
+  readonly triggers: Store<LiveFunctionTrigger>;
+  readonly nodeLeases: Store<NodeLease>;
+  readonly assignments: Store<ConfigMap>;
+}
+
+/** The reconcilers' Context: the runtime's plus the stores, the operator namespace and the services. */
+export interface OperatorContext extends Context {
+  /** Where trust policy ConfigMaps and the leader Lease live. */
+  readonly namespace: string;
+  readonly stores: OperatorStores;
+  readonly verifier: ModuleVerifier;
+  /** Image repository of the node runtime; the tag is the WasmRuntime's version. */
+  readonly nodeImage: string;
+}

@@ -1,0 +1,58 @@
+import type { Condition } from '../../api/index.ts';
+import type { OperatorContext } from '../context.ts';
+import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
+import type { DesiredCondition } from '../conditions.ts';
+import { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE } from '../kinds.ts';
+import type { LiveFunctionRoute, LiveFunctionTrigger } from '../kinds.ts';
+import { applyStatus, awaitChange, objectKey } from '../runtime/index.ts';
+import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
+import { routeConflicts } from './conflicts.ts';
+
+/** Names in `refs` with no WasmFunction in `namespace`. */
+function missingFunctions(ctx: OperatorContext, namespace: string, refs: readonly string[]): string[] {
+  return refs.filter((r) => !ctx.stores.functions.get(`${namespace}/${r}`));
+}
+
+async function writeConditions(
+  ctx: OperatorContext,
+  type: ResourceType,
+  obj: KubeObject & { status?: { conditions?: Condition[] } },
+  desired: DesiredCondition[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const generation = obj.metadata.generation ?? 0;
+  const previous = obj.status?.conditions;
+  await applyStatus(ctx.client, type, obj, { observedGeneration: generation, conditions: mergeConditions(previous, desired, generation, metaTime(ctx.clock.now())), ...extra });
+  for (const c of changedConditions(previous, desired)) {
+    await ctx.recorder.record(obj, { type: c.status === 'True' ? 'Normal' : 'Warning', reason: c.reason, action: 'Route', note: c.message });
+  }
+}
+
+/** FunctionRoute: accepted unless another route holds its host + path + method, or a backend function is missing. */
+export async function reconcileFunctionRoute(route: LiveFunctionRoute, ctx: OperatorContext): Promise<Action> {
+  const namespace = route.metadata.namespace ?? '';
+  const holder = routeConflicts(ctx.stores.routes.list()).get(objectKey(route));
+  const missing = missingFunctions(ctx, namespace, route.spec.backends.map((b) => b.functionRef));
+  let ready: DesiredCondition;
+  if (holder) {
+    ready = { type: 'Ready', status: 'False', reason: 'RouteConflict', message: `host ${route.spec.host} path ${route.spec.pathPrefix} is already routed by FunctionRoute ${holder}: change host, pathPrefix or methods, or delete one of them` };
+  } else if (missing.length > 0) {
+    ready = { type: 'Ready', status: 'False', reason: 'FunctionNotFound', message: `backend WasmFunction(s) ${missing.join(', ')} not found in ${namespace}: create them or fix spec.backends` };
+  } else {
+    ready = { type: 'Ready', status: 'True', reason: 'Reconciled', message: `routing ${route.spec.host}${route.spec.pathPrefix} to ${route.spec.backends.map((b) => `${b.functionRef} (${b.weight}%)`).join(', ')}` };
+  }
+  await writeConditions(ctx, FUNCTION_ROUTE_TYPE, route, [ready], { url: `http://${route.spec.host}${route.spec.pathPrefix}` });
+  return awaitChange();
+}
+
+/** FunctionTrigger: Ready when its function and every `next` function exist. */
+export async function reconcileFunctionTrigger(trigger: LiveFunctionTrigger, ctx: OperatorContext): Promise<Action> {
+  const namespace = trigger.metadata.namespace ?? '';
+  const missing = missingFunctions(ctx, namespace, [trigger.spec.functionRef, ...trigger.spec.next.map((n) => n.functionRef)]);
+  const ready: DesiredCondition =
+    missing.length > 0
+      ? { type: 'Ready', status: 'False', reason: 'FunctionNotFound', message: `WasmFunction(s) ${missing.join(', ')} not found in ${namespace}: create them or fix spec.functionRef / spec.next` }
+      : { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${trigger.spec.type} trigger invokes ${trigger.spec.functionRef}` };
+  await writeConditions(ctx, FUNCTION_TRIGGER_TYPE, trigger, [ready]);
+  return awaitChange();
+}

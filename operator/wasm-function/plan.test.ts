@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
+import type { RegisteredNode } from '../nodes/node-lease.ts';
+import { planFunction } from './plan.ts';
+import type { FunctionObservation } from './plan.ts';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const fn = (over: Partial<LiveWasmFunction['spec']> = {}, status?: LiveWasmFunction['status']): LiveWasmFunction => ({
+  apiVersion: 'flotilla.dev/v1alpha1',
+  kind: 'WasmFunction',
+  metadata: { name: 'hello', namespace: 'ns', generation: 2 },
+  spec: {
+    module: { ref: `registry.local/hello@${DIGEST}` },
+    abi: 'wasi-preview1-wagi',
+    limits: { memoryPages: 16, timeoutMs: 1000, concurrency: 4 },
+    capabilities: { env: [], allowedHosts: [], volumes: [] },
+    scaling: { minInstances: 2, maxInstances: 5, targetConcurrency: 8, scaleToZero: false },
+    runtimeClass: 'edge',
+    ...over,
+  },
+  ...(status ? { status } : {}),
+});
+const runtime: LiveWasmRuntime = {
+  apiVersion: 'flotilla.dev/v1alpha1',
+  kind: 'WasmRuntime',
+  metadata: { name: 'edge', namespace: 'ns' },
+  spec: { version: '0.1.0', engine: { kind: 'v8', workers: 2, stackSizeKb: 984 }, cache: { sizeMiB: 64 }, warmPool: { size: 0 }, trustPolicyRef: { name: 'fleet' }, ceilings: { memoryPages: 32 } },
+};
+const node = (name: string, report?: RegisteredNode['report'][string], ready = true): RegisteredNode => ({
+  name, namespace: 'ns', runtime: 'edge', labels: {}, capacity: { functions: 10 }, report: report ? { 'ns/hello': report } : {}, expiresAtMs: 0, ready,
+});
+const observe = (o: Partial<FunctionObservation>): FunctionObservation => ({ fn: fn(), runtime, verification: { ok: true, digest: DIGEST }, nodes: [node('a'), node('b')], load: new Map(), ...o });
+const cond = (plan: ReturnType<typeof planFunction>, type: string) => plan.conditions.find((c) => c.type === type);
+
+describe('planFunction', () => {
+  it.each([
+    { name: 'missing runtime', o: { runtime: undefined }, ready: 'RuntimeNotFound', nodes: [] },
+    { name: 'limits over ceiling', o: { fn: fn({ limits: { memoryPages: 64, timeoutMs: 1, concurrency: 1 } }) }, ready: 'LimitsExceedCeiling', nodes: [] },
+    { name: 'unsigned', o: { verification: { ok: false, condition: 'SignatureVerified', reason: 'NoSignature', message: 'no signature' } }, ready: 'NoSignature', nodes: [] },
+    { name: 'registry down, never verified', o: { verification: { ok: false, condition: 'ModuleAvailable', reason: 'RegistryUnreachable', message: 'ECONNREFUSED' } }, ready: 'RegistryUnreachable', nodes: [] },
+    { name: 'placed, nodes still loading', o: {}, ready: 'InstancesNotReady', nodes: ['a', 'b'] },
+    { name: 'no nodes', o: { nodes: [] }, ready: 'NoMatchingNodes', nodes: [] },
+    { name: 'scaled to zero', o: { fn: fn({ scaling: { minInstances: 0, maxInstances: 1, targetConcurrency: 1, scaleToZero: true } }) }, ready: 'ScaledToZero', nodes: [] },
+    { name: 'all loaded', o: { nodes: [node('a', { digest: DIGEST, state: 'Loaded' }), node('b', { digest: DIGEST, state: 'Loaded' })] }, ready: 'AllInstancesReady', nodes: ['a', 'b'] },
+  ] as const)('$name → Ready $ready', ({ o, ready, nodes }) => {
+    const plan = planFunction(observe(o));
+    expect(cond(plan, 'Ready')?.reason).toBe(ready);
+    expect(plan.nodes).toEqual(nodes);
+  });
+
+  it('an unsigned module reports the precise reason on SignatureVerified', () => {
+    const plan = planFunction(observe({ verification: { ok: false, condition: 'SignatureVerified', reason: 'UntrustedKey', message: 'signed by an untrusted key' } }));
+    expect(cond(plan, 'SignatureVerified')).toMatchObject({ status: 'False', reason: 'UntrustedKey' });
+  });
+
+  it('keeps serving a digest verified before while the registry is down', () => {
+    const status = { resolvedDigest: DIGEST, nodes: ['b'], conditions: [{ type: 'SignatureVerified' as const, status: 'True' as const, reason: 'Verified' as const, message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+    const plan = planFunction(observe({ fn: fn({}, status), verification: { ok: false, condition: 'ModuleAvailable', reason: 'RegistryUnreachable', message: 'down' } }));
+    expect(plan.nodes).toContain('b');
+    expect(cond(plan, 'ModuleAvailable')).toMatchObject({ status: 'False', reason: 'RegistryUnreachable' });
+  });
+
+  it('a rollout is in progress while a node still serves the old digest', () => {
+    const old = `sha256:${'b'.repeat(64)}`;
+    const plan = planFunction(observe({ nodes: [node('a', { digest: DIGEST, state: 'Loaded' }), node('b', { digest: old, state: 'Loaded' })] }));
+    expect(cond(plan, 'Progressing')).toMatchObject({ status: 'True', reason: 'RolloutInProgress' });
+    expect(plan.readyInstances).toBe(1);
+  });
+
+  it('repeated failures on a node make it Degraded with the reason', () => {
+    const plan = planFunction(observe({ nodes: [node('a', { digest: DIGEST, state: 'Failed', reason: 'CompileFailed', message: 'bad magic', failures: 3 }), node('b', { digest: DIGEST, state: 'Loaded' })] }));
+    expect(cond(plan, 'Degraded')).toMatchObject({ status: 'True', reason: 'InstancesFailing', message: 'a: CompileFailed bad magic' });
+    expect(cond(plan, 'Ready')?.reason).toBe('InstancesFailing');
+  });
+
+  it('moves instances off a node whose lease expired', () => {
+    const plan = planFunction(observe({ fn: fn({}, { nodes: ['a', 'b'] }), nodes: [node('a', undefined, false), node('b'), node('c')] }));
+    expect(plan.nodes).toEqual(['b', 'c']);
+  });
+});

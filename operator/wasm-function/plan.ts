@@ -1,0 +1,138 @@
+import type { DesiredCondition } from '../conditions.ts';
+import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
+import type { RegisteredNode } from '../nodes/node-lease.ts';
+import { place } from '../nodes/placement.ts';
+import type { Verification } from './verification.ts';
+
+/** Everything a WasmFunction's status depends on, observed from caches and the verifier. */
+export interface FunctionObservation {
+  readonly fn: LiveWasmFunction;
+  /** undefined: spec.runtimeClass names no WasmRuntime in the namespace. */
+  readonly runtime: LiveWasmRuntime | undefined;
+  /** undefined when not attempted (no runtime, limits rejected). */
+  readonly verification: Verification | undefined;
+  /** The pool's registered nodes. */
+  readonly nodes: readonly RegisteredNode[];
+  /** Functions other than this one assigned per node. */
+  readonly load: ReadonlyMap<string, number>;
+}
+
+export interface FunctionPlan {
+  readonly digest?: string;
+  /** Where the function should run now (becomes status.nodes, then the nodes' assignments). */
+  readonly nodes: string[];
+  readonly desiredInstances: number;
+  readonly readyInstances: number;
+  readonly conditions: DesiredCondition[];
+}
+
+/** Failures on a node before the function counts as Degraded there (one crash is noise, three is a pattern). */
+export const DEGRADED_AFTER_FAILURES = 3;
+
+const DIGEST = /@(sha256:[a-f0-9]{64})$/;
+
+/** Limits above the pool's ceilings, as "field: asked > ceiling" strings. */
+export function limitsOverCeiling(fn: LiveWasmFunction, runtime: LiveWasmRuntime): string[] {
+  const ceilings = runtime.spec.ceilings ?? {};
+  const over: string[] = [];
+  for (const field of ['memoryPages', 'timeoutMs', 'concurrency'] as const) {
+    const ceiling = ceilings[field];
+    const asked = fn.spec.limits[field];
+    if (ceiling !== undefined && asked > ceiling) over.push(`limits.${field}: ${asked} > ${ceiling}`);
+  }
+  return over;
+}
+
+function pending(type: DesiredCondition['type'], message: string): DesiredCondition {
+  return { type, status: 'Unknown', reason: 'Pending', message };
+}
+
+/**
+ * Computes a WasmFunction's placement and conditions. Order of the gates is the pipeline's: the
+ * runtime must exist and allow the limits, the module must be reachable and signed, then it is
+ * placed, and it is Ready only when the nodes report it Loaded at this digest.
+ */
+export function planFunction(o: FunctionObservation): FunctionPlan {
+  const { fn, runtime } = o;
+  const key = `${fn.metadata.namespace}/${fn.metadata.name}`;
+  const digest = DIGEST.exec(fn.spec.module.ref)?.[1];
+  const notRunning = (conditions: DesiredCondition[]): FunctionPlan => ({ digest, nodes: [], desiredInstances: 0, readyInstances: 0, conditions });
+  if (!digest) {
+    const message = `spec.module.ref ${fn.spec.module.ref} is not pinned by digest: use <registry>/<repository>@sha256:<hex> (flotilla push prints it)`;
+    return notRunning([{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }, pending('SignatureVerified', 'waiting for a valid spec')]);
+  }
+  if (!runtime) {
+    const message = `WasmRuntime ${fn.metadata.namespace}/${fn.spec.runtimeClass} not found: create it or set spec.runtimeClass to an existing pool`;
+    return notRunning([{ type: 'Ready', status: 'False', reason: 'RuntimeNotFound', message }, pending('SignatureVerified', 'waiting for the WasmRuntime')]);
+  }
+  const over = limitsOverCeiling(fn, runtime);
+  if (over.length > 0) {
+    const message = `limits exceed the ceilings of WasmRuntime ${runtime.metadata.name}: ${over.join(', ')}; lower them or raise the pool's ceilings`;
+    return notRunning([{ type: 'Ready', status: 'False', reason: 'LimitsExceedCeiling', message }, pending('SignatureVerified', 'waiting for limits within the ceilings')]);
+  }
+
+  const conditions: DesiredCondition[] = [];
+  const v = o.verification;
+  const previouslyVerified = fn.status?.resolvedDigest === digest && fn.status.conditions?.some((c) => c.type === 'SignatureVerified' && c.status === 'True');
+  if (!v || !v.ok) {
+    const reason = v?.reason ?? 'Pending';
+    const message = v?.message ?? 'verification not attempted';
+    if (v?.condition === 'SignatureVerified') {
+      // Never served: a module that fails verification is taken off every node.
+      return notRunning([
+        { type: 'Ready', status: 'False', reason, message: `module not served: ${message}` },
+        { type: 'SignatureVerified', status: 'False', reason, message },
+        { type: 'ModuleAvailable', status: 'True', reason: 'Pulled', message: `manifest ${digest} found` },
+      ]);
+    }
+    // Registry trouble: a digest verified before keeps running (a registry outage must not take an edge site down); a new one waits.
+    conditions.push({ type: 'ModuleAvailable', status: 'False', reason, message });
+    if (!previouslyVerified) {
+      return notRunning([{ type: 'Ready', status: 'False', reason, message: `module not available: ${message}` }, pending('SignatureVerified', 'waiting for the module'), ...conditions]);
+    }
+    conditions.push({ type: 'SignatureVerified', status: 'True', reason: 'Verified', message: `${digest} verified earlier against trust policy ${runtime.spec.trustPolicyRef.name}` });
+  } else {
+    conditions.push({ type: 'SignatureVerified', status: 'True', reason: 'Verified', message: `${digest} is signed per trust policy ${runtime.spec.trustPolicyRef.name}` });
+    conditions.push({ type: 'ModuleAvailable', status: 'True', reason: 'Pulled', message: `manifest ${digest} found` });
+  }
+
+  const { minInstances, maxInstances } = fn.spec.scaling;
+  const desired = Math.min(minInstances, maxInstances);
+  const placement = place({
+    current: fn.status?.nodes ?? [],
+    desired,
+    nodeSelector: fn.spec.placement?.nodeSelector,
+    nodes: o.nodes.map((n) => ({ name: n.name, ready: n.ready, labels: n.labels, capacity: n.capacity.functions, load: o.load.get(n.name) ?? 0 })),
+  });
+  const reports = placement.nodes.map((name) => ({ name, report: o.nodes.find((n) => n.name === name)?.report[key] }));
+  const loaded = reports.filter((r) => r.report?.digest === digest && r.report.state === 'Loaded');
+  const failing = reports.filter((r) => r.report?.state === 'Failed' && (r.report.failures ?? 1) >= DEGRADED_AFTER_FAILURES);
+  const behind = reports.filter((r) => r.report?.digest !== digest || r.report.state !== 'Loaded');
+
+  conditions.push(
+    behind.length > 0
+      ? { type: 'Progressing', status: 'True', reason: 'RolloutInProgress', message: `${loaded.length}/${placement.nodes.length} nodes serve ${digest}; waiting for ${behind.map((r) => `${r.name} (${r.report ? `${r.report.state} ${r.report.digest}` : 'not reported'})`).join(', ')}` }
+      : { type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: `${loaded.length}/${placement.nodes.length} nodes serve ${digest}` },
+  );
+  conditions.push(
+    failing.length > 0
+      ? { type: 'Degraded', status: 'True', reason: 'InstancesFailing', message: failing.map((r) => `${r.name}: ${r.report?.reason ?? 'Failed'} ${r.report?.message ?? ''}`.trim()).join('; ') }
+      : { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'no instance is failing' },
+  );
+
+  let ready: DesiredCondition;
+  if (desired === 0) {
+    ready = { type: 'Ready', status: 'True', reason: 'ScaledToZero', message: 'scaled to zero: spec.scaling.minInstances is 0' };
+  } else if (placement.nodes.length === 0) {
+    const registered = o.nodes.length;
+    const readyNodes = o.nodes.filter((n) => n.ready).length;
+    const selector = fn.spec.placement?.nodeSelector ? ` matching placement.nodeSelector ${JSON.stringify(fn.spec.placement.nodeSelector)}` : '';
+    ready = { type: 'Ready', status: 'False', reason: 'NoMatchingNodes', message: `no ready node with room${selector} in WasmRuntime ${runtime.metadata.name} (${readyNodes}/${registered} nodes ready): start node runtimes or relax the selector` };
+  } else if (loaded.length >= desired) {
+    ready = { type: 'Ready', status: 'True', reason: 'AllInstancesReady', message: `${loaded.length}/${desired} instances serve ${digest}` };
+  } else {
+    const short = placement.shortfall > 0 ? `; ${placement.shortfall} instance(s) found no node with room` : '';
+    ready = { type: 'Ready', status: 'False', reason: failing.length > 0 ? 'InstancesFailing' : 'InstancesNotReady', message: `${loaded.length}/${desired} instances serve ${digest}${short}` };
+  }
+  return { digest, nodes: placement.nodes, desiredInstances: desired, readyInstances: loaded.length, conditions: [ready, ...conditions] };
+}

@@ -1,0 +1,59 @@
+import type { OperatorContext } from '../context.ts';
+import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
+import { WASM_FUNCTION_TYPE } from '../kinds.ts';
+import type { LiveWasmFunction } from '../kinds.ts';
+import { nextExpiry } from '../nodes/node-lease.ts';
+import { applyStatus, awaitChange, objectKey, requeueAfter } from '../runtime/index.ts';
+import type { Action } from '../runtime/index.ts';
+import { poolNodes } from '../wasm-runtime/reconciler.ts';
+import { limitsOverCeiling, planFunction } from './plan.ts';
+
+/** How soon to look again at a module we could not reach (the registry may come back). */
+const UNAVAILABLE_RETRY_MS = 15_000;
+
+/** Label selector of a function's instances (the scale subresource's status.selector). */
+export function instanceSelector(fn: LiveWasmFunction): string {
+  return `flotilla.dev/function=${fn.metadata.name}`;
+}
+
+/**
+ * WasmFunction: verify → place → report. The placement goes to status.nodes, from which the node
+ * assignment controller renders what each node runs; no external state, so no finalizer: when the
+ * function is deleted it leaves the cache and every node's assignment is re-rendered without it.
+ */
+export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorContext): Promise<Action> {
+  if (fn.metadata.deletionTimestamp) return awaitChange();
+  const namespace = fn.metadata.namespace ?? '';
+  const runtime = ctx.stores.runtimes.get(`${namespace}/${fn.spec.runtimeClass}`);
+  const verifiable = runtime !== undefined && limitsOverCeiling(fn, runtime).length === 0 && /@sha256:[a-f0-9]{64}$/.test(fn.spec.module.ref);
+  const verification = verifiable ? await ctx.verifier.verify(fn.spec.module.ref, runtime.spec.trustPolicyRef.name) : undefined;
+
+  const nodes = runtime ? poolNodes(ctx, namespace, runtime.metadata.name) : [];
+  const key = objectKey(fn);
+  const load = new Map<string, number>();
+  for (const other of ctx.stores.functions.list((f) => f.metadata.namespace === namespace && objectKey(f) !== key)) {
+    for (const n of other.status?.nodes ?? []) load.set(n, (load.get(n) ?? 0) + 1);
+  }
+  const plan = planFunction({ fn, runtime, verification, nodes, load });
+
+  const generation = fn.metadata.generation ?? 0;
+  const previous = fn.status?.conditions;
+  await applyStatus(ctx.client, WASM_FUNCTION_TYPE, fn, {
+    observedGeneration: generation,
+    ...(plan.digest !== undefined ? { resolvedDigest: plan.digest } : {}),
+    desiredInstances: plan.desiredInstances,
+    readyInstances: plan.readyInstances,
+    nodes: plan.nodes,
+    selector: instanceSelector(fn),
+    conditions: mergeConditions(previous, plan.conditions, generation, metaTime(ctx.clock.now())),
+  });
+  for (const c of changedConditions(previous, plan.conditions)) {
+    if (c.status === 'Unknown') continue;
+    const warning = (c.status === 'False' && c.type !== 'Progressing') || (c.type === 'Degraded' && c.status === 'True');
+    await ctx.recorder.record(fn, { type: warning ? 'Warning' : 'Normal', reason: c.reason, action: c.type === 'SignatureVerified' ? 'Verify' : 'Place', note: c.message });
+  }
+
+  if (verification && !verification.ok && verification.condition === 'ModuleAvailable') return requeueAfter(UNAVAILABLE_RETRY_MS);
+  const expiry = nextExpiry(nodes.filter((n) => plan.nodes.includes(n.name)), ctx.clock.now());
+  return expiry === undefined ? awaitChange() : requeueAfter(expiry);
+}

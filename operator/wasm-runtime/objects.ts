@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import type { LiveWasmRuntime } from '../kinds.ts';
+import { RUNTIME_LABEL } from '../nodes/contract.ts';
+import type { KubeObject, OwnerReference } from '../runtime/index.ts';
+
+/** Names and labels of the node runtime children of one WasmRuntime. */
+export function childName(runtime: string): string {
+  return `flotilla-node-${runtime}`;
+}
+
+export interface NodeRuntimeObjects {
+  readonly serviceAccount: KubeObject;
+  readonly role: KubeObject;
+  readonly roleBinding: KubeObject;
+  readonly configMap: KubeObject;
+  readonly daemonSet: KubeObject;
+}
+
+/**
+ * What a real cluster needs to run a pool's node runtimes: a ServiceAccount allowed to renew its
+ * node Lease and read its assignments, the pool's settings as a ConfigMap, and a DaemonSet on the
+ * pool's nodes. Pure: the reconciler applies the result. The image tag is the runtime version, and
+ * the pod template carries a hash of the settings, so changing either rolls the DaemonSet.
+ */
+export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReference, image: { repository: string }): NodeRuntimeObjects {
+  const name = childName(runtime.metadata.name);
+  const namespace = runtime.metadata.namespace ?? 'default';
+  const labels = { 'app.kubernetes.io/name': 'flotilla-node', 'app.kubernetes.io/managed-by': 'flotilla-operator', [RUNTIME_LABEL]: runtime.metadata.name };
+  const metadata = { name, namespace, labels, ownerReferences: [owner] };
+  const settings = JSON.stringify({
+    engine: runtime.spec.engine,
+    defaults: runtime.spec.defaults ?? {},
+    ceilings: runtime.spec.ceilings ?? {},
+    cache: runtime.spec.cache,
+    warmPool: runtime.spec.warmPool,
+    trustPolicy: runtime.spec.trustPolicyRef.name,
+  });
+  const settingsHash = createHash('sha256').update(settings).digest('hex').slice(0, 16);
+  return {
+    serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    role: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata,
+      rules: [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+      ],
+    } as KubeObject,
+    roleBinding: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    } as KubeObject,
+    configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { 'runtime.json': settings } } as KubeObject,
+    daemonSet: {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata,
+      spec: {
+        selector: { matchLabels: { [RUNTIME_LABEL]: runtime.metadata.name, 'app.kubernetes.io/name': 'flotilla-node' } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+        template: {
+          metadata: { labels, annotations: { 'flotilla.dev/settings-hash': settingsHash } },
+          spec: {
+            serviceAccountName: name,
+            nodeSelector: runtime.spec.nodeSelector ?? {},
+            containers: [
+              {
+                name: 'node-runtime',
+                image: `${image.repository}:${runtime.spec.version}`,
+                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace],
+                env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+                ports: [{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 9090 }],
+                readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' } },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' } },
+                volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'settings', mountPath: '/etc/flotilla', readOnly: true }],
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+              },
+            ],
+            volumes: [
+              { name: 'cache', hostPath: { path: `/var/cache/flotilla/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
+              { name: 'settings', configMap: { name } },
+            ],
+          },
+        },
+      },
+    } as KubeObject,
+  };
+}

@@ -1,0 +1,62 @@
+import type { OperatorContext } from '../context.ts';
+import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
+import { WASM_RUNTIME_TYPE } from '../kinds.ts';
+import type { LiveWasmRuntime } from '../kinds.ts';
+import { RUNTIME_LABEL } from '../nodes/contract.ts';
+import { nextExpiry, parseNodeLease } from '../nodes/node-lease.ts';
+import { apply, applyStatus, awaitChange, controllerRef, requeueAfter } from '../runtime/index.ts';
+import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
+import { nodeRuntimeObjects } from './objects.ts';
+import { runtimeStatus } from './status.ts';
+
+const CHILD_TYPES: Record<string, ResourceType> = {
+  ServiceAccount: { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
+  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
+  ConfigMap: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+  DaemonSet: { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true },
+};
+
+/** The registered nodes of a pool, parsed from the Lease cache. */
+export function poolNodes(ctx: OperatorContext, namespace: string, runtime: string) {
+  const now = ctx.clock.now();
+  return ctx.stores.nodeLeases
+    .list((l) => l.metadata.namespace === namespace && l.metadata.labels?.[RUNTIME_LABEL] === runtime)
+    .map((l) => parseNodeLease(l, now));
+}
+
+/**
+ * WasmRuntime: applies the node runtime children (owned, so deleting the pool garbage-collects
+ * them: no finalizer needed) and reports nodes ready / total from the node Leases. Looks again when
+ * the next node Lease would expire, so a dead node shows without any event.
+ */
+export async function reconcileWasmRuntime(runtime: LiveWasmRuntime, ctx: OperatorContext): Promise<Action> {
+  if (runtime.metadata.deletionTimestamp) return awaitChange();
+  const owner = controllerRef(WASM_RUNTIME_TYPE, runtime);
+  const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage });
+  let scheduled = 0;
+  for (const child of Object.values(children) as KubeObject[]) {
+    const type = CHILD_TYPES[child.kind ?? ''];
+    if (!type) throw new Error(`no ResourceType for child kind ${child.kind}`);
+    const stored = await apply(ctx.client, type, child);
+    if (child.kind === 'DaemonSet') scheduled = (stored as { status?: { desiredNumberScheduled?: number } }).status?.desiredNumberScheduled ?? 0;
+  }
+
+  const nodes = poolNodes(ctx, runtime.metadata.namespace ?? '', runtime.metadata.name);
+  const plan = runtimeStatus(runtime.spec, nodes, scheduled);
+  const generation = runtime.metadata.generation ?? 0;
+  const previous = runtime.status?.conditions;
+  const conditions = mergeConditions(previous, plan.conditions, generation, metaTime(ctx.clock.now()));
+  await applyStatus(ctx.client, WASM_RUNTIME_TYPE, runtime, {
+    observedGeneration: generation,
+    readyNodes: plan.readyNodes,
+    desiredNodes: plan.desiredNodes,
+    ...(plan.currentVersion !== undefined ? { currentVersion: plan.currentVersion } : {}),
+    conditions,
+  });
+  for (const c of changedConditions(previous, plan.conditions)) {
+    await ctx.recorder.record(runtime, { type: c.status === 'False' && c.type === 'Ready' ? 'Warning' : 'Normal', reason: c.reason, action: 'Reconcile', note: c.message });
+  }
+  const expiry = nextExpiry(nodes, ctx.clock.now());
+  return expiry === undefined ? awaitChange() : requeueAfter(expiry);
+}
