@@ -39,6 +39,25 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   // operator/kubeconfig.ts
   KubeConfigNotFound: 40,
   KubeConfigInvalid: 41,
+  // node-runtime/errors.ts NodeRuntimeError (Timeout, InvalidManifest and InvalidArgument share the numbers above).
+  RouteNotFound: 60,
+  FunctionNotFound: 61,
+  ModulePullFailed: 62,
+  SignatureRejected: 63,
+  CacheCorrupted: 64,
+  InvalidModule: 65,
+  UnsupportedModule: 66,
+  MemoryLimitBelowInitial: 67,
+  Overloaded: 68,
+  RequestTooLarge: 69,
+  Trap: 70,
+  StackOverflow: 71,
+  MemoryLimitExceeded: 72,
+  FunctionExited: 73,
+  InvalidResponse: 74,
+  ResponseTooLarge: 75,
+  WorkerCrashed: 76,
+  ShuttingDown: 77,
 };
 
 /** The exit code for a FlotillaError code. */

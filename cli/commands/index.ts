@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { register as registerRun } from './run.ts';
+import { register as registerServe } from './serve.ts';
+import { register as registerNode } from './node.ts';
 import { register as registerOperator } from './operator.ts';
 import { register as registerPush } from './push.ts';
 import { register as registerPull } from './pull.ts';
@@ -14,4 +17,7 @@ export function registerCommands(program: Command): void {
   registerSign(program);
   registerVerify(program);
   registerInspect(program);
+  registerRun(program);
+  registerServe(program);
+  registerNode(program);
 }
