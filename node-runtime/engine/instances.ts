@@ -81,7 +81,8 @@ export class ModuleInstances {
     try {
       instance = new WebAssembly.Instance(this.loaded.module, { ...host.imports(this.loaded.layout.imports), ...kv });
     } catch (err) {
-      if (err instanceof WebAssembly.LinkError) {
+      // V8 reports a missing import module as a TypeError, a missing or mistyped name as a LinkError.
+      if (err instanceof WebAssembly.LinkError || err instanceof TypeError) {
         throw new NodeRuntimeError('UnsupportedModule', `function ${this.loaded.name}: expected only wasi_snapshot_preview1 imports, got a link error: ${err.message}`, { cause: err });
       }
       throw this.classify(err, undefined);
