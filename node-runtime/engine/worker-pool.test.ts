@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { compileModule } from '../compile/compile.ts';
+import { misbehaving, wagiCounter, wagiHello } from '../testing/assemble.ts';
+import type { LoadedModule } from './instances.ts';
+import { WorkerPool, type Task } from './worker-pool.ts';
+
+async function load(name: string, bytes: Uint8Array): Promise<LoadedModule> {
+  const { module, layout } = await compileModule(bytes, 16, name);
+  return { name, digest: `sha256:${name}`, module, layout, preopens: [], reuse: false };
+}
+
+function task(loaded: LoadedModule, o: Partial<Task> = {}): Task {
+  return { moduleId: loaded.name, loaded, call: { stdin: new Uint8Array(), env: [], maxResponseBytes: 1 << 16 }, deadlineMs: Date.now() + 5000, concurrency: 4, ...o };
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+let pool: WorkerPool | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+describe('WorkerPool', () => {
+  it('runs invocations on worker threads and keeps them pristine there', async () => {
+    pool = new WorkerPool({ size: 2, queueLimit: 16 });
+    const counter = await load('counter', wagiCounter());
+    const outs = await Promise.all(Array.from({ length: 8 }, () => pool!.run(task(counter))));
+    expect(outs.map((o) => text(o.body))).toEqual(Array(8).fill('11'));
+  });
+
+  it('stops a runaway function at its deadline, replaces the worker and keeps serving', async () => {
+    const replaced: string[] = [];
+    pool = new WorkerPool({ size: 2, queueLimit: 16 }, { workerReplaced: (r) => replaced.push(r) });
+    const loop = await load('loop', misbehaving('loop'));
+    const hello = await load('hello', wagiHello());
+    const started = Date.now();
+    const looping = pool.run(task(loop, { deadlineMs: Date.now() + 300 }));
+    // While one worker spins, the other answers.
+    expect(text((await pool.run(task(hello))).body)).toBe('hello\n');
+    await expect(looping).rejects.toMatchObject({ code: 'Timeout', message: expect.stringMatching(/function loop did not answer/) as unknown });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(replaced).toEqual(['timeout']);
+    // Both workers serve again (the replacement included).
+    const again = await Promise.all([pool.run(task(hello)), pool.run(task(hello)), pool.run(task(hello))]);
+    expect(again.map((o) => o.status)).toEqual([200, 200, 200]);
+  });
+
+  it('refuses with Overloaded once the bounded queue is full', async () => {
+    pool = new WorkerPool({ size: 1, queueLimit: 2 });
+    const loop = await load('loop', misbehaving('loop'));
+    const running = pool.run(task(loop, { deadlineMs: Date.now() + 400 }));
+    const queued = [pool.run(task(loop, { deadlineMs: Date.now() + 400 })), pool.run(task(loop, { deadlineMs: Date.now() + 400 }))];
+    await expect(pool.run(task(loop))).rejects.toMatchObject({ code: 'Overloaded' });
+    expect(pool.queued).toBe(2);
+    await expect(running).rejects.toMatchObject({ code: 'Timeout' });
+    for (const q of queued) await expect(q).rejects.toMatchObject({ code: 'Timeout' });
+  });
+
+  it('holds a function to its concurrency limit while others use the free workers', async () => {
+    pool = new WorkerPool({ size: 2, queueLimit: 16 });
+    const loop = await load('loop', misbehaving('loop'));
+    const hello = await load('hello', wagiHello());
+    const a = pool.run(task(loop, { concurrency: 1, deadlineMs: Date.now() + 300 }));
+    const b = pool.run(task(loop, { concurrency: 1, deadlineMs: Date.now() + 300 }));
+    // The second loop waits (limit 1), so hello gets the second worker at once.
+    const t0 = Date.now();
+    await pool.run(task(hello));
+    expect(Date.now() - t0).toBeLessThan(250);
+    await expect(a).rejects.toMatchObject({ code: 'Timeout' });
+    await expect(b).rejects.toMatchObject({ code: 'Timeout' });
+  });
+
+  it('returns traps as typed errors without replacing the worker', async () => {
+    const replaced: string[] = [];
+    pool = new WorkerPool({ size: 1, queueLimit: 4 }, { workerReplaced: (r) => replaced.push(r) });
+    const trap = await load('trap', misbehaving('trap'));
+    await expect(pool.run(task(trap))).rejects.toMatchObject({ code: 'Trap', message: 'function trap trapped: unreachable' });
+    expect(replaced).toEqual([]);
+  });
+});
