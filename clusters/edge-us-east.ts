@@ -1,0 +1,31 @@
+/** Virginia edge: Kyverno admission, compute fed by NATS JetStream with a dead letter, state in Redis. */
+import { FunctionApp } from '../constructs/index.ts';
+import type { ClusterOverlay } from './base.ts';
+
+export const EDGE_US_EAST: ClusterOverlay = {
+  name: 'edge-us-east',
+  region: 'us-east-1',
+  kyverno: true,
+  extraIdentities: [{ issuer: 'https://accounts.google.com', subject: 'release@flotilla.example' }],
+  network: {
+    registry: { cidr: '10.20.0.10/32', ports: [5000] },
+    functionEgress: [{ cidr: '10.20.8.0/24', ports: [4222, 6379] }],
+  },
+  apps: (cluster, modules) => {
+    new FunctionApp(cluster, 'compute', {
+      module: modules.compute,
+      limits: { memoryPages: 1024, timeoutMs: 10000 },
+      capabilities: { allowedHosts: ['redis.us-east.flotilla.example:6379'], env: [{ name: 'REGION', value: 'us-east-1' }] },
+      state: { store: 'redis', address: 'redis.us-east.flotilla.example:6379' },
+      events: [
+        {
+          nats: { url: 'nats://nats.us-east.flotilla.example:4222', stream: 'JOBS', subject: 'jobs.compute' },
+          deadLetter: 'jobs.compute.dead',
+          retry: { maxAttempts: 5, backoff: { initialMs: 200, maxMs: 10000 } },
+          concurrency: 4,
+        },
+      ],
+      http: { host: 'compute.edge-us-east.flotilla.example', methods: ['POST'], auth: { type: 'bearer', secretRef: 'compute-tokens' }, timeoutMs: 15000 },
+    });
+  },
+};

@@ -1,0 +1,42 @@
+/**
+ * The module and image references of the fleet, read from clusters/modules.json and
+ * clusters/images.json (the files `flotilla up` and the build rewrite with real digests).
+ * Every entry must be pinned by digest; keys starting with "//" are comments.
+ */
+import { readFileSync } from 'node:fs';
+import { DIGEST_REF } from '../api/index.ts';
+
+const PINNED = new RegExp(DIGEST_REF);
+
+function load(file: string): Record<string, string> {
+  const raw = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(raw)) {
+    if (name.startsWith('//')) continue;
+    if (typeof ref !== 'string' || !PINNED.test(ref)) {
+      throw new Error(`clusters/${file} entry ${JSON.stringify(name)}: expected <registry>/<repository>@sha256:<64 hex>, got ${JSON.stringify(ref)}`);
+    }
+    out[name] = ref;
+  }
+  return out;
+}
+
+/** Function name -> module reference. */
+export type Modules = Readonly<Record<'echo' | 'compute' | 'hello' | 'misbehave', string>>;
+
+function pick<K extends string>(file: string, keys: readonly K[]): Readonly<Record<K, string>> {
+  const all = load(file);
+  for (const k of keys) if (all[k] === undefined) throw new Error(`clusters/${file} has no entry ${JSON.stringify(k)}; add it`);
+  return all as Record<K, string>;
+}
+
+/** The module references of the example functions. */
+export function loadModules(): Modules {
+  return pick('modules.json', ['echo', 'compute', 'hello', 'misbehave']);
+}
+
+/** The operator and node runtime images. */
+export function loadImages(): { readonly operator: string; readonly nodeRuntime: string } {
+  const i = pick('images.json', ['operator', 'node-runtime']);
+  return { operator: i.operator, nodeRuntime: i['node-runtime'] };
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { Testing } from 'cdk8s';
+import { KINDS } from '../api/index.ts';
+import { EdgeCluster } from './edge-cluster.ts';
+import { CLUSTER_PROPS } from './testing.ts';
+import { renderApp } from './render.ts';
+
+function render(props = CLUSTER_PROPS) {
+  const app = Testing.app();
+  new EdgeCluster(app, props.name, props);
+  return renderApp(app);
+}
+
+describe('EdgeCluster', () => {
+  it('renders namespaces, CRDs, system, trust policy, network policies and pools into clusters/<name>/', () => {
+    const files = render();
+    expect(files.map((f) => f.path)).toMatchSnapshot();
+    expect(files.every((f) => f.path.startsWith('clusters/test-edge/'))).toBe(true);
+    for (const k of KINDS) expect(files.map((f) => f.path)).toContain(`clusters/test-edge/customresourcedefinition_cluster_${k.plural}.flotilla.dev.yaml`);
+  });
+
+  it('puts sync waves so namespaces and CRDs come before our objects', () => {
+    const wave = (name: string) => Number(/sync-wave: "(-?\d+)"/.exec(render().find((f) => f.path.endsWith(name))?.content ?? '')?.[1]);
+    expect(wave('namespace_cluster_functions.yaml')).toBeLessThan(wave('customresourcedefinition_cluster_wasmfunctions.flotilla.dev.yaml'));
+    expect(wave('customresourcedefinition_cluster_wasmruntimes.flotilla.dev.yaml')).toBeLessThan(wave('wasmruntime_functions_default.yaml'));
+  });
+
+  it('keeps namespaces off cluster-scoped objects', () => {
+    const crd = render().find((f) => f.path.includes('customresourcedefinition'))?.content ?? '';
+    expect(crd).not.toMatch(/^ {2}namespace:/m);
+  });
+
+  it('renders the Kyverno policy only when asked', () => {
+    expect(render().some((f) => f.path.includes('clusterpolicy'))).toBe(false);
+    expect(render({ ...CLUSTER_PROPS, kyverno: true }).some((f) => f.path.includes('clusterpolicy_cluster_flotilla-verify-modules'))).toBe(true);
+  });
+
+  it('refuses images not pinned by digest, naming the prop', () => {
+    expect(() => render({ ...CLUSTER_PROPS, images: { operator: 'r.example/op:latest', nodeRuntime: CLUSTER_PROPS.images.nodeRuntime } })).toThrow(
+      'FlotillaSystem operatorImage: expected an image pinned by @sha256:<64 hex>, got "r.example/op:latest"',
+    );
+  });
+
+  it('is byte-for-byte reproducible', () => {
+    expect(render()).toEqual(render());
+  });
+});

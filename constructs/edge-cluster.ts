@@ -1,0 +1,95 @@
+/**
+ * One edge cluster: its namespaces, CRDs, system components (operator, node runtime), WasmRuntime
+ * pools, trust policy, admission and network policies. Function apps are added into it; at synth the
+ * cross-object rules of the whole cluster run once and report every problem with its construct path.
+ */
+import { ApiObject, Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { runtimeNetworkPolicies } from '../policies/network-policies.ts';
+import type { EgressTarget } from '../policies/network-policies.ts';
+import { verifyModulesPolicy } from '../policies/kyverno.ts';
+import { trustPolicyConfigMap } from '../policies/trust-policy.ts';
+import type { TrustPolicy } from '../policies/trust-policy.ts';
+import { FlotillaCrds } from './crds.ts';
+import type { RenderTarget } from './render.ts';
+import { checkCluster } from './fleet-rules.ts';
+import { FunctionRoute } from './function-route.ts';
+import { FunctionTrigger } from './function-trigger.ts';
+import { FlotillaSystem, HTTP_PORT, METRICS_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
+import { ExternalFunction, WasmFunction } from './wasm-function.ts';
+import { WasmRuntime } from './wasm-runtime.ts';
+import type { WasmRuntimeProps } from './wasm-runtime.ts';
+
+export interface EdgeClusterProps {
+  /** Cluster name: the folder gitops/clusters/<name>/. */
+  readonly name: string;
+  /** Region label put on every object (flotilla.dev/region). */
+  readonly region: string;
+  /** Namespace of the function objects. */
+  readonly functionsNamespace: string;
+  /** Namespace of the operator and node runtimes.
+   * @default "flotilla-system" */
+  readonly systemNamespace?: string;
+  readonly images: { readonly operator: string; readonly nodeRuntime: string };
+  readonly trustPolicy: TrustPolicy;
+  /** Runtime pools by name. */
+  readonly runtimes: Readonly<Record<string, Omit<WasmRuntimeProps, 'name' | 'trustPolicy'>>>;
+  readonly network: { readonly registry: EgressTarget; readonly apiServer: EgressTarget; readonly functionEgress: readonly EgressTarget[] };
+  /** Render the Kyverno verifyImages policy (only where Kyverno runs).
+   * @default false */
+  readonly kyverno?: boolean;
+  /** Operator replicas.
+   * @default 2 */
+  readonly operatorReplicas?: number;
+}
+
+/** The chart of one edge cluster. */
+export class EdgeCluster extends Chart implements RenderTarget {
+  readonly outputDir: string;
+  readonly clusterName: string;
+  readonly systemNamespace: string;
+  readonly functionsNamespace: string;
+
+  constructor(scope: Construct, id: string, props: EdgeClusterProps) {
+    super(scope, id, { namespace: props.functionsNamespace, labels: { 'flotilla.dev/cluster': props.name, 'flotilla.dev/region': props.region } });
+    this.clusterName = props.name;
+    this.outputDir = `clusters/${props.name}`;
+    this.systemNamespace = props.systemNamespace ?? 'flotilla-system';
+    this.functionsNamespace = props.functionsNamespace;
+    if (this.systemNamespace === this.functionsNamespace) {
+      throw new Error(`EdgeCluster ${props.name}: systemNamespace and functionsNamespace must differ, both are ${JSON.stringify(this.functionsNamespace)}`);
+    }
+    for (const ns of [this.systemNamespace, this.functionsNamespace]) {
+      new ApiObject(this, `Namespace-${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, namespace: undefined } });
+    }
+    new FlotillaCrds(this, 'Crds');
+    new FlotillaSystem(this, 'System', { namespace: this.systemNamespace, operatorImage: props.images.operator, nodeRuntimeImage: props.images.nodeRuntime, operatorReplicas: props.operatorReplicas });
+    new ApiObject(this, 'TrustPolicy', trustPolicyConfigMap(props.trustPolicy, this.systemNamespace) as never);
+    if (props.kyverno === true) new ApiObject(this, 'VerifyModules', verifyModulesPolicy(props.trustPolicy) as never);
+    for (const [i, np] of runtimeNetworkPolicies({
+      namespace: this.systemNamespace,
+      runtimeLabels: NODE_RUNTIME_LABELS,
+      operatorLabels: OPERATOR_LABELS,
+      httpPort: HTTP_PORT,
+      metricsPort: METRICS_PORT,
+      ...props.network,
+    }).entries()) {
+      new ApiObject(this, `NetworkPolicy${i}`, np as never);
+    }
+    for (const [name, rt] of Object.entries(props.runtimes)) new WasmRuntime(this, `Runtime-${name}`, { ...rt, name, trustPolicy: props.trustPolicy.name });
+    this.node.addValidation({ validate: () => this.crossObjectProblems() });
+  }
+
+  private crossObjectProblems(): string[] {
+    const all = this.node.findAll();
+    const ns = this.functionsNamespace;
+    const declared = <T extends { name: string; spec: S; node: { path: string } }, S>(xs: T[]) => xs.map((x) => ({ path: x.node.path, namespace: ns, name: x.name, spec: x.spec }));
+    return checkCluster({
+      functions: declared(all.filter((c) => c instanceof WasmFunction)),
+      externalFunctions: all.filter((c) => c instanceof ExternalFunction).map((c) => ({ namespace: ns, name: c.name })),
+      runtimes: declared(all.filter((c) => c instanceof WasmRuntime)),
+      triggers: declared(all.filter((c) => c instanceof FunctionTrigger)),
+      routes: declared(all.filter((c) => c instanceof FunctionRoute)),
+    }).map((p) => `${p.path}: ${p.message}`);
+  }
+}

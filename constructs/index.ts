@@ -1,0 +1,24 @@
+/** cdk8s constructs over the flotilla.dev/v1alpha1 API. */
+export { WasmFunction, ExternalFunction } from './wasm-function.ts';
+export type { IWasmFunction, WasmFunctionProps } from './wasm-function.ts';
+export { WasmRuntime } from './wasm-runtime.ts';
+export type { IWasmRuntime, WasmRuntimeProps } from './wasm-runtime.ts';
+export { FunctionTrigger } from './function-trigger.ts';
+export type { FunctionTriggerProps, TriggerSource } from './function-trigger.ts';
+export { FunctionRoute } from './function-route.ts';
+export type { FunctionRouteProps, RouteBackend } from './function-route.ts';
+export { FunctionApp } from './function-app.ts';
+export type { EventSource, FunctionAppProps, HttpProps } from './function-app.ts';
+export { EdgeCluster } from './edge-cluster.ts';
+export type { EdgeClusterProps } from './edge-cluster.ts';
+export { FlotillaCrds } from './crds.ts';
+export { FlotillaSystem, HTTP_PORT, METRICS_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
+export { ArgoCdChart } from './argocd/argocd-chart.ts';
+export type { ArgoCdProps } from './argocd/argocd-chart.ts';
+export { healthScript } from './argocd/health-checks.ts';
+export { checkCluster } from './fleet-rules.ts';
+export type { ClusterObjects, Declared, FleetProblem } from './fleet-rules.ts';
+export { listFiles, renderApp, writeRendered } from './render.ts';
+export type { RenderTarget, RenderedFile } from './render.ts';
+export { ConstructError } from './errors.ts';
+export type { ConstructErrorCode } from './errors.ts';
