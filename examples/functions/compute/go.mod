@@ -1,0 +1,3 @@
+module flotilla.dev/examples/compute
+
+go 1.26
