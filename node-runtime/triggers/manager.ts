@@ -1,0 +1,157 @@
+/**
+ * Runs the FunctionTriggers of the functions this node hosts: computes each trigger's definition
+ * (plan, ack wait) from the desired state, starts what is new or changed, stops what is gone.
+ * Every node hosting a trigger's function runs it; the sources make that safe (one durable
+ * consumer, one shared subscription group, one claim per cron tick). It also wires chaining:
+ * local invokes here, remote ones over NATS, and serves this node's functions to other nodes.
+ */
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import type { FunctionTrigger } from '../../api/index.ts';
+import { planChain } from '../chain/plan.ts';
+import { InvokeService, RemoteInvoker } from '../chain/remote.ts';
+import { ChainRunner } from '../chain/runner.ts';
+import { LocalTickClaims, NatsTickClaims, type TickClaims } from './cron/claims.ts';
+import type { MissedRunPolicy } from './cron/schedule.ts';
+import { startCronTrigger } from './cron-trigger.ts';
+import { ACK_MARGIN_MS, type RunningTrigger, type TriggerContext, type TriggerDef, type TriggerEvents } from './definition.ts';
+import { TriggerError } from './errors.ts';
+import type { FunctionInvoker } from './invoker.ts';
+import { startMqttTrigger } from './mqtt-trigger.ts';
+import { startNatsTrigger } from './nats-trigger.ts';
+
+export interface EventRuntimeOptions {
+  readonly invoker: FunctionInvoker;
+  readonly logger: Logger;
+  readonly nodeName: string;
+  /** The cluster's NATS: chaining between nodes and cron claims. Absent: this node alone. */
+  readonly natsUrl?: string;
+  /** @default 'RunOnce' */
+  readonly missedRuns?: MissedRunPolicy;
+  readonly events?: TriggerEvents;
+}
+
+/** What the node hosts, as far as triggers care. */
+export interface HostedFunctions {
+  /** Function key -> its timeout in ms. */
+  readonly timeouts: ReadonlyMap<string, number>;
+}
+
+export interface TriggerProblem {
+  readonly trigger: string;
+  readonly error: Error;
+}
+
+/** The default timeout assumed for a chain step hosted elsewhere (its own node enforces the real one). */
+const REMOTE_STEP_TIMEOUT_MS = 30_000;
+
+/** The runtime definition of a FunctionTrigger; throws TriggerError for a chain it refuses. */
+export function triggerDef(t: FunctionTrigger, hosted: HostedFunctions): TriggerDef {
+  const namespace = t.metadata.namespace ?? 'default';
+  const plan = planChain(namespace, t.spec.functionRef, t.spec.next);
+  const ackWaitMs = plan.reduce((n, fn) => n + (hosted.timeouts.get(fn) ?? REMOTE_STEP_TIMEOUT_MS), 0) + ACK_MARGIN_MS;
+  return { key: `${namespace}/${t.metadata.name}`, spec: t.spec, plan, ackWaitMs };
+}
+
+export class EventRuntime {
+  private readonly options: EventRuntimeOptions;
+  private readonly connections = new Map<string, Promise<NatsConnection>>();
+  private readonly running = new Map<string, { identity: string; trigger: RunningTrigger }>();
+  private hosted: HostedFunctions = { timeouts: new Map() };
+  private readonly ctx: TriggerContext;
+  private readonly claims: TickClaims;
+  private readonly service: InvokeService | undefined;
+  private readonly cluster: NatsConnection | undefined;
+
+  private constructor(options: EventRuntimeOptions, cluster: NatsConnection | undefined) {
+    this.options = options;
+    this.cluster = cluster;
+    if (cluster && options.natsUrl) this.connections.set(options.natsUrl, Promise.resolve(cluster));
+    const chain = new ChainRunner({
+      local: options.invoker,
+      ...(cluster ? { remote: new RemoteInvoker(cluster) } : {}),
+      isLocal: (fn) => this.hosted.timeouts.has(fn),
+    });
+    this.ctx = { chain, logger: options.logger, nodeName: options.nodeName, ...(options.events ? { events: options.events } : {}) };
+    this.claims = cluster ? new NatsTickClaims(cluster) : new LocalTickClaims();
+    this.service = cluster ? new InvokeService(cluster, options.invoker, options.logger) : undefined;
+  }
+
+  static async start(options: EventRuntimeOptions): Promise<EventRuntime> {
+    const cluster = options.natsUrl ? await connect({ servers: options.natsUrl, name: `flotilla-node-${options.nodeName}` }) : undefined;
+    return new EventRuntime(options, cluster);
+  }
+
+  /** The cluster NATS connection (shared-state stores use it too), if configured. */
+  get nats(): NatsConnection | undefined {
+    return this.cluster;
+  }
+
+  /**
+   * Converges to the desired triggers. Returns the triggers that could not start (their error
+   * says why); the others run. Level-based: call it with the whole state on every change.
+   */
+  async apply(triggers: readonly FunctionTrigger[], hosted: HostedFunctions): Promise<TriggerProblem[]> {
+    this.hosted = hosted;
+    this.service?.serve(hosted.timeouts.keys());
+    const problems: TriggerProblem[] = [];
+    const want = new Map<string, TriggerDef>();
+    for (const t of triggers) {
+      if (t.spec.type === 'http') continue;
+      try {
+        const def = triggerDef(t, hosted);
+        if (hosted.timeouts.has(def.plan[0]!)) want.set(def.key, def);
+      } catch (err) {
+        problems.push({ trigger: `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`, error: err as Error });
+      }
+    }
+    for (const [key, r] of this.running) {
+      const def = want.get(key);
+      if (!def || JSON.stringify(def) !== r.identity) {
+        this.running.delete(key);
+        await r.trigger.stop();
+      }
+    }
+    for (const [key, def] of want) {
+      if (this.running.has(key)) continue;
+      try {
+        this.running.set(key, { identity: JSON.stringify(def), trigger: await this.startOne(def) });
+      } catch (err) {
+        problems.push({ trigger: key, error: err as Error });
+        this.options.logger.warn({ trigger: key, err: (err as Error).message }, 'Trigger did not start');
+      }
+    }
+    return problems;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.trigger.stop()));
+    this.running.clear();
+    this.service?.close();
+    for (const c of this.connections.values()) await (await c).drain().catch(() => undefined);
+  }
+
+  private startOne(def: TriggerDef): Promise<RunningTrigger> {
+    switch (def.spec.type) {
+      case 'cron':
+        return startCronTrigger(this.ctx, def, { claims: this.claims, missedRuns: this.options.missedRuns ?? 'RunOnce' });
+      case 'nats':
+        return this.connection(def.spec.nats!.url).then((nc) => startNatsTrigger(this.ctx, def, nc));
+      case 'mqtt':
+        return startMqttTrigger(this.ctx, def);
+      case 'http':
+        throw new TriggerError('InvalidTrigger', `trigger ${def.key}: http triggers are served by routes, not here`);
+    }
+  }
+
+  private connection(url: string): Promise<NatsConnection> {
+    let c = this.connections.get(url);
+    if (!c) {
+      c = connect({ servers: url, name: `flotilla-node-${this.options.nodeName}` });
+      this.connections.set(url, c);
+      c.catch(() => this.connections.delete(url));
+    }
+    return c;
+  }
+}
