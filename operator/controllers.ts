@@ -10,7 +10,7 @@ import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from './
 import type { Context, ControllerMetrics, KubeObject, Manager } from './runtime/index.ts';
 import type { ModuleVerifier } from './wasm-function/verification.ts';
 import { reconcileWasmFunction } from './wasm-function/reconciler.ts';
-import { reconcileWasmRuntime } from './wasm-runtime/reconciler.ts';
+import { wasmRuntimeReconciler } from './wasm-runtime/reconciler.ts';
 
 /** Services the reconcilers need beyond the API server, injected by the entry point. */
 export interface OperatorServices {
@@ -21,6 +21,8 @@ export interface OperatorServices {
 
 export interface ControllerWiring {
   readonly namespace: string;
+  /** Restricts every informer to one namespace; all namespaces when omitted. */
+  readonly watchNamespace?: string;
   readonly metrics: ControllerMetrics;
   readonly services: OperatorServices;
 }
@@ -31,12 +33,12 @@ export interface ControllerWiring {
  * everything from the caches, so over-enqueueing costs a cheap pass, never a wrong result).
  */
 export function registerControllers(manager: Manager, base: Context, wiring: ControllerWiring): OperatorContext {
-  const functions = manager.informer<LiveWasmFunction>({ type: WASM_FUNCTION_TYPE });
-  const runtimes = manager.informer<LiveWasmRuntime>({ type: WASM_RUNTIME_TYPE });
-  const routes = manager.informer<LiveFunctionRoute>({ type: FUNCTION_ROUTE_TYPE });
-  const triggers = manager.informer<LiveFunctionTrigger>({ type: FUNCTION_TRIGGER_TYPE });
-  const nodeLeases = manager.informer<NodeLease & KubeObject>({ type: LEASE_TYPE, labelSelector: RUNTIME_LABEL });
-  const assignments = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, labelSelector: `${RUNTIME_LABEL},${NODE_LABEL}` });
+  const functions = manager.informer<LiveWasmFunction>({ type: WASM_FUNCTION_TYPE, namespace: wiring.watchNamespace });
+  const runtimes = manager.informer<LiveWasmRuntime>({ type: WASM_RUNTIME_TYPE, namespace: wiring.watchNamespace });
+  const routes = manager.informer<LiveFunctionRoute>({ type: FUNCTION_ROUTE_TYPE, namespace: wiring.watchNamespace });
+  const triggers = manager.informer<LiveFunctionTrigger>({ type: FUNCTION_TRIGGER_TYPE, namespace: wiring.watchNamespace });
+  const nodeLeases = manager.informer<NodeLease & KubeObject>({ type: LEASE_TYPE, namespace: wiring.watchNamespace, labelSelector: RUNTIME_LABEL });
+  const assignments = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, namespace: wiring.watchNamespace, labelSelector: `${RUNTIME_LABEL},${NODE_LABEL}` });
 
   const ctx: OperatorContext = {
     ...base,
@@ -63,7 +65,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
 
   manager.add(
     new Controller<LiveWasmRuntime, OperatorContext>(
-      { name: 'wasmruntime', informer: runtimes, reconcile: reconcileWasmRuntime, errorPolicy, watches: [watch(nodeLeases, runtimeOfLease)] },
+      { name: 'wasmruntime', informer: runtimes, reconcile: wasmRuntimeReconciler(), errorPolicy, watches: [watch(nodeLeases, runtimeOfLease)] },
       ctx,
       deps,
     ),

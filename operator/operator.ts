@@ -12,6 +12,8 @@ export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
   /** Where the operator keeps its own objects: the leader Lease, node Leases, per-node assignments. */
   readonly namespace: string;
+  /** Watch only this namespace (a namespace-scoped install, or a test); all namespaces when omitted. */
+  readonly watchNamespace?: string;
   /** This replica's name in the leader Lease and in Events. */
   readonly identity: string;
   /** Compete for the leader Lease; off only for a single replica (development, tests). */
@@ -60,7 +62,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   );
   const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity) };
   const verifier = cachingVerifier(artifactVerifier({ client, namespace: opts.namespace, registry: opts.registry }), clock, opts.verificationTtlMs ?? 300_000);
-  registerControllers(manager, ctx, { namespace: opts.namespace, metrics, services: { verifier, nodeImage: opts.nodeImage } });
+  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { verifier, nodeImage: opts.nodeImage } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();
   return {

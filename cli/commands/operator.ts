@@ -14,6 +14,7 @@ interface OperatorFlags {
   id?: string;
   logLevel: string;
   nodeImage: string;
+  watchNamespace?: string;
 }
 
 /** host:port, port 0 meaning "pick a free one". */
@@ -32,6 +33,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
     .option('-n, --namespace <ns>', 'namespace of the leader Lease, node Leases and per-node assignments', 'flotilla-system')
     .option('--listen <host:port>', 'address of /metrics, /healthz and /readyz (port 0 picks a free one)', '127.0.0.1:8080')
+    .option('--watch-namespace <ns>', 'reconcile objects in this namespace only (default: all namespaces)')
     .option('--no-leader-elect', 'act without the leader Lease (only for a single replica)')
     .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
     .option('--log-level <level>', 'pino log level', 'info')
@@ -50,6 +52,7 @@ export function register(program: Command): void {
         listen,
         log,
         nodeImage: flags.nodeImage,
+        watchNamespace: flags.watchNamespace,
       });
       const where = source.kind === 'in-cluster' ? 'in-cluster config' : `${source.path} (${source.from})`;
       process.stderr.write(

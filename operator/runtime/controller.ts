@@ -54,7 +54,7 @@ export class Controller<T extends KubeObject, C> {
   private readonly spec: ControllerSpec<T, C>;
   private readonly ctx: C;
   private readonly deps: ControllerDeps;
-  private readonly queue: WorkQueue;
+  private queue: WorkQueue;
   private readonly failures = new Map<string, number>();
   private workers: Promise<void>[] = [];
   private running = false;
@@ -84,6 +84,8 @@ export class Controller<T extends KubeObject, C> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // A fresh queue per run: after losing and regaining leadership the old one is shut down.
+    this.queue = new WorkQueue(this.deps.clock);
     for (const key of this.spec.informer.store.keys()) this.enqueue(key);
     const concurrency = this.spec.concurrency ?? 2;
     this.workers = Array.from({ length: concurrency }, () => this.work());

@@ -70,7 +70,10 @@ export class Manager {
     for (const informer of this.informers.values()) informer.start();
     if (this.elector) {
       this.elector.start({
-        onStartedLeading: () => this.startControllers(),
+        // Not awaited: waiting for caches must not hold up the elector's renew loop.
+        onStartedLeading: () => {
+          void this.startControllers();
+        },
         onStoppedLeading: () => this.stopControllers(),
       });
     } else {

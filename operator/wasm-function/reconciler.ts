@@ -1,6 +1,7 @@
 import type { OperatorContext } from '../context.ts';
 import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import { WASM_FUNCTION_TYPE } from '../kinds.ts';
+import { statusUnchanged } from '../status-diff.ts';
 import type { LiveWasmFunction } from '../kinds.ts';
 import { nextExpiry } from '../nodes/node-lease.ts';
 import { applyStatus, awaitChange, objectKey, requeueAfter } from '../runtime/index.ts';
@@ -38,7 +39,7 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
 
   const generation = fn.metadata.generation ?? 0;
   const previous = fn.status?.conditions;
-  await applyStatus(ctx.client, WASM_FUNCTION_TYPE, fn, {
+  const status = {
     observedGeneration: generation,
     ...(plan.digest !== undefined ? { resolvedDigest: plan.digest } : {}),
     desiredInstances: plan.desiredInstances,
@@ -46,7 +47,8 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
     nodes: plan.nodes,
     selector: instanceSelector(fn),
     conditions: mergeConditions(previous, plan.conditions, generation, metaTime(ctx.clock.now())),
-  });
+  };
+  if (!statusUnchanged(fn.status, status)) await applyStatus(ctx.client, WASM_FUNCTION_TYPE, fn, status);
   for (const c of changedConditions(previous, plan.conditions)) {
     if (c.status === 'Unknown') continue;
     const warning = (c.status === 'False' && c.type !== 'Progressing') || (c.type === 'Degraded' && c.status === 'True');

@@ -1,10 +1,11 @@
 import type { OperatorContext } from '../context.ts';
 import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import { WASM_RUNTIME_TYPE } from '../kinds.ts';
+import { statusUnchanged } from '../status-diff.ts';
 import type { LiveWasmRuntime } from '../kinds.ts';
 import { RUNTIME_LABEL } from '../nodes/contract.ts';
 import { nextExpiry, parseNodeLease } from '../nodes/node-lease.ts';
-import { apply, applyStatus, awaitChange, controllerRef, requeueAfter } from '../runtime/index.ts';
+import { apply, applyStatus, awaitChange, controllerRef, objectKey, requeueAfter } from '../runtime/index.ts';
 import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
 import { nodeRuntimeObjects } from './objects.ts';
 import { runtimeStatus } from './status.ts';
@@ -30,30 +31,50 @@ export function poolNodes(ctx: OperatorContext, namespace: string, runtime: stri
  * them: no finalizer needed) and reports nodes ready / total from the node Leases. Looks again when
  * the next node Lease would expire, so a dead node shows without any event.
  */
-export async function reconcileWasmRuntime(runtime: LiveWasmRuntime, ctx: OperatorContext): Promise<Action> {
-  if (runtime.metadata.deletionTimestamp) return awaitChange();
-  const owner = controllerRef(WASM_RUNTIME_TYPE, runtime);
-  const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage });
-  let scheduled = 0;
-  for (const child of Object.values(children) as KubeObject[]) {
-    const type = CHILD_TYPES[child.kind ?? ''];
-    if (!type) throw new Error(`no ResourceType for child kind ${child.kind}`);
-    const stored = await apply(ctx.client, type, child);
-    if (child.kind === 'DaemonSet') scheduled = (stored as { status?: { desiredNumberScheduled?: number } }).status?.desiredNumberScheduled ?? 0;
-  }
+export function wasmRuntimeReconciler(): (runtime: LiveWasmRuntime, ctx: OperatorContext) => Promise<Action> {
+  // What we last applied per runtime uid and when: node heartbeats reconcile the pool often, and
+  // re-applying five unchanged children each time would be pure load. Re-applied anyway after
+  // CHILDREN_REFRESH_MS so a child deleted or edited by hand is repaired.
+  const applied = new Map<string, { hash: string; at: number; scheduled: number }>();
+  return async (runtime, ctx) => {
+    if (runtime.metadata.deletionTimestamp) return awaitChange();
+    const owner = controllerRef(WASM_RUNTIME_TYPE, runtime);
+    const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage });
+    const hash = JSON.stringify(children);
+    const uid = runtime.metadata.uid ?? '';
+    const memo = applied.get(uid);
+    let scheduled = memo?.scheduled ?? 0;
+    if (!memo || memo.hash !== hash || ctx.clock.now() - memo.at > CHILDREN_REFRESH_MS) {
+      for (const child of Object.values(children) as KubeObject[]) {
+        const type = CHILD_TYPES[child.kind ?? ''];
+        if (!type) throw new Error(`no ResourceType for child kind ${child.kind}`);
+        const stored = await apply(ctx.client, type, child);
+        if (child.kind === 'DaemonSet') scheduled = (stored as { status?: { desiredNumberScheduled?: number } }).status?.desiredNumberScheduled ?? 0;
+      }
+      applied.set(uid, { hash, at: ctx.clock.now(), scheduled });
+      ctx.log.info({ runtime: objectKey(runtime), version: runtime.spec.version }, 'Applied node runtime DaemonSet');
+    }
+    return reportStatus(runtime, ctx, scheduled);
+  };
+}
+
+const CHILDREN_REFRESH_MS = 5 * 60_000;
+
+async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, scheduled: number): Promise<Action> {
 
   const nodes = poolNodes(ctx, runtime.metadata.namespace ?? '', runtime.metadata.name);
   const plan = runtimeStatus(runtime.spec, nodes, scheduled);
   const generation = runtime.metadata.generation ?? 0;
   const previous = runtime.status?.conditions;
   const conditions = mergeConditions(previous, plan.conditions, generation, metaTime(ctx.clock.now()));
-  await applyStatus(ctx.client, WASM_RUNTIME_TYPE, runtime, {
+  const status = {
     observedGeneration: generation,
     readyNodes: plan.readyNodes,
     desiredNodes: plan.desiredNodes,
     ...(plan.currentVersion !== undefined ? { currentVersion: plan.currentVersion } : {}),
     conditions,
-  });
+  };
+  if (!statusUnchanged(runtime.status, status)) await applyStatus(ctx.client, WASM_RUNTIME_TYPE, runtime, status);
   for (const c of changedConditions(previous, plan.conditions)) {
     await ctx.recorder.record(runtime, { type: c.status === 'False' && c.type === 'Ready' ? 'Warning' : 'Normal', reason: c.reason, action: 'Reconcile', note: c.message });
   }
