@@ -124,8 +124,8 @@ export const KINDS: readonly KindDefinition[] = [WASM_RUNTIME, WASM_FUNCTION, FU
 /** The metadata.name rule, at the root: a CRD schema may not constrain metadata itself beyond name. */
 export const NAME_RULE = celRules({
   rule: `size(self.metadata.name) <= 63 && self.metadata.name.matches(${celString(DNS_LABEL)})`,
+  // No fieldPath: the CRD schema declares no metadata fields for it to point at; the message names it.
   message: 'metadata.name must be a DNS label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
-  fieldPath: '.metadata.name',
 });
 
 /** The whole object schema of a kind (what the runtime validator checks). */

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { compilePolicy } from '../artifacts/index.ts';
+import type { TrustPolicy } from '../artifacts/index.ts';
+import { FLEET_TRUST } from '../clusters/base.ts';
+import { verifyModulesPolicy } from './kyverno.ts';
+import { runtimeNetworkPolicies } from './network-policies.ts';
+import { TRUST_POLICY_KEY, trustPolicyConfigMap } from './trust-policy.ts';
+
+describe('trust policy ConfigMap', () => {
+  it('carries exactly what artifacts/ compiles into a verifier policy', () => {
+    const cm = trustPolicyConfigMap(FLEET_TRUST, 'flotilla-system') as { data: Record<string, string>; metadata: { name: string } };
+    expect(cm.metadata.name).toBe('fleet-trust');
+    const compiled = compilePolicy(JSON.parse(cm.data[TRUST_POLICY_KEY] as string) as TrustPolicy);
+    expect(compiled.keys).toHaveLength(1);
+    expect(compiled.identities[0]?.pattern?.test('https://github.com/flotilla-dev/functions/.github/workflows/release.yaml@refs/tags/v1.2.0')).toBe(true);
+  });
+
+  it('refuses an identity with both subject and pattern, and a key that is not PEM', () => {
+    expect(() => trustPolicyConfigMap({ name: 't', keys: [], identities: [{ issuer: 'i', subject: 's', subjectRegExp: 's' }] }, 'ns')).toThrow('identities[0]: expected exactly one of subject or subjectRegExp');
+    expect(() => trustPolicyConfigMap({ name: 't', keys: ['ssh-ed25519 AAAA'], identities: [] }, 'ns')).toThrow('keys[0]: expected a PEM public key');
+  });
+});
+
+describe('Kyverno verifyImages policy', () => {
+  it('extracts spec.module.ref of WasmFunctions and lists every trusted key and identity', () => {
+    const p = verifyModulesPolicy(FLEET_TRUST) as { spec: { rules: { match: unknown; imageExtractors: unknown; verifyImages: { attestors: { entries: unknown[] }[] }[] }[] } };
+    const [rule] = p.spec.rules;
+    expect(rule?.match).toEqual({ any: [{ resources: { kinds: ['flotilla.dev/v1alpha1/WasmFunction'] } }] });
+    expect(rule?.imageExtractors).toEqual({ WasmFunction: [{ name: 'module', path: '/spec/module', value: 'ref' }] });
+    expect(rule?.verifyImages[0]?.attestors[0]?.entries).toHaveLength(FLEET_TRUST.keys.length + FLEET_TRUST.identities.length);
+  });
+
+  it('refuses a policy that trusts nothing (it would block every module)', () => {
+    expect(() => verifyModulesPolicy({ name: 'empty', keys: [], identities: [] })).toThrow(/trusts no key and no identity/);
+  });
+});
+
+describe('node runtime NetworkPolicies', () => {
+  const policies = runtimeNetworkPolicies({
+    namespace: 'flotilla-system',
+    runtimeLabels: { app: 'rt' },
+    operatorLabels: { app: 'op' },
+    registry: { cidr: '10.0.0.10/32', ports: [5000] },
+    apiServer: { cidr: '10.96.0.1/32', ports: [443] },
+    functionEgress: [{ cidr: '10.1.0.0/24', ports: [6379] }],
+    httpPort: 8080,
+    metricsPort: 9090,
+  }) as { metadata: { name: string }; spec: { podSelector: unknown; policyTypes: string[]; egress?: { to: unknown[] }[] } }[];
+
+  it('denies everything by default', () => {
+    expect(policies[0]).toMatchObject({ metadata: { name: 'default-deny' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+  });
+
+  it('lets runtimes reach only DNS, the API server, the registry, peers and declared hosts', () => {
+    const rt = policies.find((p) => p.metadata.name === 'node-runtime');
+    const targets = rt?.spec.egress?.map((e) => JSON.stringify(e.to));
+    expect(targets).toEqual([
+      JSON.stringify([{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]),
+      JSON.stringify([{ ipBlock: { cidr: '10.96.0.1/32' } }]),
+      JSON.stringify([{ ipBlock: { cidr: '10.0.0.10/32' } }]),
+      JSON.stringify([{ podSelector: { matchLabels: { app: 'rt' } } }]),
+      JSON.stringify([{ ipBlock: { cidr: '10.1.0.0/24' } }]),
+    ]);
+  });
+});
