@@ -31,9 +31,11 @@ export type { PulledWasm, Progress } from './transfer.ts';
 
 export { loadPrivateKey, loadPublicKey, publicKeyPem, encodeCosignPrivateKey, generateCosignKeyPair } from './signing/keys.ts';
 export type { CosignKeyFiles } from './signing/keys.ts';
-export { signArtifact } from './signing/sign.ts';
+export { signArtifact, attachBundle } from './signing/sign.ts';
 export type { SignOptions, SignResult } from './signing/sign.ts';
 export { verifySignatures } from './signing/verify.ts';
+export { verifyBundle, createKeyBundle, signStatement } from './signing/bundle.ts';
+export type { BundleResult, BundleVerifyOptions } from './signing/bundle.ts';
 export type { Verification, VerifiedSignature, VerifyOptions } from './signing/verify.ts';
 export { compilePolicy, checkIdentity } from './signing/policy.ts';
 export type { TrustPolicy, TrustedIdentity, CompiledPolicy } from './signing/policy.ts';

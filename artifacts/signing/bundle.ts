@@ -72,10 +72,18 @@ function parseBundle(bytes: Uint8Array): Bundle {
 function fromSigstore(err: unknown, keyBased: boolean): VerifyError {
   if (err instanceof VerifyError) return err;
   if (err instanceof VerificationError) {
-    const code = err.code === 'SIGNATURE_ERROR' || err.code === 'PUBLIC_KEY_ERROR' ? (keyBased ? 'UntrustedKey' : 'MalformedSignature') : err.code === 'TLOG_BODY_ERROR' ? 'MalformedSignature' : 'UntrustedRoot';
-    return new VerifyError(code, `sigstore bundle: ${err.code}: ${err.message}`, { cause: err });
+    const detail = `${err.code}: ${err.message}`;
+    if (err.code === 'SIGNATURE_ERROR' || err.code === 'PUBLIC_KEY_ERROR') {
+      return keyBased
+        ? new VerifyError('UntrustedKey', `sigstore bundle: expected a signature by a trusted key, got one it does not verify (${detail})`, { cause: err })
+        : new VerifyError('MalformedSignature', `sigstore bundle: expected a signature matching its certificate, got ${detail}`, { cause: err });
+    }
+    if (err.code === 'TLOG_BODY_ERROR') return new VerifyError('MalformedSignature', `sigstore bundle: expected a tlog entry matching the signature, got ${detail}`, { cause: err });
+    if (err.code.startsWith('TLOG')) return new VerifyError('UntrustedRoot', `sigstore bundle: expected a transparency-log entry provable by a log in the trusted root, got ${detail}`, { cause: err });
+    if (err.code === 'CERTIFICATE_ERROR') return new VerifyError('UntrustedRoot', `sigstore bundle: expected a certificate chaining to a CA of the trusted root (with the required SCTs), got ${detail}`, { cause: err });
+    return new VerifyError('UntrustedRoot', `sigstore bundle: expected verifiable timestamps from the trusted root, got ${detail}`, { cause: err });
   }
-  return new VerifyError('MalformedSignature', `sigstore bundle: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new VerifyError('MalformedSignature', `sigstore bundle: expected a well-formed bundle, got ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { sign as cryptoSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { OciError } from '../errors.ts';
-import type { ImageManifest } from '../manifest.ts';
+import type { Descriptor, ImageManifest } from '../manifest.ts';
 import { describe, encodeJson } from '../manifest.ts';
-import { ANNOTATION_CREATED, ANNOTATION_TITLE, COSIGN_SIGNATURE_ANNOTATION, OCI_EMPTY_JSON, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../media-types.ts';
+import { ANNOTATION_CREATED, ANNOTATION_TITLE, COSIGN_SIGNATURE_ANNOTATION, OCI_EMPTY_JSON, OCI_MANIFEST, SIGSTORE_BUNDLE_PREFIX } from '../media-types.ts';
 import type { ArtifactStore } from '../store.ts';
 import { COSIGN_SIGN_PREDICATE, createKeyBundle } from './bundle.ts';
 import { signatureManifest, signatureTag } from './cosign-signature.ts';
@@ -54,25 +54,42 @@ export async function signArtifact(store: ArtifactStore, digest: string, options
     return { signatureTag: tag, signatureManifest: signatureManifestDigest };
   }
 
-  const bundleBytes = createKeyBundle(options.key, digest);
+  const bundleManifest = await attachBundle(store, subject, createKeyBundle(options.key, digest), options.created ?? new Date());
+  return { signatureTag: tag, signatureManifest: signatureManifestDigest, bundleManifest };
+}
+
+/**
+ * Attaches a Sigstore bundle to `subject` the way cosign does (cosign BUNDLE_SPEC): empty config,
+ * one bundle layer, `subject` set, so registries with the referrers API index it; where the API is
+ * missing the store maintains the `sha256-<hex>` tag-scheme index. Returns the referrer's digest.
+ */
+export async function attachBundle(store: ArtifactStore, subject: Descriptor, bundleBytes: Uint8Array, created: Date): Promise<string> {
+  let parsed: { mediaType?: unknown; dsseEnvelope?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(bundleBytes).toString('utf8')) as typeof parsed;
+  } catch (cause) {
+    throw new OciError('InvalidArtifact', 'sigstore bundle: expected JSON, got unparseable bytes', { cause });
+  }
+  const mediaType = typeof parsed.mediaType === 'string' && parsed.mediaType.startsWith(SIGSTORE_BUNDLE_PREFIX) ? parsed.mediaType : undefined;
+  if (mediaType === undefined) throw new OciError('InvalidArtifact', `sigstore bundle: expected a mediaType ${SIGSTORE_BUNDLE_PREFIX}..., got ${JSON.stringify(parsed.mediaType)}`);
   const empty = Buffer.from('{}');
   const emptyDesc = describe(OCI_EMPTY_JSON, empty);
-  const bundleDesc = describe(SIGSTORE_BUNDLE_V03, bundleBytes, { annotations: { [ANNOTATION_TITLE]: `sha256-${digestHex(describe(SIGSTORE_BUNDLE_V03, bundleBytes).digest)}.sigstore.json` } });
+  const bundleDigest = describe(mediaType, bundleBytes).digest;
+  const bundleDesc = describe(mediaType, bundleBytes, { annotations: { [ANNOTATION_TITLE]: `sha256-${digestHex(bundleDigest)}.sigstore.json` } });
   await store.putBlob(emptyDesc, { bytes: empty });
   await store.putBlob(bundleDesc, { bytes: bundleBytes });
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
-    artifactType: SIGSTORE_BUNDLE_V03,
+    artifactType: mediaType,
     config: emptyDesc,
     layers: [bundleDesc],
-    subject: { mediaType: subject.mediaType, digest, size: subject.size },
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     annotations: {
-      'dev.sigstore.bundle.content': 'dsse-envelope',
-      'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE,
-      [ANNOTATION_CREATED]: (options.created ?? new Date()).toISOString(),
+      'dev.sigstore.bundle.content': parsed.dsseEnvelope !== undefined ? 'dsse-envelope' : 'message-signature',
+      ...(parsed.dsseEnvelope !== undefined ? { 'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE } : {}),
+      [ANNOTATION_CREATED]: created.toISOString(),
     },
   };
-  const bundleManifest = await store.putManifest(encodeJson(manifest), OCI_MANIFEST);
-  return { signatureTag: tag, signatureManifest: signatureManifestDigest, bundleManifest };
+  return store.putManifest(encodeJson(manifest), OCI_MANIFEST);
 }
