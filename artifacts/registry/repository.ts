@@ -185,9 +185,10 @@ export class RegistryRepository implements ArtifactStore {
     });
   }
 
-  async listTags(): Promise<string[]> {
+  /** All tags, following the Link header across pages of `pageSize`. */
+  async listTags(pageSize = 1000): Promise<string[]> {
     const tags: string[] = [];
-    let next: string | undefined = `/v2/${this.name}/tags/list?n=1000`;
+    let next: string | undefined = `/v2/${this.name}/tags/list?n=${pageSize}`;
     while (next !== undefined) {
       const url: string = next;
       const page = await withRetries(this.client.transport, async () => {
