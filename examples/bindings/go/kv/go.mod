@@ -1,0 +1,3 @@
+module flotilla.dev/bindings/kv
+
+go 1.24
