@@ -33,7 +33,7 @@ async function startAuthRegistry(dir: string, auth: unknown): Promise<RunningSer
   return { ...server, host };
 }
 
-async function dockerConfig(dir: string, host: string, user: string, password: string): Promise<string> {
+function dockerConfig(dir: string, host: string, user: string, password: string): string {
   const cfg = join(dir, `docker-${uniqueName('cfg')}`);
   mkdirSync(cfg);
   writeFileSync(join(cfg, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }));
@@ -43,7 +43,10 @@ async function dockerConfig(dir: string, host: string, user: string, password: s
 async function code(p: Promise<unknown>): Promise<string> {
   return p.then(
     () => 'ok',
-    (e: unknown) => (e instanceof OciError ? e.code : Promise.reject(e)),
+    (e: unknown) => {
+      if (e instanceof OciError) return e.code;
+      throw e;
+    },
   );
 }
 
@@ -63,12 +66,12 @@ describe('Basic auth (htpasswd)', () => {
 
   it('pushes and reads with docker config.json credentials; anonymous and wrong password are Unauthorized', async () => {
     const ref = parseReference(`${registry.host}/fn/${uniqueName('basic')}`);
-    const store = await openStore(ref, { credentials: dockerConfigCredentials(await dockerConfig(dir, registry.host, USER, PASSWORD)) });
+    const store = await openStore(ref, { credentials: dockerConfigCredentials(dockerConfig(dir, registry.host, USER, PASSWORD)) });
     const a = artifact();
     expect(await pushWasmArtifact(store, a, { tag: 'v1' })).toBe(a.manifestDigest);
     expect(await store.listTags()).toEqual(['v1']);
     expect(await code(openStore(ref).then((s) => s.getManifest('v1')))).toBe('Unauthorized');
-    const wrong = await openStore(ref, { credentials: dockerConfigCredentials(await dockerConfig(dir, registry.host, USER, 'nope')) });
+    const wrong = await openStore(ref, { credentials: dockerConfigCredentials(dockerConfig(dir, registry.host, USER, 'nope')) });
     expect(await code(wrong.getManifest('v1'))).toBe('Unauthorized');
   });
 });
@@ -100,7 +103,7 @@ describe('token auth (Bearer)', () => {
 
   it('answers the Bearer challenge with scoped tokens: push with credentials, anonymous pull, anonymous push Denied/Unauthorized', async () => {
     const ref = parseReference(`${registry.host}/fn/${uniqueName('bearer')}`);
-    const creds = dockerConfigCredentials(await dockerConfig(dir, registry.host, USER, PASSWORD));
+    const creds = dockerConfigCredentials(dockerConfig(dir, registry.host, USER, PASSWORD));
     const store = (await openStore(ref, { credentials: creds })) as RegistryRepository;
     expect(await store.client.ping()).toEqual({ authScheme: 'bearer' });
     const a = artifact();
