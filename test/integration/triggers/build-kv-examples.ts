@@ -35,7 +35,7 @@ async function digestDir(dir: string): Promise<string> {
 async function toolchainId(language: string): Promise<string> {
   if (language === 'c') return (await execa('clang', ['--version'])).stdout.split('\n')[0]!;
   if (language === 'go') return (await execa('go', ['version'])).stdout;
-  return JSON.parse(await readFile(createRequire(import.meta.url).resolve('assemblyscript/package.json'), 'utf8')).version as string;
+  return (JSON.parse(await readFile(createRequire(import.meta.url).resolve('assemblyscript/package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Builds (or finds cached) one kv example; returns the .wasm path. */

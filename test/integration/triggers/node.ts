@@ -113,7 +113,7 @@ export function trigger(namespace: string, name: string, spec: Partial<FunctionT
       next: [],
       ...spec,
     },
-  } as FunctionTrigger;
+  };
 }
 
 /** Calls a function directly with a body, as an HTTP POST would. */
