@@ -1,0 +1,70 @@
+/**
+ * A node runtime reduced to its side of the operator contract (operator/nodes/contract.ts): it
+ * heartbeats its Lease, reads its assignment ConfigMap and reports every assigned function Loaded.
+ * The real runtime's cluster mode does the same plus actually running the modules; these tests are
+ * about the operator, so they drive the contract directly and let a test "kill" a node by stopping
+ * its heartbeat.
+ */
+import { ASSIGNMENT_KEY, nodeObjectName } from '../../../operator/nodes/contract.ts';
+import type { NodeAssignment, NodeReport } from '../../../operator/nodes/contract.ts';
+import { nodeLease } from '../../../operator/nodes/node-lease.ts';
+import { KubeApiError, LEASE_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
+import type { KubeClient } from '../../../operator/runtime/index.ts';
+
+export interface SimulatedNode {
+  readonly name: string;
+  /** The last assignment it read. */
+  assignment(): NodeAssignment | undefined;
+  /** Stops heartbeating (the Lease expires on its own, like a crashed node). */
+  kill(): void;
+}
+
+export function simulatedNode(
+  api: KubeClient,
+  opts: { namespace: string; runtime: string; node: string; labels?: Record<string, string>; version?: string; leaseSeconds?: number; intervalMs?: number },
+): SimulatedNode {
+  let alive = true;
+  let last: NodeAssignment | undefined;
+  const beat = async () => {
+    try {
+      const cm = await api.request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${opts.namespace}/configmaps/${nodeObjectName(opts.node)}` });
+      last = JSON.parse(cm.data?.[ASSIGNMENT_KEY] ?? 'null') as NodeAssignment | undefined;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.code === 'NotFound')) throw err;
+    }
+    const report: NodeReport = Object.fromEntries((last?.functions ?? []).map((f) => [`${f.namespace}/${f.name}`, { digest: f.digest, state: 'Loaded' as const }]));
+    const lease = nodeLease({
+      namespace: opts.namespace,
+      runtime: opts.runtime,
+      node: opts.node,
+      holder: `${opts.node}-sim`,
+      leaseDurationSeconds: opts.leaseSeconds ?? 2,
+      nowMs: Date.now(),
+      labels: opts.labels ?? {},
+      capacity: { functions: 10 },
+      version: opts.version ?? '0.1.0',
+      report,
+    });
+    await api.request({
+      method: 'PATCH',
+      path: resourcePath(LEASE_TYPE, { namespace: opts.namespace, name: lease.metadata.name }),
+      query: { fieldManager: 'flotilla-node', force: true },
+      body: lease,
+      contentType: 'application/apply-patch+yaml',
+    });
+  };
+  const loop = async () => {
+    while (alive) {
+      await beat().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 300));
+    }
+  };
+  void loop();
+  return {
+    name: opts.node,
+    assignment: () => last,
+    kill: () => {
+      alive = false;
+    },
+  };
+}
