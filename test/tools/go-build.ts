@@ -110,8 +110,17 @@ export async function goBuild(build: GoBuild): Promise<void> {
       }),
     );
     writeFileSync(join(work, 'go.sum'), '');
-    for (const [tool, pkg] of Object.entries(build.tools)) {
-      await go(['build', '-mod=mod', '-trimpath', `-ldflags=${ldflags}`, '-o', join(outDir, tool), pkg]);
+    const tools = Object.entries(build.tools);
+    const only = tools.length === 1 ? tools[0] : undefined;
+    if (only) {
+      await go(['build', '-mod=mod', '-trimpath', `-ldflags=${ldflags}`, '-o', join(outDir, only[0]), only[1]]);
+    } else {
+      // One invocation for all mains: they share most packages and link in parallel.
+      await go(['build', '-mod=mod', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...tools.map(([, pkg]) => pkg)]);
+      for (const [tool, pkg] of tools) {
+        const produced = join(outDir, pkg.replace(/\/v\d+$/, '').split('/').pop() ?? tool);
+        if (produced !== join(outDir, tool)) renameSync(produced, join(outDir, tool));
+      }
     }
   }
 

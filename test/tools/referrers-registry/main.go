@@ -29,6 +29,6 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("serving on %s", listener.Addr())
-	server := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: registry.New(opts...)}
+	server := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: withSpecReferrers(registry.New(opts...))}
 	log.Fatal(server.Serve(listener))
 }

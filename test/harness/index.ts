@@ -1,0 +1,42 @@
+/**
+ * What integration and e2e tests import: the servers of this run (`harness()`), a client config
+ * for the apiserver, per-test namespaces and names, and the on-demand Argo CD and git server.
+ */
+import { inject } from 'vitest';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createNamespace, loadKubeConfig } from './kube.ts';
+import type { TestNamespace } from './kube.ts';
+import type { HarnessInfo } from './types.ts';
+
+export type { HarnessInfo, KubeInfo, RegistryInfo } from './types.ts';
+export type { TestNamespace } from './kube.ts';
+export { applyYaml, kubectl, uniqueName } from './kube.ts';
+export { startArgoCd } from './argocd.ts';
+export type { ArgoCd, ArgoCdOptions } from './argocd.ts';
+export { startGitServer } from './git-server.ts';
+export { waitFor } from './wait.ts';
+export type { WaitOptions } from './wait.ts';
+export { logTail } from './process.ts';
+export type { GitServer } from './git-server.ts';
+
+/** The shared servers of this test run (started by test/harness/global-setup.ts). */
+export function harness(): HarnessInfo {
+  const info = inject('harness');
+  if (!info) {
+    throw new Error('harness(): no servers were provided; expected this test in the integration or e2e project (vitest --project integration)');
+  }
+  return info;
+}
+
+/** A @kubernetes/client-node KubeConfig for the harness apiserver as the admin user. */
+export function kubeConfig(): KubeConfig {
+  return loadKubeConfig(harness().kube.kubeconfig);
+}
+
+/**
+ * Creates a uniquely named namespace `<prefix>-<suffix>` labelled `flotilla.dev/test=true`.
+ * Delete it when done: `afterAll(() => ns.delete())`.
+ */
+export function createTestNamespace(prefix: string): Promise<TestNamespace> {
+  return createNamespace(kubeConfig(), prefix);
+}

@@ -1,0 +1,61 @@
+/** Kubernetes helpers for the harness itself: applying manifests with kubectl, namespaces, names. */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { toolPath } from '../tools/paths.ts';
+
+const run = promisify(execFile);
+
+/** A name that is unique across the run and valid as a Kubernetes name (RFC 1123 label, ≤ 63 chars). */
+export function uniqueName(prefix: string): string {
+  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';
+  return `${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Loads a kubeconfig file into a client-node KubeConfig. */
+export function loadKubeConfig(kubeconfigPath: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return kc;
+}
+
+/** Runs kubectl against `kubeconfig`; rejects with kubectl's stderr in the message. */
+export async function kubectl(kubeconfig: string, args: readonly string[], input?: string): Promise<string> {
+  const child = run(toolPath('kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  try {
+    return (await child).stdout;
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    throw new Error(`kubectl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: err });
+  }
+}
+
+/** Server-side applies multi-document YAML with the harness's field manager. */
+export function applyYaml(kubeconfig: string, yaml: string): Promise<string> {
+  return kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '--field-manager=flotilla-harness', '-f', '-'], yaml);
+}
+
+export interface TestNamespace {
+  readonly name: string;
+  /** Deletes the namespace (kube-controller-manager finalizes it in the background). */
+  delete(): Promise<void>;
+}
+
+/** Creates a uniquely named namespace labelled as test-owned. */
+export async function createNamespace(kc: KubeConfig, prefix: string): Promise<TestNamespace> {
+  const api = kc.makeApiClient(CoreV1Api);
+  const name = uniqueName(prefix);
+  await api.createNamespace({ body: { metadata: { name, labels: { 'flotilla.dev/test': 'true' } } } });
+  return {
+    name,
+    async delete() {
+      await api.deleteNamespace({ name }).catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) throw err;
+      });
+    },
+  };
+}
