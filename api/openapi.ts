@@ -49,10 +49,23 @@ function convert(s: JsonSchema): JsonSchema {
       out[k] = v;
     }
   }
+  expandDefault(out);
   if (s.patternProperties !== undefined) {
     const values = Object.values(s.patternProperties as Record<string, JsonSchema>);
     if (values.length !== 1) throw new Error('a record must have exactly one value schema');
     out.additionalProperties = convert(values[0] as JsonSchema);
   }
   return out;
+}
+
+// The API server validates an object's `default` as written, without applying the defaults of its
+// fields, so `default: {}` must be spelled out with every nested default (children come converted first).
+function expandDefault(out: JsonSchema): void {
+  const d = out.default;
+  if (d === null || typeof d !== 'object' || Array.isArray(d) || out.properties === undefined) return;
+  const filled: Record<string, unknown> = { ...(d as Record<string, unknown>) };
+  for (const [k, p] of Object.entries(out.properties as Record<string, JsonSchema>)) {
+    if (filled[k] === undefined && p.default !== undefined) filled[k] = p.default;
+  }
+  out.default = filled;
 }

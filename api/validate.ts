@@ -151,6 +151,7 @@ function walk(schema: Json, value: unknown, path: string, errors: ValidationErro
 /** A validator for one kind: applies defaults and returns the typed object, or every error at once. */
 export function makeValidator<T extends FlotillaObject>(def: KindDefinition): (obj: unknown) => ValidationResult<T> {
   const schema = objectSchema(def);
+  const plain = JSON.parse(JSON.stringify(schema)) as Json;
   return (obj) => {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
       return { ok: false, errors: [{ path: '', message: `expected a ${def.kind} object, got ${show(obj)}` }] };
@@ -166,7 +167,7 @@ export function makeValidator<T extends FlotillaObject>(def: KindDefinition): (o
     const structural = [...Value.Errors(schema, value)].flatMap((e) => describeError(schema, value, e as unknown as TbError));
     if (structural.length > 0) return { ok: false, errors: dedupe(structural) };
     const errors: ValidationError[] = [];
-    walk(JSON.parse(JSON.stringify(schema)) as Json, value, '', errors);
+    walk(plain, value, '', errors);
     return errors.length > 0 ? { ok: false, errors: dedupe(errors) } : { ok: true, value: value as T };
   };
 }
