@@ -66,7 +66,8 @@ export async function pullWasm(
   const configBytes = await source.getBlob(fetched.manifest.config);
   const config = parseWasmConfig(configBytes, fetched.manifest, what);
   await target.putBlob(fetched.manifest.config, { bytes: configBytes });
-  if (!(await target.hasBlob(layer.digest))) {
+  // A blob already in the layout is re-hashed, not trusted: the cache is checked on read.
+  if (!(await target.verifyBlob(layer))) {
     progress?.({ step: 'download layer', digest: layer.digest, bytes: layer.size });
     await source.fetchBlobToFile(layer, target.blobPath(layer.digest));
   }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile, open } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readLimited, writeVerifiedFile } from '../blob-file.ts';
 import { checkDigest, digestHex, isDigest, sha256Digest } from '../digest.ts';
@@ -58,7 +58,12 @@ export class OciLayoutStore implements ArtifactStore {
     const bytes = await readFile(file).catch((cause: unknown) => {
       throw new OciError('LayoutCorrupt', `${file}: expected an OCI layout index.json; run init or check the path`, { cause });
     });
-    const parsed = parseManifest(bytes, file, {});
+    let parsed;
+    try {
+      parsed = parseManifest(bytes, file, {});
+    } catch (cause) {
+      throw new OciError('LayoutCorrupt', `${file}: expected a valid OCI image index, got ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
     if (parsed.kind !== 'index') throw new OciError('LayoutCorrupt', `${file}: expected an image index, got a manifest`);
     return parsed.index;
   }
@@ -129,6 +134,28 @@ export class OciLayoutStore implements ArtifactStore {
     if (await exists(path)) return;
     const chunks = 'bytes' in source ? [source.bytes] : createReadStream(source.file);
     await writeVerifiedFile(toAsync(chunks), descriptor, path, `${this.location}@${descriptor.digest}`);
+  }
+
+  /**
+   * Re-hashes a stored blob. A blob that no longer matches its name (disk corruption, tampering at
+   * rest) is deleted so the next pull fetches it again; returns whether it was intact.
+   */
+  async verifyBlob(descriptor: Descriptor): Promise<boolean> {
+    const path = this.blobPath(descriptor.digest);
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+        size += chunk.byteLength;
+        hash.update(chunk);
+      }
+      if (size === descriptor.size && `sha256:${hash.digest('hex')}` === descriptor.digest) return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return false;
+    }
+    await rm(path, { force: true });
+    return false;
   }
 
   async listTags(): Promise<string[]> {

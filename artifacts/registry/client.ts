@@ -85,7 +85,7 @@ export class RegistryClient {
     if (res.status === 429 || res.status >= 500) {
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
       await res.body?.cancel();
-      throw new TransientError(res.status === 429 ? 'RegistryUnavailable' : 'RegistryUnavailable', `${req.method} ${this.host}${req.url}: expected a response, got HTTP ${res.status}`, retryAfter);
+      throw new TransientError('RegistryUnavailable', `${req.method} ${this.host}${req.url}: expected a response, got HTTP ${res.status}`, retryAfter);
     }
     return res;
   }

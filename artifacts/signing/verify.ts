@@ -111,10 +111,13 @@ async function checkTagSignatures(store: ArtifactStore, sig: FetchedManifest, di
   return out;
 }
 
+/** Transport failures mean "could not check", not "checked and refused": they propagate as OciError. */
+const TRANSPORT: ReadonlySet<string> = new Set(['RegistryUnavailable', 'Timeout', 'Unauthorized', 'Denied', 'ProtocolError', 'InsecureRegistry']);
+
 function toVerifyError(err: unknown): VerifyError {
   if (err instanceof VerifyError) return err;
-  if (err instanceof OciError && (err.code === 'DigestMismatch' || err.code === 'SizeMismatch')) {
-    return new VerifyError('MalformedSignature', `signature object: ${err.message}`, { cause: err });
+  if (err instanceof OciError && !TRANSPORT.has(err.code)) {
+    return new VerifyError('MalformedSignature', `signature object: expected a well-formed signature artifact, got ${err.code}: ${err.message}`, { cause: err });
   }
   throw err;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildWasmArtifact, dockerConfigCredentials, OciError, openStore, parseReference, pushWasmArtifact } from '../../../artifacts/index.ts';
+import { buildWasmArtifact, copyManifest, dockerConfigCredentials, OciError, openLayout, openStore, parseReference, pullWasm, pushWasmArtifact } from '../../../artifacts/index.ts';
 import type { RegistryRepository } from '../../../artifacts/index.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { freePort, httpReady, startServer } from '../../harness/process.ts';
@@ -127,6 +127,19 @@ describe('registry features on distribution 2.8', () => {
     // Proof of a mount: an empty body was given as the upload source, yet the blob is there and whole.
     expect(await target.getBlob(a.layerDescriptor)).toEqual(Buffer.from(a.layerBytes));
   });
+
+  for (const chunkBytes of [undefined, 1 << 20]) {
+    it(`copies a 6 MiB module layout -> registry -> layout, streamed from disk (${chunkBytes === undefined ? 'monolithic' : 'chunked'} upload)`, async () => {
+      const dir = await tempDir();
+      const a = buildWasmArtifact({ wasm: uniqueModule(6 << 20), created: new Date(0) });
+      const src = await openLayout(join(dir, 'src'));
+      await pushWasmArtifact(src, a, { tag: 'v1' });
+      const remote = await openStore(parseReference(`${harness().registry.host}/flotilla-test/${uniqueName('big')}`), chunkBytes !== undefined ? { chunkBytes } : {});
+      expect(await copyManifest(src, remote, 'v1', { tag: 'v1' })).toBe(a.manifestDigest);
+      const back = await pullWasm(remote, 'v1', await openLayout(join(dir, 'dst')));
+      expect((await readFile(back.wasmPath)).equals(Buffer.from(a.layerBytes))).toBe(true);
+    });
+  }
 
   it('lists tags across pages (Link header)', async () => {
     const { store, artifact: a } = await pushedArtifact(harness().registry.host, 'tags');
