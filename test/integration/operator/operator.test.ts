@@ -13,6 +13,7 @@ import type { TestNamespace } from '../../harness/index.ts';
 import { installCrds } from './crds.ts';
 import { simulatedNode } from './simulated-node.ts';
 import type { SimulatedNode } from './simulated-node.ts';
+import type { NodeAssignment } from '../../../operator/nodes/contract.ts';
 import { check, client, quietLog } from './support.ts';
 
 type WithStatus = KubeObject & { status?: { conditions?: Condition[]; nodes?: string[]; readyInstances?: number; readyNodes?: number; desiredNodes?: number; resolvedDigest?: string } };
@@ -31,6 +32,21 @@ describe('operator reconcilers against the real apiserver and registry', () => {
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   let signedRef = '';
   let unsignedRef = '';
+  let signedRef2 = '';
+  const startTestOperator = () =>
+    startOperator({
+      kubeConfig: kubeConfig(),
+      namespace: ns.name,
+      watchNamespace: ns.name,
+      identity: `operator-test-${Date.now()}`,
+      leaderElection: true,
+      leaseDurationMs: 3000,
+      renewDeadlineMs: 2000,
+      retryPeriodMs: 250,
+      listen: { host: '127.0.0.1', port: 0 },
+      log: quietLog,
+      nodeImage: 'flotilla/node-runtime',
+    });
 
   const get = <T extends KubeObject>(type: ResourceType, name: string) => api.request<T>({ method: 'GET', path: resourcePath(type, { namespace: ns.name, name }) });
   const create = (type: ResourceType, body: object) => api.request({ method: 'POST', path: resourcePath(type, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: type.kind, ...body } });
@@ -62,6 +78,9 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     await signArtifact(store, signedDigest, { key, repository: `${registry}/${repo}` });
     const unsignedDigest = await pushWasmArtifact(store, buildWasmArtifact({ wasm: wasmModule(`unsigned-${repo}`), created: new Date(0) }), { tag: 'v2' });
     signedRef = `${registry}/${repo}@${signedDigest}`;
+    const signed2Digest = await pushWasmArtifact(store, buildWasmArtifact({ wasm: wasmModule(`signed2-${repo}`), created: new Date(0) }), { tag: 'v3' });
+    await signArtifact(store, signed2Digest, { key, repository: `${registry}/${repo}` });
+    signedRef2 = `${registry}/${repo}@${signed2Digest}`;
     unsignedRef = `${registry}/${repo}@${unsignedDigest}`;
 
     await api.request({
@@ -71,19 +90,7 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     });
     await create(WASM_RUNTIME_TYPE, { metadata: { name: 'edge' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
     for (const n of ['node-a', 'node-b', 'node-c']) nodes.push(simulatedNode(api, { namespace: ns.name, runtime: 'edge', node: n }));
-    operator = await startOperator({
-      kubeConfig: kubeConfig(),
-      namespace: ns.name,
-      watchNamespace: ns.name,
-      identity: 'operator-test',
-      leaderElection: true,
-      leaseDurationMs: 3000,
-      renewDeadlineMs: 2000,
-      retryPeriodMs: 250,
-      listen: { host: '127.0.0.1', port: 0 },
-      log: quietLog,
-      nodeImage: 'flotilla/node-runtime',
-    });
+    operator = await startTestOperator();
   });
   afterAll(async () => {
     for (const n of nodes) n.kill();
@@ -163,6 +170,71 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     expect(condition(second, 'Ready')?.message).toContain(`FunctionRoute ${ns.name}/first`);
     await waitFor(check(() => (nodes.some((n) => n.assignment()?.routes.some((r) => r.name === 'first')) ? true : undefined)), { what: 'route first in a node assignment', timeoutMs: 10_000 });
     expect(nodes.some((n) => n.assignment()?.routes.some((r) => r.name === 'second'))).toBe(false);
+  });
+
+  it('honours the scale subresource: kubectl scale sets minInstances', async () => {
+    const scale = (replicas: number) =>
+      api.request({ method: 'PATCH', path: `${resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' })}/scale`, body: { spec: { replicas } }, contentType: 'application/merge-patch+json' });
+    await scale(1);
+    await waitFor(async () => ((await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello')).status?.nodes?.length === 1 ? true : undefined), { what: 'hello on one node', timeoutMs: 15_000 });
+    const s = await api.request<{ status: { replicas: number; selector?: string } }>({ method: 'GET', path: `${resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' })}/scale` });
+    expect(s.status.replicas).toBe(1);
+    expect(s.status.selector).toBe('flotilla.dev/function=hello');
+    await scale(2);
+    await waitCondition(WASM_FUNCTION_TYPE, 'hello', 'Ready', { status: 'True', reason: 'AllInstancesReady' });
+    expect((await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello')).status?.nodes).toHaveLength(2);
+  });
+
+  it('a new digest rolls out: status and every assignment follow it, Ready once nodes load it', async () => {
+    const fn = await get<WithStatus & { spec: { module: { ref: string } } }>(WASM_FUNCTION_TYPE, 'hello');
+    await api.request({ method: 'PATCH', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' }), body: { spec: { module: { ref: signedRef2 } } }, contentType: 'application/merge-patch+json' });
+    const digest2 = signedRef2.split('@')[1];
+    const rolled = await waitFor(
+      async () => {
+        const f = await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello');
+        const ready = condition(f, 'Ready');
+        return f.status?.resolvedDigest === digest2 && ready?.status === 'True' && ready.observedGeneration === f.metadata.generation ? f : undefined;
+      },
+      { what: 'hello Ready at the new digest', timeoutMs: 20_000 },
+    );
+    expect(rolled.metadata.generation).toBeGreaterThan(fn.metadata.generation ?? 0);
+    const serving = nodes.filter((n) => n.alive && n.assignment()?.functions.some((f) => f.name === 'hello'));
+    expect(serving.map((n) => n.assignment()?.functions.find((f) => f.name === 'hello')?.digest)).toEqual([digest2, digest2]);
+  });
+
+  it('a restarted operator converges without rewriting anything', async () => {
+    const snapshot = async () => {
+      const fns = await api.request<{ items: KubeObject[] }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name }) });
+      const rts = await api.request<{ items: KubeObject[] }>({ method: 'GET', path: resourcePath(WASM_RUNTIME_TYPE, { namespace: ns.name }) });
+      const cms = await api.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps`, query: { labelSelector: 'flotilla.dev/node' } });
+      const events = await api.request<{ items: unknown[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: ns.name }) });
+      return { versions: [...fns.items, ...rts.items, ...cms.items].map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort(), events: events.items.length };
+    };
+    await operator.stop();
+    const before = await snapshot();
+    operator = await startTestOperator();
+    await waitFor(async () => ((await fetch(`${operator.url}/readyz`)).status === 200 && operator.manager.isLeader ? true : undefined), { what: 'the new operator to lead', timeoutMs: 15_000 });
+    // Long enough for every controller to have reconciled every object (and for a node heartbeat).
+    await new Promise((r) => setTimeout(r, 3000));
+    const text = await (await fetch(`${operator.url}/metrics`)).text();
+    expect(text).toMatch(/flotilla_operator_reconcile_total\{controller="wasmfunction",result="success"\} [1-9]/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('deleting a function takes it off every node', async () => {
+    await api.request({ method: 'DELETE', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' }) });
+    // Read from the API server: every node's ConfigMap, the dead node's included.
+    const assignments = async () => {
+      const cms = await api.request<{ items: { data?: Record<string, string> }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps`, query: { labelSelector: 'flotilla.dev/node' } });
+      return cms.items.map((cm) => JSON.parse(cm.data?.['assignment.json'] ?? '{}') as NodeAssignment);
+    };
+    await waitFor(async () => ((await assignments()).every((a) => !a.functions.some((f) => f.name === 'hello')) ? true : undefined), {
+      what: 'hello gone from every assignment',
+      timeoutMs: 15_000,
+    });
+    // Its routes no longer have a backend on any node either.
+    expect((await assignments()).some((a) => a.routes.some((r) => r.name === 'first'))).toBe(false);
+    expect(await assignments()).toHaveLength(3);
   });
 
   it('serves metrics with reconcile counts per controller', async () => {

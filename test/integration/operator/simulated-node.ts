@@ -15,6 +15,8 @@ export interface SimulatedNode {
   readonly name: string;
   /** The last assignment it read. */
   assignment(): NodeAssignment | undefined;
+  /** False once killed. */
+  readonly alive: boolean;
   /** Stops heartbeating (the Lease expires on its own, like a crashed node). */
   kill(): void;
 }
@@ -62,6 +64,9 @@ export function simulatedNode(
   void loop();
   return {
     name: opts.node,
+    get alive() {
+      return alive;
+    },
     assignment: () => last,
     kill: () => {
       alive = false;
