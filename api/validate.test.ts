@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION } from './group.ts';
 import { KINDS } from './kinds.ts';
-import { BAD_INPUTS, VALID, badObject } from './testdata/bad-inputs.ts';
+import { BAD_INPUTS, GOOD_INPUTS, VALID, badObject } from './testdata/bad-inputs.ts';
 import { validateObject, validateWasmFunction } from './validators.ts';
 
 describe('runtime validator', () => {
@@ -34,6 +34,11 @@ describe('runtime validator', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors.map((e) => e.message).join('\n')).toContain(b.field);
+  });
+
+  it.each(GOOD_INPUTS.map((b) => [b.name, b] as const))('accepts the edge case %s', (_name, b) => {
+    const r = validateObject(b.kind, badObject(b));
+    expect(r.ok ? [] : r.errors).toEqual([]);
   });
 
   it('reports every problem at once', () => {

@@ -87,3 +87,19 @@ export function badObject(b: BadInput, namespace?: string): Json {
     spec: b.spec,
   };
 }
+
+/** Edge cases that must be ACCEPTED by both the API server and the validator (the rules are not too strict). */
+export const GOOD_INPUTS: readonly BadInput[] = [
+  { name: 'loopback registry with port', kind: 'WasmFunction', spec: fn({ module: { ref: `127.0.0.1:5000/fn/echo@${DIGEST}` } }), field: '' },
+  { name: 'nested repository path', kind: 'WasmFunction', spec: fn({ module: { ref: `registry.example/team/sub_dir/echo-fn@${DIGEST}` } }), field: '' },
+  { name: 'scale to zero', kind: 'WasmFunction', spec: fn({ scaling: { minInstances: 0, scaleToZero: true } }), field: '' },
+  { name: 'wildcard allowed host with port', kind: 'WasmFunction', spec: fn({ capabilities: { allowedHosts: ['*.api.example:8443', 'db.example'] } }), field: '' },
+  { name: 'redis state', kind: 'WasmFunction', spec: fn({ state: { store: 'redis', address: 'redis.example:6379' } }), field: '' },
+  { name: 'cron macro', kind: 'FunctionTrigger', spec: trig({ cron: { schedule: '@daily' } }), field: '' },
+  { name: 'cron lists ranges steps', kind: 'FunctionTrigger', spec: trig({ cron: { schedule: '0,30 8-18/2 1-15 1,6,12 1-5' } }), field: '' },
+  { name: 'cron upper bounds', kind: 'FunctionTrigger', spec: trig({ cron: { schedule: '59 23 31 12 7' } }), field: '' },
+  { name: 'nats with dead letter and filters', kind: 'FunctionTrigger', spec: { functionRef: 'echo', type: 'nats', nats: { url: 'nats://127.0.0.1:4222', stream: 'S', subject: 'a.>' }, deadLetter: { target: 'dlq' }, filters: [{ key: 'tenant', operator: 'Exists' }] }, field: '' },
+  { name: 'canary weights', kind: 'FunctionRoute', spec: route({ backends: [{ functionRef: 'a', weight: 90 }, { functionRef: 'b', weight: 10 }] }), field: '' },
+  { name: 'wildcard host with auth and rate limit', kind: 'FunctionRoute', spec: route({ host: '*.edge.example', auth: { type: 'apiKey', secretRef: 'keys' }, rateLimit: { requestsPerSecond: 10, burst: 10 } }), field: '' },
+  { name: 'runtime defaults equal ceilings', kind: 'WasmRuntime', spec: rt({ defaults: { memoryPages: 256 }, ceilings: { memoryPages: 256 }, version: 'v1.2.3-rc.1' }), field: '' },
+];
