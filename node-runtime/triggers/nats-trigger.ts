@@ -3,7 +3,8 @@
  * the trigger (JetStream hands each message to one of them). At-least-once: a message is acked
  * only after its whole chain succeeded; a failure is nak'ed with the trigger's backoff; after the
  * last attempt it is published to the dead-letter subject with the error and the original headers,
- * then terminated. A node that dies mid-message never acks it: after ackWait JetStream redelivers it
+ * then acked: the dead letter is its handling. (Not `term`: nats-server 2.9 leaves a termed message
+ * counted as ack-pending, which would hold back max_ack_pending for good.) A node that dies mid-message never acks it: after ackWait JetStream redelivers it
  * to another node. max_deliver is maxAttempts + 1 so a delivery lost with its node still gets its
  * dead letter instead of vanishing.
  */
@@ -58,8 +59,10 @@ export async function startNatsTrigger(ctx: TriggerContext, def: TriggerDef, nc:
     ack_wait: nanos(def.ackWaitMs),
   };
   const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc).catch((err: unknown) => {
+    throw new TriggerError('SourceUnavailable', `trigger ${def.key}: JetStream is not available at ${source.url}: ${err instanceof Error ? err.message : String(err)}; run nats-server with -js`, { cause: err });
+  });
   try {
-    const jsm = await jetstreamManager(nc);
     try {
       await jsm.consumers.add(source.stream, config);
     } catch {
@@ -82,10 +85,11 @@ export async function startNatsTrigger(ctx: TriggerContext, def: TriggerDef, nc:
     }
     const h = natsHeaders();
     for (const [k, v] of Object.entries(deadLetterHeaders(def, event, failure))) h.set(k, v);
-    try {
-      await js.publish(target, event.data, { headers: h });
-    } catch {
-      // No stream captures the dead-letter subject: a plain publish still reaches its subscribers.
+    // A stream that captures the dead-letter subject gets a JetStream publish (stored, confirmed);
+    // otherwise a plain publish reaches the subject's subscribers.
+    const captured = await jsm.streams.find(target).then(() => true, () => false);
+    if (captured) await js.publish(target, event.data, { headers: h });
+    else {
       nc.publish(target, event.data, { headers: h });
       await nc.flush();
     }
@@ -96,7 +100,7 @@ export async function startNatsTrigger(ctx: TriggerContext, def: TriggerDef, nc:
     try {
       if (event.attempt > maxAttempts) {
         await publishDeadLetter(event, { code: 'DeliveriesExhausted', message: `delivered ${event.attempt} times, the last ${event.attempt - maxAttempts} without an answer (the node running it stopped, or it outlived ackWait ${def.ackWaitMs} ms)` });
-        m.term('flotilla: deliveries exhausted');
+        await m.ackAck();
         return;
       }
       const a = await attempt(ctx, def, event);
@@ -115,7 +119,7 @@ export async function startNatsTrigger(ctx: TriggerContext, def: TriggerDef, nc:
       }
       if (a.decision.action === 'retry') return m.nak(a.decision.delayMs);
       await publishDeadLetter(event, a.failure);
-      m.term(`flotilla: ${a.failure.code}`);
+      await m.ackAck();
     } catch (err) {
       // Transport trouble (ack lost, dead letter not published): leave it to redelivery.
       ctx.logger.warn({ trigger: def.key, eventId: event.id, err: err instanceof Error ? err.message : String(err) }, 'Event left for redelivery');

@@ -31,6 +31,8 @@ export interface TestNodeConfig {
   readonly functions: Readonly<Record<string, TestFunction>>;
   readonly triggers?: readonly FunctionTrigger[];
   readonly events?: TriggerEvents;
+  /** Called when an invocation starts (tests watch a node start work before killing it). */
+  readonly onInvoke?: (functionKey: string) => void;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -41,9 +43,12 @@ export class EngineInvoker implements FunctionInvoker {
   private readonly pool: WorkerPool;
   private readonly functions: ReadonlyMap<string, { loaded: LoadedModule; env: { name: string; value: string }[]; timeoutMs: number }>;
 
-  constructor(pool: WorkerPool, functions: EngineInvoker['functions']) {
+  private readonly onInvoke: ((functionKey: string) => void) | undefined;
+
+  constructor(pool: WorkerPool, functions: EngineInvoker['functions'], onInvoke?: (functionKey: string) => void) {
     this.pool = pool;
     this.functions = functions;
+    this.onInvoke = onInvoke;
   }
 
   async invoke(functionKey: string, payload: Uint8Array, meta: EventInvocationMeta): Promise<EventOutcome> {
@@ -52,6 +57,7 @@ export class EngineInvoker implements FunctionInvoker {
     const invocationId = randomUUID();
     const fn = this.functions.get(functionKey);
     this.calls.push(functionKey);
+    this.onInvoke?.(functionKey);
     if (!fn) return { ok: false, invocationId, traceparent, error: { code: 'FunctionNotFound', message: `no function ${functionKey}` } };
     const deadlineMs = Math.min(Date.now() + fn.timeoutMs, meta.deadlineMs ?? Infinity);
     try {
@@ -77,7 +83,7 @@ export async function startTestNode(config: TestNodeConfig): Promise<TestNode> {
   const logger = pino({ level: process.env['FLOTILLA_TEST_LOG'] ?? 'warn', base: { node: config.name } });
   const pool = new WorkerPool({ size: 2, queueLimit: 256 });
   const functions = new Map<string, { loaded: LoadedModule; env: { name: string; value: string }[]; timeoutMs: number }>();
-  const invoker = new EngineInvoker(pool, functions);
+  const invoker = new EngineInvoker(pool, functions, config.onInvoke);
   const events = await EventRuntime.start({ invoker, logger, nodeName: config.name, ...(config.natsUrl ? { natsUrl: config.natsUrl } : {}), ...(config.events ? { events: config.events } : {}) });
   const state = new StateService({ diskRoot: config.diskRoot, ...(events.nats ? { nats: events.nats } : {}) });
   for (const [key, f] of Object.entries(config.functions)) {
