@@ -4,6 +4,8 @@ import { dirname, join, basename } from 'node:path';
 import { OciError } from './errors.ts';
 import type { Descriptor } from './manifest.ts';
 
+const WRITE_BATCH = 1 << 20;
+
 /**
  * Streams `chunks` into `file` and accepts the result only if it has exactly the descriptor's size and
  * digest: written to a temp name beside the target, fsynced, then renamed, so a reader never sees a
@@ -17,14 +19,26 @@ export async function writeVerifiedFile(chunks: AsyncIterable<Uint8Array>, descr
   try {
     const hash = createHash('sha256');
     let size = 0;
+    // Network chunks are ~64 KiB; writing each one separately costs a thread-pool round trip apiece.
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      await handle.writev(pending);
+      pending = [];
+      pendingBytes = 0;
+    };
     for await (const chunk of chunks) {
       size += chunk.byteLength;
       if (size > descriptor.size) {
         throw new OciError('SizeMismatch', `${what}: expected ${descriptor.size} bytes, got more; refusing the rest`);
       }
       hash.update(chunk);
-      await handle.write(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      if (pendingBytes >= WRITE_BATCH) await flush();
     }
+    await flush();
     if (size !== descriptor.size) throw new OciError('SizeMismatch', `${what}: expected ${descriptor.size} bytes, got ${size}`);
     const got = `sha256:${hash.digest('hex')}`;
     if (got !== descriptor.digest) {
