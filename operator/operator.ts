@@ -10,7 +10,7 @@ import { cachingVerifier } from './wasm-function/verification.ts';
 
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
-  /** Where the operator keeps its own objects: the leader Lease, node Leases, per-node assignments. */
+  /** Where the operator keeps its own objects: the leader Lease and the trust policy ConfigMaps. */
   readonly namespace: string;
   /** Watch only this namespace (a namespace-scoped install, or a test); all namespaces when omitted. */
   readonly watchNamespace?: string;

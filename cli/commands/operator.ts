@@ -15,6 +15,7 @@ interface OperatorFlags {
   logLevel: string;
   nodeImage: string;
   watchNamespace?: string;
+  leaseDuration: string;
 }
 
 /** host:port, port 0 meaning "pick a free one". */
@@ -31,16 +32,19 @@ export function register(program: Command): void {
     .command('operator')
     .description('Run the Flotilla controller manager (reconciles WasmRuntime, WasmFunction, FunctionRoute, FunctionTrigger)')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
-    .option('-n, --namespace <ns>', 'namespace of the leader Lease, node Leases and per-node assignments', 'flotilla-system')
+    .option('-n, --namespace <ns>', 'namespace of the leader Lease and the trust policy ConfigMaps', 'flotilla-system')
     .option('--listen <host:port>', 'address of /metrics, /healthz and /readyz (port 0 picks a free one)', '127.0.0.1:8080')
     .option('--watch-namespace <ns>', 'reconcile objects in this namespace only (default: all namespaces)')
     .option('--no-leader-elect', 'act without the leader Lease (only for a single replica)')
+    .option('--lease-duration <seconds>', 'leader Lease duration; the renew deadline is 2/3 of it, retries every 2/15 of it', '15')
     .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--node-image <repository>', 'image repository of the node runtime DaemonSets (tag = WasmRuntime version)', 'flotilla/node-runtime')
     .action(async (flags: OperatorFlags) => {
       const log = pino({ level: flags.logLevel, base: { component: 'operator' } }, pino.destination(2));
       const listen = parseListen(flags.listen);
+      const leaseSeconds = Number(flags.leaseDuration);
+      if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2) throw new FlotillaError('InvalidArgument', `--lease-duration: expected whole seconds >= 2, got ${JSON.stringify(flags.leaseDuration)}`);
       const source = findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() });
       const kubeConfig = loadKubeConfig(source);
       const identity = flags.id ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
@@ -49,6 +53,10 @@ export function register(program: Command): void {
         namespace: flags.namespace,
         identity,
         leaderElection: flags.leaderElect,
+        // client-go's proportions (15 s / 10 s / 2 s).
+        leaseDurationMs: leaseSeconds * 1000,
+        renewDeadlineMs: Math.round((leaseSeconds * 2000) / 3),
+        retryPeriodMs: Math.round((leaseSeconds * 2000) / 15),
         listen,
         log,
         nodeImage: flags.nodeImage,
