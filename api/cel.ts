@@ -23,15 +23,28 @@ function compile(rule: string): Compiled {
   return fn;
 }
 
-/** Result of one rule: passed, failed, or could not be evaluated (a bug in the rule text). */
-export type CelOutcome = { readonly ok: true } | { readonly ok: false; readonly error?: string };
+/** Result of one rule: passed, or failed with the message to show. */
+export type CelOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
 /** Evaluates `rule` with `self` bound to an already BigInt-converted value. */
 export function evaluateRule(rule: CelRule, self: unknown): CelOutcome {
+  let result: unknown;
   try {
-    const result = compile(rule.rule)({ self });
-    return result === true ? { ok: true } : { ok: false };
+    result = compile(rule.rule)({ self });
   } catch (err) {
-    return { ok: false, error: `rule ${JSON.stringify(rule.rule)} could not be evaluated: ${(err as Error).message}` };
+    return { ok: false, message: `rule ${JSON.stringify(rule.rule)} could not be evaluated: ${(err as Error).message}` };
+  }
+  if (result === true) return { ok: true };
+  return { ok: false, message: failureMessage(rule, self) };
+}
+
+// As the API server does: the messageExpression when it yields a string, else the static message.
+function failureMessage(rule: CelRule, self: unknown): string {
+  if (rule.messageExpression === undefined) return rule.message;
+  try {
+    const m = compile(rule.messageExpression)({ self });
+    return typeof m === 'string' && m !== '' ? m : rule.message;
+  } catch {
+    return rule.message;
   }
 }

@@ -57,7 +57,11 @@ const RateLimitSchema = obj(
     requestsPerSecond: Type.Integer({ minimum: 1, maximum: 1000000, format: 'int32', description: 'Sustained rate.' }),
     burst: Type.Integer({ minimum: 1, maximum: 1000000, format: 'int32', description: 'Bucket size: requests allowed at once; at least requestsPerSecond.' }),
   },
-  celRules({ rule: 'self.burst >= self.requestsPerSecond', message: 'rateLimit.burst must be >= rateLimit.requestsPerSecond', fieldPath: '.burst' }),
+  celRules({
+    rule: 'self.burst >= self.requestsPerSecond',
+    message: 'rateLimit.burst must be >= rateLimit.requestsPerSecond',
+    fieldPath: '.burst',
+  }),
 );
 
 export const FunctionRouteSpecSchema = obj(

@@ -51,7 +51,11 @@ const BackoffSchema = obj(
     maxMs: Type.Integer({ minimum: 1, maximum: 3600000, default: 30000, format: 'int32', description: 'Largest delay between retries, in milliseconds.' }),
     multiplier: Type.Integer({ minimum: 1, maximum: 10, default: 2, format: 'int32', description: 'Factor the delay grows by after each attempt.' }),
   },
-  { default: {}, ...celRules({ rule: 'self.initialMs <= self.maxMs', message: 'backoff.initialMs must be <= backoff.maxMs', fieldPath: '.initialMs' }) },
+  { default: {}, ...celRules({
+      rule: 'self.initialMs <= self.maxMs',
+      message: 'backoff.initialMs must be <= backoff.maxMs',
+      fieldPath: '.initialMs',
+    }) },
 );
 
 const RetrySchema = obj(

@@ -10,6 +10,8 @@ export interface CelRule {
   readonly rule: string;
   /** What is wrong and how to fix it; names the field. */
   readonly message: string;
+  /** CEL producing the message with the offending values; `message` is the fallback. */
+  readonly messageExpression?: string;
   /** Field the error is reported on, relative to the node (e.g. `.minInstances`). */
   readonly fieldPath?: string;
   /** The Kubernetes cause type reported by the API server. */

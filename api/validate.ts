@@ -117,6 +117,15 @@ function toCel(v: unknown): unknown {
   return v;
 }
 
+// The value a rule points at, for the message (the CRD cannot afford messageExpressions that
+// stringify integers: the API server's cost estimate treats their length as unbounded).
+function gotValue(node: unknown, fieldPath: string | undefined): string {
+  if (fieldPath === undefined) return '';
+  let v = node;
+  for (const seg of fieldPath.split('.').slice(1)) v = (v as Json | undefined)?.[seg];
+  return v === undefined || (typeof v === 'object' && v !== null) ? '' : ` (got ${show(v)})`;
+}
+
 /** List keys and CEL rules, walking schema and value together. */
 function walk(schema: Json, value: unknown, path: string, errors: ValidationError[]): void {
   if (value === undefined) return;
@@ -144,7 +153,8 @@ function walk(schema: Json, value: unknown, path: string, errors: ValidationErro
     const outcome = evaluateRule(rule, self);
     if (outcome.ok) continue;
     const at = rule.fieldPath === undefined ? path : join(path, rule.fieldPath.replace(/^\./, ''));
-    errors.push({ path: at, message: outcome.error ?? `${at}: ${rule.message}` });
+    const message = at === '' ? outcome.message : `${at}: ${outcome.message}`;
+    errors.push({ path: at, message: rule.messageExpression === undefined ? `${message}${gotValue(value, rule.fieldPath)}` : message });
   }
 }
 

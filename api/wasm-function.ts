@@ -85,7 +85,11 @@ export const ScalingSchema = obj(
   {
     default: {},
     ...celRules(
-    { rule: 'self.minInstances <= self.maxInstances', message: 'scaling.minInstances must be <= scaling.maxInstances; lower minInstances or raise maxInstances', fieldPath: '.minInstances' },
+    {
+        rule: 'self.minInstances <= self.maxInstances',
+        message: 'scaling.minInstances must be <= scaling.maxInstances; lower minInstances or raise maxInstances',
+        fieldPath: '.minInstances',
+      },
     { rule: 'self.minInstances > 0 || self.scaleToZero', message: 'scaling.minInstances is 0: set scaling.scaleToZero: true to allow zero instances, or raise minInstances', fieldPath: '.minInstances' },
     { rule: '!self.scaleToZero || self.minInstances == 0', message: 'scaling.scaleToZero requires scaling.minInstances: 0', fieldPath: '.scaleToZero' },
     ),
@@ -114,6 +118,8 @@ export const ModuleSchema = obj(
   },
   celRules({
     rule: `self.ref.matches(${celString(DIGEST_REF)})`,
+    messageExpression:
+      "'module.ref must be pinned by digest as <registry>/<repository>@sha256:<64 lowercase hex>, got ' + self.ref + '; a tag is not accepted: resolve it with `flotilla push` and use the digest'",
     message: 'module.ref must be pinned by digest as <registry>/<repository>@sha256:<64 lowercase hex>; a tag is not accepted: resolve it with `flotilla push` and use the digest',
     fieldPath: '.ref',
   }),
