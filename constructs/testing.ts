@@ -1,5 +1,5 @@
 /** Test helpers: a bare chart to put constructs in, and its rendered objects. */
-import { App, Chart, Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import type { EdgeClusterProps } from './edge-cluster.ts';
 
 /** A chart in namespace "functions" inside a fresh app. */
@@ -12,7 +12,6 @@ export function synthObjects(chart: Chart): Record<string, unknown>[] {
   return Testing.synth(chart) as Record<string, unknown>[];
 }
 
-export { App };
 
 const IMAGE = `r.example:5000/flotilla/x@sha256:${'cd'.repeat(32)}`;
 
