@@ -1,4 +1,4 @@
-/** Frankfurt edge: large nodes, compute on a schedule chained into echo, hello with a canary. */
+/** Frankfurt edge: a large-node pool, compute on a schedule chained into echo, hello scaled to zero. */
 import { FunctionApp, WasmFunction } from '../constructs/index.ts';
 import type { ClusterOverlay } from './base.ts';
 
@@ -27,7 +27,7 @@ export const EDGE_EU_WEST: ClusterOverlay = {
     });
     new FunctionApp(cluster, 'hello', {
       module: modules.hello,
-      http: { host: 'hello.edge-eu-west.flotilla.example', pathPrefix: '/hello', canary: { module: modules.hello, weight: 10 }, rateLimit: { requestsPerSecond: 500, burst: 1000 } },
+      http: { host: 'hello.edge-eu-west.flotilla.example', pathPrefix: '/hello', rateLimit: { requestsPerSecond: 500, burst: 1000 } },
       scaling: { minInstances: 0, scaleToZero: true, maxInstances: 8 },
     });
   },
