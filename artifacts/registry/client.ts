@@ -144,6 +144,9 @@ export class RegistryClient {
       }
     } catch (err) {
       if (err instanceof OciError) throw err;
+      if (timer?.signal.aborted === true) {
+        throw new TransientError('Timeout', `${what}: expected data within ${this.transport.timeoutMs} ms, got none after ${received} bytes`, undefined, { cause: err });
+      }
       const declared = res.headers.get('content-length');
       throw new TransientError('SizeMismatch', `${what}: expected ${declared ?? 'the whole'} bytes, got ${received} before the connection failed`, undefined, { cause: err });
     } finally {

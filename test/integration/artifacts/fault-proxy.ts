@@ -15,7 +15,8 @@ export type Fault =
   | { readonly kind: 'flip-byte'; readonly at: number }
   | { readonly kind: 'replace-body'; readonly body: Uint8Array }
   | { readonly kind: 'cut-request'; readonly afterBytes: number }
-  | { readonly kind: 'status'; readonly status: number };
+  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'stall'; readonly keep: number };
 
 export interface FaultProxy {
   /** host:port of the proxy. */
@@ -56,6 +57,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         }
         if (fault?.kind === 'content-length') headers['content-length'] = String(fault.value);
         res.writeHead(upRes.statusCode ?? 502, headers);
+        if (fault?.kind === 'stall') {
+          // Headers and a prefix, then silence with the connection held open.
+          res.write(body.subarray(0, fault.keep));
+          return;
+        }
         if (fault?.kind === 'truncate') {
           // Headers promise the whole body; the connection dies after `keep` bytes.
           res.write(body.subarray(0, fault.keep), () => res.socket?.destroy());

@@ -24,7 +24,7 @@ import {
   VerifyError,
   verifySignatures,
 } from '../../../artifacts/index.ts';
-import type { ArtifactStore, RegistryRepository } from '../../../artifacts/index.ts';
+import type { ArtifactStore, RegistryRepository, TransportOptions } from '../../../artifacts/index.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 import type { FaultProxy } from './fault-proxy.ts';
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 /** The same repository seen through the fault proxy. */
-async function viaProxy(repo: string, transport = FAST): Promise<RegistryRepository> {
+async function viaProxy(repo: string, transport: Partial<TransportOptions> = FAST): Promise<RegistryRepository> {
   const path = repo.slice(repo.indexOf('/') + 1);
   return (await openStore(parseReference(`${proxy.host}/${path}`), { transport })) as RegistryRepository;
 }
@@ -199,6 +199,23 @@ describe('transport faults (fault proxy in front of the real registry)', () => {
       proxy.setFault(() => undefined);
     }
     expect(proxy.log.slice(before).filter((l) => l.includes(target)).length).toBe(1);
+    await emptyLayout(store, digest, join(dir, 'l'));
+  });
+
+  it('a registry that stalls mid-body: Timeout after the stall limit, retried, nothing stored', async () => {
+    const { repo, store, artifact, digest } = await pushedArtifact(harness().registry.host, 'stall', uniqueModule(4096));
+    const dir = await tempDir();
+    const target = `/blobs/${artifact.layerDescriptor.digest}`;
+    proxy.setFault((req) => (req.url?.includes(target) && req.method === 'GET' ? { kind: 'stall', keep: 100 } : undefined));
+    const before = proxy.log.length;
+    const started = performance.now();
+    try {
+      await expectCode(pullWasm(await viaProxy(repo, { ...FAST, retries: 1, timeoutMs: 300 }), digest, await openLayout(join(dir, 'l'))), OciError, 'Timeout');
+    } finally {
+      proxy.setFault(() => undefined);
+    }
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(proxy.log.slice(before).filter((l) => l.includes(target)).length).toBe(2);
     await emptyLayout(store, digest, join(dir, 'l'));
   });
 
