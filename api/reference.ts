@@ -29,7 +29,9 @@ function constraints(s: JsonSchema): string {
   return parts.join(', ');
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+// Prose goes into Markdown: `<registry>` would be swallowed as an HTML tag, `|` would split a table cell.
+const prose = (s: string) => s.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (s: string) => prose(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function rows(s: JsonSchema, path: string, required: boolean, out: string[]): void {
   if (path !== '') out.push(`| \`${path}\` | ${typeOf(s)} | ${required && s.default === undefined ? 'yes' : ''} | ${cell(constraints(s))} | ${cell(str(s.description))} |`);
@@ -39,7 +41,7 @@ function rows(s: JsonSchema, path: string, required: boolean, out: string[]): vo
 }
 
 function rules(s: JsonSchema, path: string, out: string[]): void {
-  for (const r of (s['x-kubernetes-validations'] ?? []) as CelRule[]) out.push(`- \`${path || '.'}\`: ${r.message}  \n  CEL: \`${r.rule.length > 160 ? `${r.rule.slice(0, 157)}...` : r.rule}\``);
+  for (const r of (s['x-kubernetes-validations'] ?? []) as CelRule[]) out.push(`- \`${path || '.'}\`: ${prose(r.message)}  \n  CEL: \`${r.rule.length > 160 ? `${r.rule.slice(0, 157)}...` : r.rule}\``);
   for (const [k, v] of Object.entries((s.properties ?? {}) as Record<string, JsonSchema>)) rules(v, path === '' ? k : `${path}.${k}`, out);
   if (s.type === 'array') rules(s.items as JsonSchema, `${path}[]`, out);
 }
