@@ -5,7 +5,16 @@ import { parseManifest } from './manifest.ts';
 import { buildWasmArtifact, creationTime, parseWasmConfig, wasmKind, wasmLayerOf } from './wasm-artifact.ts';
 
 const MODULE = Buffer.from('0061736d01000000', 'hex');
-const COMPONENT = Buffer.from('0061736d0d000100', 'hex');
+// A component importing instance wasi:cli/environment@0.2.0 and exporting instance wasi:cli/run@0.2.0.
+function component(): Buffer {
+  const name = (s: string) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)]);
+  const section = (id: number, body: Buffer) => Buffer.concat([Buffer.from([id, body.length]), body]);
+  const imports = section(10, Buffer.concat([Buffer.from([1, 0x00]), name('wasi:cli/environment@0.2.0'), Buffer.from([0x05, 0x00])]));
+  const exports = section(11, Buffer.concat([Buffer.from([1, 0x00]), name('wasi:cli/run@0.2.0'), Buffer.from([0x05, 0x00, 0x00])]));
+  const custom = section(0, Buffer.concat([name('producers'), Buffer.from([0])]));
+  return Buffer.concat([Buffer.from('0061736d0d000100', 'hex'), custom, imports, exports]);
+}
+const COMPONENT = component();
 
 describe('buildWasmArtifact', () => {
   const input = { wasm: MODULE, created: new Date('2026-01-02T03:04:05Z'), source: 'https://git.example/fn', revision: 'abc123' };
@@ -32,6 +41,13 @@ describe('buildWasmArtifact', () => {
   it('is reproducible: same input, same digest; a different created time, a different digest', () => {
     expect(buildWasmArtifact(input).manifestDigest).toBe(buildWasmArtifact({ ...input }).manifestDigest);
     expect(buildWasmArtifact({ ...input, created: new Date(0) }).manifestDigest).not.toBe(buildWasmArtifact(input).manifestDigest);
+  });
+
+  it('records a component\'s world (wasip2 + component imports/exports) as the spec requires', () => {
+    const a = buildWasmArtifact({ wasm: COMPONENT, created: new Date(0) });
+    expect(a.config).toMatchObject({ os: 'wasip2', component: { imports: ['wasi:cli/environment@0.2.0'], exports: ['wasi:cli/run@0.2.0'] } });
+    expect(parseWasmConfig(a.configBytes, a.manifest, 't').component?.exports).toEqual(['wasi:cli/run@0.2.0']);
+    expect(() => buildWasmArtifact({ wasm: COMPONENT.subarray(0, COMPONENT.length - 3), created: new Date(0) })).toThrow(/got end of file/);
   });
 
   it('marks components wasip2 and refuses non-wasm', () => {

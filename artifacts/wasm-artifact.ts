@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
+import { componentInfo } from './component.ts';
 import { OciError } from './errors.ts';
 import type { Descriptor, ImageManifest } from './manifest.ts';
 import { describe, encodeJson, sortKeys } from './manifest.ts';
@@ -84,6 +85,8 @@ export function buildWasmArtifact(input: WasmArtifactInput): WasmArtifact {
     architecture: 'wasm',
     os,
     layerDigests: [layerDescriptor.digest],
+    // The spec requires the world of a wasip2 component; a core module has none.
+    ...(os === 'wasip2' ? { component: componentInfo(input.wasm) } : {}),
   };
   const configBytes = encodeJson(config);
   const configDescriptor = describe(WASM_CONFIG, configBytes);
