@@ -1,155 +1,80 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crdFor, KINDS } from '../../../api/index.ts';
-import type { Condition } from '../../../api/index.ts';
-import { buildWasmArtifact, openStore, parseReference, publicKeyPem, pushWasmArtifact, signArtifact } from '../../../artifacts/index.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
-import { startOperator } from '../../../operator/operator.ts';
-import type { RunningOperator } from '../../../operator/operator.ts';
-import { EVENT_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
-import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
-import { createTestNamespace, harness, kubeConfig, uniqueName, waitFor } from '../../harness/index.ts';
-import type { TestNamespace } from '../../harness/index.ts';
-import { installCrds } from './crds.ts';
-import { simulatedNode } from './simulated-node.ts';
-import type { SimulatedNode } from './simulated-node.ts';
 import type { NodeAssignment } from '../../../operator/nodes/contract.ts';
-import { check, client, quietLog } from './support.ts';
-
-type WithStatus = KubeObject & { status?: { conditions?: Condition[]; nodes?: string[]; readyInstances?: number; readyNodes?: number; desiredNodes?: number; resolvedDigest?: string } };
-
-/** The smallest valid module plus a custom section, so each call yields a distinct digest. */
-function wasmModule(tag: string): Uint8Array {
-  const name = Buffer.from(tag);
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00, name.length + 1, name.length, ...name]);
-}
+import { EVENT_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
+import type { KubeObject } from '../../../operator/runtime/index.ts';
+import { waitFor } from '../../harness/index.ts';
+import { condition, fnSpec, operatorWorld } from './fixture.ts';
+import type { OperatorWorld } from './fixture.ts';
+import { check } from './support.ts';
 
 describe('operator reconcilers against the real apiserver and registry', () => {
-  let ns: TestNamespace;
-  let operator: RunningOperator;
-  const api = client();
-  const nodes: SimulatedNode[] = [];
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  let w: OperatorWorld;
   let signedRef = '';
   let unsignedRef = '';
   let signedRef2 = '';
-  const startTestOperator = () =>
-    startOperator({
-      kubeConfig: kubeConfig(),
-      namespace: ns.name,
-      watchNamespace: ns.name,
-      identity: `operator-test-${Date.now()}`,
-      leaderElection: true,
-      leaseDurationMs: 3000,
-      renewDeadlineMs: 2000,
-      retryPeriodMs: 250,
-      listen: { host: '127.0.0.1', port: 0 },
-      log: quietLog,
-      nodeImage: 'flotilla/node-runtime',
-    });
-
-  const get = <T extends KubeObject>(type: ResourceType, name: string) => api.request<T>({ method: 'GET', path: resourcePath(type, { namespace: ns.name, name }) });
-  const create = (type: ResourceType, body: object) => api.request({ method: 'POST', path: resourcePath(type, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: type.kind, ...body } });
-  const condition = (obj: WithStatus, type: string) => obj.status?.conditions?.find((c) => c.type === type);
-  const waitCondition = (type: ResourceType, name: string, cond: string, want: Partial<Condition>, timeoutMs = 30_000) =>
-    waitFor(
-      async () => {
-        const obj = await get<WithStatus>(type, name);
-        const c = condition(obj, cond);
-        return c && Object.entries(want).every(([k, v]) => (c as Record<string, unknown>)[k] === v) ? obj : undefined;
-      },
-      { what: `${type.kind} ${name} ${cond}=${JSON.stringify(want)}`, timeoutMs, describe: async () => JSON.stringify((await get<WithStatus>(type, name)).status, null, 1) },
-    );
-  const fnSpec = (ref: string, minInstances = 2, runtimeClass = 'edge') => ({
-    module: { ref },
-    limits: { memoryPages: 16, timeoutMs: 1000, concurrency: 4 },
-    scaling: { minInstances, maxInstances: 5 },
-    runtimeClass,
-  });
 
   beforeAll(async () => {
-    ns = await createTestNamespace('operator');
-    await installCrds(api, KINDS.map((k) => crdFor(k)));
-    const registry = harness().registry.host;
-    const repo = uniqueName('op-module');
-    const store = await openStore(parseReference(`${registry}/${repo}:v1`));
-    const signed = buildWasmArtifact({ wasm: wasmModule(`signed-${repo}`), created: new Date(0) });
-    const signedDigest = await pushWasmArtifact(store, signed, { tag: 'v1' });
-    await signArtifact(store, signedDigest, { key, repository: `${registry}/${repo}` });
-    const unsignedDigest = await pushWasmArtifact(store, buildWasmArtifact({ wasm: wasmModule(`unsigned-${repo}`), created: new Date(0) }), { tag: 'v2' });
-    signedRef = `${registry}/${repo}@${signedDigest}`;
-    const signed2Digest = await pushWasmArtifact(store, buildWasmArtifact({ wasm: wasmModule(`signed2-${repo}`), created: new Date(0) }), { tag: 'v3' });
-    await signArtifact(store, signed2Digest, { key, repository: `${registry}/${repo}` });
-    signedRef2 = `${registry}/${repo}@${signed2Digest}`;
-    unsignedRef = `${registry}/${repo}@${unsignedDigest}`;
-
-    await api.request({
-      method: 'POST',
-      path: `/api/v1/namespaces/${ns.name}/configmaps`,
-      body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [publicKeyPem(key)], identities: [] }) } },
-    });
-    await create(WASM_RUNTIME_TYPE, { metadata: { name: 'edge' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
-    for (const n of ['node-a', 'node-b', 'node-c']) nodes.push(simulatedNode(api, { namespace: ns.name, runtime: 'edge', node: n }));
-    operator = await startTestOperator();
+    w = await operatorWorld('operator');
+    signedRef = await w.pushModule('signed');
+    unsignedRef = await w.pushModule('unsigned', null);
+    signedRef2 = await w.pushModule('signed2');
+    for (const n of ['node-a', 'node-b', 'node-c']) w.addNode(n);
   });
-  afterAll(async () => {
-    for (const n of nodes) n.kill();
-    await operator?.stop();
-    await ns?.delete();
-  });
+  afterAll(() => w?.close());
 
   it('WasmRuntime: applies the node runtime DaemonSet and counts registered nodes', async () => {
-    const rt = await waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'True', reason: 'AllNodesReady' });
+    const rt = await w.waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'True', reason: 'AllNodesReady' });
     expect([rt.status?.readyNodes, rt.status?.desiredNodes]).toEqual([3, 3]);
-    const ds = await api.request<{ spec: { template: { spec: { containers: { image: string }[] } } }; metadata: KubeObject['metadata'] }>({
+    const ds = await w.api.request<{ spec: { template: { spec: { containers: { image: string }[] } } }; metadata: KubeObject['metadata'] }>({
       method: 'GET',
-      path: `/apis/apps/v1/namespaces/${ns.name}/daemonsets/flotilla-node-edge`,
+      path: `/apis/apps/v1/namespaces/${w.ns.name}/daemonsets/flotilla-node-edge`,
     });
     expect(ds.spec.template.spec.containers[0]?.image).toBe('flotilla/node-runtime:0.1.0');
     expect(ds.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'WasmRuntime', name: 'edge', controller: true });
   });
 
   it('WasmFunction: verifies, places on two nodes, and is Ready once they report it loaded', async () => {
-    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'hello' }, spec: fnSpec(signedRef) });
-    const fn = await waitCondition(WASM_FUNCTION_TYPE, 'hello', 'Ready', { status: 'True', reason: 'AllInstancesReady' });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'hello' }, spec: fnSpec(signedRef) });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'hello', 'Ready', { status: 'True', reason: 'AllInstancesReady' });
     expect(condition(fn, 'SignatureVerified')).toMatchObject({ status: 'True', reason: 'Verified', observedGeneration: fn.metadata.generation });
     expect(fn.status?.nodes).toHaveLength(2);
     expect(fn.status?.readyInstances).toBe(2);
     expect(fn.status?.resolvedDigest).toBe(signedRef.split('@')[1]);
-    const assigned = nodes.filter((n) => n.assignment()?.functions.some((f) => f.name === 'hello')).map((n) => n.name).sort();
+    const assigned = w.nodes.filter((n) => n.assignment()?.functions.some((f) => f.name === 'hello')).map((n) => n.name).sort();
     expect(assigned).toEqual(fn.status?.nodes);
   });
 
   it('an unsigned module is SignatureVerified=False NoSignature, with an Event, and never assigned', async () => {
-    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'unsigned' }, spec: fnSpec(unsignedRef) });
-    const fn = await waitCondition(WASM_FUNCTION_TYPE, 'unsigned', 'SignatureVerified', { status: 'False', reason: 'NoSignature' });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'unsigned' }, spec: fnSpec(unsignedRef) });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'unsigned', 'SignatureVerified', { status: 'False', reason: 'NoSignature' });
     expect(condition(fn, 'Ready')).toMatchObject({ status: 'False', reason: 'NoSignature' });
     expect(fn.status?.nodes ?? []).toEqual([]);
     await waitFor(
       async () => {
-        const events = await api.request<{ items: { reason: string; type: string; regarding: { name: string } }[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: ns.name }) });
+        const events = await w.api.request<{ items: { reason: string; type: string; regarding: { name: string } }[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: w.ns.name }) });
         return events.items.some((e) => e.regarding.name === 'unsigned' && e.reason === 'NoSignature' && e.type === 'Warning') ? true : undefined;
       },
       { what: 'a NoSignature Warning Event', timeoutMs: 10_000 },
     );
-    expect(nodes.some((n) => n.assignment()?.functions.some((f) => f.name === 'unsigned'))).toBe(false);
+    expect(w.nodes.some((n) => n.assignment()?.functions.some((f) => f.name === 'unsigned'))).toBe(false);
   });
 
   it('a missing runtime is a condition that says what to fix', async () => {
-    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'orphan' }, spec: fnSpec(signedRef, 1, 'nowhere') });
-    const fn = await waitCondition(WASM_FUNCTION_TYPE, 'orphan', 'Ready', { status: 'False', reason: 'RuntimeNotFound' });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'orphan' }, spec: fnSpec(signedRef, 1, 'nowhere') });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'orphan', 'Ready', { status: 'False', reason: 'RuntimeNotFound' });
     expect(condition(fn, 'Ready')?.message).toMatch(/WasmRuntime .*\/nowhere not found: create it/);
   });
 
   it('a node that stops heartbeating loses its functions to a healthy node within the lease period', async () => {
-    const before = await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello');
+    const before = await w.get(WASM_FUNCTION_TYPE, 'hello');
     const victimName = before.status?.nodes?.[0] ?? '';
-    const victim = nodes.find((n) => n.name === victimName);
+    const victim = w.nodes.find((n) => n.name === victimName);
     victim?.kill();
     const killedAt = Date.now();
     const moved = await waitFor(
       async () => {
-        const fn = await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello');
+        const fn = await w.get(WASM_FUNCTION_TYPE, 'hello');
         const placed = fn.status?.nodes ?? [];
         return placed.length === 2 && !placed.includes(victimName) && condition(fn, 'Ready')?.status === 'True' ? fn : undefined;
       },
@@ -158,74 +83,74 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     // Lease of 2 s plus a heartbeat and a reconcile: well under 10 s.
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(moved.status?.nodes).not.toContain(victimName);
-    await waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'False', reason: 'NodesNotReady' });
+    await w.waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'False', reason: 'NodesNotReady' });
   });
 
   it('two routes claiming the same host and path: the second gets RouteConflict', async () => {
     const spec = { host: 'hello.example.com', pathPrefix: '/', backends: [{ functionRef: 'hello', weight: 100 }] };
-    await create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'first' }, spec });
-    await waitCondition(FUNCTION_ROUTE_TYPE, 'first', 'Ready', { status: 'True' });
-    await create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'second' }, spec });
-    const second = await waitCondition(FUNCTION_ROUTE_TYPE, 'second', 'Ready', { status: 'False', reason: 'RouteConflict' });
-    expect(condition(second, 'Ready')?.message).toContain(`FunctionRoute ${ns.name}/first`);
-    await waitFor(check(() => (nodes.some((n) => n.assignment()?.routes.some((r) => r.name === 'first')) ? true : undefined)), { what: 'route first in a node assignment', timeoutMs: 10_000 });
-    expect(nodes.some((n) => n.assignment()?.routes.some((r) => r.name === 'second'))).toBe(false);
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'first' }, spec });
+    await w.waitCondition(FUNCTION_ROUTE_TYPE, 'first', 'Ready', { status: 'True' });
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'second' }, spec });
+    const second = await w.waitCondition(FUNCTION_ROUTE_TYPE, 'second', 'Ready', { status: 'False', reason: 'RouteConflict' });
+    expect(condition(second, 'Ready')?.message).toContain(`FunctionRoute ${w.ns.name}/first`);
+    await waitFor(check(() => (w.nodes.some((n) => n.assignment()?.routes.some((r) => r.name === 'first')) ? true : undefined)), { what: 'route first in a node assignment', timeoutMs: 10_000 });
+    expect(w.nodes.some((n) => n.assignment()?.routes.some((r) => r.name === 'second'))).toBe(false);
   });
 
   it('honours the scale subresource: kubectl scale sets minInstances', async () => {
     const scale = (replicas: number) =>
-      api.request({ method: 'PATCH', path: `${resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' })}/scale`, body: { spec: { replicas } }, contentType: 'application/merge-patch+json' });
+      w.api.request({ method: 'PATCH', path: `${resourcePath(WASM_FUNCTION_TYPE, { namespace: w.ns.name, name: 'hello' })}/scale`, body: { spec: { replicas } }, contentType: 'application/merge-patch+json' });
     await scale(1);
-    await waitFor(async () => ((await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello')).status?.nodes?.length === 1 ? true : undefined), { what: 'hello on one node', timeoutMs: 15_000 });
-    const s = await api.request<{ status: { replicas: number; selector?: string } }>({ method: 'GET', path: `${resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' })}/scale` });
+    await waitFor(async () => ((await w.get(WASM_FUNCTION_TYPE, 'hello')).status?.nodes?.length === 1 ? true : undefined), { what: 'hello on one node', timeoutMs: 15_000 });
+    const s = await w.api.request<{ status: { replicas: number; selector?: string } }>({ method: 'GET', path: `${resourcePath(WASM_FUNCTION_TYPE, { namespace: w.ns.name, name: 'hello' })}/scale` });
     expect(s.status.replicas).toBe(1);
     expect(s.status.selector).toBe('flotilla.dev/function=hello');
     await scale(2);
-    await waitCondition(WASM_FUNCTION_TYPE, 'hello', 'Ready', { status: 'True', reason: 'AllInstancesReady' });
-    expect((await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello')).status?.nodes).toHaveLength(2);
+    await w.waitCondition(WASM_FUNCTION_TYPE, 'hello', 'Ready', { status: 'True', reason: 'AllInstancesReady' });
+    expect((await w.get(WASM_FUNCTION_TYPE, 'hello')).status?.nodes).toHaveLength(2);
   });
 
   it('a new digest rolls out: status and every assignment follow it, Ready once nodes load it', async () => {
-    const fn = await get<WithStatus & { spec: { module: { ref: string } } }>(WASM_FUNCTION_TYPE, 'hello');
-    await api.request({ method: 'PATCH', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' }), body: { spec: { module: { ref: signedRef2 } } }, contentType: 'application/merge-patch+json' });
+    const fn = await w.get(WASM_FUNCTION_TYPE, 'hello');
+    await w.api.request({ method: 'PATCH', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: w.ns.name, name: 'hello' }), body: { spec: { module: { ref: signedRef2 } } }, contentType: 'application/merge-patch+json' });
     const digest2 = signedRef2.split('@')[1];
     const rolled = await waitFor(
       async () => {
-        const f = await get<WithStatus>(WASM_FUNCTION_TYPE, 'hello');
+        const f = await w.get(WASM_FUNCTION_TYPE, 'hello');
         const ready = condition(f, 'Ready');
         return f.status?.resolvedDigest === digest2 && ready?.status === 'True' && ready.observedGeneration === f.metadata.generation ? f : undefined;
       },
       { what: 'hello Ready at the new digest', timeoutMs: 20_000 },
     );
     expect(rolled.metadata.generation).toBeGreaterThan(fn.metadata.generation ?? 0);
-    const serving = nodes.filter((n) => n.alive && n.assignment()?.functions.some((f) => f.name === 'hello'));
+    const serving = w.nodes.filter((n) => n.alive && n.assignment()?.functions.some((f) => f.name === 'hello'));
     expect(serving.map((n) => n.assignment()?.functions.find((f) => f.name === 'hello')?.digest)).toEqual([digest2, digest2]);
   });
 
   it('a restarted operator converges without rewriting anything', async () => {
     const snapshot = async () => {
-      const fns = await api.request<{ items: KubeObject[] }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name }) });
-      const rts = await api.request<{ items: KubeObject[] }>({ method: 'GET', path: resourcePath(WASM_RUNTIME_TYPE, { namespace: ns.name }) });
-      const cms = await api.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps`, query: { labelSelector: 'flotilla.dev/node' } });
-      const events = await api.request<{ items: unknown[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: ns.name }) });
+      const fns = await w.api.request<{ items: KubeObject[] }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: w.ns.name }) });
+      const rts = await w.api.request<{ items: KubeObject[] }>({ method: 'GET', path: resourcePath(WASM_RUNTIME_TYPE, { namespace: w.ns.name }) });
+      const cms = await w.api.request<{ items: KubeObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${w.ns.name}/configmaps`, query: { labelSelector: 'flotilla.dev/node' } });
+      const events = await w.api.request<{ items: unknown[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: w.ns.name }) });
       return { versions: [...fns.items, ...rts.items, ...cms.items].map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort(), events: events.items.length };
     };
-    await operator.stop();
+    await w.operator.stop();
     const before = await snapshot();
-    operator = await startTestOperator();
-    await waitFor(async () => ((await fetch(`${operator.url}/readyz`)).status === 200 && operator.manager.isLeader ? true : undefined), { what: 'the new operator to lead', timeoutMs: 15_000 });
+    w.operator = await w.startOperator();
+    await waitFor(async () => ((await fetch(`${w.operator.url}/readyz`)).status === 200 && w.operator.manager.isLeader ? true : undefined), { what: 'the new operator to lead', timeoutMs: 15_000 });
     // Long enough for every controller to have reconciled every object (and for a node heartbeat).
     await new Promise((r) => setTimeout(r, 3000));
-    const text = await (await fetch(`${operator.url}/metrics`)).text();
+    const text = await (await fetch(`${w.operator.url}/metrics`)).text();
     expect(text).toMatch(/flotilla_operator_reconcile_total\{controller="wasmfunction",result="success"\} [1-9]/);
     expect(await snapshot()).toEqual(before);
   });
 
   it('deleting a function takes it off every node', async () => {
-    await api.request({ method: 'DELETE', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'hello' }) });
+    await w.api.request({ method: 'DELETE', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: w.ns.name, name: 'hello' }) });
     // Read from the API server: every node's ConfigMap, the dead node's included.
     const assignments = async () => {
-      const cms = await api.request<{ items: { data?: Record<string, string> }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps`, query: { labelSelector: 'flotilla.dev/node' } });
+      const cms = await w.api.request<{ items: { data?: Record<string, string> }[] }>({ method: 'GET', path: `/api/v1/namespaces/${w.ns.name}/configmaps`, query: { labelSelector: 'flotilla.dev/node' } });
       return cms.items.map((cm) => JSON.parse(cm.data?.['assignment.json'] ?? '{}') as NodeAssignment);
     };
     await waitFor(async () => ((await assignments()).every((a) => !a.functions.some((f) => f.name === 'hello')) ? true : undefined), {
@@ -238,9 +163,9 @@ describe('operator reconcilers against the real apiserver and registry', () => {
   });
 
   it('serves metrics with reconcile counts per controller', async () => {
-    const text = await (await fetch(`${operator.url}/metrics`)).text();
+    const text = await (await fetch(`${w.operator.url}/metrics`)).text();
     expect(text).toMatch(/flotilla_operator_reconcile_total\{controller="wasmfunction",result="success"\} [1-9]/);
     expect(text).toMatch(/flotilla_operator_leader 1/);
-    expect((await fetch(`${operator.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${w.operator.url}/readyz`)).status).toBe(200);
   });
 });

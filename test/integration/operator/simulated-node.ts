@@ -6,7 +6,7 @@
  * its heartbeat.
  */
 import { ASSIGNMENT_KEY, nodeObjectName } from '../../../operator/nodes/contract.ts';
-import type { NodeAssignment, NodeReport } from '../../../operator/nodes/contract.ts';
+import type { AssignedFunction, FunctionReport, NodeAssignment, NodeReport } from '../../../operator/nodes/contract.ts';
 import { nodeLease } from '../../../operator/nodes/node-lease.ts';
 import { KubeApiError, LEASE_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
 import type { KubeClient } from '../../../operator/runtime/index.ts';
@@ -21,10 +21,20 @@ export interface SimulatedNode {
   kill(): void;
 }
 
-export function simulatedNode(
-  api: KubeClient,
-  opts: { namespace: string; runtime: string; node: string; labels?: Record<string, string>; version?: string; leaseSeconds?: number; intervalMs?: number },
-): SimulatedNode {
+export interface SimulatedNodeOptions {
+  readonly namespace: string;
+  readonly runtime: string;
+  readonly node: string;
+  readonly labels?: Record<string, string>;
+  /** Runtime version it reports. @default '0.1.0' */
+  readonly version?: string;
+  readonly leaseSeconds?: number;
+  readonly intervalMs?: number;
+  /** What it reports per assigned function. @default Loaded at the assigned digest */
+  readonly reportFor?: (fn: AssignedFunction) => FunctionReport;
+}
+
+export function simulatedNode(api: KubeClient, opts: SimulatedNodeOptions): SimulatedNode {
   let alive = true;
   let last: NodeAssignment | undefined;
   const beat = async () => {
@@ -34,7 +44,8 @@ export function simulatedNode(
     } catch (err) {
       if (!(err instanceof KubeApiError && err.code === 'NotFound')) throw err;
     }
-    const report: NodeReport = Object.fromEntries((last?.functions ?? []).map((f) => [`${f.namespace}/${f.name}`, { digest: f.digest, state: 'Loaded' as const }]));
+    const reportFor = opts.reportFor ?? ((f: AssignedFunction): FunctionReport => ({ digest: f.digest, state: 'Loaded' }));
+    const report: NodeReport = Object.fromEntries((last?.functions ?? []).map((f) => [`${f.namespace}/${f.name}`, reportFor(f)]));
     const lease = nodeLease({
       namespace: opts.namespace,
       runtime: opts.runtime,

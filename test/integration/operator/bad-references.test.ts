@@ -1,0 +1,76 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
+import { resourcePath } from '../../../operator/runtime/index.ts';
+import { waitFor } from '../../harness/index.ts';
+import { condition, fnSpec, operatorWorld } from './fixture.ts';
+import type { OperatorWorld } from './fixture.ts';
+
+/** What a user gets to see when something they reference is wrong or broken: a condition that says what to fix. */
+describe('bad references and failures surface as conditions', () => {
+  let w: OperatorWorld;
+  const ZERO = `sha256:${'0'.repeat(64)}`;
+  beforeAll(async () => {
+    w = await operatorWorld('badref');
+    w.addNode('node-a');
+  });
+  afterAll(() => w?.close());
+
+  it.each([
+    { name: 'signed with a key the policy does not trust', condition: 'SignatureVerified', reason: 'UntrustedKey', ref: () => w.pushModule('stranger', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey) },
+    { name: 'a digest the registry does not have', condition: 'ModuleAvailable', reason: 'ManifestNotFound', ref: async () => `${(await w.pushModule('exists')).split('@')[0]}@${ZERO}` },
+    { name: 'an unreachable registry', condition: 'ModuleAvailable', reason: 'RegistryUnreachable', ref: () => Promise.resolve(`127.0.0.1:9/nothing@${ZERO}`) },
+  ] as const)('$name → $condition=False $reason, Ready=False, not placed', async ({ condition: type, reason, ref }) => {
+    const name = reason.toLowerCase();
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name }, spec: fnSpec(await ref(), 1) });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, name, type, { status: 'False', reason }, 60_000);
+    expect(condition(fn, 'Ready')).toMatchObject({ status: 'False', reason });
+    expect(fn.status?.nodes ?? []).toEqual([]);
+  });
+
+  it('a WasmRuntime whose trust policy does not exist', async () => {
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'lax' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'missing' } } });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'untrusted' }, spec: fnSpec(await w.pushModule('lax'), 1, 'lax') });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'untrusted', 'SignatureVerified', { status: 'False', reason: 'TrustPolicyNotFound' });
+    expect(condition(fn, 'SignatureVerified')?.message).toContain(`${w.ns.name}/missing not found`);
+  });
+
+  it('limits above the pool ceilings', async () => {
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'tight' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' }, ceilings: { memoryPages: 8 } } });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'greedy' }, spec: fnSpec(await w.pushModule('greedy'), 1, 'tight') });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'greedy', 'Ready', { status: 'False', reason: 'LimitsExceedCeiling' });
+    expect(condition(fn, 'Ready')?.message).toContain('limits.memoryPages: 16 > 8');
+  });
+
+  it('a route or trigger naming a missing function', async () => {
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'dangling' }, spec: { host: 'x.example.com', backends: [{ functionRef: 'ghost', weight: 100 }] } });
+    await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'dangling' }, spec: { functionRef: 'ghost', type: 'cron', cron: { schedule: '*/5 * * * *' } } });
+    const route = await w.waitCondition(FUNCTION_ROUTE_TYPE, 'dangling', 'Ready', { status: 'False', reason: 'FunctionNotFound' });
+    expect(condition(route, 'Ready')?.message).toContain('ghost');
+    await w.waitCondition(FUNCTION_TRIGGER_TYPE, 'dangling', 'Ready', { status: 'False', reason: 'FunctionNotFound' });
+    // Creating the function fixes both, with no further action.
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'ghost' }, spec: fnSpec(await w.pushModule('ghost'), 1) });
+    await w.waitCondition(FUNCTION_ROUTE_TYPE, 'dangling', 'Ready', { status: 'True' });
+    await w.waitCondition(FUNCTION_TRIGGER_TYPE, 'dangling', 'Ready', { status: 'True' });
+    await waitFor(async () => ((await w.get(WASM_FUNCTION_TYPE, 'ghost')).status?.readyInstances === 1 ? true : undefined), { what: 'ghost running', timeoutMs: 15_000 });
+    expect(w.nodes[0]?.assignment()?.triggers.map((t) => t.name)).toEqual(['dangling']);
+  });
+
+  it('a function that keeps failing on a node is Degraded with the node and reason', async () => {
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'flaky' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
+    w.addNode('node-flaky', { runtime: 'flaky', reportFor: (f) => ({ digest: f.digest, state: 'Failed', reason: 'CompileFailed', message: 'invalid section id', failures: 5 }) });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'crashy' }, spec: fnSpec(await w.pushModule('crashy'), 1, 'flaky') });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'crashy', 'Degraded', { status: 'True', reason: 'InstancesFailing' });
+    expect(condition(fn, 'Degraded')?.message).toBe('node-flaky: CompileFailed invalid section id');
+    expect(condition(fn, 'Ready')).toMatchObject({ status: 'False', reason: 'InstancesFailing' });
+  });
+
+  it('a new runtime version rolls the DaemonSet and shows Progressing until nodes run it', async () => {
+    await w.waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'True' });
+    await w.api.request({ method: 'PATCH', path: resourcePath(WASM_RUNTIME_TYPE, { namespace: w.ns.name, name: 'edge' }), body: { spec: { version: '0.2.0' } }, contentType: 'application/merge-patch+json' });
+    const rt = await w.waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Progressing', { status: 'True', reason: 'RolloutInProgress' });
+    expect(condition(rt, 'Progressing')?.message).toContain('node-a (0.1.0)');
+    const ds = await w.api.request<{ spec: { template: { spec: { containers: { image: string }[] } } } }>({ method: 'GET', path: `/apis/apps/v1/namespaces/${w.ns.name}/daemonsets/flotilla-node-edge` });
+    expect(ds.spec.template.spec.containers[0]?.image).toBe('flotilla/node-runtime:0.2.0');
+  });
+});
