@@ -7,6 +7,8 @@
  * connection only once the previous one is acked, so `concurrency` is reached with that many
  * connections, each a member of the shared group. Sessions persist (clean start off, stable client
  * ids): a message in flight on a node that dies is redelivered when that node's session reconnects.
+ * Replies and dead letters go out on one more connection: a consuming connection reads nothing,
+ * not even the PUBACK of its own publish, until the message in hand is acknowledged.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import mqtt, { type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -55,7 +57,7 @@ export async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef): Pr
   const inFlight = new Set<Promise<void>>();
   const idBase = createHash('sha256').update(`${ctx.nodeName}\n${def.key}`).digest('hex').slice(0, 16);
 
-  const process = async (client: MqttClient, topic: string, packet: IPublishPacket): Promise<void> => {
+  const handle = async (publisher: MqttClient, topic: string, packet: IPublishPacket): Promise<void> => {
     const fallbackId = randomUUID();
     let event = mqttEvent(def, topic, packet, 1, fallbackId);
     for (;;) {
@@ -64,7 +66,7 @@ export async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef): Pr
       if (a.kind === 'ok') {
         const responseTopic = packet.properties?.responseTopic;
         if (responseTopic) {
-          await client.publishAsync(responseTopic, Buffer.from(a.result.body), {
+          await publisher.publishAsync(responseTopic, Buffer.from(a.result.body), {
             qos: 1,
             properties: {
               ...(packet.properties?.correlationData ? { correlationData: packet.properties.correlationData } : {}),
@@ -84,7 +86,7 @@ export async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef): Pr
       const target = def.spec.deadLetter?.target;
       if (target) {
         const opts: IClientPublishOptions = { qos: 1, properties: { userProperties: deadLetterHeaders(def, event, a.failure), ...(event.dataContentType ? { contentType: event.dataContentType } : {}) } };
-        await client.publishAsync(target, Buffer.from(event.data), opts);
+        await publisher.publishAsync(target, Buffer.from(event.data), opts);
       } else {
         ctx.logger.warn({ trigger: def.key, eventId: event.id, code: a.failure.code }, 'Dropped event after its last attempt: the trigger has no deadLetter');
       }
@@ -95,6 +97,8 @@ export async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef): Pr
   const connections = Math.min(def.spec.concurrency, MAX_MQTT_CONNECTIONS);
   const clients: MqttClient[] = [];
   try {
+    const publisher = await mqtt.connectAsync(source.url, { protocolVersion: 5, clientId: `flotilla-${idBase}-out`, reconnectPeriod: 1000 });
+    clients.push(publisher);
     for (let i = 0; i < connections; i++) {
       const client: MqttClient = mqtt.connect(source.url, {
         protocolVersion: 5,
@@ -103,7 +107,7 @@ export async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef): Pr
         properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS, receiveMaximum: 1 },
         reconnectPeriod: 1000,
         customHandleAcks: (topic, message, packet, done) => {
-          const p = process(client, topic, packet as IPublishPacket)
+          const p = handle(publisher, topic, packet as IPublishPacket)
             .then(() => done(0))
             .catch((err: unknown) => {
               // Not acknowledged: the broker redelivers it when this session reconnects.
