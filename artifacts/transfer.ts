@@ -6,7 +6,7 @@ import { isDigest } from './digest.ts';
 import { OciError } from './errors.ts';
 import type { OciLayoutStore } from './layout/oci-layout.ts';
 import type { Descriptor, ImageManifest } from './manifest.ts';
-import { OCI_MANIFEST } from './media-types.ts';
+import { OCI_EMPTY_JSON, OCI_MANIFEST, SIGSTORE_BUNDLE_PREFIX } from './media-types.ts';
 import type { ArtifactStore } from './store.ts';
 import { DEFAULT_LIMITS } from './store.ts';
 import type { WasmArtifact, WasmConfig } from './wasm-artifact.ts';
@@ -88,7 +88,7 @@ export async function copyManifest(source: ArtifactStore, target: ArtifactStore,
   return target.putManifest(fetched.bytes, fetched.mediaType, options.tag);
 }
 
-/** Copies the tag-scheme signature manifest and every referrer of `digest`. Returns how many were copied. */
+/** Copies the tag-scheme signature manifest and the signature referrers of `digest`. Returns how many were copied. */
 export async function copySignatures(source: ArtifactStore, target: ArtifactStore, digest: string): Promise<number> {
   let copied = 0;
   const tag = signatureTag(digest);
@@ -96,7 +96,10 @@ export async function copySignatures(source: ArtifactStore, target: ArtifactStor
     await copyManifest(source, target, tag, { tag });
     copied++;
   }
-  for (const referrer of await source.referrers(digest)) {
+  // Only what can carry a signature (bundles; some registries report them by their empty config
+  // type): SBOMs and other attachments are not needed to verify and may be large.
+  const signatures = (await source.referrers(digest)).filter((r) => r.artifactType === undefined || r.artifactType === OCI_EMPTY_JSON || r.artifactType.startsWith(SIGSTORE_BUNDLE_PREFIX));
+  for (const referrer of signatures) {
     await copyManifest(source, target, referrer.digest);
     copied++;
   }

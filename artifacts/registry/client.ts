@@ -112,7 +112,7 @@ export class RegistryClient {
   async #fetch(req: RegistryRequest, authorization: string | undefined): Promise<Response> {
     const timer = new StallTimer(this.transport.timeoutMs);
     try {
-      const body = req.body?.();
+      const body = uploadBody(req.body?.(), timer);
       const res = await fetch(this.url(req.url), {
         method: req.method,
         headers: { 'user-agent': this.#userAgent, ...(authorization ? { authorization } : {}), ...req.headers },
@@ -200,3 +200,36 @@ export class RegistryClient {
 }
 
 export { repositoryScope };
+
+const UPLOAD_SLICE = 256 * 1024;
+
+/**
+ * Request bodies as streams that touch the stall timer as the server takes them, so a large upload
+ * on a slow link is limited by silence, not by its total duration. Small bodies go as they are
+ * (with a Content-Length).
+ */
+function uploadBody(body: Uint8Array | ReadableStream<Uint8Array> | undefined, timer: StallTimer): Uint8Array | ReadableStream<Uint8Array> | undefined {
+  if (body === undefined || (body instanceof Uint8Array && body.byteLength <= UPLOAD_SLICE)) return body;
+  if (body instanceof Uint8Array) {
+    let offset = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        timer.touch();
+        if (offset >= body.byteLength) {
+          controller.close();
+          return;
+        }
+        controller.enqueue(body.subarray(offset, offset + UPLOAD_SLICE));
+        offset += UPLOAD_SLICE;
+      },
+    });
+  }
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        timer.touch();
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
