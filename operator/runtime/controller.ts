@@ -130,7 +130,14 @@ export class Controller<T extends KubeObject, C> {
       const reason = errorReason(err);
       this.deps.metrics.reconcileTotal.inc({ ...labels, result: 'error' });
       this.deps.metrics.reconcileErrors.inc({ ...labels, reason });
-      const action = this.spec.errorPolicy(err, obj, this.ctx, failures);
+      let action: Action;
+      try {
+        action = this.spec.errorPolicy(err, obj, this.ctx, failures);
+      } catch (policyErr) {
+        // A broken error policy must not kill the worker or drop the key: retry on the default backoff.
+        this.deps.log.error({ controller: this.name, key, err: (policyErr as Error).message }, 'Error policy threw');
+        action = requeueAfter(backoffDelay(failures, { initialMs: 5, maxMs: 300_000 }));
+      }
       this.deps.log.warn({ controller: this.name, key, reason, failures, err: (err as Error).message, action }, 'Reconcile failed');
       return action;
     } finally {

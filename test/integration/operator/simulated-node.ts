@@ -30,6 +30,8 @@ export interface SimulatedNodeOptions {
   readonly version?: string;
   readonly leaseSeconds?: number;
   readonly intervalMs?: number;
+  /** Functions it accepts. @default 10 */
+  readonly capacity?: number;
   /** What it reports per assigned function. @default Loaded at the assigned digest */
   readonly reportFor?: (fn: AssignedFunction) => FunctionReport;
 }
@@ -54,7 +56,7 @@ export function simulatedNode(api: KubeClient, opts: SimulatedNodeOptions): Simu
       leaseDurationSeconds: opts.leaseSeconds ?? 2,
       nowMs: Date.now(),
       labels: opts.labels ?? {},
-      capacity: { functions: 10 },
+      capacity: { functions: opts.capacity ?? 10 },
       version: opts.version ?? '0.1.0',
       report,
     });
