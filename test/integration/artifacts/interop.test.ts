@@ -14,6 +14,13 @@ import { COSIGN_HTTP, cosign, keyPair, oras, pushedArtifact, tempDir, uniqueModu
 
 const CLI = join(import.meta.dirname, '../../../cli/main.ts');
 
+/** A trusted_root.json trusting nothing: what cosign needs to read key-signed bundles offline. */
+async function emptyTrustedRoot(dir: string): Promise<string> {
+  const file = join(dir, 'empty-root.json');
+  await writeFile(file, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+  return file;
+}
+
 describe('interop with oras', () => {
   it('oras push -> our pull: a TAG-Runtime artifact pushed by oras pulls, verified, into our layout', async () => {
     const dir = await tempDir();
@@ -91,17 +98,24 @@ describe('interop with cosign', () => {
     expect((await verifySignatures(other.store, other.digest, { keys: [k.pub], identities: [] })).signatures).toHaveLength(1);
   });
 
-  it('flotilla sign through cosign and natively both verify with cosign verify --key', async () => {
+  it.each([['distribution 2.8', false], ['referrers registry', true]])('flotilla sign through cosign and natively leave the same kinds of signature (%s)', async (_name, referrers) => {
     const dir = await tempDir();
     const k = await keyPair(dir, 'cli');
+    const host = referrers ? harness().zot?.host : harness().registry.host;
+    if (host === undefined) throw new Error('referrers registry missing from the harness');
     for (const mode of [['--native'], []]) {
-      const { repo, digest } = await pushedArtifact(harness().registry.host, `cli-sign${mode.length > 0 ? '-native' : ''}`);
+      const { repo, store, digest } = await pushedArtifact(host, `cli-sign${mode.length > 0 ? '-native' : ''}`);
       const run = await execa('node', [CLI, 'sign', `${repo}:v1`, '--key', k.keyFile, ...mode, '-o', 'json'], { env: { COSIGN_PASSWORD: k.password, FLOTILLA_COSIGN: toolPath('cosign') } });
       expect((JSON.parse(run.stdout) as { tool: string }).tool).toBe(mode.length > 0 ? 'native' : 'cosign');
-      const verified = await cosign(['verify', '--key', k.pubFile, '--insecure-ignore-tlog', ...COSIGN_HTTP, `${repo}@${digest}`]);
+      // With a bundle among the referrers, cosign insists on a trusted root file (empty: key-signed, offline).
+      const rootArgs = referrers ? ['--trusted-root', await emptyTrustedRoot(dir)] : [];
+      const verified = await cosign(['verify', '--key', k.pubFile, ...rootArgs, '--insecure-ignore-tlog', ...COSIGN_HTTP, `${repo}@${digest}`]);
       expect(verified.exitCode, verified.output).toBe(0);
       const ours = await execa('node', [CLI, 'verify', `${repo}:v1`, '--key', k.pubFile, '-o', 'json'], { reject: false });
       expect(ours.exitCode, ours.stderr).toBe(0);
+      // Same layout either way: the tag-scheme signature, plus a bundle referrer where referrers exist.
+      const schemes = (await verifySignatures(store, digest, { keys: [k.pub], identities: [] })).signatures.map((s) => s.scheme).sort();
+      expect(schemes).toEqual(referrers ? ['cosign-tag', 'sigstore-bundle'] : ['cosign-tag']);
     }
   });
 
@@ -131,6 +145,12 @@ describe('interop with cosign', () => {
     expect((await store.referrers(digest)).map((r) => r.digest)).toContain(signed.bundleManifest);
     const result = await verifySignatures(store, digest, { keys: [k.pub], identities: [] });
     expect(result.signatures.map((s) => s.scheme).sort()).toEqual(['cosign-tag', 'sigstore-bundle']);
+    // cosign reads our bundle through the referrers API too. Key-signed and offline, it needs no
+    // Fulcio or Rekor, but insists on a trusted root file: an empty one.
+    const emptyRoot = await emptyTrustedRoot(dir);
+    const cosignVerified = await cosign(['verify', '--key', k.pubFile, '--new-bundle-format', '--trusted-root', emptyRoot, '--insecure-ignore-tlog', ...COSIGN_HTTP, `${repo}@${digest}`]);
+    expect(cosignVerified.exitCode, cosignVerified.output).toBe(0);
+    expect(cosignVerified.output).toContain('"type":"https://sigstore.dev/cosign/sign/v1"');
     // Air-gapped edge: pull into a layout with signatures, then verify from the layout alone.
     const layout = await openLayout(join(dir, 'layout'));
     const pulled = await pullWasm(store, digest, layout);
