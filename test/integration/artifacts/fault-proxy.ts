@@ -16,7 +16,8 @@ export type Fault =
   | { readonly kind: 'replace-body'; readonly body: Uint8Array }
   | { readonly kind: 'cut-request'; readonly afterBytes: number }
   | { readonly kind: 'status'; readonly status: number }
-  | { readonly kind: 'stall'; readonly keep: number };
+  | { readonly kind: 'stall'; readonly keep: number }
+  | { readonly kind: 'header'; readonly name: string; readonly value: string };
 
 export interface FaultProxy {
   /** host:port of the proxy. */
@@ -56,6 +57,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           headers['content-length'] = String(body.length);
         }
         if (fault?.kind === 'content-length') headers['content-length'] = String(fault.value);
+        if (fault?.kind === 'header') headers[fault.name] = fault.value;
         res.writeHead(upRes.statusCode ?? 502, headers);
         if (fault?.kind === 'stall') {
           // Headers and a prefix, then silence with the connection held open.

@@ -219,6 +219,19 @@ describe('transport faults (fault proxy in front of the real registry)', () => {
     await emptyLayout(store, digest, join(dir, 'l'));
   });
 
+  it.each([
+    ['a Content-Type other than the manifest\'s own mediaType', { name: 'content-type', value: 'application/vnd.oci.image.index.v1+json' }, 'MediaTypeMismatch'],
+    ['a Docker-Content-Digest other than the bytes\' digest', { name: 'docker-content-digest', value: `sha256:${'e'.repeat(64)}` }, 'DigestMismatch'],
+  ])('manifest served with %s: %s', async (_name, header, code) => {
+    const { repo } = await pushedArtifact(harness().registry.host, 'header');
+    proxy.setFault((req) => (req.url?.endsWith('/manifests/v1') && req.method === 'GET' ? { kind: 'header', ...header } : undefined));
+    try {
+      await expectCode((await viaProxy(repo)).getManifest('v1'), OciError, code);
+    } finally {
+      proxy.setFault(() => undefined);
+    }
+  });
+
   it('manifest larger than the limit (by Content-Length): TooLarge', async () => {
     const { repo, digest } = await pushedArtifact(harness().registry.host, 'huge');
     proxy.setFault((req) => (req.url?.endsWith(`/manifests/${digest}`) ? { kind: 'content-length', value: 64 << 20 } : undefined));
