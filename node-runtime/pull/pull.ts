@@ -3,8 +3,10 @@
  * signatures) from its store into a directory that becomes a cache entry. Every byte is checked
  * against its digest by the artifact client on the way. With a local store configured, a
  * registry reference `host/repo@digest` is read from the OCI layout `<localStore>/host/repo`
- * instead: standalone nodes run from a local store with no registry.
+ * when that layout exists (a mirror consulted first): standalone nodes run from a local store
+ * with no registry.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openLayout, openStore, OciError, pullWasm, type Reference, type StoreOptions } from '../../artifacts/index.ts';
 import { NodeRuntimeError } from '../errors.ts';
@@ -16,9 +18,10 @@ export interface PullOptions {
 }
 
 /** The store a reference is pulled from under `options`. */
-export function sourceOf(ref: Reference, options: PullOptions): Reference {
+export async function sourceOf(ref: Reference, options: PullOptions): Promise<Reference> {
   if (ref.kind === 'registry' && options.localStore !== undefined) {
-    return { kind: 'layout', path: join(options.localStore, ref.registry, ref.repository) };
+    const path = join(options.localStore, ref.registry, ref.repository);
+    if (await stat(join(path, 'oci-layout')).then(() => true, () => false)) return { kind: 'layout', path };
   }
   return ref;
 }
@@ -26,7 +29,7 @@ export function sourceOf(ref: Reference, options: PullOptions): Reference {
 /** Pulls `digest` from the store `ref` names into the OCI layout directory `targetDir`. */
 export async function pullModule(ref: Reference, digest: string, targetDir: string, options: PullOptions): Promise<void> {
   try {
-    const source = await openStore(sourceOf(ref, options), options.storeOptions ?? {});
+    const source = await openStore(await sourceOf(ref, options), options.storeOptions ?? {});
     const target = await openLayout(targetDir);
     await pullWasm(source, digest, target, { withSignatures: true });
   } catch (err) {

@@ -62,7 +62,7 @@ export async function functionFromArg(arg: string, o: ModuleArgOptions): Promise
   if (digest === undefined) {
     const tag = ref.tag ?? 'latest';
     try {
-      digest = (await (await openStore(sourceOf(ref, o.pull), o.pull.storeOptions ?? {})).resolve(tag))?.digest;
+      digest = (await (await openStore(await sourceOf(ref, o.pull), o.pull.storeOptions ?? {})).resolve(tag))?.digest;
     } catch (err) {
       if (err instanceof OciError) throw new NodeRuntimeError('ModulePullFailed', `resolve ${arg}: ${err.code}: ${err.message}`, { cause: err });
       throw err;
