@@ -2,7 +2,7 @@
 // the keys gitops/argocd/ renders, and the health Argo CD reports for a synced WasmFunction follows
 // the conditions the operator writes, with the condition message.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
@@ -16,7 +16,7 @@ import { healthCustomizations } from '../../../constructs/argocd/health-checks.t
 import { WasmFunction } from '../../../constructs/index.ts';
 import { createTestNamespace, harness, kubectl, logTail, startArgoCd, startGitServer, uniqueName, waitFor } from '../../harness/index.ts';
 import type { ArgoCd, GitServer, TestNamespace } from '../../harness/index.ts';
-import { toolPath } from '../../tools/paths.ts';
+import { toolDir, toolPath } from '../../tools/paths.ts';
 
 interface ResourceStatus {
   kind: string;
@@ -25,6 +25,20 @@ interface ResourceStatus {
 }
 
 const k = (args: readonly string[], input?: string) => kubectl(harness().kube.kubeconfig, args, input);
+
+// startArgoCd runs `kubectl wait --for=condition=Established` right after creating Argo CD's CRDs,
+// which fails while their status is still empty; installing them first (same files) avoids the race.
+async function preinstallArgoCrds(): Promise<void> {
+  const dir = join(toolDir('argocd'), 'crds');
+  const crds = readdirSync(dir).filter((f) => f.endsWith('-crd.yaml'));
+  await k(['apply', '--server-side', '--force-conflicts', '--field-manager=flotilla-harness', '-f', '-'], crds.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n---\n'));
+  for (const name of ['applications', 'appprojects', 'applicationsets']) {
+    await waitFor(async () => ((await k(['get', `crd/${name}.argoproj.io`, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}'])) === 'True' ? true : undefined), {
+      what: `CRD ${name}.argoproj.io Established`,
+      timeoutMs: 60_000,
+    });
+  }
+}
 
 describe('Argo CD health of a WasmFunction', () => {
   let argo: ArgoCd;
@@ -49,6 +63,7 @@ describe('Argo CD health of a WasmFunction', () => {
     runGit('add', '.');
     runGit('-c', 'user.name=Flotilla Test', '-c', 'user.email=test@flotilla.invalid', 'commit', '--quiet', '-m', 'probe function');
 
+    await preinstallArgoCrds();
     [argo, git] = await Promise.all([startArgoCd({ kubeconfig: harness().kube.kubeconfig, namespace: uniqueName('argocd') }), startGitServer(gitRoot)]);
     await k(['patch', 'configmap', 'argocd-cm', '-n', argo.namespace, '--type=merge', '-p', JSON.stringify({ data: healthCustomizations() })]);
     await k(
