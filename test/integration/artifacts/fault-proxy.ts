@@ -15,7 +15,7 @@ export type Fault =
   | { readonly kind: 'flip-byte'; readonly at: number }
   | { readonly kind: 'replace-body'; readonly body: Uint8Array }
   | { readonly kind: 'cut-request'; readonly afterBytes: number }
-  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'status'; readonly status: number; readonly headers?: Readonly<Record<string, string>> }
   | { readonly kind: 'stall'; readonly keep: number }
   | { readonly kind: 'header'; readonly name: string; readonly value: string };
 
@@ -39,7 +39,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const fault = decide(req);
     if (fault?.kind === 'status') {
       req.resume();
-      res.writeHead(fault.status, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"fault proxy"}]}');
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers }).end('{"errors":[{"code":"UNAVAILABLE","message":"fault proxy"}]}');
       return;
     }
     const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (upRes) => {

@@ -202,6 +202,28 @@ describe('transport faults (fault proxy in front of the real registry)', () => {
     await emptyLayout(store, digest, join(dir, 'l'));
   });
 
+  it('429 with Retry-After: waits as told, then succeeds', async () => {
+    const { repo, artifact, digest } = await pushedArtifact(harness().registry.host, 'throttled');
+    let throttled = 0;
+    proxy.setFault((req) => {
+      if (req.url?.includes(`/blobs/${artifact.layerDescriptor.digest}`) && req.method === 'GET' && throttled < 2) {
+        throttled++;
+        return { kind: 'status', status: 429, headers: { 'retry-after': '1' } };
+      }
+      return undefined;
+    });
+    const started = performance.now();
+    try {
+      // Backoff alone would wait at most 2 x 100 ms here; Retry-After makes it about 2 s.
+      const pulled = await pullWasm(await viaProxy(repo, { ...FAST, maxBackoffMs: 5000 }), digest, await openLayout(join(await tempDir(), 'l')));
+      expect(await readFile(pulled.wasmPath)).toEqual(Buffer.from(artifact.layerBytes));
+    } finally {
+      proxy.setFault(() => undefined);
+    }
+    expect(throttled).toBe(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
+  });
+
   it('a registry that stalls mid-body: Timeout after the stall limit, retried, nothing stored', async () => {
     const { repo, store, artifact, digest } = await pushedArtifact(harness().registry.host, 'stall', uniqueModule(4096));
     const dir = await tempDir();
