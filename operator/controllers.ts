@@ -113,7 +113,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   );
   manager.add(
     new Controller<LiveFunctionTrigger, OperatorContext>(
-      { name: 'functiontrigger', informer: triggers, reconcile: reconcileFunctionTrigger, errorPolicy, watches: [watch(functions, sameNamespace(triggers.store))] },
+      { name: 'functiontrigger', informer: triggers, reconcile: reconcileFunctionTrigger, errorPolicy, watches: [watch(functions, sameNamespace(triggers.store)), watch(triggers, sameNamespace(triggers.store))] },
       ctx,
       deps,
     ),

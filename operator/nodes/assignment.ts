@@ -28,6 +28,8 @@ export function nodeAssignment(input: {
   triggers: readonly LiveFunctionTrigger[];
   /** Routes that lost a conflict: never served. */
   rejectedRoutes?: ReadonlySet<string>;
+  /** Triggers in a chain cycle: never run. */
+  rejectedTriggers?: ReadonlySet<string>;
 }): NodeAssignment {
   const placed = input.functions.filter(
     (f) => f.metadata.namespace === input.namespace && f.status?.resolvedDigest !== undefined && (f.status.nodes ?? []).includes(input.node) && !f.metadata.deletionTimestamp,
@@ -71,7 +73,7 @@ export function nodeAssignment(input: {
   const triggers: AssignedTrigger[] = [];
   for (const t of input.triggers) {
     const fnKey = `${t.metadata.namespace}/${t.spec.functionRef}`;
-    if (t.metadata.namespace !== input.namespace || !here.has(fnKey)) continue;
+    if (t.metadata.namespace !== input.namespace || !here.has(fnKey) || input.rejectedTriggers?.has(objectKey(t))) continue;
     if (SINGLE_NODE_TRIGGERS.has(t.spec.type)) {
       const fn = placed.find((f) => objectKey(f) === fnKey);
       const first = [...(fn?.status?.nodes ?? [])].sort()[0];

@@ -1,5 +1,6 @@
 import type { OperatorContext } from '../context.ts';
 import { CONFIG_MAP_TYPE } from '../kinds.ts';
+import { chainCycles } from '../routing/chains.ts';
 import { routeConflicts } from '../routing/conflicts.ts';
 import { apply, awaitChange, LEASE_TYPE, objectKey } from '../runtime/index.ts';
 import type { Action } from '../runtime/index.ts';
@@ -29,6 +30,7 @@ export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorCon
     routes: ctx.stores.routes.list((r) => r.metadata.namespace === namespace),
     triggers: ctx.stores.triggers.list((t) => t.metadata.namespace === namespace),
     rejectedRoutes: new Set(routeConflicts(ctx.stores.routes.list()).keys()),
+    rejectedTriggers: new Set(chainCycles(ctx.stores.triggers.list((t) => t.metadata.namespace === namespace)).keys()),
   });
   const desired = assignmentConfigMap(namespace, runtimeName, assignment, {
     apiVersion: 'coordination.k8s.io/v1',

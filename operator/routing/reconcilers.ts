@@ -6,6 +6,7 @@ import { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE } from '../kinds.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger } from '../kinds.ts';
 import { applyStatus, awaitChange, objectKey } from '../runtime/index.ts';
 import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
+import { chainCycles } from './chains.ts';
 import { routeConflicts } from './conflicts.ts';
 
 /** Names in `refs` with no WasmFunction in `namespace`. */
@@ -45,14 +46,19 @@ export async function reconcileFunctionRoute(route: LiveFunctionRoute, ctx: Oper
   return awaitChange();
 }
 
-/** FunctionTrigger: Ready when its function and every `next` function exist. */
+/** FunctionTrigger: Ready when its function and every `next` function exist and its chain does not loop. */
 export async function reconcileFunctionTrigger(trigger: LiveFunctionTrigger, ctx: OperatorContext): Promise<Action> {
   const namespace = trigger.metadata.namespace ?? '';
   const missing = missingFunctions(ctx, namespace, [trigger.spec.functionRef, ...trigger.spec.next.map((n) => n.functionRef)]);
-  const ready: DesiredCondition =
-    missing.length > 0
-      ? { type: 'Ready', status: 'False', reason: 'FunctionNotFound', message: `WasmFunction(s) ${missing.join(', ')} not found in ${namespace}: create them or fix spec.functionRef / spec.next` }
-      : { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${trigger.spec.type} trigger invokes ${trigger.spec.functionRef}` };
+  const cycle = chainCycles(ctx.stores.triggers.list((t) => t.metadata.namespace === namespace)).get(objectKey(trigger));
+  let ready: DesiredCondition;
+  if (missing.length > 0) {
+    ready = { type: 'Ready', status: 'False', reason: 'FunctionNotFound', message: `WasmFunction(s) ${missing.join(', ')} not found in ${namespace}: create them or fix spec.functionRef / spec.next` };
+  } else if (cycle) {
+    ready = { type: 'Ready', status: 'False', reason: 'ChainCycle', message: `spec.next forms a loop with other triggers: ${cycle}; one event would run forever: remove a next entry` };
+  } else {
+    ready = { type: 'Ready', status: 'True', reason: 'Reconciled', message: `${trigger.spec.type} trigger invokes ${trigger.spec.functionRef}` };
+  }
   await writeConditions(ctx, FUNCTION_TRIGGER_TYPE, trigger, [ready]);
   return awaitChange();
 }

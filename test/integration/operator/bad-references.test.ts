@@ -56,6 +56,18 @@ describe('bad references and failures surface as conditions', () => {
     expect(w.nodes[0]?.assignment()?.triggers.map((t) => t.name)).toEqual(['dangling']);
   });
 
+  it('triggers whose next chain loops are ChainCycle and run nowhere', async () => {
+    for (const name of ['ping', 'pong']) await w.create(WASM_FUNCTION_TYPE, { metadata: { name }, spec: fnSpec(await w.pushModule(name), 1) });
+    await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'ping' }, spec: { functionRef: 'ping', type: 'cron', cron: { schedule: '@hourly' }, next: [{ functionRef: 'pong' }] } });
+    await w.waitCondition(FUNCTION_TRIGGER_TYPE, 'ping', 'Ready', { status: 'True' });
+    await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'pong' }, spec: { functionRef: 'pong', type: 'cron', cron: { schedule: '@hourly' }, next: [{ functionRef: 'ping' }] } });
+    const ping = await w.waitCondition(FUNCTION_TRIGGER_TYPE, 'ping', 'Ready', { status: 'False', reason: 'ChainCycle' });
+    expect(condition(ping, 'Ready')?.message).toContain('ping → pong → ping');
+    await w.waitCondition(FUNCTION_TRIGGER_TYPE, 'pong', 'Ready', { status: 'False', reason: 'ChainCycle' });
+    await waitFor(async () => ((await w.get(WASM_FUNCTION_TYPE, 'pong')).status?.readyInstances === 1 ? true : undefined), { what: 'pong running', timeoutMs: 15_000 });
+    expect(w.nodes[0]?.assignment()?.triggers.map((t) => t.name)).not.toContain('ping');
+  });
+
   it('a function that keeps failing on a node is Degraded with the node and reason', async () => {
     await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'flaky' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
     w.addNode('node-flaky', { runtime: 'flaky', reportFor: (f) => ({ digest: f.digest, state: 'Failed', reason: 'CompileFailed', message: 'invalid section id', failures: 5 }) });

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
+import { nodeAssignment } from './assignment.ts';
+
+const D = `sha256:${'a'.repeat(64)}`;
+const fn = (name: string, nodes: string[], digest: string | null = D): LiveWasmFunction =>
+  ({
+    metadata: { name, namespace: 'ns', uid: `uid-${name}`, generation: 1 },
+    spec: { module: { ref: `r/x@${D}` }, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, runtimeClass: 'edge' },
+    status: { nodes, ...(digest ? { resolvedDigest: digest } : {}) },
+  }) as unknown as LiveWasmFunction;
+const route = (name: string, backends: [string, number][]): LiveFunctionRoute =>
+  ({ metadata: { name, namespace: 'ns' }, spec: { host: 'h', pathPrefix: '/', methods: ['POST', 'GET'], backends: backends.map(([functionRef, weight]) => ({ functionRef, weight })) } }) as unknown as LiveFunctionRoute;
+const trigger = (name: string, functionRef: string, type: string): LiveFunctionTrigger =>
+  ({ metadata: { name, namespace: 'ns' }, spec: { functionRef, type, next: [] } }) as unknown as LiveFunctionTrigger;
+
+describe('nodeAssignment', () => {
+  const functions = [fn('stable', ['n1', 'n2']), fn('canary', ['n2']), fn('unverified', ['n1'], null)];
+  const routes = [route('split', [['stable', 90], ['canary', 10]]), route('lost', [['stable', 100]])];
+  const triggers = [trigger('tick', 'stable', 'cron'), trigger('queue', 'stable', 'nats'), trigger('cycle', 'stable', 'nats')];
+  const at = (node: string) =>
+    nodeAssignment({ node, namespace: 'ns', trustPolicy: 'fleet', functions, routes, triggers, rejectedRoutes: new Set(['ns/lost']), rejectedTriggers: new Set(['ns/cycle']) });
+
+  it('assigns only verified functions placed on the node', () => {
+    expect(at('n1').functions.map((f) => f.name)).toEqual(['stable']);
+    expect(at('n2').functions.map((f) => f.name)).toEqual(['canary', 'stable']);
+    expect(at('n1').functions[0]).toMatchObject({ digest: D, trustPolicy: 'fleet', uid: 'uid-stable' });
+  });
+
+  it('narrows routes to local backends and renormalises weights; rejected routes never appear', () => {
+    expect(at('n1').routes).toEqual([expect.objectContaining({ name: 'split', methods: ['GET', 'POST'], backends: [{ function: 'ns/stable', weight: 100 }] })]);
+    expect(at('n2').routes[0]?.backends).toEqual([
+      { function: 'ns/stable', weight: 90 },
+      { function: 'ns/canary', weight: 10 },
+    ]);
+  });
+
+  it('runs cron on the first node only, queue consumers everywhere, cyclic triggers nowhere', () => {
+    expect(at('n1').triggers.map((t) => t.name)).toEqual(['queue', 'tick']);
+    expect(at('n2').triggers.map((t) => t.name)).toEqual(['queue']);
+  });
+
+  it('is deterministic: the same inputs in another order serialise identically', () => {
+    const shuffled = nodeAssignment({ node: 'n2', namespace: 'ns', trustPolicy: 'fleet', functions: [...functions].reverse(), routes: [...routes].reverse(), triggers: [...triggers].reverse(), rejectedRoutes: new Set(['ns/lost']), rejectedTriggers: new Set(['ns/cycle']) });
+    expect(JSON.stringify(shuffled)).toBe(JSON.stringify(at('n2')));
+  });
+});
