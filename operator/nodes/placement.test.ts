@@ -30,4 +30,25 @@ describe('place', () => {
     expect(matchesSelector({ a: '1' }, { a: '1', b: '2' })).toBe(false);
     expect(matchesSelector({}, undefined)).toBe(true);
   });
+
+  describe('topology spread', () => {
+    const zoned = (name: string, zone: string | undefined, load = 0) => node(name, load, { labels: zone ? { zone } : {} });
+    const nodes = [zoned('a1', 'a'), zoned('a2', 'a'), zoned('b1', 'b', 5), zoned('c1', 'c', 9)];
+    it.each([
+      { name: 'one per zone before doubling up', desired: 3, when: 'ScheduleAnyway', want: ['a1', 'b1', 'c1'], shortfall: 0 },
+      { name: 'then the emptiest zone again', desired: 4, when: 'ScheduleAnyway', want: ['a1', 'a2', 'b1', 'c1'], shortfall: 0 },
+      { name: 'DoNotSchedule stops at maxSkew', desired: 4, when: 'DoNotSchedule', want: ['a1', 'a2', 'b1', 'c1'], shortfall: 0 },
+    ] as const)('$name', ({ desired, when, want, shortfall }) => {
+      const p = place({ current: [], desired, nodes, topologySpread: { topologyKey: 'zone', maxSkew: 1, whenUnsatisfiable: when } });
+      expect(p.nodes).toEqual(want);
+      expect(p.shortfall).toBe(shortfall);
+    });
+
+    it('DoNotSchedule: skew past maxSkew leaves instances unplaced; unlabelled nodes are not eligible', () => {
+      const two = [zoned('a1', 'a'), zoned('a2', 'a'), zoned('a3', 'a'), zoned('b1', 'b', 10), zoned('x', undefined)];
+      const p = place({ current: [], desired: 4, nodes: two, topologySpread: { topologyKey: 'zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' } });
+      // b1 is full, so zone b stays at 0 and zone a may hold at most 1.
+      expect(p).toEqual({ nodes: ['a1'], eligible: 4, shortfall: 3 });
+    });
+  });
 });

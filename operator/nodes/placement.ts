@@ -16,6 +16,14 @@ export interface PlacementInput {
   readonly desired: number;
   readonly nodes: readonly Candidate[];
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly topologySpread?: TopologySpread;
+}
+
+/** Spread across the values of a node label (zones, racks, sites). */
+export interface TopologySpread {
+  readonly topologyKey: string;
+  readonly maxSkew: number;
+  readonly whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
 }
 
 export interface Placement {
@@ -35,20 +43,35 @@ export function matchesSelector(labels: Readonly<Record<string, string>>, select
 /**
  * Chooses the nodes for one function. Sticky: current nodes that are still ready and matching stay
  * (moving a healthy instance costs a cold start and buys nothing); missing instances go to the
- * least-loaded eligible nodes with room, ties broken by name so every replica computes the same plan.
+ * emptiest topology domain (with a spread), then the least-loaded eligible node with room, ties
+ * broken by name so every replica computes the same plan. With DoNotSchedule, nodes without the
+ * topology label are not eligible and an instance that would exceed maxSkew is left unplaced.
  */
 export function place(input: PlacementInput): Placement {
-  const eligible = input.nodes.filter((n) => n.ready && matchesSelector(n.labels, input.nodeSelector));
+  const spread = input.topologySpread;
+  const strict = spread?.whenUnsatisfiable === 'DoNotSchedule';
+  const eligible = input.nodes.filter(
+    (n) => n.ready && matchesSelector(n.labels, input.nodeSelector) && (!strict || n.labels[spread.topologyKey] !== undefined),
+  );
   const desired = Math.max(0, input.desired);
   const byName = (a: Candidate, b: Candidate) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const kept = eligible.filter((n) => input.current.includes(n.name)).sort(byName).slice(0, desired);
   const chosen = new Set(kept.map((n) => n.name));
-  const room = eligible
-    .filter((n) => !chosen.has(n.name) && n.load < n.capacity)
-    .sort((a, b) => a.load - b.load || byName(a, b));
-  for (const n of room) {
-    if (chosen.size >= desired) break;
-    chosen.add(n.name);
+  // Instances per topology domain (every domain among eligible nodes counts, even at zero).
+  const domainOf = (n: Candidate) => (spread ? (n.labels[spread.topologyKey] ?? '') : '');
+  const perDomain = new Map<string, number>(eligible.map((n) => [domainOf(n), 0]));
+  for (const n of kept) perDomain.set(domainOf(n), (perDomain.get(domainOf(n)) ?? 0) + 1);
+  const room = eligible.filter((n) => !chosen.has(n.name) && n.load < n.capacity);
+  while (chosen.size < desired) {
+    // Emptiest domain first (spread), then least-loaded node, then name.
+    const next = room
+      .filter((n) => !chosen.has(n.name))
+      .sort((a, b) => (perDomain.get(domainOf(a)) ?? 0) - (perDomain.get(domainOf(b)) ?? 0) || a.load - b.load || byName(a, b))[0];
+    if (!next) break;
+    const counts = new Map(perDomain).set(domainOf(next), (perDomain.get(domainOf(next)) ?? 0) + 1);
+    if (strict && Math.max(...counts.values()) - Math.min(...counts.values()) > spread.maxSkew) break;
+    perDomain.set(domainOf(next), counts.get(domainOf(next)) ?? 0);
+    chosen.add(next.name);
   }
   return { nodes: [...chosen].sort(), eligible: eligible.length, shortfall: desired - chosen.size };
 }

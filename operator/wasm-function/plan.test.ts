@@ -77,4 +77,15 @@ describe('planFunction', () => {
     const plan = planFunction(observe({ fn: fn({}, { nodes: ['a', 'b'] }), nodes: [node('a', undefined, false), node('b'), node('c')] }));
     expect(plan.nodes).toEqual(['b', 'c']);
   });
+
+  it('spreads across the topology key', () => {
+    const zoned = (name: string, zone: string) => ({ ...node(name), labels: { zone } });
+    const plan = planFunction(
+      observe({
+        fn: fn({ placement: { topologySpread: { topologyKey: 'zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' } } }),
+        nodes: [zoned('a1', 'a'), zoned('a2', 'a'), zoned('b1', 'b')],
+      }),
+    );
+    expect(plan.nodes).toEqual(['a1', 'b1']);
+  });
 });

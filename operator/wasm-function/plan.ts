@@ -102,6 +102,7 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
     current: fn.status?.nodes ?? [],
     desired,
     nodeSelector: fn.spec.placement?.nodeSelector,
+    topologySpread: fn.spec.placement?.topologySpread,
     nodes: o.nodes.map((n) => ({ name: n.name, ready: n.ready, labels: n.labels, capacity: n.capacity.functions, load: o.load.get(n.name) ?? 0 })),
   });
   const reports = placement.nodes.map((name) => ({ name, report: o.nodes.find((n) => n.name === name)?.report[key] }));
