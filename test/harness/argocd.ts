@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { toolDir, toolPath } from '../tools/paths.ts';
-import { applyYaml, kubectl } from './kube.ts';
+import { applyYaml, loadKubeConfig, waitForCrdsEstablished } from './kube.ts';
 import { freePort, httpReady, startServer, tcpReady } from './process.ts';
 import type { RunningServer } from './process.ts';
 
@@ -106,9 +106,6 @@ function settingsManifests(namespace: string, passwordHash: string, reconcileSec
 /** Starts Argo CD against the apiserver of `opts.kubeconfig`. */
 export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
   const namespace = opts.namespace ?? 'argocd';
-  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'flotilla-argocd-'));
-  const logDir = join(workDir, 'logs');
-  for (const d of ['logs', 'tmp', 'tls', 'ssh', 'gpg-keys', 'gnupg', 'static']) mkdirSync(join(workDir, d), { recursive: true, mode: 0o700 });
   const bin = toolDir('argocd');
   const creds = adminCredentials(opts.kubeconfig);
   const cluster = { name: 'flotilla-test', ...creds };
@@ -118,8 +115,12 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
   const crdDir = join(bin, 'crds');
   const crds = readdirSync(crdDir).filter((f) => f.endsWith('-crd.yaml')).map((f) => readFileSync(join(crdDir, f), 'utf8'));
   await applyYaml(opts.kubeconfig, crds.join('\n---\n'));
-  await kubectl(opts.kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/applications.argoproj.io', 'crd/appprojects.argoproj.io', 'crd/applicationsets.argoproj.io']);
+  await waitForCrdsEstablished(loadKubeConfig(opts.kubeconfig), ['applications.argoproj.io', 'appprojects.argoproj.io', 'applicationsets.argoproj.io']);
   await applyYaml(opts.kubeconfig, settingsManifests(namespace, passwordHash, opts.reconcileSeconds ?? 15, cluster));
+
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'flotilla-argocd-'));
+  const logDir = join(workDir, 'logs');
+  for (const d of ['logs', 'tmp', 'tls', 'ssh', 'gpg-keys', 'gnupg', 'static']) mkdirSync(join(workDir, d), { recursive: true, mode: 0o700 });
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -158,7 +159,7 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
       await startServer({
         name: 'argocd-repo-server',
         command: join(bin, 'argocd-repo-server'),
-        args: ['--address=127.0.0.1', `--port=${repoPort}`, '--metrics-address=127.0.0.1', `--metrics-port=${repoMetrics}`, `--redis=${redis}`, '--disable-tls', ...common],
+        args: ['--address=127.0.0.1', `--port=${repoPort}`, '--metrics-address=127.0.0.1', `--metrics-port=${repoMetrics}`, `--redis=${redis}`, '--disable-tls', '--client-ca-path=', ...common],
         env,
         cwd: workDir,
         logFile: join(logDir, 'argocd-repo-server.log'),
@@ -221,7 +222,9 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
       },
     };
   } catch (err) {
+    // The error carries the failing server's log tail; a temp dir we made would only pile up.
     await stopAll();
+    if (!opts.workDir) rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
 }

@@ -10,7 +10,7 @@ import type { HarnessInfo } from './types.ts';
 
 export type { HarnessInfo, KubeInfo, RegistryInfo } from './types.ts';
 export type { TestNamespace } from './kube.ts';
-export { applyYaml, kubectl, uniqueName } from './kube.ts';
+export { applyYaml, kubectl, uniqueName, waitForCrdsEstablished } from './kube.ts';
 export { startArgoCd } from './argocd.ts';
 export type { ArgoCd, ArgoCdOptions } from './argocd.ts';
 export { startGitServer } from './git-server.ts';

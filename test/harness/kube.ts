@@ -2,8 +2,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { toolPath } from '../tools/paths.ts';
+import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
 
@@ -58,4 +59,21 @@ export async function createNamespace(kc: KubeConfig, prefix: string): Promise<T
       });
     },
   };
+}
+
+/**
+ * Waits until every named CRD reports Established=True. (`kubectl wait` fails outright while a
+ * fresh CRD has no status yet, so this polls instead.)
+ */
+export async function waitForCrdsEstablished(kc: KubeConfig, names: readonly string[], timeoutMs = 60_000): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  for (const name of names) {
+    await waitFor(
+      async () => {
+        const crd = await api.readCustomResourceDefinition({ name });
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+      },
+      { what: `CRD ${name} to be Established`, timeoutMs },
+    );
+  }
 }

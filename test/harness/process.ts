@@ -46,6 +46,20 @@ export function logTail(file: string, lines = 40): string {
   }
 }
 
+// Servers run in their own process groups (so stop() reaches their children), which also means
+// they would outlive a test runner that dies without running teardown. This process-wide set is
+// the one place that knows them all, so an exiting runner can take them down.
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const g of liveGroups) signalGroup(g, 'SIGKILL');
+  });
+}
+
 /** Starts a server and waits until its probe passes. */
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const fd = openSync(spec.logFile, 'a');
@@ -62,9 +76,12 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     closeSync(fd);
   }
   let exited: string | undefined;
+  const pid = child.pid;
+  if (pid !== undefined) trackGroup(pid);
   const exit = new Promise<void>((resolve) => {
     child.on('exit', (code, signal) => {
       exited = signal ? `signal ${signal}` : `code ${code}`;
+      if (pid !== undefined) liveGroups.delete(pid);
       resolve();
     });
     child.on('error', (err) => {

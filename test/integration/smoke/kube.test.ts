@@ -2,7 +2,7 @@
 // becomes Established and serves custom resources, and client-node reads them back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { applyYaml, createTestNamespace, harness, kubeConfig, kubectl, uniqueName } from '../../harness/index.ts';
+import { applyYaml, createTestNamespace, harness, kubeConfig, kubectl, uniqueName, waitForCrdsEstablished } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
 
 describe('kube-apiserver smoke', () => {
@@ -51,7 +51,7 @@ spec:
             spec: { type: object, properties: { size: { type: integer, minimum: 1 } } }
 `,
     );
-    await kubectl(kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', `crd/widgets.${group}`]);
+    await waitForCrdsEstablished(kubeConfig(), [`widgets.${group}`]);
     await applyYaml(kubeconfig, `apiVersion: ${group}/v1\nkind: Widget\nmetadata: { name: w1, namespace: ${ns.name} }\nspec: { size: 3 }\n`);
 
     const api = kubeConfig().makeApiClient(CustomObjectsApi);
