@@ -58,6 +58,9 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   ResponseTooLarge: 75,
   WorkerCrashed: 76,
   ShuttingDown: 77,
+  // cli/check/problem.ts CheckError (flotilla check).
+  CheckFailed: 80,
+  GitopsUnreadable: 81,
 };
 
 /** The exit code for a FlotillaError code. */

@@ -8,6 +8,7 @@ import { register as registerPull } from './pull.ts';
 import { register as registerSign } from './sign.ts';
 import { register as registerVerify } from './verify.ts';
 import { register as registerInspect } from './inspect.ts';
+import { register as registerCheck } from './check.ts';
 
 /** Adds every subcommand to the program. One import + one line per command file. */
 export function registerCommands(program: Command): void {
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerSign(program);
   registerVerify(program);
   registerInspect(program);
+  registerCheck(program);
   registerRun(program);
   registerServe(program);
   registerNode(program);

@@ -1,0 +1,32 @@
+/**
+ * One problem `flotilla check` found: where (file, object, field) and what to do. Each renders as one
+ * line so a CI log reads like a compiler's.
+ */
+import { FlotillaError } from '../../api/errors.ts';
+
+export interface CheckProblem {
+  /** Path of the file, relative to the repository root (e.g. gitops/clusters/edge-a/wasmfunction_functions_echo.yaml). */
+  readonly file: string;
+  /** `Kind namespace/name`, or `-` when the file holds no readable object. */
+  readonly object: string;
+  /** Dotted field path (`spec.module.ref`), or `-` for the whole object. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Codes of a failed check: problems were found, or the inputs could not be read at all. */
+export class CheckError extends FlotillaError<'CheckFailed' | 'GitopsUnreadable'> {}
+
+/** `file: object: field: message`, the one-line form CI prints. */
+export function formatProblem(p: CheckProblem): string {
+  return `${p.file}: ${p.object}: ${p.field}: ${p.message}`;
+}
+
+/** `Kind namespace/name` (or `Kind name` for cluster-scoped objects) of a parsed document. */
+export function objectName(doc: unknown): string {
+  const o = (doc ?? {}) as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  if (typeof o.kind !== 'string' && typeof o.metadata?.name !== 'string') return '-';
+  const kind = typeof o.kind === 'string' ? o.kind : '?';
+  const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '?';
+  return typeof o.metadata?.namespace === 'string' ? `${kind} ${o.metadata.namespace}/${name}` : `${kind} ${name}`;
+}
