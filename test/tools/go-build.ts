@@ -15,6 +15,19 @@ import { run, SetupError } from './run.ts';
 
 const STAMP = '.flotilla-stamp.json';
 
+/**
+ * The Go command: on PATH, else the official tarball's /usr/local/go (a non-login shell, as CI's
+ * can be, may lack it on PATH). Go ≥ 1.21 is needed so GOTOOLCHAIN can fetch newer toolchains.
+ */
+export function goBinary(env: NodeJS.ProcessEnv = process.env): string {
+  for (const dir of [...(env['PATH'] ?? '').split(':'), '/usr/local/go/bin']) {
+    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+  }
+  throw new SetupError(
+    "Go tools: expected a 'go' command (Go >= 1.21) on PATH or in /usr/local/go/bin, got none; install Go from its official tarball (Debian 12's golang-go 1.19 is too old)",
+  );
+}
+
 /** Throwaway Go modules and build logs live here, outside the checkout. */
 export function buildRoot(): string {
   return process.env['FLOTILLA_BUILD_DIR'] || join(homedir(), '.cache', 'flotilla', 'build');
@@ -78,7 +91,8 @@ export async function goBuild(build: GoBuild): Promise<void> {
     CGO_ENABLED: '0',
     GOBIN: outDir,
   };
-  const go = (args: string[], cwd = work): Promise<string> => run('go', args, { tool: build.id, log, cwd, env });
+  const goBin = goBinary();
+  const go = (args: string[], cwd = work): Promise<string> => run(goBin, args, { tool: build.id, log, cwd, env });
   const ldflags = ['-s', '-w', ...(build.ldflags ?? [])].join(' ');
 
   // The module source is needed for its go.mod (wrapper builds) and for companion files.
