@@ -47,9 +47,18 @@ interface Live {
   readonly memory: WebAssembly.Memory;
   readonly globals: readonly WebAssembly.Global[];
   readonly start: () => void;
-  readonly snapshot: { readonly memory: Uint8Array; readonly globals: readonly unknown[] };
+  /** Memory up to its last non-zero byte (the rest was zero), its full length, and the globals. */
+  readonly snapshot: { readonly memory: Uint8Array; readonly length: number; readonly globals: readonly unknown[] };
   dirty: boolean;
   failed: boolean;
+}
+
+/** A copy of memory up to its last non-zero byte: an idle instance keeps only what it needs to reset. */
+function snapshotMemory(memory: WebAssembly.Memory): Uint8Array {
+  const bytes = new Uint8Array(memory.buffer);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return bytes.slice(0, end);
 }
 
 function micros(since: bigint): number {
@@ -98,7 +107,7 @@ export class ModuleInstances {
       memory,
       globals,
       start: exports._start as () => void,
-      snapshot: { memory: new Uint8Array(memory.buffer).slice(), globals: globals.map((g) => g.value) },
+      snapshot: { memory: snapshotMemory(memory), length: memory.buffer.byteLength, globals: globals.map((g) => g.value) },
       dirty: false,
       failed: false,
     };
@@ -142,12 +151,14 @@ export class ModuleInstances {
       return;
     }
     const layout = this.loaded.layout;
-    if (this.loaded.reuse || !layout.resettable || live.memory.buffer.byteLength !== live.snapshot.memory.length) {
+    if (this.loaded.reuse || !layout.resettable || live.memory.buffer.byteLength !== live.snapshot.length) {
       this.live = undefined;
       this.live = this.instantiate();
       return;
     }
-    new Uint8Array(live.memory.buffer).set(live.snapshot.memory);
+    const bytes = new Uint8Array(live.memory.buffer);
+    bytes.set(live.snapshot.memory);
+    bytes.fill(0, live.snapshot.memory.length);
     live.globals.forEach((g, i) => {
       g.value = live.snapshot.globals[i];
     });

@@ -1,7 +1,6 @@
 /** Messages between the node's main thread and its invocation workers (structured-cloned). */
 import type { SerializedError } from '../errors.ts';
 import type { LoadedModule } from './instances.ts';
-import type { WagiCall } from './wagi-call.ts';
 
 export interface InvokeMessage {
   readonly type: 'invoke';
@@ -10,7 +9,10 @@ export interface InvokeMessage {
   readonly moduleId: string;
   /** Sent the first time this worker sees `moduleId`: a compiled WebAssembly.Module clones cheaply. */
   readonly module?: LoadedModule;
-  readonly call: WagiCall;
+  readonly stdin: Uint8Array;
+  /** The env entries joined with NUL: one string clones far cheaper than an array of them. */
+  readonly envBlock: string;
+  readonly maxResponseBytes: number;
 }
 
 export interface DropMessage {

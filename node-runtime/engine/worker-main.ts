@@ -32,7 +32,8 @@ port.on('message', (msg: ToWorker) => {
       instances = new ModuleInstances(msg.module);
       modules.set(msg.moduleId, instances);
     }
-    const out = callWagi(instances, msg.call, (e) => { stderr = e; });
+    const call = { stdin: msg.stdin, env: msg.envBlock === '' ? [] : msg.envBlock.split('\0'), maxResponseBytes: msg.maxResponseBytes };
+    const out = callWagi(instances, call, (e) => { stderr = e; });
     const reply: FromWorker = {
       type: 'done', id: msg.id, ok: true, status: out.response.status, headers: out.response.headers, body: out.response.body,
       cold: out.cold, initMicros: out.initMicros, stderr: out.stderr, instances: liveInstances(),

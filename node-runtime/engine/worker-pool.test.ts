@@ -60,12 +60,14 @@ describe('WorkerPool', () => {
     pool = new WorkerPool({ size: 2, queueLimit: 16 });
     const loop = await load('loop', misbehaving('loop'));
     const hello = await load('hello', wagiHello());
-    const a = pool.run(task(loop, { concurrency: 1, deadlineMs: Date.now() + 300 }));
-    const b = pool.run(task(loop, { concurrency: 1, deadlineMs: Date.now() + 300 }));
-    // The second loop waits (limit 1), so hello gets the second worker at once.
-    const t0 = Date.now();
-    await pool.run(task(hello));
-    expect(Date.now() - t0).toBeLessThan(250);
+    const a = pool.run(task(loop, { concurrency: 1, deadlineMs: Date.now() + 2000 }));
+    const b = pool.run(task(loop, { concurrency: 1, deadlineMs: Date.now() + 2000 }));
+    let loopsSettled = false;
+    void Promise.allSettled([a, b]).then(() => { loopsSettled = true; });
+    // The second loop waits (limit 1), so hello gets the second worker while both loops are pending.
+    expect((await pool.run(task(hello))).status).toBe(200);
+    expect(loopsSettled).toBe(false);
+    expect(pool.queued).toBe(1);
     await expect(a).rejects.toMatchObject({ code: 'Timeout' });
     await expect(b).rejects.toMatchObject({ code: 'Timeout' });
   });

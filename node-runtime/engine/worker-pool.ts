@@ -145,7 +145,8 @@ export class WorkerPool {
     this.running.set(p.task.moduleId, (this.running.get(p.task.moduleId) ?? 0) + 1);
     const first = !slot.known.has(p.task.moduleId);
     slot.known.add(p.task.moduleId);
-    const msg: ToWorker = { type: 'invoke', id, moduleId: p.task.moduleId, call: p.task.call, ...(first ? { module: p.task.loaded } : {}) };
+    const { stdin, env, maxResponseBytes } = p.task.call;
+    const msg: ToWorker = { type: 'invoke', id, moduleId: p.task.moduleId, stdin, envBlock: env.join('\0'), maxResponseBytes, ...(first ? { module: p.task.loaded } : {}) };
     p.id = id;
     slot.worker.ref();
     slot.worker.postMessage(msg);

@@ -1,0 +1,71 @@
+/**
+ * `npm run bench`: the node runtime benchmarks of docs/performance.md, bounded (about two minutes),
+ * loopback only. Every figure is a ratio against a baseline measured in the same run; medians of
+ * several runs with their spread. Prints progress on stderr and a JSON summary on stdout.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spread } from '../triggers/stats.ts';
+import { measureColdStart } from './cold-start.ts';
+import { measureMemory } from './memory.ts';
+import { measureOverhead } from './overhead.ts';
+import { measureThroughput } from './throughput.ts';
+
+const log = (l: string) => process.stderr.write(`${l}\n`);
+const work = await mkdtemp(join(tmpdir(), 'flotilla-bench-'));
+const only = new Set(process.argv.slice(2));
+const want = (name: string) => only.size === 0 || only.has(name);
+const summary: Record<string, unknown> = {};
+
+try {
+  if (want('overhead')) {
+    const runs = await measureOverhead(5, 20_000);
+    const ratio = (k: 'engineInThread' | 'engineWorkerPool' | 'nodeWasi') => runs.map((r) => r[k] / r.rawInstance);
+    summary.overhead = {
+      microseconds: Object.fromEntries((['rawInstance', 'engineInThread', 'engineWorkerPool', 'nodeWasi'] as const).map((k) => [k, spread(runs.map((r) => r[k]), 1)])),
+      ratioVsRawInstance: { engineInThread: spread(ratio('engineInThread'), 2), engineWorkerPool: spread(ratio('engineWorkerPool'), 2), nodeWasi: spread(ratio('nodeWasi'), 2) },
+    };
+    log(`overhead: ${JSON.stringify(summary.overhead)}`);
+  }
+  if (want('throughput')) {
+    const t = await measureThroughput(work, 3, 4, 32, log);
+    const ratios = t.flotilla.map((f, i) => f.rps / t.bare[i]!.rps);
+    summary.throughput = {
+      bareRps: spread(t.bare.map((r) => r.rps)),
+      flotillaRps: spread(t.flotilla.map((r) => r.rps)),
+      ratio: spread(ratios, 2),
+      flotillaP50Ms: spread(t.flotilla.map((r) => r.p50Ms), 2),
+      flotillaP99Ms: spread(t.flotilla.map((r) => r.p99Ms), 2),
+      bareP50Ms: spread(t.bare.map((r) => r.p50Ms), 2),
+      bareP99Ms: spread(t.bare.map((r) => r.p99Ms), 2),
+      non2xx: t.flotilla.reduce((n, r) => n + r.non2xx, 0),
+    };
+    log(`throughput: ${JSON.stringify(summary.throughput)}`);
+  }
+  if (want('cold')) {
+    const c = await measureColdStart(work, 7, log);
+    summary.coldStart = {
+      cachedNotCompiledMs: spread(c.cachedNotCompiled, 2),
+      pulledAndVerifiedMs: spread(c.pulledAndVerified, 2),
+      runcMs: spread(c.runc, 1),
+      runcOverCached: spread(c.runc.map((r, i) => r / c.cachedNotCompiled[i]!), 1),
+      runcOverPulled: spread(c.runc.map((r, i) => r / c.pulledAndVerified[i]!), 1),
+    };
+    log(`cold start: ${JSON.stringify(summary.coldStart)}`);
+  }
+  if (want('memory')) {
+    const m = await measureMemory(work, 100, log);
+    summary.memory = {
+      functions: m.functions,
+      perIdleFunctionKiB: Math.round(m.perIdleFunction / 1024),
+      perDeployedFunctionKiB: Math.round(m.perDeployedFunction / 1024),
+      functionsPerGiB: Math.floor(2 ** 30 / m.perIdleFunction),
+      emptyNodeRssMiB: Math.round(m.baselineRss / 2 ** 20),
+    };
+    log(`memory: ${JSON.stringify(summary.memory)}`);
+  }
+  process.stdout.write(`${JSON.stringify({ node: process.version, ...summary }, null, 2)}\n`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
