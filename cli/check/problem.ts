@@ -19,7 +19,8 @@ export class CheckError extends FlotillaError<'CheckFailed' | 'GitopsUnreadable'
 
 /** `file: object: field: message`, the one-line form CI prints. */
 export function formatProblem(p: CheckProblem): string {
-  return `${p.file}: ${p.object}: ${p.field}: ${p.message}`;
+  // One line each, even when a cause (a YAML parser's, a registry's) spans several.
+  return `${p.file}: ${p.object}: ${p.field}: ${p.message.trim().replace(/\s*\n\s*/g, ' ')}`;
 }
 
 /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects) of a parsed document. */
