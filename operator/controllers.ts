@@ -8,13 +8,15 @@ import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
 import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from './runtime/index.ts';
 import type { Context, ControllerMetrics, KubeObject, Manager } from './runtime/index.ts';
-import type { ModuleVerifier } from './wasm-function/verification.ts';
+import type { StoreOptions } from '../artifacts/index.ts';
+import { artifactVerifier } from './wasm-function/artifact-verifier.ts';
 import { reconcileWasmFunction } from './wasm-function/reconciler.ts';
 import { wasmRuntimeReconciler } from './wasm-runtime/reconciler.ts';
 
 /** Services the reconcilers need beyond the API server, injected by the entry point. */
 export interface OperatorServices {
-  readonly verifier: ModuleVerifier;
+  /** How to reach module registries (credentials, insecure hosts). */
+  readonly registry?: StoreOptions;
   /** Image repository of the node runtime DaemonSets (tag = WasmRuntime version). */
   readonly nodeImage: string;
 }
@@ -38,12 +40,14 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   const routes = manager.informer<LiveFunctionRoute>({ type: FUNCTION_ROUTE_TYPE, namespace: wiring.watchNamespace });
   const triggers = manager.informer<LiveFunctionTrigger>({ type: FUNCTION_TRIGGER_TYPE, namespace: wiring.watchNamespace });
   const nodeLeases = manager.informer<NodeLease & KubeObject>({ type: LEASE_TYPE, namespace: wiring.watchNamespace, labelSelector: RUNTIME_LABEL });
+  // Trust policies: every ConfigMap of the operator namespace (a policy may carry no label at all).
+  const policies = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, namespace: wiring.namespace });
   const assignments = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, namespace: wiring.watchNamespace, labelSelector: `${RUNTIME_LABEL},${NODE_LABEL}` });
 
   const ctx: OperatorContext = {
     ...base,
     namespace: wiring.namespace,
-    verifier: wiring.services.verifier,
+    verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry }),
     nodeImage: wiring.services.nodeImage,
     stores: {
       functions: functions.store,
@@ -79,7 +83,16 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
         errorPolicy,
         // One at a time: placement reads other functions' status.nodes for node load.
         concurrency: 1,
-        watches: [watch(runtimes, functionsOfRuntime), watch(nodeLeases, functionsOfRuntime)],
+        watches: [
+          watch(runtimes, functionsOfRuntime),
+          watch(nodeLeases, functionsOfRuntime),
+          // A policy edit (a revoked key) re-verifies every function of the pools that use it.
+          watch(policies, (cm) =>
+            functions.store
+              .list((f) => runtimes.store.get(`${f.metadata.namespace}/${f.spec.runtimeClass}`)?.spec.trustPolicyRef.name === cm.metadata.name)
+              .map((f) => objectKey(f)),
+          ),
+        ],
       },
       ctx,
       deps,

@@ -5,8 +5,6 @@ import { registerControllers } from './controllers.ts';
 import { createControllerMetrics, createEventRecorder, createKubeClient, Manager, systemClock } from './runtime/index.ts';
 import type { Clock, Context } from './runtime/index.ts';
 import type { StoreOptions } from '../artifacts/index.ts';
-import { artifactVerifier } from './wasm-function/artifact-verifier.ts';
-import { cachingVerifier } from './wasm-function/verification.ts';
 
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
@@ -28,8 +26,6 @@ export interface OperatorOptions {
   readonly nodeImage: string;
   /** How to reach module registries (credentials, insecure hosts). */
   readonly registry?: StoreOptions;
-  /** How long a successful signature verification is trusted before it is checked again. @default 300000 */
-  readonly verificationTtlMs?: number;
 }
 
 export interface RunningOperator {
@@ -61,8 +57,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       : {},
   );
   const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity) };
-  const verifier = cachingVerifier(artifactVerifier({ client, namespace: opts.namespace, registry: opts.registry }), clock, opts.verificationTtlMs ?? 300_000);
-  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { verifier, nodeImage: opts.nodeImage } });
+  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, registry: opts.registry } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();
   return {

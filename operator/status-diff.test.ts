@@ -8,6 +8,8 @@ describe('statusUnchanged', () => {
     { name: 'fields we do not write are ignored', current: { a: 1, other: 'x' }, next: { a: 1 }, same: true },
     { name: 'a changed value', current: { a: 1 }, next: { a: 2 }, same: false },
     { name: 'a field we add', current: { a: 1 }, next: { a: 1, b: 0 }, same: false },
+    { name: 'an empty list the server dropped', current: { a: 1 }, next: { a: 1, nodes: [] }, same: true },
+    { name: 'a list emptied', current: { nodes: ['x'] }, next: { nodes: [] }, same: false },
   ])('$name', ({ current, next, same }) => {
     expect(statusUnchanged(current, next)).toBe(same);
   });

@@ -1,51 +1,60 @@
 import { openStore, parseReference, requireDigest, verifySignatures } from '../../artifacts/index.ts';
 import type { StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
-import { CONFIG_MAP_TYPE } from '../kinds.ts';
 import type { ConfigMap } from '../nodes/assignment.ts';
-import type { KubeClient } from '../runtime/index.ts';
-import { resourcePath } from '../runtime/index.ts';
+import type { Store } from '../runtime/index.ts';
 import { failureFor } from './verification.ts';
 import type { ModuleVerifier, Verification } from './verification.ts';
 
 /** The data key of a trust policy ConfigMap (written by policies/trust-policy.ts, which the operator may not import). */
 const TRUST_POLICY_KEY = 'policy.json';
 
+/** Successful verifications kept before the cache starts over (a bound, not a tuning knob). */
+const MAX_CACHED = 10_000;
+
 /**
- * The operator's verifier: reads the trust policy ConfigMap from the operator namespace, then
- * checks the module's signatures in its registry with artifacts/ (the same code the node runtime
- * runs before executing). Every failure becomes a Verification with its precise reason.
+ * The operator's verifier: the trust policy comes from the cached ConfigMap in the operator
+ * namespace, the signatures are checked in the module's registry with artifacts/ (the same code the
+ * node runtime runs before executing). A success is remembered per ref and *policy version*: a
+ * pinned digest cannot change, and any edit of the policy (a revoked key) re-verifies at once.
+ * Failures are never cached; the reconcile's retry decides when to look again.
  */
-export function artifactVerifier(deps: { client: KubeClient; namespace: string; registry?: StoreOptions }): ModuleVerifier {
-  async function policy(name: string): Promise<TrustPolicy | Verification> {
-    let cm: ConfigMap;
-    try {
-      cm = await deps.client.request<ConfigMap>({ method: 'GET', path: resourcePath(CONFIG_MAP_TYPE, { namespace: deps.namespace, name }) });
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'NotFound') throw err;
-      return { ok: false, condition: 'SignatureVerified', reason: 'TrustPolicyNotFound', message: `trust policy ConfigMap ${deps.namespace}/${name} not found: create it (policies/) or fix the WasmRuntime's spec.trustPolicyRef` };
+export function artifactVerifier(deps: { policies: Store<ConfigMap>; namespace: string; registry?: StoreOptions }): ModuleVerifier {
+  const verified = new Map<string, Verification>();
+
+  function policy(name: string): { policy: TrustPolicy; version: string } | Verification {
+    const where = `${deps.namespace}/${name}`;
+    const cm = deps.policies.get(where);
+    if (!cm) {
+      return { ok: false, condition: 'SignatureVerified', reason: 'TrustPolicyNotFound', message: `trust policy ConfigMap ${where} not found: create it (policies/) or fix the WasmRuntime's spec.trustPolicyRef` };
     }
     const text = cm.data?.[TRUST_POLICY_KEY];
     try {
       if (text === undefined) throw new Error(`no data key ${TRUST_POLICY_KEY}`);
-      return JSON.parse(text) as TrustPolicy;
+      return { policy: JSON.parse(text) as TrustPolicy, version: cm.metadata.resourceVersion ?? '' };
     } catch (err) {
-      return { ok: false, condition: 'SignatureVerified', reason: 'TrustPolicyNotFound', message: `trust policy ConfigMap ${deps.namespace}/${name} is unreadable: ${(err as Error).message}; expected JSON { keys, identities } under ${TRUST_POLICY_KEY}` };
+      return { ok: false, condition: 'SignatureVerified', reason: 'TrustPolicyNotFound', message: `trust policy ConfigMap ${where} is unreadable: ${(err as Error).message}; expected JSON { keys, identities } under ${TRUST_POLICY_KEY}` };
     }
   }
 
   return {
     async verify(ref, trustPolicy) {
-      const p = await policy(trustPolicy);
+      const p = policy(trustPolicy);
       if ('ok' in p) return p;
+      const key = `${ref}|${trustPolicy}@${p.version}`;
+      const hit = verified.get(key);
+      if (hit) return hit;
+      let result: Verification;
       try {
         const parsed = parseReference(ref);
         const digest = requireDigest(parsed);
         const store = await openStore(parsed, deps.registry);
-        const result = await verifySignatures(store, digest, p);
-        return { ok: true, digest: result.digest };
+        result = { ok: true, digest: (await verifySignatures(store, digest, p.policy)).digest };
       } catch (err) {
         return failureFor(err);
       }
+      if (verified.size >= MAX_CACHED) verified.clear();
+      verified.set(key, result);
+      return result;
     },
   };
 }

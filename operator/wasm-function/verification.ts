@@ -1,5 +1,4 @@
 import type { ReasonCode } from '../../api/index.ts';
-import type { Clock } from '../runtime/index.ts';
 
 /** The outcome of checking a module against the trust policy, as conditions need it. */
 export type Verification =
@@ -41,24 +40,4 @@ export function failureFor(err: unknown): Verification & { ok: false } {
   const message = err instanceof Error ? err.message : String(err);
   const known = typeof code === 'string' ? REASONS[code] : undefined;
   return known ? { ok: false, ...known, message } : { ok: false, condition: 'ModuleAvailable', reason: 'RegistryUnreachable', message };
-}
-
-/**
- * Remembers successful verifications per (ref, policy) for `ttlMs`: a pinned digest cannot change,
- * only the policy can, and a policy change is picked up when the entry expires. Failures are not
- * cached: the error policy's backoff decides when to try again.
- */
-export function cachingVerifier(inner: ModuleVerifier, clock: Clock, ttlMs: number): ModuleVerifier {
-  const ok = new Map<string, { at: number; result: Verification }>();
-  return {
-    async verify(ref, trustPolicy) {
-      const key = `${ref}|${trustPolicy}`;
-      const hit = ok.get(key);
-      if (hit && clock.now() - hit.at < ttlMs) return hit.result;
-      const result = await inner.verify(ref, trustPolicy);
-      if (result.ok) ok.set(key, { at: clock.now(), result });
-      else ok.delete(key);
-      return result;
-    },
-  };
 }

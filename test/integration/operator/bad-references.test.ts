@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publicKeyPem } from '../../../artifacts/index.ts';
 import { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
 import { resourcePath } from '../../../operator/runtime/index.ts';
 import { waitFor } from '../../harness/index.ts';
@@ -66,6 +67,19 @@ describe('bad references and failures surface as conditions', () => {
     await w.waitCondition(FUNCTION_TRIGGER_TYPE, 'pong', 'Ready', { status: 'False', reason: 'ChainCycle' });
     await waitFor(async () => ((await w.get(WASM_FUNCTION_TYPE, 'pong')).status?.readyInstances === 1 ? true : undefined), { what: 'pong running', timeoutMs: 15_000 });
     expect(w.nodes[0]?.assignment()?.triggers.map((t) => t.name)).not.toContain('ping');
+  });
+
+  it('editing the trust policy re-verifies at once: a revoked key takes the function off its nodes', async () => {
+    const policy = (pem: string) => ({ 'policy.json': JSON.stringify({ keys: [pem], identities: [] }) });
+    await w.api.request({ method: 'POST', path: `/api/v1/namespaces/${w.ns.name}/configmaps`, body: { metadata: { name: 'revocable' }, data: policy(publicKeyPem(w.key)) } });
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'rev' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'revocable' } } });
+    w.addNode('node-rev', { runtime: 'rev' });
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'revoked' }, spec: fnSpec(await w.pushModule('revoked'), 1, 'rev') });
+    await w.waitCondition(WASM_FUNCTION_TYPE, 'revoked', 'Ready', { status: 'True' });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    await w.api.request({ method: 'PATCH', path: `/api/v1/namespaces/${w.ns.name}/configmaps/revocable`, body: { data: policy(publicKeyPem(other)) }, contentType: 'application/merge-patch+json' });
+    const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'revoked', 'SignatureVerified', { status: 'False', reason: 'UntrustedKey' }, 15_000);
+    expect(fn.status?.nodes ?? []).toEqual([]);
   });
 
   it('a function that keeps failing on a node is Degraded with the node and reason', async () => {

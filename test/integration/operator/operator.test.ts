@@ -24,8 +24,15 @@ describe('operator reconcilers against the real apiserver and registry', () => {
   afterAll(() => w?.close());
 
   it('WasmRuntime: applies the node runtime DaemonSet and counts registered nodes', async () => {
-    const rt = await w.waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'True', reason: 'AllNodesReady' });
-    expect([rt.status?.readyNodes, rt.status?.desiredNodes]).toEqual([3, 3]);
+    const rt = await waitFor(
+      async () => {
+        const r = await w.get(WASM_RUNTIME_TYPE, 'edge');
+        return r.status?.readyNodes === 3 ? r : undefined;
+      },
+      { what: 'three ready nodes', timeoutMs: 15_000 },
+    );
+    expect(rt.status?.desiredNodes).toBe(3);
+    expect(condition(rt, 'Ready')).toMatchObject({ status: 'True', reason: 'AllNodesReady', message: '3/3 nodes ready' });
     const ds = await w.api.request<{ spec: { template: { spec: { containers: { image: string }[] } } }; metadata: KubeObject['metadata'] }>({
       method: 'GET',
       path: `/apis/apps/v1/namespaces/${w.ns.name}/daemonsets/flotilla-node-edge`,
