@@ -21,6 +21,8 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createInbox, headers, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { buildExample } from '../../examples/functions/build.ts';
+import type { KvBinding } from '../../node-runtime/state/binding.ts';
+import { KvBridgeServer } from '../../node-runtime/state/bridge.ts';
 import { StateService } from '../../node-runtime/state/service.ts';
 import { startNats } from '../../test/harness/nats.ts';
 import { buildKvExample } from '../../test/integration/triggers/build-kv-examples.ts';
@@ -150,19 +152,30 @@ async function kvFunction(counter: string, store: 'disk' | 'nats'): Promise<numb
   return quantile(times.sort((a, b) => a - b), 0.5);
 }
 
-/** Median µs of one get / set from a worker thread, on disk or through the NATS bridge. */
-async function kvOps(store: 'disk' | 'nats'): Promise<{ get: number; set: number }> {
+/**
+ * Median µs of one get / set from a worker thread: on disk, through the bridge to NATS KV, or
+ * through the bridge to an in-memory map (the hand-off alone, without a network round trip).
+ */
+async function kvOps(store: 'disk' | 'nats' | 'handoff'): Promise<{ get: number; set: number }> {
   const state = new StateService({ diskRoot: join(work, 'kv-ops'), nats: nc });
-  const binding = state.bindingFor('bench/ops', store === 'nats');
+  const map = new Map<string, Uint8Array>();
+  const handoff = new KvBridgeServer(`bench:${store}`, () => ({
+    get: (k) => Promise.resolve(map.get(k)),
+    set: (k, v) => Promise.resolve(void map.set(k, v)),
+    delete: (k) => Promise.resolve(void map.delete(k)),
+    list: () => Promise.resolve([...map.keys()]),
+  }));
+  const binding: KvBinding = store === 'handoff' ? { store: 'nats', channel: handoff.channel, bucket: 'memory' } : state.bindingFor('bench/ops', store === 'nats');
   const worker = new Worker(new URL('./kv-worker.ts', import.meta.url), { workerData: { binding, n: SAMPLES } });
   const [msg] = (await once(worker, 'message')) as [{ get: number[]; set: number[] }];
   await worker.terminate();
   state.close();
+  handoff.close();
   return { get: quantile(msg.get, 0.5), set: quantile(msg.set, 0.5) };
 }
 
 const [hello, echo, counter] = [await buildExample('hello'), await buildExample('echo'), await buildKvExample('kv-counter')];
-const r = { bareTp: [] as number[], nodeTp: [] as number[], bareP50: [] as number[], bareP99: [] as number[], localP50: [] as number[], localP99: [] as number[], splitP50: [] as number[], splitP99: [] as number[], diskFn: [] as number[], natsFn: [] as number[], diskGet: [] as number[], natsGet: [] as number[], diskSet: [] as number[], natsSet: [] as number[] };
+const r = { bareTp: [] as number[], nodeTp: [] as number[], bareP50: [] as number[], bareP99: [] as number[], localP50: [] as number[], localP99: [] as number[], splitP50: [] as number[], splitP99: [] as number[], diskFn: [] as number[], natsFn: [] as number[], diskGet: [] as number[], natsGet: [] as number[], diskSet: [] as number[], natsSet: [] as number[], handGet: [] as number[], handSet: [] as number[] };
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}`);
   r.bareTp.push(await bareThroughput());
@@ -184,6 +197,9 @@ for (let run = 1; run <= RUNS; run++) {
   r.diskSet.push(disk.set);
   r.natsGet.push(nats.get);
   r.natsSet.push(nats.set);
+  const hand = await kvOps('handoff');
+  r.handGet.push(hand.get);
+  r.handSet.push(hand.set);
 }
 const ratio = (a: number[], b: number[]): number[] => a.map((x, i) => x / b[i]!);
 const lines = [
@@ -195,11 +211,11 @@ const lines = [
   `| 3-step chain, middle step on a 2nd node: p50 ms | ${spread(r.splitP50, 2)} | ${spread(r.bareP50, 2)} | ${spread(ratio(r.splitP50, r.bareP50), 1)} |`,
   `| 3-step chain, middle step on a 2nd node: p99 ms | ${spread(r.splitP99, 2)} | ${spread(r.bareP99, 2)} | ${spread(ratio(r.splitP99, r.bareP99), 1)} |`,
   '',
-  `| flotilla:kv, median µs | disk store | NATS KV through the bridge |`,
-  `|---|---|---|`,
-  `| one get, from a worker thread (100-byte value) | ${spread(r.diskGet, 1)} | ${spread(r.natsGet, 1)} |`,
-  `| one set (disk: temp write + fsync + rename + dir fsync) | ${spread(r.diskSet, 1)} | ${spread(r.natsSet, 1)} |`,
-  `| kv-counter invocation (2 gets + 2 sets) | ${spread(r.diskFn)} | ${spread(r.natsFn)} |`,
+  `| flotilla:kv, median µs | disk store | NATS KV through the bridge | bridge to an in-memory map (hand-off only) |`,
+  `|---|---|---|---|`,
+  `| one get, from a worker thread (100-byte value) | ${spread(r.diskGet, 1)} | ${spread(r.natsGet, 1)} | ${spread(r.handGet, 1)} |`,
+  `| one set (disk: temp write + fsync + rename + dir fsync) | ${spread(r.diskSet, 1)} | ${spread(r.natsSet, 1)} | ${spread(r.handSet, 1)} |`,
+  `| kv-counter invocation (2 gets + 2 sets) | ${spread(r.diskFn)} | ${spread(r.natsFn)} | |`,
 ];
 process.stdout.write(`${lines.join('\n')}\n\nruns: ${RUNS}, events per throughput run: ${EVENTS}, latency samples per run: ${SAMPLES}; median (min–max) over runs\n`);
 await nc.drain();
