@@ -45,15 +45,25 @@ const BASE_RUNTIME: EdgeClusterProps['runtimes'][string] = {
   warmPoolSize: 2,
 };
 
+/** What a render may take from outside the code (the local fleet of `flotilla up`); each defaults to the committed fleet. */
+export interface FleetInputs {
+  /** Module references by function. @default clusters/modules.json */
+  readonly modules?: Modules;
+  /** Public keys (PEM) trusted on top of FLEET_TRUST. @default none */
+  readonly extraTrustKeys?: readonly string[];
+  /** In-cluster operator Deployment replicas (0 when the operator runs outside the cluster). @default EdgeCluster's */
+  readonly operatorReplicas?: number;
+}
+
 /** Declares one edge cluster: the base plus the overlay. */
-export function edgeCluster(app: App, overlay: ClusterOverlay): EdgeCluster {
-  const modules = loadModules();
+export function edgeCluster(app: App, overlay: ClusterOverlay, inputs: FleetInputs = {}): EdgeCluster {
+  const modules = inputs.modules ?? loadModules();
   const cluster = new EdgeCluster(app, overlay.name, {
     name: overlay.name,
     region: overlay.region,
     functionsNamespace: 'functions',
     images: loadImages(),
-    trustPolicy: { ...FLEET_TRUST, identities: [...FLEET_TRUST.identities, ...(overlay.extraIdentities ?? [])] },
+    trustPolicy: { ...FLEET_TRUST, keys: [...FLEET_TRUST.keys, ...(inputs.extraTrustKeys ?? [])], identities: [...FLEET_TRUST.identities, ...(overlay.extraIdentities ?? [])] },
     runtimes: { default: BASE_RUNTIME, ...overlay.runtimes },
     network: {
       registry: { cidr: '10.10.0.10/32', ports: [5000] },
@@ -62,6 +72,7 @@ export function edgeCluster(app: App, overlay: ClusterOverlay): EdgeCluster {
       ...overlay.network,
     },
     kyverno: overlay.kyverno,
+    ...(inputs.operatorReplicas !== undefined ? { operatorReplicas: inputs.operatorReplicas } : {}),
   });
   new FunctionApp(cluster, 'echo', {
     module: modules.echo,
