@@ -122,7 +122,9 @@ export class Informer<T extends KubeObject> {
           continue;
         }
         const delay = backoff.next();
-        this.deps.log.warn({ resource: this.type.plural, err: (err as Error).message, retryInMs: delay }, 'Informer failed, restarting');
+        // A 404 on the collection means the kind is not served at all: say so, it is the usual first-run mistake.
+        const hint = err instanceof KubeApiError && err.code === 'NotFound' ? `${apiVersionOf(this.type)} ${this.type.plural} is not served: install its CRD` : undefined;
+        this.deps.log.warn({ resource: this.type.plural, err: (err as Error).message, retryInMs: delay, ...(hint ? { hint } : {}) }, 'Informer failed, restarting');
         await sleep(this.deps.clock, delay, signal);
       }
     }

@@ -113,8 +113,17 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     expect(s.status.replicas).toBe(1);
     expect(s.status.selector).toBe('flotilla.dev/function=hello');
     await scale(2);
-    await w.waitCondition(WASM_FUNCTION_TYPE, 'hello', 'Ready', { status: 'True', reason: 'AllInstancesReady' });
-    expect((await w.get(WASM_FUNCTION_TYPE, 'hello')).status?.nodes).toHaveLength(2);
+    // Wait for the status of the new generation: the Ready=True of generation N-1 is stale.
+    const scaled = await waitFor(
+      async () => {
+        const f = await w.get(WASM_FUNCTION_TYPE, 'hello');
+        const ready = condition(f, 'Ready');
+        return ready?.status === 'True' && ready.observedGeneration === f.metadata.generation ? f : undefined;
+      },
+      { what: 'hello Ready at the scaled generation', timeoutMs: 15_000 },
+    );
+    expect(scaled.status?.nodes).toHaveLength(2);
+    expect(scaled.status?.readyInstances).toBe(2);
   });
 
   it('a new digest rolls out: status and every assignment follow it, Ready once nodes load it', async () => {
@@ -167,6 +176,18 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     // Its routes no longer have a backend on any node either.
     expect((await assignments()).some((a) => a.routes.some((r) => r.name === 'first'))).toBe(false);
     expect(await assignments()).toHaveLength(3);
+  });
+
+  it('a node whose Lease is deleted takes its assignment ConfigMap with it (owner reference)', async () => {
+    const path = (kind: string) => `/${kind === 'leases' ? 'apis/coordination.k8s.io/v1' : 'api/v1'}/namespaces/${w.ns.name}/${kind}/flotilla-node-node-c`;
+    const victim = w.nodes.find((n) => n.name === 'node-c');
+    victim?.kill();
+    await w.api.request({ method: 'GET', path: path('configmaps') });
+    await w.api.request({ method: 'DELETE', path: path('leases') });
+    await waitFor(
+      async () => w.api.request({ method: 'GET', path: path('configmaps') }).then(() => undefined, (e: unknown) => ((e as { code?: string }).code === 'NotFound' ? true : undefined)),
+      { what: 'the ConfigMap garbage-collected', timeoutMs: 30_000 },
+    );
   });
 
   it('serves metrics with reconcile counts per controller', async () => {
