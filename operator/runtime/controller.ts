@@ -68,7 +68,15 @@ export class Controller<T extends KubeObject, C> {
     spec.informer.onChange((change) => this.enqueue(objectKey(change.object)));
     for (const watch of spec.watches ?? []) {
       watch.informer.onChange((change) => {
-        for (const key of watch.map(change.object)) this.enqueue(key);
+        let keys: string[];
+        try {
+          keys = watch.map(change.object);
+        } catch (err) {
+          // A mapper bug must not break the informer it runs in (that would stall every controller on it).
+          this.deps.log.error({ controller: this.name, object: objectKey(change.object), err: (err as Error).message }, 'Watch mapper threw');
+          return;
+        }
+        for (const key of keys) this.enqueue(key);
       });
     }
   }

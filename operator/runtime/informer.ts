@@ -116,7 +116,9 @@ export class Informer<T extends KubeObject> {
         if (!progressed) await sleep(this.deps.clock, backoff.next(), signal);
       } catch (err) {
         if (signal.aborted) break;
-        if (recoveryFor(err) === 'Relist') {
+        // Relist at once after a watch expired; a list that itself fails with 410 (an expired
+        // continue token) goes through the backoff like any other failure, so it cannot spin.
+        if (recoveryFor(err) === 'Relist' && resourceVersion !== undefined) {
           this.deps.log.info({ resource: this.type.plural, err: (err as Error).message }, 'Watch expired, relisting');
           resourceVersion = undefined;
           continue;
