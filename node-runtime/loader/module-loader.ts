@@ -102,9 +102,12 @@ export class ModuleLoader {
     }
     const dir = entry;
     return cache.pin(digest, async () => {
+      // Reading runs alongside verification (both only read the entry); the bytes are used only once verified.
+      const bytes = readEntryWasm(dir, digest);
+      bytes.catch(() => undefined);
       await timed('verify', events, () => verifyModule(dir, digest, policy, (result) => events?.signature?.(result)));
       try {
-        return await readEntryWasm(dir, digest);
+        return await bytes;
       } catch (err) {
         if (err instanceof NodeRuntimeError && err.code === 'CacheCorrupted' && !retried) {
           await cache.remove(digest);

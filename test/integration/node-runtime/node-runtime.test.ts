@@ -4,7 +4,7 @@
  * manifest directory through real HTTP. Misbehaving functions must leave the node healthy and
  * every other function answering.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -23,6 +23,14 @@ let work: string;
 let node: RunningNode;
 let manifests: string;
 let fns: FunctionManifest[];
+let trustedPem: string;
+
+/** The wasm layer blob of a cache entry (the largest blob: manifest, config and signatures are small). */
+async function findWasmBlob(entry: string): Promise<string> {
+  const dir = join(entry, 'blobs', 'sha256');
+  const sized = await Promise.all((await readdir(dir)).map(async (f) => ({ f: join(dir, f), size: (await stat(join(dir, f))).size })));
+  return sized.sort((a, b) => b.size - a.size)[0]!.f;
+}
 const call = (name: string, query = '', o: Parameters<typeof request>[2] = {}): Promise<Reply> => request(node.url, `/${name}${query}`, { host: 'fn.test', ...o });
 
 async function othersStillAnswer(): Promise<void> {
@@ -39,6 +47,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'flotilla-node-it-'));
   const store = join(work, 'store');
   const trusted = newKey();
+  trustedPem = trusted.publicPem;
   const stranger = newKey();
   const wasm = async (name: string) => new Uint8Array(await readFile(await buildExample(name)));
   const repo = (name: string) => ({ kind: 'registry' as const, registry: HOST, repository: `flotilla/${name}` });
@@ -56,7 +65,6 @@ beforeAll(async () => {
   ];
   manifests = join(work, 'manifests');
   await writeManifests(manifests, 'functions.yaml', renderManifests(fns));
-  await writeFile(join(work, 'trusted.pub'), trusted.publicPem);
   node = await startNode({
     source: new ManifestDirSource(manifests, pino({ level: 'silent' })),
     logger: pino({ level: 'silent' }),
@@ -200,6 +208,35 @@ describe('observability', () => {
     expect(text).toMatch(/flotilla_module_cache_requests_total\{cache="memory",result="hit"\} [1-9]/);
     expect(text).toMatch(/flotilla_worker_replacements_total\{reason="timeout"\} [1-9]/);
     expect(text).toMatch(/flotilla_invocation_duration_seconds_bucket/);
+  });
+});
+
+describe('disk cache', () => {
+  it('re-checks the digest on read: a corrupted entry is dropped and pulled again', async () => {
+    const digest = /@(sha256:[a-f0-9]{64})$/.exec(fns.find((f) => f.name === 'hello')!.ref)![1]!;
+    const entry = join(work, 'cache', digest.replace(':', '-'));
+    const layer = await findWasmBlob(entry);
+    const good = await readFile(layer);
+    await writeFile(layer, Buffer.alloc(good.length, 0x61));
+    const second = await startNode({
+      source: new ManifestDirSource(manifests, pino({ level: 'silent' })),
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      cacheDir: join(work, 'cache'),
+      trust: { keys: [trustedPem], identities: [] },
+      pull: { localStore: join(work, 'store') },
+      workers: 1,
+    });
+    try {
+      const reply = await request(second.url, '/hello', { host: 'fn.test' });
+      expect(reply.status).toBe(200);
+      expect(reply.body).toContain('Hello from Flotilla');
+      expect(Buffer.compare(await readFile(layer), good)).toBe(0);
+      const metrics = (await request(second.url, '/metrics')).body;
+      expect(metrics).toMatch(/flotilla_module_pulls_total\{outcome="Pulled"\} [1-9]/);
+    } finally {
+      await second.close();
+    }
   });
 });
 
