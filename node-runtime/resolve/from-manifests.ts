@@ -32,6 +32,11 @@ function functionDef(fn: WasmFunction): FunctionDef {
 function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionDef>, issues: string[]): RouteDef | undefined {
   const ns = route.metadata.namespace ?? 'default';
   const key = keyOf(route.metadata);
+  // Deny by default: a route that asks for authentication is not served until the node enforces it.
+  if (route.spec.auth.type !== 'none') {
+    issues.push(`FunctionRoute ${key}: auth type ${route.spec.auth.type} is not enforced by this node yet; the route is not served`);
+    return undefined;
+  }
   const backends = route.spec.backends
     .map((b) => ({ functionKey: `${ns}/${b.functionRef}`, weight: b.weight }))
     .filter((b) => {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { groupByKind, parseManifests } from '../../api/index.ts';
+import { desiredStateFrom } from './from-manifests.ts';
+
+const digest = `sha256:${'a'.repeat(64)}`;
+const fn = (name: string, extra = '') => `apiVersion: flotilla.dev/v1alpha1
+kind: WasmFunction
+metadata:
+  name: ${name}
+  namespace: edge${extra}
+spec:
+  module:
+    ref: registry.local/fns/${name}@${digest}
+  limits:
+    memoryPages: 32
+    timeoutMs: 900
+  capabilities:
+    env:
+      - name: MODE
+        value: fast
+    volumes:
+      - name: data
+        hostPath: /srv/data
+        mountPath: /data
+`;
+const route = (name: string, backends: string, auth = '') => `apiVersion: flotilla.dev/v1alpha1
+kind: FunctionRoute
+metadata:
+  name: ${name}
+  namespace: edge
+spec:
+  host: api.example.com
+  pathPrefix: /${name}
+  methods: [GET]
+  backends:
+${backends}${auth}
+`;
+
+function state(yaml: string) {
+  return desiredStateFrom(groupByKind(parseManifests(yaml)));
+}
+
+describe('desiredStateFrom', () => {
+  it('maps a WasmFunction to a FunctionDef with its limits and grants', () => {
+    const { state: s, issues } = state(fn('hello', '\n  annotations:\n    flotilla.dev/instance-reuse: "true"'));
+    expect(issues).toEqual([]);
+    expect(s.functions.get('edge/hello')).toMatchObject({
+      key: 'edge/hello',
+      module: { kind: 'oci', digest, text: `registry.local/fns/hello@${digest}` },
+      memoryPages: 32,
+      timeoutMs: 900,
+      concurrency: 8,
+      env: [{ name: 'MODE', value: 'fast' }],
+      preopens: [{ guestPath: '/data', hostPath: '/srv/data', readOnly: true }],
+      reuse: true,
+    });
+  });
+
+  it('keeps the known backends of a route and reports the missing one', () => {
+    const { state: s, issues } = state(`${fn('a')}---\n${route('r', '    - functionRef: a\n      weight: 90\n    - functionRef: ghost\n      weight: 10')}`);
+    expect(s.routes).toEqual([{ key: 'edge/r', host: 'api.example.com', pathPrefix: '/r', methods: ['GET'], backends: [{ functionKey: 'edge/a', weight: 90 }], timeoutMs: 30000 }]);
+    expect(issues).toEqual(['FunctionRoute edge/r: backend edge/ghost names no WasmFunction; its share of traffic is dropped']);
+  });
+
+  it('does not serve a route that requires authentication (not enforced yet)', () => {
+    const { state: s, issues } = state(`${fn('a')}---\n${route('secure', '    - functionRef: a\n      weight: 100', '\n  auth:\n    type: bearer\n    secretRef: tokens')}`);
+    expect(s.routes).toEqual([]);
+    expect(issues[0]).toMatch(/auth type bearer is not enforced/);
+  });
+});
