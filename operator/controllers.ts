@@ -3,6 +3,7 @@ import { CONFIG_MAP_TYPE, FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCT
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
 import type { ConfigMap } from './nodes/assignment.ts';
 import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from './nodes/contract.ts';
+import { leaseChangeMatters } from './nodes/node-lease.ts';
 import type { NodeLease } from './nodes/node-lease.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
@@ -59,7 +60,10 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
     },
   };
   const deps = { clock: base.clock, log: base.log, metrics: wiring.metrics };
-  const runtimeOfLease = (obj: KubeObject) => [`${obj.metadata.namespace}/${obj.metadata.labels?.[RUNTIME_LABEL] ?? ''}`];
+  const now = () => base.clock.now();
+  // Node heartbeats are the most frequent events by far; a plain renewal changes nothing anyone computes.
+  const runtimeOfLease = (lease: NodeLease & KubeObject, old?: NodeLease & KubeObject) =>
+    leaseChangeMatters(lease, old, now()) ? [`${lease.metadata.namespace}/${lease.metadata.labels?.[RUNTIME_LABEL] ?? ''}`] : [];
   const functionsOfRuntime = (obj: KubeObject) =>
     functions.store.list((f) => f.metadata.namespace === obj.metadata.namespace && f.spec.runtimeClass === (obj.metadata.labels?.[RUNTIME_LABEL] ?? obj.metadata.name)).map((f) => objectKey(f));
   const allNodesInNamespace = (obj: KubeObject) => nodeKeysIn(ctx, obj.metadata.namespace);
@@ -85,7 +89,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
         concurrency: 1,
         watches: [
           watch(runtimes, functionsOfRuntime),
-          watch(nodeLeases, functionsOfRuntime),
+          watch(nodeLeases, (lease, old) => (leaseChangeMatters(lease, old, now()) ? functionsOfRuntime(lease) : [])),
           // A policy edit (a revoked key) re-verifies every function of the pools that use it.
           watch(policies, (cm) =>
             functions.store

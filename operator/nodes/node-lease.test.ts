@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS } from './contract.ts';
-import { nextExpiry, nodeLease, parseNodeLease } from './node-lease.ts';
+import { leaseChangeMatters, nextExpiry, nodeLease, parseNodeLease } from './node-lease.ts';
 
 const hb = { namespace: 'ns', runtime: 'edge', node: 'n1', holder: 'n1-123', leaseDurationSeconds: 10, nowMs: 1_000_000 };
 
@@ -33,5 +33,14 @@ describe('node Lease', () => {
     const b = parseNodeLease(nodeLease({ ...hb, node: 'n2', nowMs: hb.nowMs + 5000 }), hb.nowMs);
     expect(nextExpiry([a, b], hb.nowMs + 1000)).toBe(9_050);
     expect(nextExpiry([], 0)).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'a new node', old: undefined, next: nodeLease(hb), at: hb.nowMs, matters: true },
+    { name: 'a plain renewal', old: nodeLease(hb), next: nodeLease({ ...hb, nowMs: hb.nowMs + 2000 }), at: hb.nowMs + 2000, matters: false },
+    { name: 'a new report', old: nodeLease(hb), next: nodeLease({ ...hb, report: { 'ns/f': { digest: 'd', state: 'Loaded' } } }), at: hb.nowMs, matters: true },
+    { name: 'back after expiring', old: nodeLease(hb), next: nodeLease({ ...hb, nowMs: hb.nowMs + 60_000 }), at: hb.nowMs + 60_000, matters: true },
+  ])('leaseChangeMatters: $name → $matters', ({ old, next, at, matters }) => {
+    expect(leaseChangeMatters(next, old, at)).toBe(matters);
   });
 });

@@ -104,3 +104,16 @@ export function nodeLease(hb: NodeHeartbeat): NodeLease {
     spec: { holderIdentity: hb.holder, leaseDurationSeconds: hb.leaseDurationSeconds, renewTime: microTime(hb.nowMs) },
   };
 }
+
+/**
+ * Whether a Lease update can change what controllers compute: a new node, a different report,
+ * capacity, labels, version or holder, or a node coming back after its Lease had expired. A plain
+ * renewal is not (expiry is handled by each reconcile's requeue at the next expiry).
+ */
+export function leaseChangeMatters(lease: NodeLease, old: NodeLease | undefined, nowMs: number): boolean {
+  if (!old) return true;
+  if (JSON.stringify(lease.metadata.annotations ?? {}) !== JSON.stringify(old.metadata.annotations ?? {})) return true;
+  if (JSON.stringify(lease.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {})) return true;
+  if (lease.spec?.holderIdentity !== old.spec?.holderIdentity) return true;
+  return parseNodeLease(lease, nowMs).ready !== parseNodeLease(old, nowMs).ready;
+}

@@ -13,14 +13,17 @@ import { WorkQueue } from './work-queue.ts';
 /** Decides when to retry after reconcile threw; `failures` counts consecutive failures of this key (1 = first). */
 export type ErrorPolicy<T, C> = (err: unknown, obj: T, ctx: C, failures: number) => Action;
 
-/** A secondary watch: changes to its objects enqueue the primary keys `map` returns. */
+/**
+ * A secondary watch: changes to its objects enqueue the primary keys `map` returns. `old` is the
+ * previous version on an update (undefined for adds and deletes), for mappers that skip noise.
+ */
 export interface Watch {
   readonly informer: Informer<KubeObject>;
-  map(obj: KubeObject): string[];
+  map(obj: KubeObject, old?: KubeObject): string[];
 }
 
 /** A Watch on `informer`; `map` sees the informer's own type. */
-export function watch<S extends KubeObject>(informer: Informer<S>, map: (obj: S) => string[]): Watch {
+export function watch<S extends KubeObject>(informer: Informer<S>, map: (obj: S, old?: S) => string[]): Watch {
   // The informer only ever hands `map` its own objects, so widening to KubeObject here is sound.
   return { informer: informer as unknown as Informer<KubeObject>, map: map };
 }
@@ -70,7 +73,7 @@ export class Controller<T extends KubeObject, C> {
       watch.informer.onChange((change) => {
         let keys: string[];
         try {
-          keys = watch.map(change.object);
+          keys = watch.map(change.object, change.type === 'Applied' ? change.old : undefined);
         } catch (err) {
           // A mapper bug must not break the informer it runs in (that would stall every controller on it).
           this.deps.log.error({ controller: this.name, object: objectKey(change.object), err: (err as Error).message }, 'Watch mapper threw');

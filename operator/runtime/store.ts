@@ -1,8 +1,11 @@
 import { objectKey } from './resource.ts';
 import type { KubeObject } from './resource.ts';
 
-/** What changed in a store: an object is there now (new or changed), or it is gone. */
-export type StoreChange<T> = { type: 'Applied'; object: T } | { type: 'Deleted'; object: T };
+/**
+ * What changed in a store: an object is there now (new or changed; `old` is the version it
+ * replaced, so a mapper can ignore changes that do not matter to it), or it is gone.
+ */
+export type StoreChange<T> = { type: 'Applied'; object: T; old?: T } | { type: 'Deleted'; object: T };
 
 /**
  * The local cache an informer keeps and reconcilers read from, keyed by objectKey. Reads never touch
@@ -34,7 +37,7 @@ export class Store<T extends KubeObject> {
     const old = this.objects.get(key);
     this.objects.set(key, obj);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return undefined;
-    return { type: 'Applied', object: obj };
+    return old ? { type: 'Applied', object: obj, old } : { type: 'Applied', object: obj };
   }
 
   delete(obj: T): StoreChange<T> | undefined {
