@@ -29,6 +29,11 @@ export interface EventRuntimeOptions {
   readonly natsUrl?: string;
   /** @default 'RunOnce' */
   readonly missedRuns?: MissedRunPolicy;
+  /**
+   * How cron ticks are claimed once per cluster, e.g. LeaseTickClaims with an API server.
+   * @default NATS KV claims when natsUrl is set, else every tick is this node's
+   */
+  readonly tickClaims?: TickClaims;
   readonly events?: TriggerEvents;
 }
 
@@ -74,7 +79,7 @@ export class EventRuntime {
       isLocal: (fn) => this.hosted.timeouts.has(fn),
     });
     this.ctx = { chain, logger: options.logger, nodeName: options.nodeName, ...(options.events ? { events: options.events } : {}) };
-    this.claims = cluster ? new NatsTickClaims(cluster) : new LocalTickClaims();
+    this.claims = options.tickClaims ?? (cluster ? new NatsTickClaims(cluster) : new LocalTickClaims());
     this.service = cluster ? new InvokeService(cluster, options.invoker, options.logger) : undefined;
   }
 

@@ -11,6 +11,7 @@ import { compileModule } from '../../../node-runtime/compile/compile.ts';
 import type { LoadedModule } from '../../../node-runtime/engine/instances.ts';
 import { WorkerPool } from '../../../node-runtime/engine/worker-pool.ts';
 import { StateService } from '../../../node-runtime/state/service.ts';
+import type { TickClaims } from '../../../node-runtime/triggers/cron/claims.ts';
 import type { TriggerEvents } from '../../../node-runtime/triggers/definition.ts';
 import type { EventInvocationMeta, EventOutcome, FunctionInvoker } from '../../../node-runtime/triggers/invoker.ts';
 import { EventRuntime } from '../../../node-runtime/triggers/manager.ts';
@@ -31,6 +32,7 @@ export interface TestNodeConfig {
   readonly functions: Readonly<Record<string, TestFunction>>;
   readonly triggers?: readonly FunctionTrigger[];
   readonly events?: TriggerEvents;
+  readonly tickClaims?: TickClaims;
   /** Called when an invocation starts (tests watch a node start work before killing it). */
   readonly onInvoke?: (functionKey: string) => void;
 }
@@ -84,7 +86,7 @@ export async function startTestNode(config: TestNodeConfig): Promise<TestNode> {
   const pool = new WorkerPool({ size: 2, queueLimit: 256 });
   const functions = new Map<string, { loaded: LoadedModule; env: { name: string; value: string }[]; timeoutMs: number }>();
   const invoker = new EngineInvoker(pool, functions, config.onInvoke);
-  const events = await EventRuntime.start({ invoker, logger, nodeName: config.name, ...(config.natsUrl ? { natsUrl: config.natsUrl } : {}), ...(config.events ? { events: config.events } : {}) });
+  const events = await EventRuntime.start({ invoker, logger, nodeName: config.name, ...(config.natsUrl ? { natsUrl: config.natsUrl } : {}), ...(config.events ? { events: config.events } : {}), ...(config.tickClaims ? { tickClaims: config.tickClaims } : {}) });
   const state = new StateService({ diskRoot: config.diskRoot, ...(events.nats ? { nats: events.nats } : {}) });
   for (const [key, f] of Object.entries(config.functions)) {
     const { module, layout } = await compileModule(await readFile(f.wasm), 256, `function ${key}`);
