@@ -29,7 +29,7 @@ try {
     log(`overhead: ${JSON.stringify(summary.overhead)}`);
   }
   if (want('throughput')) {
-    const t = await measureThroughput(work, 3, 4, 32, log);
+    const t = await measureThroughput(work, 5, 3, 32, log);
     const ratios = t.flotilla.map((f, i) => f.rps / t.bare[i]!.rps);
     summary.throughput = {
       bareRps: spread(t.bare.map((r) => r.rps)),

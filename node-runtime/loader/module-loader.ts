@@ -49,6 +49,8 @@ export class ModuleLoader {
   private readonly options: LoaderOptions;
   /** Compiled modules by digest and memory limit (the rewrite depends on the limit). */
   private readonly compiled = new Map<string, Promise<CompiledModule>>();
+  /** Per FunctionDef object (immutable, replaced on change): its module id, computed once, not per request. */
+  private readonly ids = new WeakMap<FunctionDef, string>();
 
   constructor(options: LoaderOptions) {
     this.options = options;
@@ -68,7 +70,12 @@ export class ModuleLoader {
       compiled.catch(() => this.compiled.delete(key));
     }
     const { module, layout } = await compiled;
-    return { moduleId: moduleIdentity(fn), loaded: { name: fn.key, digest, module, layout, preopens: fn.preopens, reuse: fn.reuse } };
+    let moduleId = this.ids.get(fn);
+    if (moduleId === undefined) {
+      moduleId = moduleIdentity(fn);
+      this.ids.set(fn, moduleId);
+    }
+    return { moduleId, loaded: { name: fn.key, digest, module, layout, preopens: fn.preopens, reuse: fn.reuse } };
   }
 
   /** Forgets compiled modules no function uses any more. */
