@@ -3,6 +3,7 @@
  * topic between two nodes with nothing lost or doubled, and failures are retried then dead-lettered
  * with the error in user properties.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskKvStore } from '../../../node-runtime/state/disk-store.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { buildKvExample } from './build-kv-examples.ts';
-import { eventually, startTestNode, trigger, type TestNode } from './node.ts';
+import { eventually, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
 
 let counter: string;
 let client: MqttClient;
@@ -78,5 +79,37 @@ describe('mqtt trigger', () => {
     } finally {
       await watcher.endAsync();
     }
+  });
+
+  it('redelivers a message in flight on a killed node when that node comes back (its session persists)', async () => {
+    const topic = uniqueName('jobs');
+    const t = trigger('fleet', 'jobs', { functionRef: 'counter', type: 'mqtt', mqtt: { url: harness().mqtt.url, topic, qos: 1 } });
+    const config: TestNodeConfig = {
+      name: 'mqtt-phoenix',
+      diskRoot: mkdtempSync(join(tmpdir(), 'mqtt-doomed-')),
+      functions: { 'fleet/counter': { wasm: counter, env: { SPIN: '100000' }, timeoutMs: 60_000 } },
+      triggers: [t],
+    };
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'node-main.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      await eventually(() => (out.includes('ready') ? true : undefined), 30_000, 'the doomed node to start');
+      await client.publishAsync(topic, 'job 1', { qos: 1, properties: { userProperties: { 'ce-id': 'job-1' } } });
+      await eventually(() => (out.includes('invoke fleet/counter') ? true : undefined), 10_000, 'the doomed node to start the work');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('exit', r));
+
+    // The same node name is the same MQTT client id, so it resumes the session the broker kept.
+    const root = mkdtempSync(join(tmpdir(), 'mqtt-phoenix-'));
+    const back = await startTestNode({ ...config, diskRoot: root, functions: { 'fleet/counter': { wasm: counter } } });
+    open.push(back);
+    await eventually(() => (back.invoker.calls.length ? true : undefined), 15_000, 'the redelivery');
+    const done = new DiskKvStore(join(root, 'fleet', 'counter')).get('done/fleet/jobs:job-1');
+    expect(done && new TextDecoder().decode(done)).toBe('1');
   });
 });
