@@ -88,10 +88,21 @@ describe('Argo CD health of a WasmFunction', () => {
     await ns?.delete();
   });
 
+  // Argo CD 3 keeps per-resource health in the application's resource tree, served by argocd-server.
+  let token: string | undefined;
   async function probeHealth(): Promise<ResourceStatus['health']> {
-    const out = await k(['get', 'application', app, '-n', argo.namespace, '-o', 'json']);
-    const resources = (JSON.parse(out) as { status?: { resources?: ResourceStatus[] } }).status?.resources ?? [];
-    return resources.find((r) => r.kind === 'WasmFunction' && r.name === 'probe')?.health;
+    if (token === undefined) {
+      const session = await fetch(`${argo.serverUrl}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: argo.adminPassword }),
+      });
+      token = ((await session.json()) as { token: string }).token;
+    }
+    const res = await fetch(`${argo.serverUrl}/api/v1/applications/${app}/resource-tree?appNamespace=${argo.namespace}`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) return undefined;
+    const tree = (await res.json()) as { nodes?: ResourceStatus[] };
+    return tree.nodes?.find((r) => r.kind === 'WasmFunction' && r.name === 'probe')?.health;
   }
 
   async function expectHealth(status: string, message: string): Promise<void> {
@@ -102,8 +113,8 @@ describe('Argo CD health of a WasmFunction', () => {
       },
       {
         what: `WasmFunction probe ${status}: ${message}`,
-        timeoutMs: 120_000,
-        describe: async () => `health: ${JSON.stringify(await probeHealth())}\ncontroller log:\n${logTail(join(argo.logDir, 'argocd-application-controller.log'), 20)}`,
+        timeoutMs: 90_000,
+        describe: async () => `health: ${JSON.stringify(await probeHealth())}\napplication status: ${(await k(['get', 'application', app, '-n', argo.namespace, '-o', 'jsonpath={.status}'])).slice(0, 3000)}\ncontroller log:\n${logTail(join(argo.logDir, 'argocd-application-controller.log'), 20)}`,
       },
     );
   }
@@ -134,5 +145,5 @@ describe('Argo CD health of a WasmFunction', () => {
       { type: 'SignatureVerified', status: 'False', reason: 'UntrustedKey', message: 'signed by a key the trust policy does not list' },
     ]);
     await expectHealth('Degraded', 'SignatureVerified False (UntrustedKey): signed by a key the trust policy does not list');
-  });
+  }, 300_000);
 });
