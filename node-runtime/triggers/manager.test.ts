@@ -8,7 +8,7 @@ const t = (next: string[]): FunctionTrigger =>
     kind: 'FunctionTrigger',
     metadata: { name: 'orders', namespace: 'shop' },
     spec: { functionRef: 'a', type: 'nats', nats: { url: 'nats://x:4222', stream: 'S', subject: 's.>' }, retry: { maxAttempts: 3, backoff: { initialMs: 1, maxMs: 1, multiplier: 1 } }, concurrency: 1, filters: [], next: next.map((functionRef) => ({ functionRef })) },
-  }) as FunctionTrigger;
+  });
 
 describe('triggerDef', () => {
   it('plans the chain in the trigger\'s namespace and waits for the whole chain before redelivery', () => {
