@@ -15,6 +15,8 @@ export interface InformerOptions {
   /** Watch one namespace; all namespaces when omitted. */
   readonly namespace?: string;
   readonly labelSelector?: string;
+  /** e.g. `metadata.name=x` to watch one object. */
+  readonly fieldSelector?: string;
   /** Restart delays after a failed list or watch. */
   readonly backoff?: BackoffOptions;
   /** Server-side watch timeout: the server ends each watch after this and we resume from the last resourceVersion. */
@@ -145,7 +147,7 @@ export class Informer<T extends KubeObject> {
       const page = await this.deps.client.request<{ metadata: { resourceVersion: string; continue?: string }; items: T[] }>({
         method: 'GET',
         path: this.collectionPath(),
-        query: { labelSelector: this.opts.labelSelector, limit: 500, continue: continueToken },
+        query: { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, limit: 500, continue: continueToken },
         signal,
       });
       // List items come without apiVersion/kind; fill them so cached objects look like watched ones.
@@ -170,6 +172,7 @@ export class Informer<T extends KubeObject> {
       resourceVersion: rv,
       allowWatchBookmarks: true,
       labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
       timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
     };
     for await (const event of this.deps.client.watch<T | StatusObject>(this.collectionPath(), query, signal)) {

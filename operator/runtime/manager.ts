@@ -41,7 +41,7 @@ export class Manager {
 
   /** The shared informer for a type and scope, created on first use. */
   informer<T extends KubeObject>(opts: InformerOptions): Informer<T> {
-    const id = `${opts.type.group}/${opts.type.plural}|${opts.namespace ?? ''}|${opts.labelSelector ?? ''}`;
+    const id = `${opts.type.group}/${opts.type.plural}|${opts.namespace ?? ''}|${opts.labelSelector ?? ''}|${opts.fieldSelector ?? ''}`;
     let informer = this.informers.get(id);
     if (!informer) {
       informer = new Informer<KubeObject>(this.deps, opts);

@@ -13,7 +13,7 @@ describe('bad references and failures surface as conditions', () => {
   const ZERO = `sha256:${'0'.repeat(64)}`;
   beforeAll(async () => {
     w = await operatorWorld('badref');
-    w.addNode('node-a');
+    await w.addNode('node-a');
   });
   afterAll(() => w?.close());
 
@@ -73,7 +73,7 @@ describe('bad references and failures surface as conditions', () => {
     const policy = (pem: string) => ({ 'policy.json': JSON.stringify({ keys: [pem], identities: [] }) });
     await w.api.request({ method: 'POST', path: `/api/v1/namespaces/${w.ns.name}/configmaps`, body: { metadata: { name: 'revocable' }, data: policy(publicKeyPem(w.key)) } });
     await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'rev' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'revocable' } } });
-    w.addNode('node-rev', { runtime: 'rev' });
+    await w.addNode('node-rev', { runtime: 'rev' });
     await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'revoked' }, spec: fnSpec(await w.pushModule('revoked'), 1, 'rev') });
     await w.waitCondition(WASM_FUNCTION_TYPE, 'revoked', 'Ready', { status: 'True' });
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -84,7 +84,7 @@ describe('bad references and failures surface as conditions', () => {
 
   it('a function that keeps failing on a node is Degraded with the node and reason', async () => {
     await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'flaky' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
-    w.addNode('node-flaky', { runtime: 'flaky', reportFor: (f) => ({ digest: f.digest, state: 'Failed', reason: 'CompileFailed', message: 'invalid section id', failures: 5 }) });
+    await w.addNode('node-flaky', { runtime: 'flaky', reportFor: (f) => ({ digest: f.digest, state: 'Failed', reason: 'CompileFailed', message: 'invalid section id', failures: 5 }) });
     await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'crashy' }, spec: fnSpec(await w.pushModule('crashy'), 1, 'flaky') });
     const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'crashy', 'Degraded', { status: 'True', reason: 'InstancesFailing' });
     expect(condition(fn, 'Degraded')?.message).toBe('node-flaky: CompileFailed invalid section id');

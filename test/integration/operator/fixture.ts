@@ -50,7 +50,7 @@ export interface OperatorWorld {
   startOperator(): Promise<RunningOperator>;
   /** Pushes a distinct module; signs it with `signWith` (default: the trusted key; null = unsigned). Returns the pinned ref. */
   pushModule(tag: string, signWith?: KeyObject | null): Promise<string>;
-  addNode(node: string, opts?: Partial<SimulatedNodeOptions>): SimulatedNode;
+  addNode(node: string, opts?: Partial<SimulatedNodeOptions>): Promise<SimulatedNode>;
   get<T extends KubeObject = WithStatus>(type: ResourceType, name: string): Promise<T>;
   create(type: ResourceType, body: object): Promise<unknown>;
   waitCondition(type: ResourceType, name: string, cond: string, want: Partial<Condition>, timeoutMs?: number): Promise<WithStatus>;
@@ -107,8 +107,8 @@ export async function operatorWorld(prefix: string): Promise<OperatorWorld> {
       if (signer) await signArtifact(store, digest, { key: signer, repository: `${registry}/${repo}` });
       return `${registry}/${repo}@${digest}`;
     },
-    addNode(node, opts = {}) {
-      const n = simulatedNode(api, { namespace: ns.name, runtime: 'edge', node, ...opts });
+    async addNode(node, opts = {}) {
+      const n = await simulatedNode({ namespace: ns.name, runtime: 'edge', node, ...opts });
       nodes.push(n);
       return n;
     },
@@ -124,7 +124,7 @@ export async function operatorWorld(prefix: string): Promise<OperatorWorld> {
         { what: `${type.kind} ${name} ${cond}=${JSON.stringify(want)}`, timeoutMs, describe: async () => JSON.stringify((await get(type, name)).status, null, 1) },
       ),
     async close() {
-      for (const n of nodes) n.kill();
+      await Promise.all(nodes.map((n) => n.close()));
       await world.operator.stop();
       await ns.delete();
     },

@@ -31,8 +31,8 @@ describe('reconcile latency', () => {
     w = await operatorWorld('latency');
     ref = await w.pushModule('latency');
     // Room for all of them: 2 × 10 slots would leave the 21st function without a node (as it should).
-    w.addNode('node-a', { intervalMs: 100, capacity: 50 });
-    w.addNode('node-b', { intervalMs: 100, capacity: 50 });
+    await w.addNode('node-a', { intervalMs: 100, capacity: 50 });
+    await w.addNode('node-b', { intervalMs: 100, capacity: 50 });
     informer = new Informer({ client: w.api, clock: systemClock, log: quietLog }, { type: CONFIG_MAP_TYPE, namespace: w.ns.name, labelSelector: 'flotilla.dev/node' });
     informer.onChange((c) => {
       const a = JSON.parse(c.object.data?.[ASSIGNMENT_KEY] ?? '{"functions":[]}') as NodeAssignment;

@@ -19,7 +19,7 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     signedRef = await w.pushModule('signed');
     unsignedRef = await w.pushModule('unsigned', null);
     signedRef2 = await w.pushModule('signed2');
-    for (const n of ['node-a', 'node-b', 'node-c']) w.addNode(n);
+    for (const n of ['node-a', 'node-b', 'node-c']) await w.addNode(n);
   });
   afterAll(() => w?.close());
 

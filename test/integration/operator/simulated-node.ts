@@ -1,24 +1,28 @@
 /**
- * A node runtime reduced to its side of the operator contract (operator/nodes/contract.ts): it
- * heartbeats its Lease, reads its assignment ConfigMap and reports every assigned function Loaded.
- * The real runtime's cluster mode does the same plus actually running the modules; these tests are
- * about the operator, so they drive the contract directly and let a test "kill" a node by stopping
- * its heartbeat.
+ * A node runtime reduced to its side of the operator contract: the real NodeAgent
+ * (operator/nodes/agent.ts: Lease heartbeat + assignment ConfigMap watch) reporting every assigned
+ * function as Loaded, instead of actually running modules (the node runtime's cluster mode is not
+ * built yet; these tests are about the operator). Each node talks to the apiserver through its own
+ * cuttable proxy, so kill() is a real crash from the cluster's point of view: heartbeats stop
+ * mid-flight and the Lease is left to expire.
  */
-import { ASSIGNMENT_KEY, nodeObjectName } from '../../../operator/nodes/contract.ts';
-import type { AssignedFunction, FunctionReport, NodeAssignment, NodeReport } from '../../../operator/nodes/contract.ts';
-import { nodeLease } from '../../../operator/nodes/node-lease.ts';
-import { KubeApiError, LEASE_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
-import type { KubeClient } from '../../../operator/runtime/index.ts';
+import { NodeAgent } from '../../../operator/nodes/agent.ts';
+import type { AssignedFunction, FunctionReport, NodeAssignment } from '../../../operator/nodes/contract.ts';
+import { createKubeClient, systemClock } from '../../../operator/runtime/index.ts';
+import { harness } from '../../harness/index.ts';
+import { cuttableProxy, kubeConfigVia, quietLog } from './support.ts';
+import type { CuttableProxy } from './support.ts';
 
 export interface SimulatedNode {
   readonly name: string;
-  /** The last assignment it read. */
-  assignment(): NodeAssignment | undefined;
   /** False once killed. */
   readonly alive: boolean;
-  /** Stops heartbeating (the Lease expires on its own, like a crashed node). */
+  /** The last assignment it received. */
+  assignment(): NodeAssignment | undefined;
+  /** Crashes the node: its connection to the apiserver is cut; the Lease expires on its own. */
   kill(): void;
+  /** Stops the agent (after kill(), only releases resources). */
+  close(): Promise<void>;
 }
 
 export interface SimulatedNodeOptions {
@@ -28,7 +32,9 @@ export interface SimulatedNodeOptions {
   readonly labels?: Record<string, string>;
   /** Runtime version it reports. @default '0.1.0' */
   readonly version?: string;
+  /** @default 2 */
   readonly leaseSeconds?: number;
+  /** Heartbeat interval. @default 300 */
   readonly intervalMs?: number;
   /** Functions it accepts. @default 10 */
   readonly capacity?: number;
@@ -36,53 +42,42 @@ export interface SimulatedNodeOptions {
   readonly reportFor?: (fn: AssignedFunction) => FunctionReport;
 }
 
-export function simulatedNode(api: KubeClient, opts: SimulatedNodeOptions): SimulatedNode {
-  let alive = true;
+export async function simulatedNode(opts: SimulatedNodeOptions): Promise<SimulatedNode> {
+  const proxy: CuttableProxy = await cuttableProxy(harness().kube.server);
+  const agent = new NodeAgent({
+    client: createKubeClient(kubeConfigVia(proxy.url)),
+    clock: systemClock,
+    log: quietLog,
+    namespace: opts.namespace,
+    runtime: opts.runtime,
+    node: opts.node,
+    holder: `${opts.node}-sim`,
+    leaseDurationSeconds: opts.leaseSeconds ?? 2,
+    heartbeatMs: opts.intervalMs ?? 300,
+    labels: opts.labels ?? {},
+    capacity: { functions: opts.capacity ?? 10 },
+    version: opts.version ?? '0.1.0',
+  });
+  const reportFor = opts.reportFor ?? ((f: AssignedFunction): FunctionReport => ({ digest: f.digest, state: 'Loaded' }));
   let last: NodeAssignment | undefined;
-  const beat = async () => {
-    try {
-      const cm = await api.request<{ data?: Record<string, string> }>({ method: 'GET', path: `/api/v1/namespaces/${opts.namespace}/configmaps/${nodeObjectName(opts.node)}` });
-      last = JSON.parse(cm.data?.[ASSIGNMENT_KEY] ?? 'null') as NodeAssignment | undefined;
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.code === 'NotFound')) throw err;
-    }
-    const reportFor = opts.reportFor ?? ((f: AssignedFunction): FunctionReport => ({ digest: f.digest, state: 'Loaded' }));
-    const report: NodeReport = Object.fromEntries((last?.functions ?? []).map((f) => [`${f.namespace}/${f.name}`, reportFor(f)]));
-    const lease = nodeLease({
-      namespace: opts.namespace,
-      runtime: opts.runtime,
-      node: opts.node,
-      holder: `${opts.node}-sim`,
-      leaseDurationSeconds: opts.leaseSeconds ?? 2,
-      nowMs: Date.now(),
-      labels: opts.labels ?? {},
-      capacity: { functions: opts.capacity ?? 10 },
-      version: opts.version ?? '0.1.0',
-      report,
-    });
-    await api.request({
-      method: 'PATCH',
-      path: resourcePath(LEASE_TYPE, { namespace: opts.namespace, name: lease.metadata.name }),
-      query: { fieldManager: 'flotilla-node', force: true },
-      body: lease,
-      contentType: 'application/apply-patch+yaml',
-    });
-  };
-  const loop = async () => {
-    while (alive) {
-      await beat().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 300));
-    }
-  };
-  void loop();
+  let alive = true;
+  await agent.start((a) => {
+    last = a;
+    agent.setReport(Object.fromEntries(a.functions.map((f) => [`${f.namespace}/${f.name}`, reportFor(f)])));
+  });
   return {
     name: opts.node,
     get alive() {
       return alive;
     },
     assignment: () => last,
-    kill: () => {
+    kill() {
       alive = false;
+      proxy.cut();
+    },
+    async close() {
+      await agent.stop();
+      await proxy.close();
     },
   };
 }
