@@ -39,6 +39,16 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('CRD of %s', (_kind, def) 
     }
   });
 
+  it('spells out nested defaults in every object default (the API server validates a default as written)', () => {
+    for (const [path, node] of nodes(spec, 'spec')) {
+      const d = node.default as Record<string, unknown> | undefined;
+      if (d === undefined || node.type !== 'object') continue;
+      for (const [k, p] of Object.entries((node.properties ?? {}) as Record<string, JsonSchema>)) {
+        if (p.default !== undefined) expect(d[k], `${path}.default.${k}`).toEqual(p.default);
+      }
+    }
+  });
+
   it('bounds every string that a CEL rule reads', () => {
     for (const [path, node] of nodes(spec, 'spec')) {
       for (const rule of (node['x-kubernetes-validations'] ?? []) as { rule: string }[]) {
