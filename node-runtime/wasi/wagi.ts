@@ -32,14 +32,8 @@ export interface InvocationContext {
 // RFC 3875 §4.1.18: credentials and hop-by-hop connection headers are not passed to the script.
 const WITHHELD_HEADERS = new Set(['authorization', 'proxy-authorization', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
-/** The CGI environment of a request, as "NAME=value" entries, after the function's granted env. */
+/** The CGI environment of a request as "NAME=value" entries, plus the function's granted env (request variables win). */
 export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLength: number, granted: readonly { name: string; value: string }[]): string[] {
-  const vars = new Map<string, string>();
-  for (const { name, value } of granted) vars.set(name, value);
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (WITHHELD_HEADERS.has(name)) continue;
-    vars.set(`HTTP_${name.toUpperCase().replace(/-/g, '_')}`, value);
-  }
   const prefix = req.matchedRoute === '/' ? '' : req.matchedRoute.replace(/\/$/, '');
   const pathInfo = req.path.startsWith(prefix) ? req.path.slice(prefix.length) : req.path;
   const hostHeader = req.headers.host ?? req.host;
@@ -69,8 +63,22 @@ export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLen
     FLOTILLA_DEADLINE_MS: String(ctx.deadlineMs),
     TRACEPARENT: ctx.traceparent,
   };
-  for (const [k, v] of Object.entries(cgi)) vars.set(k, v);
-  return [...vars].map(([k, v]) => `${k}=${v.replace(/\0/g, '')}`);
+  // Precedence: CGI variables, then request headers, then the granted env (a grant cannot spoof
+  // the request). Built in one pass without a Map: this runs on the main thread per request.
+  const out: string[] = [];
+  const taken = new Set<string>();
+  const add = (name: string, value: string) => {
+    if (taken.has(name)) return;
+    taken.add(name);
+    out.push(`${name}=${value.includes('\0') ? value.replaceAll('\0', '') : value}`);
+  };
+  for (const name in cgi) add(name, cgi[name]!);
+  for (const name in req.headers) {
+    if (WITHHELD_HEADERS.has(name)) continue;
+    add(`HTTP_${name.toUpperCase().replaceAll('-', '_')}`, req.headers[name]!);
+  }
+  for (const { name, value } of granted) add(name, value);
+  return out;
 }
 
 function safeDecode(p: string): string {
