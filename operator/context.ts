@@ -22,4 +22,6 @@ export interface OperatorContext extends Context {
   readonly verifier: ModuleVerifier;
   /** Image repository of the node runtime; the tag is the WasmRuntime's version. */
   readonly nodeImage: string;
+  /** A node whose Lease has been expired this long is deleted from the pool. */
+  readonly nodeForgetAfterMs: number;
 }

@@ -20,6 +20,8 @@ export interface OperatorServices {
   readonly registry?: StoreOptions;
   /** Image repository of the node runtime DaemonSets (tag = WasmRuntime version). */
   readonly nodeImage: string;
+  /** A node whose Lease has been expired this long is deleted from its pool. */
+  readonly nodeForgetAfterMs: number;
 }
 
 export interface ControllerWiring {
@@ -50,6 +52,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
     namespace: wiring.namespace,
     verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry }),
     nodeImage: wiring.services.nodeImage,
+    nodeForgetAfterMs: wiring.services.nodeForgetAfterMs,
     stores: {
       functions: functions.store,
       runtimes: runtimes.store,

@@ -24,6 +24,8 @@ export interface OperatorOptions {
   readonly clock?: Clock;
   /** Image repository of node runtime DaemonSets; the tag is each WasmRuntime's version. */
   readonly nodeImage: string;
+  /** A node whose Lease has been expired this long is forgotten (Lease and assignment deleted). @default 600000 */
+  readonly nodeForgetAfterMs?: number;
   /** How to reach module registries (credentials, insecure hosts). */
   readonly registry?: StoreOptions;
 }
@@ -57,7 +59,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       : {},
   );
   const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity) };
-  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, registry: opts.registry } });
+  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, registry: opts.registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();
   return {

@@ -16,6 +16,7 @@ interface OperatorFlags {
   nodeImage: string;
   watchNamespace?: string;
   leaseDuration: string;
+  forgetNodesAfter: string;
 }
 
 /** host:port, port 0 meaning "pick a free one". */
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--watch-namespace <ns>', 'reconcile objects in this namespace only (default: all namespaces)')
     .option('--no-leader-elect', 'act without the leader Lease (only for a single replica)')
     .option('--lease-duration <seconds>', 'leader Lease duration; the renew deadline is 2/3 of it, retries every 2/15 of it', '15')
+    .option('--forget-nodes-after <seconds>', 'delete a node Lease (and its assignment) expired this long', '600')
     .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--node-image <repository>', 'image repository of the node runtime DaemonSets (tag = WasmRuntime version)', 'flotilla/node-runtime')
@@ -45,6 +47,8 @@ export function register(program: Command): void {
       const listen = parseListen(flags.listen);
       const leaseSeconds = Number(flags.leaseDuration);
       if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2) throw new FlotillaError('InvalidArgument', `--lease-duration: expected whole seconds >= 2, got ${JSON.stringify(flags.leaseDuration)}`);
+      const forgetSeconds = Number(flags.forgetNodesAfter);
+      if (!Number.isFinite(forgetSeconds) || forgetSeconds < 0) throw new FlotillaError('InvalidArgument', `--forget-nodes-after: expected seconds >= 0, got ${JSON.stringify(flags.forgetNodesAfter)}`);
       const source = findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() });
       const kubeConfig = loadKubeConfig(source);
       const identity = flags.id ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
@@ -60,6 +64,7 @@ export function register(program: Command): void {
         listen,
         log,
         nodeImage: flags.nodeImage,
+        nodeForgetAfterMs: forgetSeconds * 1000,
         watchNamespace: flags.watchNamespace,
       });
       const where = source.kind === 'in-cluster' ? 'in-cluster config' : `${source.path} (${source.from})`;

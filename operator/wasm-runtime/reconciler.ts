@@ -3,9 +3,9 @@ import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import { WASM_RUNTIME_TYPE } from '../kinds.ts';
 import { statusUnchanged } from '../status-diff.ts';
 import type { LiveWasmRuntime } from '../kinds.ts';
-import { RUNTIME_LABEL } from '../nodes/contract.ts';
+import { RUNTIME_LABEL, nodeObjectName } from '../nodes/contract.ts';
 import { nextExpiry, parseNodeLease } from '../nodes/node-lease.ts';
-import { apply, applyStatus, awaitChange, controllerRef, objectKey, requeueAfter } from '../runtime/index.ts';
+import { apply, applyStatus, awaitChange, controllerRef, deleteIfExists, LEASE_TYPE, objectKey, requeueAfter } from '../runtime/index.ts';
 import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
 import { nodeRuntimeObjects } from './objects.ts';
 import { runtimeStatus } from './status.ts';
@@ -61,8 +61,17 @@ export function wasmRuntimeReconciler(): (runtime: LiveWasmRuntime, ctx: Operato
 const CHILDREN_REFRESH_MS = 5 * 60_000;
 
 async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, scheduled: number): Promise<Action> {
-
-  const nodes = poolNodes(ctx, runtime.metadata.namespace ?? '', runtime.metadata.name);
+  const namespace = runtime.metadata.namespace ?? '';
+  const registered = poolNodes(ctx, namespace, runtime.metadata.name);
+  // Edge devices come and go: a node silent for longer than nodeForgetAfterMs is forgotten (its
+  // Lease deleted, its assignment garbage-collected with it). It registers again when it returns.
+  const now = ctx.clock.now();
+  const forgotten = registered.filter((n) => !n.ready && n.expiresAtMs + ctx.nodeForgetAfterMs <= now);
+  for (const n of forgotten) {
+    await deleteIfExists(ctx.client, LEASE_TYPE, namespace, nodeObjectName(n.name));
+    ctx.log.info({ runtime: objectKey(runtime), node: n.name }, 'Forgot node: no heartbeat');
+  }
+  const nodes = registered.filter((n) => !forgotten.includes(n));
   const plan = runtimeStatus(runtime.spec, nodes, scheduled);
   const generation = runtime.metadata.generation ?? 0;
   const previous = runtime.status?.conditions;
@@ -78,6 +87,8 @@ async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, sche
   for (const c of changedConditions(previous, plan.conditions)) {
     await ctx.recorder.record(runtime, { type: c.status === 'False' && c.type === 'Ready' ? 'Warning' : 'Normal', reason: c.reason, action: 'Reconcile', note: c.message });
   }
-  const expiry = nextExpiry(nodes, ctx.clock.now());
-  return expiry === undefined ? awaitChange() : requeueAfter(expiry);
+  // Look again when the next ready node would expire, or the next silent one is due to be forgotten.
+  const forgetIn = nodes.filter((n) => !n.ready).map((n) => Math.max(0, n.expiresAtMs + ctx.nodeForgetAfterMs - now) + 50);
+  const next = [nextExpiry(nodes, now), ...forgetIn].filter((ms): ms is number => ms !== undefined);
+  return next.length === 0 ? awaitChange() : requeueAfter(Math.min(...next));
 }

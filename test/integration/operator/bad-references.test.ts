@@ -12,7 +12,7 @@ describe('bad references and failures surface as conditions', () => {
   let w: OperatorWorld;
   const ZERO = `sha256:${'0'.repeat(64)}`;
   beforeAll(async () => {
-    w = await operatorWorld('badref');
+    w = await operatorWorld('badref', { nodeForgetAfterMs: 3000 });
     await w.addNode('node-a');
   });
   afterAll(() => w?.close());
@@ -80,6 +80,25 @@ describe('bad references and failures surface as conditions', () => {
     await w.api.request({ method: 'PATCH', path: `/api/v1/namespaces/${w.ns.name}/configmaps/revocable`, body: { data: policy(publicKeyPem(other)) }, contentType: 'application/merge-patch+json' });
     const fn = await w.waitCondition(WASM_FUNCTION_TYPE, 'revoked', 'SignatureVerified', { status: 'False', reason: 'UntrustedKey' }, 15_000);
     expect(fn.status?.nodes ?? []).toEqual([]);
+  });
+
+  it('a node silent for longer than nodeForgetAfterMs is forgotten: Lease and assignment deleted, pool Ready again', async () => {
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'transient' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
+    const stays = await w.addNode('node-stays', { runtime: 'transient' });
+    const goes = await w.addNode('node-goes', { runtime: 'transient' });
+    await waitFor(async () => ((await w.get(WASM_RUNTIME_TYPE, 'transient')).status?.readyNodes === 2 ? true : undefined), { what: 'two ready nodes', timeoutMs: 15_000 });
+    goes.kill();
+    await w.waitCondition(WASM_RUNTIME_TYPE, 'transient', 'Ready', { status: 'False', reason: 'NodesNotReady' });
+    const rt = await waitFor(
+      async () => {
+        const r = await w.get(WASM_RUNTIME_TYPE, 'transient');
+        return r.status?.desiredNodes === 1 && condition(r, 'Ready')?.status === 'True' ? r : undefined;
+      },
+      { what: 'node-goes forgotten', timeoutMs: 20_000 },
+    );
+    expect(rt.status?.readyNodes).toBe(1);
+    await expect(w.api.request({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${w.ns.name}/leases/flotilla-node-node-goes` })).rejects.toMatchObject({ code: 'NotFound' });
+    expect(stays.alive).toBe(true);
   });
 
   it('a function that keeps failing on a node is Degraded with the node and reason', async () => {

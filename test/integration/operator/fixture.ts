@@ -58,7 +58,7 @@ export interface OperatorWorld {
 }
 
 /** Builds the world: namespace, CRDs, trust policy "fleet", WasmRuntime "edge" (version 0.1.0), and a running operator. */
-export async function operatorWorld(prefix: string): Promise<OperatorWorld> {
+export async function operatorWorld(prefix: string, options: { nodeForgetAfterMs?: number } = {}): Promise<OperatorWorld> {
   const api = client();
   const ns = await createTestNamespace(prefix);
   await installCrds(api, KINDS.map((k) => crdFor(k)));
@@ -90,6 +90,7 @@ export async function operatorWorld(prefix: string): Promise<OperatorWorld> {
       listen: { host: '127.0.0.1', port: 0 },
       log: quietLog,
       nodeImage: 'flotilla/node-runtime',
+      nodeForgetAfterMs: options.nodeForgetAfterMs,
     });
   const get = <T extends KubeObject = WithStatus>(type: ResourceType, name: string) => api.request<T>({ method: 'GET', path: resourcePath(type, { namespace: ns.name, name }) });
 
