@@ -56,6 +56,8 @@ export class DiskCache {
   private readonly events: DiskCacheEvents;
   private readonly entries = new Map<string, Entry>();
   private readonly pinned = new Map<string, number>();
+  /** Admissions in progress: a second admit of the same digest waits for the first. */
+  private readonly admitting = new Map<string, Promise<string>>();
 
   private constructor(dir: string, maxBytes: number, events: DiskCacheEvents) {
     this.dir = dir;
@@ -120,7 +122,15 @@ export class DiskCache {
    * Adds an entry: `fill(tempDir)` writes it, then it is fsynced and renamed into place. Returns
    * the entry directory. An entry larger than the whole cache is refused.
    */
-  async admit(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
+  admit(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
+    const running = this.admitting.get(digest);
+    if (running) return running;
+    const admission = this.fillAndRename(digest, fill).finally(() => this.admitting.delete(digest));
+    this.admitting.set(digest, admission);
+    return admission;
+  }
+
+  private async fillAndRename(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
     const final = join(this.dir, entryName(digest));
     const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     await mkdir(temp);

@@ -1,8 +1,9 @@
 /**
  * Runs a function's module through the loading pipeline: memory cache → disk cache → pull →
- * verify → compile. Verification runs every time a module enters the in-memory cache (also from
- * the disk cache, offline, from the signatures stored with it), always before compile. A disk
- * entry whose wasm no longer matches its digest is dropped and pulled again once.
+ * verify → compile. Verification runs every time a module enters a cache: on the pulled copy
+ * before it is renamed into the disk cache (a refused module is never cached), and whenever it
+ * enters the in-memory cache from disk (offline, from the signatures stored with it); always
+ * before compile. A disk entry whose wasm no longer matches its digest is dropped and pulled again once.
  */
 import { readFile } from 'node:fs/promises';
 import { openLayout, sha256Digest, wasmLayerOf, type CompiledPolicy } from '../../artifacts/index.ts';
@@ -96,23 +97,31 @@ export class ModuleLoader {
       throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: an OCI module needs a disk cache and a trust policy`);
     }
     const source = fn.module;
+    const verify = (dir: string) => timed('verify', events, () => verifyModule(dir, digest, policy, (result) => events?.signature?.(result)));
     let entry = await cache.get(digest);
     events?.cache?.('disk', entry ? 'hit' : 'miss');
+    // Verified when it enters the disk cache (before the rename, so a refused module is never
+    // cached) and again whenever it enters memory from the disk cache.
+    let verifiedNow = false;
     if (!entry) {
-      try {
-        entry = await timed('pull', events, () => cache.admit(digest, (dir) => pullModule(source.ref, digest, dir, this.options.pull ?? {})));
-        events?.pulled?.('Pulled');
-      } catch (err) {
-        events?.pulled?.(err instanceof NodeRuntimeError ? err.code : 'Error');
-        throw err;
-      }
+      entry = await cache.admit(digest, async (dir) => {
+        try {
+          await timed('pull', events, () => pullModule(source.ref, digest, dir, this.options.pull ?? {}));
+          events?.pulled?.('Pulled');
+        } catch (err) {
+          events?.pulled?.(err instanceof NodeRuntimeError ? err.code : 'Error');
+          throw err;
+        }
+        await verify(dir);
+      });
+      verifiedNow = true;
     }
     const dir = entry;
     return cache.pin(digest, async () => {
       // Reading runs alongside verification (both only read the entry); the bytes are used only once verified.
       const bytes = readEntryWasm(dir, digest);
       bytes.catch(() => undefined);
-      await timed('verify', events, () => verifyModule(dir, digest, policy, (result) => events?.signature?.(result)));
+      if (!verifiedNow) await verify(dir);
       try {
         return await bytes;
       } catch (err) {

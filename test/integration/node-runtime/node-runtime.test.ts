@@ -192,6 +192,9 @@ describe('verify before execute', () => {
     const body = JSON.parse(reply.body) as { error: string; message: string };
     expect(body.error).toBe('SignatureRejected');
     expect(body.message).toContain(reason);
+    // Refused before it entered the cache: nothing of it is kept on disk.
+    const digest = /@sha256:([a-f0-9]{64})$/.exec(fns.find((f) => f.name === name)!.ref)![1]!;
+    expect(await readdir(join(work, 'cache'))).not.toContain(`sha256-${digest}`);
   });
 });
 
