@@ -126,6 +126,7 @@ export function openAt(dir: FsNode, guestPath: string, o: OpenOptions): FsNode {
   if (o.create) flags |= fs.constants.O_CREAT;
   if (o.exclusive) flags |= fs.constants.O_EXCL;
   if (o.truncate) flags |= fs.constants.O_TRUNC;
+  if (o.append) flags |= fs.constants.O_APPEND;
   // O_NOFOLLOW: the final component was checked by realpath, but a racing swap to a symlink must not be followed.
   flags |= fs.constants.O_NOFOLLOW;
   const hostFd = fs.openSync(host, flags, 0o644);

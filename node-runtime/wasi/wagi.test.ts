@@ -76,6 +76,7 @@ describe('parseCgiResponse', () => {
     ['Status: abc\n\n', /Status "abc"/],
     ['Bad Header: x\n\n', /header name/],
     ['no colon here\n\n', /header line/],
+    ['Content-Type: text/plain\nX-Bell: a\x07b\n\n', /control characters/],
   ])('refuses %j', (out, message) => {
     expect(() => parseCgiResponse('ns/f', enc(out))).toThrow(expect.objectContaining({ code: 'InvalidResponse', message: expect.stringMatching(message) as unknown }));
     expect(() => parseCgiResponse('ns/f', enc(out))).toThrow(/function ns\/f/);

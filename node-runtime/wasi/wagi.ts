@@ -96,6 +96,8 @@ export interface CgiResponse {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 9110 field-value characters (what node:http accepts in a header value).
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // Framing is ours to decide: a module cannot set these.
 const FORBIDDEN_RESPONSE_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'te']);
 
@@ -133,6 +135,7 @@ export function parseCgiResponse(functionName: string, out: Uint8Array): CgiResp
     const name = line.slice(0, colon).trim();
     const value = line.slice(colon + 1).trim();
     if (!TOKEN.test(name)) throw bad(functionName, `the header name ${JSON.stringify(name.slice(0, 80))}`);
+    if (!FIELD_VALUE.test(value)) throw bad(functionName, `control characters in the value of header ${name}`);
     const lower = name.toLowerCase();
     if (lower === 'status') {
       const m = /^(\d{3})(\s.*)?$/.exec(value);
