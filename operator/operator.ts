@@ -58,7 +58,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         }
       : {},
   );
-  const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity) };
+  const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity, opts.log) };
   registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, registry: opts.registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import type { KubeClient } from './kube-client.ts';
 import { resourcePath } from './resource.ts';
@@ -55,12 +56,21 @@ export function buildEvent(regarding: KubeObject, input: EventInput, at: { nowMs
   };
 }
 
-/** An EventRecorder that creates events.k8s.io/v1 Events through the API server. */
-export function createEventRecorder(client: KubeClient, clock: Clock, instance: string): EventRecorder {
+/**
+ * An EventRecorder that creates events.k8s.io/v1 Events through the API server. Best effort, like
+ * client-go's recorder: an Event is advice to a human, and the state it describes is already in
+ * status conditions, so a refused Event is logged and the reconcile goes on (failing it would
+ * re-run its writes and, since the condition no longer changes, still not record the Event).
+ */
+export function createEventRecorder(client: KubeClient, clock: Clock, instance: string, log: Logger): EventRecorder {
   return {
     async record(regarding, input) {
       const event = buildEvent(regarding, input, { nowMs: clock.now(), suffix: randomBytes(8).toString('hex'), instance });
-      await client.request({ method: 'POST', path: resourcePath(EVENT_TYPE, { namespace: event.metadata.namespace }), body: event });
+      try {
+        await client.request({ method: 'POST', path: resourcePath(EVENT_TYPE, { namespace: event.metadata.namespace }), body: event });
+      } catch (err) {
+        log.warn({ regarding: `${regarding.kind}/${regarding.metadata.namespace ?? ''}/${regarding.metadata.name ?? ''}`, reason: input.reason, err: (err as Error).message }, 'Event not recorded');
+      }
     },
   };
 }

@@ -18,7 +18,7 @@ import {
 import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
 import { WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
 import { installCrds } from './crds.ts';
-import { client } from './support.ts';
+import { client, quietLog } from './support.ts';
 
 const CONFIG_MAP: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 type ConfigMap = KubeObject & { data?: Record<string, string> };
@@ -87,7 +87,7 @@ describe('writes: server-side apply, status, finalizers, Events', () => {
 
   it('records events.k8s.io/v1 Events about an object', async () => {
     const cm = await api.request<ConfigMap>({ method: 'POST', path: resourcePath(CONFIG_MAP, { namespace: ns.name }), body: { metadata: { name: 'evented' } } });
-    const recorder = createEventRecorder(api, systemClock, 'test-instance');
+    const recorder = createEventRecorder(api, systemClock, 'test-instance', quietLog);
     await recorder.record({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }, { type: 'Warning', reason: 'NoSignature', action: 'Verify', note: 'module has no signature: sign it with flotilla sign' });
     const list = await api.request<{ items: { reason: string; note: string; regarding: { name: string }; reportingController: string }[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: ns.name }) });
     expect(list.items.map((e) => [e.reason, e.regarding.name, e.reportingController, e.note])).toEqual([
