@@ -67,8 +67,8 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   // Node heartbeats are the most frequent events by far; a plain renewal changes nothing anyone computes.
   const runtimeOfLease = (lease: NodeLease & KubeObject, old?: NodeLease & KubeObject) =>
     leaseChangeMatters(lease, old, now()) ? [`${lease.metadata.namespace}/${lease.metadata.labels?.[RUNTIME_LABEL] ?? ''}`] : [];
-  const functionsOfRuntime = (obj: KubeObject) =>
-    functions.store.list((f) => f.metadata.namespace === obj.metadata.namespace && f.spec.runtimeClass === (obj.metadata.labels?.[RUNTIME_LABEL] ?? obj.metadata.name)).map((f) => objectKey(f));
+  const functionsOfPool = (namespace: string | undefined, pool: string | undefined) =>
+    functions.store.list((f) => f.metadata.namespace === namespace && f.spec.runtimeClass === pool).map((f) => objectKey(f));
   const allNodesInNamespace = (obj: KubeObject) => nodeKeysIn(ctx, obj.metadata.namespace);
   const sameNamespace = <T extends KubeObject>(store: { list(f: (o: T) => boolean): T[] }) => (obj: KubeObject) =>
     store.list((o) => o.metadata.namespace === obj.metadata.namespace).map((o) => objectKey(o));
@@ -91,8 +91,8 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
         // One at a time: placement reads other functions' status.nodes for node load.
         concurrency: 1,
         watches: [
-          watch(runtimes, functionsOfRuntime),
-          watch(nodeLeases, (lease, old) => (leaseChangeMatters(lease, old, now()) ? functionsOfRuntime(lease) : [])),
+          watch(runtimes, (rt) => functionsOfPool(rt.metadata.namespace, rt.metadata.name)),
+          watch(nodeLeases, (lease, old) => (leaseChangeMatters(lease, old, now()) ? functionsOfPool(lease.metadata.namespace, lease.metadata.labels?.[RUNTIME_LABEL]) : [])),
           // A policy edit (a revoked key) re-verifies every function of the pools that use it.
           watch(policies, (cm) =>
             functions.store

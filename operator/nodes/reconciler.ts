@@ -2,7 +2,7 @@ import type { OperatorContext } from '../context.ts';
 import { CONFIG_MAP_TYPE } from '../kinds.ts';
 import { chainCycles } from '../routing/chains.ts';
 import { routeConflicts } from '../routing/conflicts.ts';
-import { apply, awaitChange, LEASE_TYPE, objectKey } from '../runtime/index.ts';
+import { apply, awaitChange, objectKey } from '../runtime/index.ts';
 import type { Action } from '../runtime/index.ts';
 import { assignmentConfigMap, nodeAssignment } from './assignment.ts';
 import { ASSIGNMENT_KEY, RUNTIME_LABEL, nodeObjectName } from './contract.ts';
@@ -50,4 +50,3 @@ export function nodeKeysIn(ctx: Pick<OperatorContext, 'stores'>, namespace: stri
   return ctx.stores.nodeLeases.list((l) => l.metadata.namespace === namespace).map((l) => objectKey(l));
 }
 
-export { LEASE_TYPE };
