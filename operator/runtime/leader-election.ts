@@ -86,6 +86,7 @@ export class LeaderElector {
   private readonly path: string;
   private observed: Observation | undefined;
   private lastRenewMs = 0;
+  private lastError: string | undefined;
   private leading = false;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -169,9 +170,18 @@ export class LeaderElector {
         ? await this.client.request<Lease>({ method: 'POST', path: resourcePath(LEASE_TYPE, { namespace: this.opts.namespace }), body })
         : await this.client.request<Lease>({ method: 'PUT', path: this.path, body });
       this.observe(written.spec ?? {}, now);
+      this.lastError = undefined;
       return true;
     } catch (err) {
-      this.log.debug({ lease: this.opts.name, err: (err as Error).message }, 'Lease attempt failed');
+      const message = (err as Error).message;
+      // Losing a race (409) is routine; anything else (no namespace, no RBAC, no server) would
+      // otherwise leave a replica silently never leading: say it once per distinct error.
+      if ((err as { code?: string }).code === 'Conflict' || message === this.lastError) {
+        this.log.debug({ lease: this.opts.name, err: message }, 'Lease attempt failed');
+      } else {
+        this.log.warn({ lease: `${this.opts.namespace}/${this.opts.name}`, err: message }, 'Cannot acquire or renew the leader Lease');
+      }
+      this.lastError = message;
       return false;
     }
   }
