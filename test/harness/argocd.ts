@@ -10,14 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { toolDir, toolPath } from '../tools/paths.ts';
-import { applyYaml, loadKubeConfig, waitForCrdsEstablished } from './kube.ts';
+import { applyYaml, loadKubeConfig, uniqueName, waitForCrdsEstablished } from './kube.ts';
 import { freePort, httpReady, startServer, tcpReady } from './process.ts';
 import type { RunningServer } from './process.ts';
 
 export interface ArgoCdOptions {
   /** Admin kubeconfig of the apiserver Argo CD runs against and deploys into. */
   readonly kubeconfig: string;
-  /** Namespace for Argo CD's own objects (Applications live here). @default 'argocd' */
+  /**
+   * Namespace for Argo CD's own objects (Applications live here). Tests share one apiserver, so
+   * each instance gets its own unless told otherwise. @default a unique `argocd-<suffix>`
+   */
   readonly namespace?: string;
   /** Where data and logs go. @default a new temp dir */
   readonly workDir?: string;
@@ -105,7 +108,7 @@ function settingsManifests(namespace: string, passwordHash: string, reconcileSec
 
 /** Starts Argo CD against the apiserver of `opts.kubeconfig`. */
 export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
-  const namespace = opts.namespace ?? 'argocd';
+  const namespace = opts.namespace ?? uniqueName('argocd');
   const bin = toolDir('argocd');
   const creds = adminCredentials(opts.kubeconfig);
   const cluster = { name: 'flotilla-test', ...creds };
