@@ -57,11 +57,19 @@ function stampFor(build: GoBuild, tool: string): string {
   return JSON.stringify({ tool, build, source: sourceHash(build) }, null, 2) + '\n';
 }
 
+// What decides whether a cached binary is current: the recipe without its display-only fields, so
+// correcting a `coldBuild` estimate in versions.json does not cost a rebuild.
+function recipeOf(stamp: string): string {
+  const parsed = JSON.parse(stamp) as { build: Partial<GoBuild> };
+  delete parsed.build.coldBuild;
+  return JSON.stringify(parsed);
+}
+
 /** True when every tool of `build` is in the cache with a stamp of this exact recipe. */
 export function isBuilt(build: GoBuild): boolean {
   return Object.keys(build.tools).every((tool) => {
     try {
-      return readFileSync(join(toolsDir(), `${tool}-${build.version}`, STAMP), 'utf8') === stampFor(build, tool);
+      return recipeOf(readFileSync(join(toolsDir(), `${tool}-${build.version}`, STAMP), 'utf8')) === recipeOf(stampFor(build, tool));
     } catch {
       return false;
     }
