@@ -90,6 +90,13 @@ describe('operator reconcilers against the real apiserver and registry', () => {
     // Lease of 2 s plus a heartbeat and a reconcile: well under 10 s.
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(moved.status?.nodes).not.toContain(victimName);
+    await waitFor(
+      async () => {
+        const events = await w.api.request<{ items: { note: string; regarding: { name: string } }[] }>({ method: 'GET', path: resourcePath(EVENT_TYPE, { namespace: w.ns.name }) });
+        return events.items.some((e) => e.regarding.name === 'hello' && e.note.includes(`removed from ${victimName} (lease expired)`)) ? true : undefined;
+      },
+      { what: 'an Event saying why hello moved', timeoutMs: 10_000 },
+    );
     await w.waitCondition(WASM_RUNTIME_TYPE, 'edge', 'Ready', { status: 'False', reason: 'NodesNotReady' });
   });
 
