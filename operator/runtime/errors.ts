@@ -53,8 +53,3 @@ export function codeForStatus(status: number, reason?: string): KubeApiErrorCode
       return status >= 500 ? 'ServerError' : 'BadRequest';
   }
 }
-
-/** True when retrying the same call later can succeed (the cluster, not the request, was the problem). */
-export function isTransient(err: unknown): boolean {
-  return err instanceof KubeApiError && ['Conflict', 'TooManyRequests', 'ServerError', 'Unreachable', 'Gone'].includes(err.code);
-}

@@ -75,12 +75,6 @@ export function objectKey(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${name}` : name;
 }
 
-/** Splits a key made by objectKey back into namespace and name. */
-export function parseKey(key: string): { namespace?: string; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
 /** An owner reference that makes `owner` the controller of a child, so deleting the owner garbage-collects it. */
 export function controllerRef(type: ResourceType, owner: KubeObject): OwnerReference {
   const { name, uid } = owner.metadata;
