@@ -2,7 +2,9 @@
 // becomes Established and serves custom resources, and client-node reads them back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { applyYaml, createTestNamespace, harness, kubeConfig, kubectl, uniqueName, waitForCrdsEstablished } from '../../harness/index.ts';
+import { execa } from 'execa';
+import { toolPath } from '../../tools/paths.ts';
+import { applyYaml, createTestNamespace, harness, kubeConfig, kubectl, uniqueName, waitFor, waitForCrdsEstablished } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
 
 describe('kube-apiserver smoke', () => {
@@ -26,6 +28,20 @@ describe('kube-apiserver smoke', () => {
     const who = JSON.parse(out) as { status: { userInfo: { username: string; groups: string[] } } };
     expect(who.status.userInfo.username).toBe('flotilla-admin');
     expect(who.status.userInfo.groups).toContain('system:masters');
+  });
+
+  it('issues service-account tokens that RBAC denies until a Role grants access', async () => {
+    const { kubeconfig, server, caFile } = harness().kube;
+    await kubectl(kubeconfig, ['create', 'serviceaccount', 'reader', '-n', ns.name]);
+    // Signed with the apiserver's service-account key, so this also proves the key pair and issuer.
+    const token = (await kubectl(kubeconfig, ['create', 'token', 'reader', '-n', ns.name])).trim();
+    // `auth can-i` answers on stdout and exits 1 for "no".
+    const canI = async (): Promise<string> =>
+      (await execa(toolPath('kubectl'), ['--kubeconfig=/dev/null', `--server=${server}`, `--certificate-authority=${caFile}`, `--token=${token}`, 'auth', 'can-i', 'list', 'configmaps', '-n', ns.name], { reject: false })).stdout.trim();
+    expect(await canI()).toBe('no');
+    await kubectl(kubeconfig, ['create', 'role', 'reader', '--verb=list', '--resource=configmaps', '-n', ns.name]);
+    await kubectl(kubeconfig, ['create', 'rolebinding', 'reader', '--role=reader', `--serviceaccount=${ns.name}:reader`, '-n', ns.name]);
+    await waitFor(async () => ((await canI()) === 'yes' ? true : undefined), { what: 'the Role to take effect', timeoutMs: 10_000 });
   });
 
   it('registers a CRD and serves its custom resources', async () => {
