@@ -61,8 +61,8 @@ function stampFor(build: GoBuild, tool: string): string {
 // correcting a `coldBuild` estimate in versions.json does not cost a rebuild.
 function recipeOf(stamp: string): string {
   const parsed = JSON.parse(stamp) as { build: Partial<GoBuild> };
-  delete parsed.build.coldBuild;
-  return JSON.stringify(parsed);
+  const { coldBuild: _display, ...recipe } = parsed.build;
+  return JSON.stringify({ ...parsed, build: recipe });
 }
 
 /** True when every tool of `build` is in the cache with a stamp of this exact recipe. */
