@@ -54,6 +54,8 @@ export interface FunctionReport {
   readonly message?: string;
   /** Consecutive failures on this node; the operator marks the function Degraded past a threshold. */
   readonly failures?: number;
+  /** Invocations in flight on this node, averaged over the last heartbeat interval (drives autoscaling). */
+  readonly inFlight?: number;
 }
 
 /** Function key (`namespace/name`) → report. */

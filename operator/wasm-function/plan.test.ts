@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
 import type { RegisteredNode } from '../nodes/node-lease.ts';
-import { planFunction } from './plan.ts';
+import { desiredInstances, planFunction } from './plan.ts';
 import type { FunctionObservation } from './plan.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -87,5 +87,23 @@ describe('planFunction', () => {
       }),
     );
     expect(plan.nodes).toEqual(['a1', 'b1']);
+  });
+
+  it.each([
+    { name: 'no load: minInstances', inFlight: 0, current: 2, want: 2 },
+    { name: 'load above target scales up at once', inFlight: 30, current: 2, want: 4 },
+    { name: 'capped at maxInstances', inFlight: 1000, current: 2, want: 5 },
+    { name: 'small dip: keep (hysteresis)', inFlight: 20, current: 3, want: 3 },
+    { name: 'real drop: scale down', inFlight: 9, current: 4, want: 2 },
+    { name: 'never below minInstances', inFlight: 1, current: 4, want: 2 },
+  ])('desiredInstances: $name', ({ inFlight, current, want }) => {
+    expect(desiredInstances({ minInstances: 2, maxInstances: 5, targetConcurrency: 8 }, inFlight, current)).toBe(want);
+  });
+
+  it('autoscales from the load the nodes report', () => {
+    const loaded = (name: string) => node(name, { digest: DIGEST, state: 'Loaded', inFlight: 12 });
+    const plan = planFunction(observe({ fn: fn({}, { nodes: ['a', 'b'] }), nodes: [loaded('a'), loaded('b'), node('c'), node('d')] }));
+    expect(plan.desiredInstances).toBe(3); // 24 in flight / 8 per instance
+    expect(plan.nodes).toEqual(['a', 'b', 'c']);
   });
 });

@@ -31,6 +31,23 @@ export const DEGRADED_AFTER_FAILURES = 3;
 
 const DIGEST = /@(sha256:[a-f0-9]{64})$/;
 
+/** Below this share of targetConcurrency per instance we scale down; the gap keeps a load near the boundary from flapping. */
+export const SCALE_DOWN_AT = 0.7;
+
+/**
+ * Instances wanted: enough that each carries at most targetConcurrency in-flight invocations
+ * (reported by the nodes), within [minInstances, maxInstances]. Scale up at once; scale down only
+ * when the load would fit under SCALE_DOWN_AT of the target, so instances are not dropped and
+ * re-added on every heartbeat. Without reports (inFlight 0) this is minInstances.
+ */
+export function desiredInstances(scaling: { minInstances: number; maxInstances: number; targetConcurrency: number }, inFlight: number, current: number): number {
+  const clamp = (n: number) => Math.min(scaling.maxInstances, Math.max(scaling.minInstances, n));
+  const up = Math.ceil(inFlight / scaling.targetConcurrency);
+  if (up >= current) return clamp(up);
+  const down = Math.ceil(inFlight / (scaling.targetConcurrency * SCALE_DOWN_AT));
+  return clamp(Math.min(current, down));
+}
+
 /** Limits above the pool's ceilings, as "field: asked > ceiling" strings. */
 export function limitsOverCeiling(fn: LiveWasmFunction, runtime: LiveWasmRuntime): string[] {
   const ceilings = runtime.spec.ceilings ?? {};
@@ -96,8 +113,9 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
     conditions.push({ type: 'ModuleAvailable', status: 'True', reason: 'Pulled', message: `manifest ${digest} found` });
   }
 
-  const { minInstances, maxInstances } = fn.spec.scaling;
-  const desired = Math.min(minInstances, maxInstances);
+  const current = fn.status?.nodes ?? [];
+  const inFlight = current.reduce((sum, name) => sum + (o.nodes.find((n) => n.name === name)?.report[key]?.inFlight ?? 0), 0);
+  const desired = desiredInstances(fn.spec.scaling, inFlight, current.length);
   const placement = place({
     current: fn.status?.nodes ?? [],
     desired,

@@ -101,6 +101,23 @@ describe('bad references and failures surface as conditions', () => {
     expect(stays.alive).toBe(true);
   });
 
+  it('autoscales between minInstances and maxInstances on the load nodes report', async () => {
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'busy' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
+    for (const n of ['busy-1', 'busy-2', 'busy-3', 'busy-4']) {
+      await w.addNode(n, { runtime: 'busy', reportFor: (f) => ({ digest: f.digest, state: 'Loaded', inFlight: 12 }) });
+    }
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'popular' }, spec: { ...fnSpec(await w.pushModule('popular'), 1, 'busy'), scaling: { minInstances: 1, maxInstances: 3, targetConcurrency: 8 } } });
+    // 12 in flight per instance against a target of 8: one instance becomes two, two become three, capped at maxInstances.
+    const fn = await waitFor(
+      async () => {
+        const f = await w.get(WASM_FUNCTION_TYPE, 'popular');
+        return f.status?.nodes?.length === 3 && condition(f, 'Ready')?.status === 'True' ? f : undefined;
+      },
+      { what: 'popular on three nodes', timeoutMs: 20_000 },
+    );
+    expect((fn.status as { desiredInstances?: number }).desiredInstances).toBe(3);
+  });
+
   it('a function that keeps failing on a node is Degraded with the node and reason', async () => {
     await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'flaky' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
     await w.addNode('node-flaky', { runtime: 'flaky', reportFor: (f) => ({ digest: f.digest, state: 'Failed', reason: 'CompileFailed', message: 'invalid section id', failures: 5 }) });
