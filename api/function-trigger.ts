@@ -9,6 +9,10 @@ import { celRules, celString } from './rules.ts';
 export const TRIGGER_TYPES = ['cron', 'nats', 'mqtt', 'http'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
+/** What happens to cron ticks missed while no node ran the trigger. */
+export const MISSED_RUN_POLICIES = ['RunOnce', 'Skip'] as const;
+export type MissedRunPolicy = (typeof MISSED_RUN_POLICIES)[number];
+
 const CronSourceSchema = obj(
   'Fires on a schedule.',
   {
@@ -19,6 +23,11 @@ const CronSourceSchema = obj(
     }),
     timeZone: Type.String({ maxLength: 64, default: 'UTC', pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$', description: 'IANA time zone the schedule is read in.' }),
     payload: Type.String({ maxLength: 65536, default: '', description: 'Request body handed to the function on every tick.' }),
+    missedRuns: Type.Enum([...MISSED_RUN_POLICIES], {
+      default: 'RunOnce',
+      description:
+        'What a node does at start when the latest tick was not fired by any node (all were down): RunOnce fires it late, once, however many ticks were missed; Skip waits for the next tick.',
+    }),
   },
   celRules({
     rule: `self.schedule.matches(${celString(CRON_PATTERN)})`,

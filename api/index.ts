@@ -12,8 +12,8 @@ export { ABIS, WASM_PAGE_BYTES, WasmFunctionSpecSchema, WasmFunctionStatusSchema
 export type { Capabilities, FunctionLimits, FunctionPlacement, FunctionScaling, FunctionState, WasmFunctionSpec, WasmFunctionStatus } from './wasm-function.ts';
 export { WasmRuntimeSpecSchema, WasmRuntimeStatusSchema } from './wasm-runtime.ts';
 export type { WasmRuntimeSpec, WasmRuntimeStatus } from './wasm-runtime.ts';
-export { TRIGGER_TYPES, FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';
-export type { FunctionTriggerSpec, FunctionTriggerStatus, TriggerType } from './function-trigger.ts';
+export { TRIGGER_TYPES, MISSED_RUN_POLICIES, FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';
+export type { FunctionTriggerSpec, FunctionTriggerStatus, MissedRunPolicy, TriggerType } from './function-trigger.ts';
 export { AUTH_TYPES, HTTP_METHODS, RETRY_ON, FunctionRouteSpecSchema, FunctionRouteStatusSchema } from './function-route.ts';
 export type { FunctionRouteSpec, FunctionRouteStatus } from './function-route.ts';
 export { FUNCTION_ROUTE, FUNCTION_TRIGGER, KINDS, KIND_NAMES, WASM_FUNCTION, WASM_RUNTIME, objectSchema } from './kinds.ts';

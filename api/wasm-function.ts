@@ -61,17 +61,18 @@ export const CapabilitiesSchema = obj('Capabilities granted to the module. Nothi
   }),
 }, { default: {} });
 
+/** Where a function's `flotilla:kv` state lives (docs/events.md, "State"). */
+export const STATE_STORES = ['disk', 'nats'] as const;
+
 export const StateSchema = obj(
-  'Key-value state store the module is bound to.',
+  'Key-value state the module reaches through the flotilla:kv host imports; each function sees only its own keys.',
   {
-    store: Type.Enum(['memory', 'redis'], { description: 'Backend: memory (per node, lost on restart) or redis.' }),
-    address: Type.Optional(Type.String({ maxLength: 259, pattern: '^[a-zA-Z0-9.-]+:[0-9]{1,5}$', description: 'host:port of the Redis server; required when store is redis.' })),
-    keyPrefix: Type.Optional(Type.String({ maxLength: 128, description: 'Prefix of every key the function writes. Defaults to "<namespace>/<name>/".' })),
+    store: Type.Enum([...STATE_STORES], {
+      default: 'disk',
+      description:
+        'Backend: disk (the default: on each node\'s local disk, crash-safe, survives a node restart, not shared between nodes) or nats (a NATS JetStream key-value bucket per function, shared by every node of the cluster; the nodes need a NATS connection).',
+    }),
   },
-  celRules(
-    { rule: "self.store != 'redis' || has(self.address)", message: 'state.address is required when state.store is redis; set it to host:port', fieldPath: '.address', reason: 'FieldValueRequired' },
-    { rule: "self.store != 'memory' || !has(self.address)", message: 'state.address is only used with store redis; remove it or set store: redis', fieldPath: '.address', reason: 'FieldValueForbidden' },
-  ),
 );
 
 export const ScalingSchema = obj(

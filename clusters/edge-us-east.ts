@@ -1,4 +1,4 @@
-/** Virginia edge: Kyverno admission, compute fed by NATS JetStream with a dead letter, state in Redis. */
+/** Virginia edge: Kyverno admission, compute fed by NATS JetStream with a dead letter, state shared by the nodes in a NATS KV bucket. */
 import { FunctionApp } from '../constructs/index.ts';
 import type { ClusterOverlay } from './base.ts';
 
@@ -16,7 +16,7 @@ export const EDGE_US_EAST: ClusterOverlay = {
       module: modules.compute,
       limits: { memoryPages: 1024, timeoutMs: 10000 },
       capabilities: { allowedHosts: ['redis.us-east.flotilla.example:6379'], env: [{ name: 'REGION', value: 'us-east-1' }] },
-      state: { store: 'redis', address: 'redis.us-east.flotilla.example:6379' },
+      state: { store: 'nats' },
       events: [
         {
           nats: { url: 'nats://nats.us-east.flotilla.example:4222', stream: 'JOBS', subject: 'jobs.compute' },

@@ -1,13 +1,13 @@
 /** Low-level construct of a `FunctionTrigger` object. */
 import { Construct } from 'constructs';
 import type { ApiObject } from 'cdk8s';
-import type { FunctionTrigger as FunctionTriggerObject, FunctionTriggerSpec } from '../api/index.ts';
+import type { FunctionTrigger as FunctionTriggerObject, FunctionTriggerSpec, MissedRunPolicy } from '../api/index.ts';
 import { compact, renderObject, validatedObject } from './flotilla-object.ts';
 import type { IWasmFunction } from './wasm-function.ts';
 
 /** The event source: exactly one of the API's source blocks, tagged by type. */
 export type TriggerSource =
-  | { readonly type: 'cron'; readonly cron: { readonly schedule: string; readonly timeZone?: string; readonly payload?: string } }
+  | { readonly type: 'cron'; readonly cron: { readonly schedule: string; readonly timeZone?: string; readonly payload?: string; readonly missedRuns?: MissedRunPolicy } }
   | { readonly type: 'nats'; readonly nats: NonNullable<FunctionTriggerSpec['nats']> }
   | { readonly type: 'mqtt'; readonly mqtt: { readonly url: string; readonly topic: string; readonly qos?: number } }
   | { readonly type: 'http'; readonly http: { readonly routeRef: string } };

@@ -10,7 +10,7 @@ import type { RunningTrigger, TriggerContext, TriggerDef } from './definition.ts
 import { TriggerError } from './errors.ts';
 import type { TriggerEvent } from './event.ts';
 import type { TickClaims } from './cron/claims.ts';
-import { missedTick, parseSchedule, type MissedRunPolicy } from './cron/schedule.ts';
+import { missedTick, parseSchedule } from './cron/schedule.ts';
 
 /** setTimeout's ceiling is ~24.8 days; wake up at least daily and recompute. */
 const MAX_SLEEP_MS = 24 * 3600 * 1000;
@@ -33,7 +33,6 @@ export function cronEvent(def: TriggerDef, tick: Date, attemptNo: number): Trigg
 
 export interface CronOptions {
   readonly claims: TickClaims;
-  readonly missedRuns: MissedRunPolicy;
   readonly now?: () => Date;
 }
 
@@ -84,7 +83,7 @@ export async function startCronTrigger(ctx: TriggerContext, def: TriggerDef, opt
   } catch (err) {
     ctx.logger.warn({ trigger: def.key, err: err instanceof Error ? err.message : String(err) }, 'Could not read the last fired tick; missed runs are not caught up');
   }
-  const missed = missedTick(schedule, options.missedRuns, last, now());
+  const missed = missedTick(schedule, source.missedRuns, last, now());
   if (missed) track(fire(missed, true));
   arm();
   ctx.logger.info({ trigger: def.key, schedule: source.schedule, timeZone: source.timeZone }, 'Started cron trigger');

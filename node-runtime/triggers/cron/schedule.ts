@@ -3,6 +3,7 @@
  * missed-run rule. Pure: times in, times out.
  */
 import { Cron } from 'croner';
+import type { MissedRunPolicy } from '../../../api/index.ts';
 import { TriggerError } from '../errors.ts';
 
 export interface Schedule {
@@ -34,8 +35,6 @@ export function parseSchedule(pattern: string, timeZone: string): Schedule {
   };
 }
 
-/** What to do about ticks no node fired (all were down). */
-export type MissedRunPolicy = 'RunOnce' | 'Skip';
 
 /**
  * The tick to fire late when a node starts, if any: with RunOnce, the most recent tick that no node

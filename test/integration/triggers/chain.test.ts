@@ -65,7 +65,7 @@ describe('chaining', () => {
 
   it('refuses a chain that names a function twice', async () => {
     const url = harness().nats.url;
-    const cycle = trigger('etl', 'loop', { functionRef: 'extract', type: 'cron', cron: { schedule: '* * * * *', timeZone: 'UTC', payload: '' }, next: [{ functionRef: 'transform' }, { functionRef: 'extract' }] });
+    const cycle = trigger('etl', 'loop', { functionRef: 'extract', type: 'cron', cron: { schedule: '* * * * *', timeZone: 'UTC', payload: '', missedRuns: 'RunOnce' }, next: [{ functionRef: 'transform' }, { functionRef: 'extract' }] });
     const node = await startTestNode({ name: 'cycle', natsUrl: url, diskRoot: mkdtempSync(join(tmpdir(), 'cycle-')), functions: { 'etl/extract': { wasm: echo } } });
     open.push(node);
     const problems = await node.events.apply([cycle], { timeouts: new Map([['etl/extract', 1000]]) });

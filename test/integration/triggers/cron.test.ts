@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** Starts two runtimes running the same every-minute trigger; returns who fired when. */
 async function twoRuntimes(namespace: string, claims: (node: string) => TickClaims | undefined): Promise<{ node: string; at: number }[]> {
-  const t = trigger(namespace, 'every-minute', { functionRef: 'counter', type: 'cron', cron: { schedule: '* * * * *', timeZone: 'Europe/Berlin', payload: 'tick' } });
+  const t = trigger(namespace, 'every-minute', { functionRef: 'counter', type: 'cron', cron: { schedule: '* * * * *', timeZone: 'Europe/Berlin', payload: 'tick', missedRuns: 'RunOnce' } });
   const fired: { node: string; at: number }[] = [];
   for (const name of ['cron-a', 'cron-b']) {
     const tickClaims = claims(name);
