@@ -1,9 +1,10 @@
 /**
- * The node runtime, composed: desired state source → loader (pull, verify, cache, compile) →
- * worker pool → invoker (the trigger seam) → HTTP adapter, with metrics and logs. Everything it
- * uses comes in through NodeOptions; nothing here reads process.env or argv.
+ * The node runtime, composed: desired state source → loader (pull, verify, cache, compile, state
+ * binding) → worker pool → invoker (the trigger seam) → HTTP adapter and event triggers, with
+ * metrics and logs. Everything it uses comes in through NodeOptions; nothing here reads
+ * process.env or argv.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { compilePolicy, type TrustPolicy } from '../artifacts/index.ts';
@@ -17,6 +18,9 @@ import { ModuleLoader } from './loader/module-loader.ts';
 import { createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
 import { moduleIdentity, type DesiredState, type DesiredStateSource } from './resolve/desired-state.ts';
+import { StateService } from './state/service.ts';
+import type { TickClaims } from './triggers/cron/claims.ts';
+import { EventRuntime } from './triggers/manager.ts';
 
 export interface NodeOptions {
   readonly source: DesiredStateSource;
@@ -39,6 +43,20 @@ export interface NodeOptions {
   readonly maxRequestBytes?: number;
   /** @default 4 MiB */
   readonly maxResponseBytes?: number;
+  /** This node's name in trigger claims, NATS connection names and logs. @default the host name */
+  readonly nodeName?: string;
+  /**
+   * Root of the functions' disk state (`spec.state.store: disk`, one directory per function).
+   * Absent: a function bound to state does not load.
+   */
+  readonly stateDir?: string;
+  /**
+   * The cluster's NATS (JetStream): chaining to functions on other nodes, cron tick claims and
+   * shared state (`spec.state.store: nats`). Absent: this node alone (ticks are all its own).
+   */
+  readonly natsUrl?: string;
+  /** How cron ticks are claimed once per cluster, e.g. LeaseTickClaims. @default NATS KV with natsUrl, else local */
+  readonly tickClaims?: TickClaims;
 }
 
 export interface RunningNode {
@@ -48,6 +66,8 @@ export interface RunningNode {
   readonly metrics: NodeMetrics;
   /** Current desired state. */
   state(): DesiredState;
+  /** Keys of the event triggers running now. */
+  triggers(): string[];
   close(): Promise<void>;
 }
 
@@ -76,10 +96,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   );
   gauges.pool = pool;
   const livePool = pool;
+  // The state store needs the EventRuntime's NATS connection, which needs the invoker, which needs
+  // the loader: both are reached through this holder, filled before the first state is applied.
+  const wired: { state?: StateService; events?: EventRuntime } = {};
   const loader = new ModuleLoader({
     cache,
     policy,
     ...(o.pull ? { pull: o.pull } : {}),
+    ...(o.stateDir !== undefined ? { state: { bindingFor: (key: string, shared: boolean) => wired.state!.bindingFor(key, shared) } } : {}),
     events: {
       cache: (c, result) => metrics.cacheRequests.inc({ cache: c, result }),
       pulled: (outcome) => metrics.modulePulls.inc({ outcome }),
@@ -88,11 +112,35 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
 
-  let current: DesiredState = { functions: new Map(), routes: [] };
+  let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
   let applied = false;
   let prefetching = 0;
   const moduleFailures = new Map<string, string>();
+  const triggerFailures = new Map<string, string>();
+  /** Trigger key → its function's key, for the metrics' function label. */
+  let triggerFunctions = new Map<string, string>();
+  // Trigger changes apply one state after the other, in order; `triggering` counts those pending.
+  let triggerChanges = Promise.resolve();
+  let triggering = 0;
+
+  const applyTriggers = (next: DesiredState) => {
+    const runtime = wired.events;
+    if (!runtime) return;
+    triggering++;
+    triggerChanges = triggerChanges
+      .then(async () => {
+        const problems = await runtime.apply(next.triggers, { timeouts: new Map([...next.functions].map(([k, f]) => [k, f.timeoutMs])) });
+        triggerFailures.clear();
+        for (const p of problems) {
+          triggerFailures.set(p.trigger, p.error.message);
+          logger.error({ trigger: p.trigger }, `Trigger not started: ${p.error.message}`);
+        }
+        logger.info({ triggers: runtime.running() }, 'Applied triggers');
+      })
+      .catch((err: unknown) => logger.error({ err }, 'Applying triggers failed'))
+      .finally(() => triggering--);
+  };
 
   const apply = (next: DesiredState) => {
     const before = new Set([...current.functions.values()].map(moduleIdentity));
@@ -101,8 +149,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     current = next;
     routes = new RouteTable(next.routes);
     loader.retain(next.functions.values());
+    triggerFunctions = new Map(next.triggers.map((t) => [`${t.metadata.namespace ?? 'default'}/${t.metadata.name}`, `${t.metadata.namespace ?? 'default'}/${t.spec.functionRef}`]));
+    applyTriggers(next);
     applied = true;
-    logger.info({ functions: next.functions.size, routes: next.routes.length }, 'Applied desired state');
+    logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
     // Load every function now so the first request finds its module compiled.
     for (const fn of next.functions.values()) {
       prefetching++;
@@ -125,10 +175,40 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     metrics,
     maxRequestBytes: o.maxRequestBytes ?? NODE_DEFAULTS.maxRequestBytes,
     readiness: () => ({
-      ready: applied && prefetching === 0,
-      detail: { applied, loading: prefetching, functions: current.functions.size, failed: Object.fromEntries(moduleFailures) },
+      ready: applied && prefetching === 0 && triggering === 0,
+      detail: {
+        applied,
+        loading: prefetching,
+        functions: current.functions.size,
+        failed: Object.fromEntries(moduleFailures),
+        triggers: wired.events?.running() ?? [],
+        failedTriggers: Object.fromEntries(triggerFailures),
+      },
     }),
   });
+
+  const nodeName = o.nodeName ?? hostname();
+  // Without its NATS the node does not start (its triggers and shared state would silently not
+  // work); the workers already started are stopped again.
+  const events = await EventRuntime.start({
+    invoker,
+    logger,
+    nodeName,
+    ...(o.natsUrl !== undefined ? { natsUrl: o.natsUrl } : {}),
+    ...(o.tickClaims ? { tickClaims: o.tickClaims } : {}),
+    events: {
+      delivered: (trigger, outcome) => {
+        const fn = triggerFunctions.get(trigger) ?? '';
+        metrics.triggerEvents.inc({ function: fn, trigger, outcome });
+        if (outcome === 'deadLetter') metrics.deadLetters.inc({ function: fn, trigger });
+      },
+    },
+  }).catch(async (err: unknown) => {
+    await livePool.close();
+    throw new NodeRuntimeError('InvalidArgument', `cluster NATS ${o.natsUrl ?? ''}: ${err instanceof Error ? err.message : String(err)}; check --nats-url and that the server is up`, { cause: err });
+  });
+  if (o.stateDir !== undefined) wired.state = new StateService({ diskRoot: o.stateDir, ...(events.nats ? { nats: events.nats } : {}) });
+  wired.events = events;
 
   await o.source.start(apply);
   await new Promise<void>((resolve, reject) => {
@@ -144,11 +224,16 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     invoker,
     metrics,
     state: () => current,
+    triggers: () => events.running(),
     async close() {
       await o.source.close();
+      await triggerChanges;
+      // Triggers first: no new event starts an invocation once the workers go.
+      await events.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await livePool.close();
+      wired.state?.close();
     },
   };
 }

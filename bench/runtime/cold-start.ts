@@ -31,7 +31,7 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
   const wasm = new Uint8Array(await readFile(await buildExample('echo')));
   let apply: (s: DesiredState) => void = () => undefined;
   const node = await startNode({
-    source: { start: (a) => { apply = a; return Promise.resolve(a({ functions: new Map(), routes: [] })); }, close: () => Promise.resolve() },
+    source: { start: (a) => { apply = a; return Promise.resolve(a({ functions: new Map(), routes: [], triggers: [] })); }, close: () => Promise.resolve() },
     logger: pino({ level: 'silent' }),
     port: 0,
     cacheDir: join(workDir, 'cache'),
@@ -46,7 +46,7 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
     functions.set(fn.key, fn);
     const routes = [...functions.values()].map((f) => ({ key: f.key, host: '*', pathPrefix: `/${f.key.split('/')[1]}`, methods: [], backends: [{ functionKey: f.key, weight: 100 }], timeoutMs: 10_000 }));
     const t0 = performance.now();
-    apply({ functions: new Map(functions), routes });
+    apply({ functions: new Map(functions), routes, triggers: [] });
     const reply = await request(node.url, `/${name}`, { host: 'bench.test' });
     const ms = performance.now() - t0;
     if (reply.status !== 200) throw new Error(`cold start of ${name}: expected 200, got ${reply.status} ${reply.body}`);

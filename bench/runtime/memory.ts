@@ -46,7 +46,7 @@ export async function measureMemory(workDir: string, n: number, log: (l: string)
   }
   let apply: (s: DesiredState) => void = () => undefined;
   const node = await startNode({
-    source: { start: (a) => { apply = a; return Promise.resolve(a({ functions: new Map(), routes: [] })); }, close: () => Promise.resolve() },
+    source: { start: (a) => { apply = a; return Promise.resolve(a({ functions: new Map(), routes: [], triggers: [] })); }, close: () => Promise.resolve() },
     logger: pino({ level: 'silent' }),
     port: 0,
     cacheDir: join(workDir, 'mem-cache'),
@@ -63,7 +63,7 @@ export async function measureMemory(workDir: string, n: number, log: (l: string)
       functions.set(`mem/fn-${i}`, { key: `mem/fn-${i}`, module: { kind: 'oci', ref: parsed, digest: parsed.digest!, text: ref }, memoryPages: 256, timeoutMs: 5000, concurrency: 4, env: [], preopens: [], reuse: false });
     });
     const routes = [...functions.keys()].map((k) => ({ key: k, host: '*', pathPrefix: `/${k.split('/')[1]}`, methods: [], backends: [{ functionKey: k, weight: 100 }], timeoutMs: 10_000 }));
-    apply({ functions, routes });
+    apply({ functions, routes, triggers: [] });
     for (;;) {
       const ready = await request(node.url, '/readyz');
       if (ready.status === 200) break;

@@ -43,6 +43,7 @@ export function register(program: Command): void {
       const state: DesiredState = {
         functions: new Map([[fn.key, fn]]),
         routes: [{ key: fn.key, host: '*', pathPrefix: '/', methods: [], backends: [{ functionKey: fn.key, weight: 100 }], timeoutMs: 30_000 }],
+        triggers: [],
       };
       const node = await startNode({
         source: { start: (apply) => Promise.resolve(apply(state)), close: () => Promise.resolve() },

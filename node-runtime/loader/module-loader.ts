@@ -12,6 +12,7 @@ import { compileModule, type CompiledModule } from '../compile/compile.ts';
 import { NodeRuntimeError } from '../errors.ts';
 import type { LoadedModule } from '../engine/instances.ts';
 import { pullModule, type PullOptions } from '../pull/pull.ts';
+import type { KvBinding } from '../state/binding.ts';
 import { moduleIdentity, type FunctionDef } from '../resolve/desired-state.ts';
 import { verifyModule } from '../verify/verify.ts';
 
@@ -30,6 +31,16 @@ export interface LoaderOptions {
   readonly policy?: CompiledPolicy;
   readonly pull?: PullOptions;
   readonly events?: LoaderEvents;
+  /**
+   * Binds functions with `state` to their `flotilla:kv` store (StateService). Absent: a function
+   * bound to state does not load.
+   */
+  readonly state?: StateBinder;
+}
+
+/** Where a function's kv calls go; `shared` asks for the cluster-wide store (throws when there is none). */
+export interface StateBinder {
+  bindingFor(functionKey: string, shared: boolean): KvBinding;
 }
 
 export interface FunctionModule {
@@ -50,8 +61,8 @@ export class ModuleLoader {
   private readonly options: LoaderOptions;
   /** Compiled modules by digest and memory limit (the rewrite depends on the limit). */
   private readonly compiled = new Map<string, Promise<CompiledModule>>();
-  /** Per FunctionDef object (immutable, replaced on change): its module id, computed once, not per request. */
-  private readonly ids = new WeakMap<FunctionDef, string>();
+  /** Per FunctionDef object (immutable, replaced on change): its module id and kv binding, computed once, not per request. */
+  private readonly perFunction = new WeakMap<FunctionDef, { moduleId: string; kv: KvBinding | undefined }>();
 
   constructor(options: LoaderOptions) {
     this.options = options;
@@ -71,12 +82,25 @@ export class ModuleLoader {
       compiled.catch(() => this.compiled.delete(key));
     }
     const { module, layout } = await compiled;
-    let moduleId = this.ids.get(fn);
-    if (moduleId === undefined) {
-      moduleId = moduleIdentity(fn);
-      this.ids.set(fn, moduleId);
+    let known = this.perFunction.get(fn);
+    if (known === undefined) {
+      known = { moduleId: moduleIdentity(fn), kv: this.bindState(fn) };
+      this.perFunction.set(fn, known);
     }
-    return { moduleId, loaded: { name: fn.key, digest, module, layout, preopens: fn.preopens, reuse: fn.reuse } };
+    const { moduleId, kv } = known;
+    return { moduleId, loaded: { name: fn.key, digest, module, layout, preopens: fn.preopens, reuse: fn.reuse, ...(kv ? { kv } : {}) } };
+  }
+
+  private bindState(fn: FunctionDef): KvBinding | undefined {
+    if (!fn.state) return undefined;
+    if (!this.options.state) {
+      throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: expected a state directory for spec.state, got none; start the node with one (flotilla node --state-dir)`);
+    }
+    try {
+      return this.options.state.bindingFor(fn.key, fn.state === 'nats');
+    } catch (err) {
+      throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: spec.state.store ${fn.state}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
   }
 
   /** Forgets compiled modules no function uses any more. */

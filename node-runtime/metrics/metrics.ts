@@ -18,6 +18,8 @@ export interface NodeMetrics {
   readonly signatures: Counter<'result'>;
   readonly loadStage: Histogram<'stage'>;
   readonly httpRequests: Counter<'outcome'>;
+  readonly triggerEvents: Counter<'function' | 'trigger' | 'outcome'>;
+  readonly deadLetters: Counter<'function' | 'trigger'>;
 }
 
 /** Creates the metrics; `gauges` are read at scrape time. */
@@ -40,5 +42,12 @@ export function createMetrics(gauges: { instances: () => number; queued: () => n
     signatures: new Counter({ name: 'flotilla_signature_verifications_total', help: 'Signature verifications by result (Verified or the refusal reason).', labelNames: ['result'], registers }),
     loadStage: new Histogram({ name: 'flotilla_module_load_stage_duration_seconds', help: 'Time spent in each loading stage.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code).', labelNames: ['outcome'], registers }),
+    triggerEvents: new Counter({
+      name: 'flotilla_trigger_events_total',
+      help: 'Event deliveries handled by triggers, by outcome: ok, retry (failed, redelivered later), deadLetter, skipped (filtered out).',
+      labelNames: ['function', 'trigger', 'outcome'],
+      registers,
+    }),
+    deadLetters: new Counter({ name: 'flotilla_trigger_dead_letters_total', help: 'Events handed to the dead letter (or dropped without one) after their last attempt.', labelNames: ['function', 'trigger'], registers }),
   };
 }

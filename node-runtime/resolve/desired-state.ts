@@ -1,8 +1,9 @@
 /**
  * The desired state the node serves, in the runtime's own terms: functions (module, limits,
- * grants) and routes. Sources (standalone manifests now, the operator later) produce it; the
- * node applies it. Pure data.
+ * grants, state binding), routes and event triggers. Sources (standalone manifests now, the
+ * operator later) produce it; the node applies it. Pure data.
  */
+import type { FunctionTrigger } from '../../api/index.ts';
 import type { Reference } from '../../artifacts/index.ts';
 import type { Preopen } from '../wasi/preopen-fs.ts';
 
@@ -22,6 +23,11 @@ export interface FunctionDef {
   readonly preopens: readonly Preopen[];
   /** Opt-in instance reuse (annotation flotilla.dev/instance-reuse: "true"). */
   readonly reuse: boolean;
+  /**
+   * The `flotilla:kv` store the function is bound to (spec.state.store): `disk` on this node,
+   * `nats` a bucket shared by the cluster. Absent: the module gets no kv imports.
+   */
+  readonly state?: 'disk' | 'nats';
 }
 
 export interface RouteDef {
@@ -39,6 +45,11 @@ export interface RouteDef {
 export interface DesiredState {
   readonly functions: ReadonlyMap<string, FunctionDef>;
   readonly routes: readonly RouteDef[];
+  /**
+   * Event triggers (cron, nats, mqtt) of hosted functions, validated and defaulted by api/; the
+   * node's EventRuntime runs them (http triggers are served by routes and never appear here).
+   */
+  readonly triggers: readonly FunctionTrigger[];
 }
 
 /** Where desired state comes from: a manifest directory (standalone) or the operator (cluster mode). */
@@ -48,8 +59,8 @@ export interface DesiredStateSource {
   close(): Promise<void>;
 }
 
-/** Identity of a function's loaded module: a change in any part needs new instances. */
+/** Identity of a function's loaded module: a change in any part (the kv binding too) needs new instances. */
 export function moduleIdentity(fn: FunctionDef): string {
   const m = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
-  return JSON.stringify([fn.key, m, fn.memoryPages, fn.reuse, fn.preopens]);
+  return JSON.stringify([fn.key, m, fn.memoryPages, fn.reuse, fn.preopens, fn.state ?? null]);
 }

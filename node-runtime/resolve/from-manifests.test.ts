@@ -67,4 +67,25 @@ describe('desiredStateFrom', () => {
     expect(s.routes).toEqual([]);
     expect(issues[0]).toMatch(/auth type bearer is not enforced/);
   });
+
+  it('binds a function to its state store: none, disk by default, nats when asked', () => {
+    const { state: s } = state(`${fn('plain')}---\n${fn('local')}  state: {}\n---\n${fn('shared')}  state:\n    store: nats\n`);
+    expect(s.functions.get('edge/plain')?.state).toBeUndefined();
+    expect(s.functions.get('edge/local')?.state).toBe('disk');
+    expect(s.functions.get('edge/shared')?.state).toBe('nats');
+  });
+
+  it('passes event triggers through with their defaults, leaves out http ones and those naming no function', () => {
+    const trig = (name: string, body: string) => `apiVersion: flotilla.dev/v1alpha1\nkind: FunctionTrigger\nmetadata:\n  name: ${name}\n  namespace: edge\nspec:\n${body}`;
+    const { state: s, issues } = state([
+      fn('a'),
+      trig('orders', '  functionRef: a\n  type: nats\n  nats:\n    url: nats://127.0.0.1:4222\n    stream: ORDERS\n    subject: orders.>\n'),
+      trig('nightly', '  functionRef: a\n  type: cron\n  cron:\n    schedule: "@daily"\n'),
+      trig('web', '  functionRef: a\n  type: http\n  http:\n    routeRef: r\n'),
+      trig('lost', '  functionRef: ghost\n  type: cron\n  cron:\n    schedule: "@daily"\n'),
+    ].join('---\n'));
+    expect(s.triggers.map((t) => t.metadata.name)).toEqual(['orders', 'nightly']);
+    expect(s.triggers[1]?.spec.cron).toEqual({ schedule: '@daily', timeZone: 'UTC', payload: '', missedRuns: 'RunOnce' });
+    expect(issues).toEqual(['FunctionTrigger edge/lost: function edge/ghost names no WasmFunction; the trigger does not run']);
+  });
 });

@@ -1,9 +1,10 @@
 /**
  * Desired state from Flotilla objects (validated and defaulted by api/): WasmFunctions become
- * FunctionDefs, FunctionRoutes RouteDefs. Pure. A route naming a missing function keeps its
- * other backends and reports the gap, so one mistake does not take other routes down.
+ * FunctionDefs, FunctionRoutes RouteDefs, event FunctionTriggers pass through. Pure. A route
+ * naming a missing function keeps its other backends and reports the gap, and a trigger naming a
+ * missing function is left out with a report, so one mistake does not take the rest down.
  */
-import type { FlotillaManifests, WasmFunction, FunctionRoute } from '../../api/index.ts';
+import type { FlotillaManifests, FunctionRoute, FunctionTrigger, WasmFunction } from '../../api/index.ts';
 import { parseReference, requireDigest } from '../../artifacts/index.ts';
 import type { DesiredState, FunctionDef, RouteDef } from './desired-state.ts';
 
@@ -26,7 +27,19 @@ function functionDef(fn: WasmFunction): FunctionDef {
     env: capabilities.env.map((e) => ({ name: e.name, value: e.value })),
     preopens: capabilities.volumes.map((v) => ({ guestPath: v.mountPath, hostPath: v.hostPath, readOnly: v.readOnly })),
     reuse: fn.metadata.annotations?.[REUSE_ANNOTATION] === 'true',
+    ...(fn.spec.state ? { state: fn.spec.state.store } : {}),
   };
+}
+
+/** The event triggers to run: http ones are routes' business; one naming a missing function cannot run. */
+function eventTriggers(triggers: readonly FunctionTrigger[], functions: ReadonlyMap<string, FunctionDef>, issues: string[]): FunctionTrigger[] {
+  return triggers.filter((t) => {
+    if (t.spec.type === 'http') return false;
+    const ns = t.metadata.namespace ?? 'default';
+    if (functions.has(`${ns}/${t.spec.functionRef}`)) return true;
+    issues.push(`FunctionTrigger ${keyOf(t.metadata)}: function ${ns}/${t.spec.functionRef} names no WasmFunction; the trigger does not run`);
+    return false;
+  });
 }
 
 function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionDef>, issues: string[]): RouteDef | undefined {
@@ -64,5 +77,5 @@ export function desiredStateFrom(m: FlotillaManifests): { state: DesiredState; i
     const def = routeDef(r, functions, issues);
     if (def) routes.push(def);
   }
-  return { state: { functions, routes }, issues };
+  return { state: { functions, routes, triggers: eventTriggers(m.triggers, functions, issues) }, issues };
 }

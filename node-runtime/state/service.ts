@@ -39,7 +39,7 @@ export class StateService {
   /** The binding of `functionKey` ("ns/name"): `shared` asks for the cluster-wide NATS bucket. */
   bindingFor(functionKey: string, shared: boolean): KvBinding {
     if (!shared) return diskBinding(this.options.diskRoot, functionKey);
-    if (!this.bridge) throw new Error(`function ${functionKey} asks for shared state, but this node has no NATS connection; start it with one`);
+    if (!this.bridge) throw new Error(`function ${functionKey} asks for shared state, but this node has no NATS connection; start the node with a NATS URL (flotilla node --nats-url)`);
     return natsBinding(this.bridge.channel, functionKey);
   }
 

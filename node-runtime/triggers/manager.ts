@@ -13,7 +13,6 @@ import { planChain } from '../chain/plan.ts';
 import { InvokeService, RemoteInvoker } from '../chain/remote.ts';
 import { ChainRunner } from '../chain/runner.ts';
 import { LocalTickClaims, NatsTickClaims, type TickClaims } from './cron/claims.ts';
-import type { MissedRunPolicy } from './cron/schedule.ts';
 import { startCronTrigger } from './cron-trigger.ts';
 import { ACK_MARGIN_MS, type RunningTrigger, type TriggerContext, type TriggerDef, type TriggerEvents } from './definition.ts';
 import { TriggerError } from './errors.ts';
@@ -27,8 +26,6 @@ export interface EventRuntimeOptions {
   readonly nodeName: string;
   /** The cluster's NATS: chaining between nodes and cron claims. Absent: this node alone. */
   readonly natsUrl?: string;
-  /** @default 'RunOnce' */
-  readonly missedRuns?: MissedRunPolicy;
   /**
    * How cron ticks are claimed once per cluster, e.g. LeaseTickClaims with an API server.
    * @default NATS KV claims when natsUrl is set, else every tick is this node's
@@ -62,7 +59,7 @@ export function triggerDef(t: FunctionTrigger, hosted: HostedFunctions): Trigger
 export class EventRuntime {
   private readonly options: EventRuntimeOptions;
   private readonly connections = new Map<string, Promise<NatsConnection>>();
-  private readonly running = new Map<string, { identity: string; trigger: RunningTrigger }>();
+  private readonly runningTriggers = new Map<string, { identity: string; trigger: RunningTrigger }>();
   private hosted: HostedFunctions = { timeouts: new Map() };
   private readonly ctx: TriggerContext;
   private readonly claims: TickClaims;
@@ -93,6 +90,11 @@ export class EventRuntime {
     return this.cluster;
   }
 
+  /** Keys ("ns/name") of the triggers running now, sorted. */
+  running(): string[] {
+    return [...this.runningTriggers.keys()].sort();
+  }
+
   /**
    * Converges to the desired triggers. Returns the triggers that could not start (their error
    * says why); the others run. Level-based: call it with the whole state on every change.
@@ -111,17 +113,17 @@ export class EventRuntime {
         problems.push({ trigger: `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`, error: err as Error });
       }
     }
-    for (const [key, r] of this.running) {
+    for (const [key, r] of this.runningTriggers) {
       const def = want.get(key);
       if (!def || JSON.stringify(def) !== r.identity) {
-        this.running.delete(key);
+        this.runningTriggers.delete(key);
         await r.trigger.stop();
       }
     }
     for (const [key, def] of want) {
-      if (this.running.has(key)) continue;
+      if (this.runningTriggers.has(key)) continue;
       try {
-        this.running.set(key, { identity: JSON.stringify(def), trigger: await this.startOne(def) });
+        this.runningTriggers.set(key, { identity: JSON.stringify(def), trigger: await this.startOne(def) });
       } catch (err) {
         problems.push({ trigger: key, error: err as Error });
         this.options.logger.warn({ trigger: key, err: (err as Error).message }, 'Trigger did not start');
@@ -131,8 +133,8 @@ export class EventRuntime {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.running.values()].map((r) => r.trigger.stop()));
-    this.running.clear();
+    await Promise.all([...this.runningTriggers.values()].map((r) => r.trigger.stop()));
+    this.runningTriggers.clear();
     this.service?.close();
     for (const c of this.connections.values()) await (await c).drain().catch(() => undefined);
   }
@@ -140,7 +142,7 @@ export class EventRuntime {
   private startOne(def: TriggerDef): Promise<RunningTrigger> {
     switch (def.spec.type) {
       case 'cron':
-        return startCronTrigger(this.ctx, def, { claims: this.claims, missedRuns: this.options.missedRuns ?? 'RunOnce' });
+        return startCronTrigger(this.ctx, def, { claims: this.claims });
       case 'nats':
         return this.connection(def.spec.nats!.url).then((nc) => startNatsTrigger(this.ctx, def, nc));
       case 'mqtt':

@@ -23,6 +23,7 @@ it('runs a NATS event through the node runtime\'s own invoker', async () => {
   const state: DesiredState = {
     functions: new Map([['shop/echo', { key: 'shop/echo', module: { kind: 'file', path: echo }, memoryPages: 256, timeoutMs: 5000, concurrency: 4, env: [], preopens: [], reuse: false }]]),
     routes: [],
+    triggers: [],
   };
   const logger = pino({ level: 'warn' });
   const node = await startNode({
