@@ -25,7 +25,6 @@ import type { KvBinding } from '../../node-runtime/state/binding.ts';
 import { KvBridgeServer } from '../../node-runtime/state/bridge.ts';
 import { StateService } from '../../node-runtime/state/service.ts';
 import { startNats } from '../../test/harness/nats.ts';
-import { buildKvExample } from '../../test/integration/triggers/build-kv-examples.ts';
 import { call, startTestNode, trigger, type TestNode } from '../../test/integration/triggers/node.ts';
 import { quantile, spread } from './stats.ts';
 
@@ -174,7 +173,7 @@ async function kvOps(store: 'disk' | 'nats' | 'handoff'): Promise<{ get: number;
   return { get: quantile(msg.get, 0.5), set: quantile(msg.set, 0.5) };
 }
 
-const [hello, echo, counter] = [await buildExample('hello'), await buildExample('echo'), await buildKvExample('kv-counter')];
+const [hello, echo, counter] = [await buildExample('hello'), await buildExample('echo'), await buildExample('kv-counter')];
 const r = { bareTp: [] as number[], nodeTp: [] as number[], bareP50: [] as number[], bareP99: [] as number[], localP50: [] as number[], localP99: [] as number[], splitP50: [] as number[], splitP99: [] as number[], diskFn: [] as number[], natsFn: [] as number[], diskGet: [] as number[], natsGet: [] as number[], diskSet: [] as number[], natsSet: [] as number[], handGet: [] as number[], handSet: [] as number[] };
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}`);

@@ -3,7 +3,8 @@
  *
  *   node examples/functions/build.ts [name...]   progress on stderr, one .wasm path per line on stdout
  *
- * A build's key hashes the example's sources and its toolchain's identity, so an unchanged example is
+ * A build's key hashes the example's sources, the flotilla:kv binding it uses (examples/bindings/) and
+ * its toolchain's identity, so an unchanged example is
  * never rebuilt and a new compiler or flag is never served stale bytes. Outputs are reproducible (same
  * sources and toolchain, same bytes), which the integration tests check, because rendered GitOps
  * manifests pin module digests.
@@ -12,7 +13,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildKey, cacheRoot, publishFile, sourceDigests } from './cache.ts';
-import { EXAMPLE_NAMES, EXAMPLES, isExampleName, type ExampleName } from './catalog.ts';
+import { EXAMPLE_NAMES, EXAMPLES, isExampleName, type ExampleName, type Language } from './catalog.ts';
 import { ExampleBuildError } from './errors.ts';
 import { probeToolchain } from './toolchains.ts';
 
@@ -30,6 +31,11 @@ export function exampleDir(name: ExampleName): string {
   return join(import.meta.dirname, name);
 }
 
+/** Folder holding a language's flotilla:kv binding. */
+export function bindingDir(language: Language): string {
+  return join(import.meta.dirname, '..', 'bindings', language);
+}
+
 /** Builds one example (or finds it in the cache) and returns the absolute path of its .wasm. */
 export async function buildExample(name: string, options: BuildOptions = {}): Promise<string> {
   if (!isExampleName(name)) {
@@ -42,7 +48,15 @@ export async function buildExample(name: string, options: BuildOptions = {}): Pr
   const sourceDir = exampleDir(name);
 
   const toolchain = await probeToolchain(recipe.language, env);
-  const key = buildKey({ name, entry: recipe.entry, toolchain: toolchain.identity, sources: await sourceDigests(sourceDir, ['README.md']) });
+  const binding = 'binding' in recipe ? bindingDir(recipe.binding) : undefined;
+  const key = buildKey({
+    name,
+    entry: recipe.entry,
+    toolchain: toolchain.identity,
+    sources: await sourceDigests(sourceDir, ['README.md']),
+    // Absent for examples without a binding, so their keys (and cached builds) stay as they were.
+    ...(binding ? { binding: await sourceDigests(binding, ['README.md']) } : {}),
+  });
   const outFile = join(cacheDir, `${name}-${key}.wasm`);
   if (await exists(outFile)) {
     log(`${name}: cached ${outFile}`);
@@ -56,7 +70,7 @@ export async function buildExample(name: string, options: BuildOptions = {}): Pr
   const workDir = await mkdtemp(join(cacheDir, `.build-${name}-`));
   try {
     const tempOut = join(workDir, 'out.wasm');
-    await toolchain.compile(sourceDir, recipe.entry, workDir, tempOut);
+    await toolchain.compile(sourceDir, recipe.entry, workDir, tempOut, binding);
     await publishFile(tempOut, outFile);
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@
  */
 import { execa } from 'execa';
 import { accessSync, constants } from 'node:fs';
-import { access, copyFile, readFile, symlink } from 'node:fs/promises';
+import { access, copyFile, readdir, readFile, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { toolPath } from '../../test/tools/paths.ts';
@@ -21,8 +21,11 @@ export interface Toolchain {
   readonly language: Language;
   /** Versions, library digests and flags; part of the cache key. */
   readonly identity: Readonly<Record<string, string | readonly string[]>>;
-  /** Compiles `entry` (relative to `sourceDir`) into `outFile`, using `workDir` for scratch files. */
-  compile(sourceDir: string, entry: string, workDir: string, outFile: string): Promise<void>;
+  /**
+   * Compiles `entry` (relative to `sourceDir`) into `outFile`, using `workDir` for scratch files.
+   * `bindingDir`: the flotilla:kv binding the sources import, when they do.
+   */
+  compile(sourceDir: string, entry: string, workDir: string, outFile: string, bindingDir?: string): Promise<void>;
 }
 
 const SETUP_HINT = "run 'npm run setup' (it installs the Debian toolchain packages listed in test/tools/versions.json)";
@@ -131,12 +134,18 @@ async function probeAssemblyScript(env: NodeJS.ProcessEnv): Promise<Toolchain> {
   return {
     language: 'assemblyscript',
     identity: { assemblyscript: ascVersion, 'wasi-shim': shimVersion, flags: ASC_FLAGS },
-    async compile(sourceDir, entry, workDir, outFile) {
+    async compile(sourceDir, entry, workDir, outFile, bindingDir) {
       // asc only reads .ts entries; the source is kept as .as so the repo's tsc does not type-check
       // AssemblyScript (i32, its own std lib) as Node TypeScript. asc also finds the shim's library
       // only through a relative config path, so the work dir gets a node_modules link and asc runs
       // there: every path it sees is then the same on every build.
       await copyFile(join(sourceDir, entry), join(workDir, 'index.ts'));
+      // The binding's .as files go next to the entry as .ts, where `import ... from "./flotilla_kv"` finds them.
+      if (bindingDir) {
+        for (const file of (await readdir(bindingDir)).filter((f) => f.endsWith('.as')).sort()) {
+          await copyFile(join(bindingDir, file), join(workDir, `${file.slice(0, -'.as'.length)}.ts`));
+        }
+      }
       await symlink(nodeModules, join(workDir, 'node_modules'));
       const config = join('node_modules', relative(nodeModules, shimConfig));
       await runCompiler(process.execPath, [asc, 'index.ts', '--config', config, ...ASC_FLAGS, '-o', outFile], { cwd: workDir, env });

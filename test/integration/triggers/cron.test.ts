@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsTickClaims, type TickClaims } from '../../../node-runtime/triggers/cron/claims.ts';
 import { LeaseTickClaims } from '../../../node-runtime/triggers/cron/lease-claims.ts';
 import { createTestNamespace, harness, kubeConfig, uniqueName, type TestNamespace } from '../../harness/index.ts';
-import { buildKvExample } from './build-kv-examples.ts';
+import { buildExample } from '../../../examples/functions/build.ts';
 import { eventually, startTestNode, trigger, type TestNode } from './node.ts';
 
 let counter: string;
@@ -19,7 +19,7 @@ let ns: TestNamespace;
 const open: TestNode[] = [];
 
 beforeAll(async () => {
-  counter = await buildKvExample('kv-counter');
+  counter = await buildExample('kv-counter');
   ns = await createTestNamespace('cron');
 }, 300_000);
 afterAll(async () => {

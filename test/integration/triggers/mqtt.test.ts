@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskKvStore } from '../../../node-runtime/state/disk-store.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
-import { buildKvExample } from './build-kv-examples.ts';
+import { buildExample } from '../../../examples/functions/build.ts';
 import { eventually, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
 
 let counter: string;
@@ -19,7 +19,7 @@ let client: MqttClient;
 const open: TestNode[] = [];
 
 beforeAll(async () => {
-  counter = await buildKvExample('kv-counter');
+  counter = await buildExample('kv-counter');
   client = await mqtt.connectAsync(harness().mqtt.url, { protocolVersion: 5 });
 }, 300_000);
 afterAll(async () => {

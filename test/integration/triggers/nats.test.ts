@@ -13,7 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskKvStore } from '../../../node-runtime/state/disk-store.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
-import { buildKvExample } from './build-kv-examples.ts';
+import { buildExample } from '../../../examples/functions/build.ts';
 import { eventually, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
 
 let counter: string;
@@ -22,7 +22,7 @@ let jsm: JetStreamManager;
 const open: TestNode[] = [];
 
 beforeAll(async () => {
-  counter = await buildKvExample('kv-counter');
+  counter = await buildExample('kv-counter');
   nc = await connect({ servers: harness().nats.url });
   jsm = await jetstreamManager(nc);
 }, 300_000);

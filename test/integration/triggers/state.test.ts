@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, uniqueName } from '../../harness/index.ts';
-import { buildKvExample } from './build-kv-examples.ts';
+import { buildExample } from '../../../examples/functions/build.ts';
 import { call, startTestNode, type TestNode } from './node.ts';
 
 let notes: string, counter: string, visits: string;
 const open: TestNode[] = [];
 
 beforeAll(async () => {
-  [counter, notes, visits] = [await buildKvExample('kv-counter'), await buildKvExample('kv-notes'), await buildKvExample('kv-visits')];
+  [counter, notes, visits] = [await buildExample('kv-counter'), await buildExample('kv-notes'), await buildExample('kv-visits')];
 }, 300_000);
 afterAll(async () => {
   await Promise.all(open.map((n) => n.close()));
