@@ -46,10 +46,12 @@ static void loop_forever(void) {
 static void alloc_until_failure(void) {
   size_t chunks = 0;
   for (;;) {
-    char *chunk = malloc(CHUNK_BYTES);
+    /* volatile: at -O2 clang may drop a malloc whose block is never read and assume it succeeded,
+     * turning this into an endless loop that never calls memory.grow. Storing the pointer in a
+     * volatile and touching every page of the block keeps each allocation real. */
+    char *volatile chunk = malloc(CHUNK_BYTES);
     if (!chunk) break;
-    /* Written once so the allocation is used; memory.grow is what a runtime's cap acts on. */
-    chunk[0] = 1;
+    for (size_t i = 0; i < CHUNK_BYTES; i += 4096) chunk[i] = (char)i;
     chunks++;
   }
   printf("Content-Type: text/plain\nStatus: 200\n\nalloc: malloc failed after %zu MiB\n", chunks);
