@@ -1,5 +1,5 @@
 import type { ConfigMap } from './nodes/assignment.ts';
-import type { NodeLease } from './nodes/node-lease.ts';
+import type { NodeLease } from '../api/index.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
 import type { Context, Store } from './runtime/index.ts';
 import type { ModuleVerifier } from './wasm-function/verification.ts';

@@ -12,7 +12,7 @@ export const WASM_RUNTIME_TYPE = typeOf(WASM_RUNTIME);
 export const FUNCTION_ROUTE_TYPE = typeOf(FUNCTION_ROUTE);
 export const FUNCTION_TRIGGER_TYPE = typeOf(FUNCTION_TRIGGER);
 
-export const CONFIG_MAP_TYPE: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+export { CONFIG_MAP_TYPE } from './runtime/index.ts';
 
 /** An object as read from the API server: api/ types plus the server-set metadata (uid, resourceVersion, ...). */
 export type Live<T extends { metadata: object }> = Omit<T, 'metadata'> & { metadata: T['metadata'] & ObjectMeta & { name: string } };

@@ -3,6 +3,7 @@
  * one artifacts/signing/policy.ts compiles (`{ keys: PEM[], identities: {issuer, subject|subjectRegExp}[] }`),
  * shipped to each cluster as a ConfigMap the WasmRuntime pools reference by name.
  */
+import { TRUST_POLICY_KEY } from '../api/index.ts';
 
 /** A keyless signer: the OIDC issuer and the certificate subject, exactly or as an anchored pattern. */
 export interface TrustedIdentity {
@@ -20,8 +21,8 @@ export interface TrustPolicy {
   readonly identities: readonly TrustedIdentity[];
 }
 
-/** The key in the ConfigMap's data that holds the policy JSON. */
-export const TRUST_POLICY_KEY = 'policy.json';
+/** The key in the ConfigMap's data that holds the policy JSON (the node contract's, one source). */
+export { TRUST_POLICY_KEY };
 
 /** The ConfigMap carrying a trust policy into a cluster. */
 export function trustPolicyConfigMap(policy: TrustPolicy, namespace: string): Record<string, unknown> {

@@ -1,8 +1,8 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
 import { objectKey } from '../runtime/index.ts';
 import type { KubeObject, OwnerReference } from '../runtime/index.ts';
-import { ASSIGNMENT_KEY, NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from './contract.ts';
-import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment } from './contract.ts';
+import { ASSIGNMENT_KEY, NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from '../../api/index.ts';
+import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment } from '../../api/index.ts';
 
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;

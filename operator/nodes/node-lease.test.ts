@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATIONS } from './contract.ts';
-import { leaseChangeMatters, nextExpiry, nodeLease, parseNodeLease } from './node-lease.ts';
+import { ANNOTATIONS, nodeLease, parseNodeLease } from '../../api/index.ts';
+import { leaseChangeMatters, nextExpiry } from './node-lease.ts';
 
 const hb = { namespace: 'ns', runtime: 'edge', node: 'n1', holder: 'n1-123', leaseDurationSeconds: 10, nowMs: 1_000_000 };
 

@@ -5,9 +5,9 @@ import { routeConflicts } from '../routing/conflicts.ts';
 import { apply, awaitChange, objectKey } from '../runtime/index.ts';
 import type { Action } from '../runtime/index.ts';
 import { assignmentConfigMap, nodeAssignment } from './assignment.ts';
-import { ASSIGNMENT_KEY, RUNTIME_LABEL, nodeObjectName } from './contract.ts';
-import { parseNodeLease } from './node-lease.ts';
-import type { NodeLease } from './node-lease.ts';
+import { ASSIGNMENT_KEY, RUNTIME_LABEL, nodeObjectName } from '../../api/index.ts';
+import { parseNodeLease } from '../../api/index.ts';
+import type { NodeLease } from '../../api/index.ts';
 
 /**
  * Node assignments, keyed by node Lease: renders everything the node runs from the caches

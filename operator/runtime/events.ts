@@ -1,3 +1,4 @@
+import { microTime } from '../../api/index.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
@@ -25,10 +26,7 @@ export interface EventRecorder {
   record(regarding: KubeObject, event: EventInput): Promise<void>;
 }
 
-/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+export { microTime };
 
 /** The events.k8s.io/v1 Event for `input` about `regarding` (pure: name suffix and time come in). */
 export function buildEvent(regarding: KubeObject, input: EventInput, at: { nowMs: number; suffix: string; instance: string }) {

@@ -24,6 +24,6 @@ export type { Lease, LeaseSpec } from './leader-election.ts';
 export { Manager } from './manager.ts';
 export { createControllerMetrics } from './metrics.ts';
 export type { ControllerMetrics } from './metrics.ts';
-export { apiVersionOf, controllerRef, objectKey, resourcePath } from './resource.ts';
+export { apiVersionOf, CONFIG_MAP_TYPE, controllerRef, objectKey, resourcePath } from './resource.ts';
 export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from './resource.ts';
 export { Store } from './store.ts';

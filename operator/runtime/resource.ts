@@ -13,6 +13,9 @@ export interface ResourceType {
 }
 
 /** The minimum every Kubernetes object carries. */
+/** Core ConfigMaps (the operator's trust policies and node assignments, the node runtime's assignment watch). */
+export const CONFIG_MAP_TYPE: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;

@@ -1,3 +1,4 @@
+import { TRUST_POLICY_KEY } from '../../api/index.ts';
 import { openStore, parseReference, requireDigest, verifySignatures } from '../../artifacts/index.ts';
 import type { StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
 import type { ConfigMap } from '../nodes/assignment.ts';
@@ -5,8 +6,6 @@ import type { Store } from '../runtime/index.ts';
 import { failureFor } from './verification.ts';
 import type { ModuleVerifier, Verification } from './verification.ts';
 
-/** The data key of a trust policy ConfigMap (written by policies/trust-policy.ts, which the operator may not import). */
-const TRUST_POLICY_KEY = 'policy.json';
 
 /** Successful verifications kept before the cache starts over (a bound, not a tuning knob). */
 const MAX_CACHED = 10_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
-import type { RegisteredNode } from '../nodes/node-lease.ts';
+import type { RegisteredNode } from '../../api/index.ts';
 import { desiredInstances, planFunction } from './plan.ts';
 import type { FunctionObservation } from './plan.ts';
 

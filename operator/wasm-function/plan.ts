@@ -1,6 +1,6 @@
 import type { DesiredCondition } from '../conditions.ts';
 import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
-import type { RegisteredNode } from '../nodes/node-lease.ts';
+import type { RegisteredNode } from '../../api/index.ts';
 import { place } from '../nodes/placement.ts';
 import type { Verification } from './verification.ts';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LiveWasmRuntime } from '../kinds.ts';
-import { RUNTIME_LABEL } from '../nodes/contract.ts';
+import { RUNTIME_LABEL } from '../../api/index.ts';
 import type { KubeObject, OwnerReference } from '../runtime/index.ts';
 
 /** Names and labels of the node runtime children of one WasmRuntime. */

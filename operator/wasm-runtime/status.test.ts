@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RegisteredNode } from '../nodes/node-lease.ts';
+import type { RegisteredNode } from '../../api/index.ts';
 import { runtimeStatus } from './status.ts';
 
 const n = (name: string, ready: boolean, version = '1.0.0'): RegisteredNode => ({

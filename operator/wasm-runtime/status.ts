@@ -1,5 +1,5 @@
 import type { DesiredCondition } from '../conditions.ts';
-import type { RegisteredNode } from '../nodes/node-lease.ts';
+import type { RegisteredNode } from '../../api/index.ts';
 
 export interface RuntimeStatusPlan {
   readonly readyNodes: number;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_FUNCTION_TYPE } from '../../../operator/kinds.ts';
-import { ASSIGNMENT_KEY } from '../../../operator/nodes/contract.ts';
-import type { NodeAssignment } from '../../../operator/nodes/contract.ts';
+import { ASSIGNMENT_KEY } from '../../../api/index.ts';
+import type { NodeAssignment } from '../../../api/index.ts';
 import { Informer, systemClock } from '../../../operator/runtime/index.ts';
 import type { KubeObject } from '../../../operator/runtime/index.ts';
 import { CONFIG_MAP_TYPE } from '../../../operator/kinds.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
-import type { NodeAssignment } from '../../../operator/nodes/contract.ts';
+import type { NodeAssignment } from '../../../api/index.ts';
 import { EVENT_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
 import type { KubeObject } from '../../../operator/runtime/index.ts';
 import { waitFor } from '../../harness/index.ts';

@@ -1,13 +1,13 @@
 /**
  * A node runtime reduced to its side of the operator contract: the real NodeAgent
- * (operator/nodes/agent.ts: Lease heartbeat + assignment ConfigMap watch) reporting every assigned
+ * (node-runtime/cluster/agent.ts: Lease heartbeat + assignment ConfigMap watch) reporting every assigned
  * function as Loaded, instead of actually running modules (the node runtime's cluster mode is not
  * built yet; these tests are about the operator). Each node talks to the apiserver through its own
  * cuttable proxy, so kill() is a real crash from the cluster's point of view: heartbeats stop
  * mid-flight and the Lease is left to expire.
  */
-import { NodeAgent } from '../../../operator/nodes/agent.ts';
-import type { AssignedFunction, FunctionReport, NodeAssignment } from '../../../operator/nodes/contract.ts';
+import { NodeAgent } from '../../../node-runtime/cluster/agent.ts';
+import type { AssignedFunction, FunctionReport, NodeAssignment } from '../../../api/index.ts';
 import { createKubeClient, systemClock } from '../../../operator/runtime/index.ts';
 import { harness } from '../../harness/index.ts';
 import { cuttableProxy, kubeConfigVia, quietLog } from './support.ts';

@@ -1,0 +1,249 @@
+/**
+ * The contract between the operator and node runtimes, all through plain Kubernetes objects so a
+ * runtime outside a kubelet (a test process, a bare edge device) takes part the same way:
+ *
+ * - Registration and heartbeat: each node runtime owns a coordination.k8s.io/v1 Lease named
+ *   `flotilla-node-<node>` in its WasmRuntime's namespace, labelled with the runtime name, renewed
+ *   every few seconds. Its annotations carry the node's labels (for placement), capacity, version,
+ *   serving endpoint and its report on every assigned function.
+ * - Assignments: the operator writes one ConfigMap per node, `flotilla-node-<node>` in the same
+ *   namespace, owned by the node's Lease; key `assignment.json` holds a NodeAssignment. The runtime
+ *   watches that one object (fieldSelector metadata.name).
+ *
+ * Types, names and the Lease encoding both sides share (node-runtime/cluster writes a node Lease with
+ * nodeLease and reads its NodeAssignment; operator/nodes reads the Lease with parseNodeLease and
+ * writes the assignment), so the two can never drift apart. Pure.
+ */
+import { microTime } from './micro-time.ts';
+
+/** Label on node Leases and assignment ConfigMaps: the WasmRuntime (same namespace) the node belongs to. */
+export const RUNTIME_LABEL = 'flotilla.dev/runtime';
+/** Label on node Leases and assignment ConfigMaps: the node name. */
+export const NODE_LABEL = 'flotilla.dev/node';
+
+export const ANNOTATIONS = {
+  /** JSON object: the node's labels, matched against WasmFunction placement.nodeSelector. */
+  nodeLabels: 'flotilla.dev/node-labels',
+  /** JSON NodeCapacity. */
+  capacity: 'flotilla.dev/capacity',
+  /** Node runtime version (semver). */
+  version: 'flotilla.dev/runtime-version',
+  /** Base URL the node's HTTP trigger serves on. */
+  endpoint: 'flotilla.dev/endpoint',
+  /** JSON NodeReport: how each assigned function is doing on this node. */
+  report: 'flotilla.dev/function-status',
+} as const;
+
+/** Key of the assignment document inside the node's ConfigMap. */
+export const ASSIGNMENT_KEY = 'assignment.json';
+
+/** Key of the trust policy (`{ keys, identities }`, artifacts' TrustPolicy) inside a trust policy ConfigMap. */
+export const TRUST_POLICY_KEY = 'policy.json';
+
+/** The field manager of node runtimes' writes (the operator's is flotilla-operator). */
+export const NODE_FIELD_MANAGER = 'flotilla-node';
+
+/** Name of a node's Lease and of its assignment ConfigMap. */
+export function nodeObjectName(node: string): string {
+  return `flotilla-node-${node}`;
+}
+
+/** How much a node takes. */
+export interface NodeCapacity {
+  /** Functions the node accepts. */
+  readonly functions: number;
+}
+
+/** One function as a node reports it. `digest` says which version the state is about. */
+export interface FunctionReport {
+  readonly digest: string;
+  readonly state: 'Loading' | 'Loaded' | 'Failed';
+  /** CamelCase reason when Failed (from api/ REASON_CODES, e.g. CompileFailed, NoSignature). */
+  readonly reason?: string;
+  readonly message?: string;
+  /** Consecutive failures on this node; the operator marks the function Degraded past a threshold. */
+  readonly failures?: number;
+  /** Invocations in flight on this node, averaged over the last heartbeat interval (drives autoscaling). */
+  readonly inFlight?: number;
+}
+
+/** Function key (`namespace/name`) → report. */
+export type NodeReport = Readonly<Record<string, FunctionReport>>;
+
+/** A function as the node must run it. */
+export interface AssignedFunction {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly generation: number;
+  /** The module reference, pinned by digest. */
+  readonly ref: string;
+  readonly digest: string;
+  readonly abi: string;
+  readonly limits: unknown;
+  readonly capabilities: unknown;
+  readonly state?: unknown;
+  /** Name of the trust policy ConfigMap the node verifies the module against (in the runtime's namespace). */
+  readonly trustPolicy: string;
+}
+
+/** An HTTP route narrowed to the backends this node runs (weights renormalised to 100). */
+export interface AssignedRoute {
+  readonly namespace: string;
+  readonly name: string;
+  readonly host: string;
+  readonly pathPrefix: string;
+  readonly methods: readonly string[];
+  readonly backends: readonly { readonly function: string; readonly weight: number }[];
+  readonly spec: unknown;
+}
+
+/** A trigger whose function runs on this node. */
+export interface AssignedTrigger {
+  readonly namespace: string;
+  readonly name: string;
+  readonly function: string;
+  readonly spec: unknown;
+}
+
+/** Everything one node runs: the content of its assignment ConfigMap. Sorted, so equal plans serialise equally. */
+export interface NodeAssignment {
+  readonly node: string;
+  readonly functions: readonly AssignedFunction[];
+  readonly routes: readonly AssignedRoute[];
+  readonly triggers: readonly AssignedTrigger[];
+}
+
+/** A node Lease as both sides read and write it: the coordination.k8s.io/v1 fields used plus labels and annotations. */
+export interface NodeLease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { holderIdentity?: string | null; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+/** A node runtime as the operator sees it through its Lease. */
+export interface RegisteredNode {
+  readonly name: string;
+  readonly namespace: string;
+  readonly runtime: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly capacity: NodeCapacity;
+  readonly version?: string;
+  readonly endpoint?: string;
+  readonly report: NodeReport;
+  /** When the Lease runs out unless renewed (ms since epoch); 0 when never renewed. */
+  readonly expiresAtMs: number;
+  /** Lease not expired at the time of parsing. */
+  readonly ready: boolean;
+  /** What was wrong with the annotations, if anything (the node is then not ready). */
+  readonly problem?: string;
+}
+
+/** Capacity of a node that does not say: enough for a small edge box. */
+export const DEFAULT_CAPACITY: NodeCapacity = { functions: 100 };
+
+function parseJson<T>(text: string | undefined, fallback: T, what: string, problems: string[]): T {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    problems.push(`annotation ${what} is not JSON`);
+    return fallback;
+  }
+}
+
+/**
+ * Reads a node Lease. A node is ready while its Lease is unexpired by its own renewTime: this
+ * assumes node and operator clocks agree within a fraction of the lease duration (NTP at the edge).
+ */
+export function parseNodeLease(lease: NodeLease, nowMs: number): RegisteredNode {
+  const labels = lease.metadata.labels ?? {};
+  const annotations = lease.metadata.annotations ?? {};
+  const problems: string[] = [];
+  const nodeLabels = parseJson<Record<string, string>>(annotations[ANNOTATIONS.nodeLabels], {}, ANNOTATIONS.nodeLabels, problems);
+  const capacity = parseJson<NodeCapacity>(annotations[ANNOTATIONS.capacity], DEFAULT_CAPACITY, ANNOTATIONS.capacity, problems);
+  const report = parseJson<NodeReport>(annotations[ANNOTATIONS.report], {}, ANNOTATIONS.report, problems);
+  if (!Number.isInteger(capacity.functions) || capacity.functions < 0) problems.push(`capacity.functions must be an integer >= 0, got ${JSON.stringify(capacity.functions)}`);
+  const renew = Date.parse(lease.spec?.renewTime ?? '');
+  const expiresAtMs = Number.isNaN(renew) || !lease.spec?.holderIdentity ? 0 : renew + (lease.spec.leaseDurationSeconds ?? 0) * 1000;
+  return {
+    name: labels[NODE_LABEL] ?? lease.metadata.name,
+    namespace: lease.metadata.namespace,
+    runtime: labels[RUNTIME_LABEL] ?? '',
+    labels: nodeLabels,
+    capacity: problems.length === 0 ? capacity : { functions: 0 },
+    version: annotations[ANNOTATIONS.version],
+    endpoint: annotations[ANNOTATIONS.endpoint],
+    report,
+    expiresAtMs,
+    ready: problems.length === 0 && expiresAtMs > nowMs,
+    ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
+  };
+}
+
+/** What a node runtime puts in its Lease on each heartbeat. */
+export interface NodeHeartbeat {
+  readonly namespace: string;
+  readonly runtime: string;
+  readonly node: string;
+  /** The process holding the Lease (pod name, or host + pid); empty releases the Lease. */
+  readonly holder: string;
+  readonly leaseDurationSeconds: number;
+  readonly nowMs: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly capacity?: NodeCapacity;
+  readonly version?: string;
+  readonly endpoint?: string;
+  readonly report?: NodeReport;
+}
+
+/** The Lease a node runtime applies on each heartbeat (the inverse of parseNodeLease). */
+export function nodeLease(hb: NodeHeartbeat): NodeLease {
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.nodeLabels]: JSON.stringify(hb.labels ?? {}),
+    [ANNOTATIONS.capacity]: JSON.stringify(hb.capacity ?? DEFAULT_CAPACITY),
+    [ANNOTATIONS.report]: JSON.stringify(hb.report ?? {}),
+  };
+  if (hb.version !== undefined) annotations[ANNOTATIONS.version] = hb.version;
+  if (hb.endpoint !== undefined) annotations[ANNOTATIONS.endpoint] = hb.endpoint;
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: nodeObjectName(hb.node), namespace: hb.namespace, labels: { [RUNTIME_LABEL]: hb.runtime, [NODE_LABEL]: hb.node }, annotations },
+    spec: { holderIdentity: hb.holder, leaseDurationSeconds: hb.leaseDurationSeconds, renewTime: microTime(hb.nowMs) },
+  };
+}
+
+/** An empty assignment: what a node runs before the operator has written its ConfigMap, or after it is deleted. */
+export function emptyAssignment(node: string): NodeAssignment {
+  return { node, functions: [], routes: [], triggers: [] };
+}
+
+/**
+ * Reads an `assignment.json` ('' = none yet). Checks the envelope and the identity fields the node
+ * keys on; the function, route and trigger specs are validated by the node as api/ objects.
+ */
+export function parseAssignment(text: string, node: string): NodeAssignment {
+  if (text === '') return emptyAssignment(node);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${ASSIGNMENT_KEY}: expected JSON, got a parse error: ${(err as Error).message}`, { cause: err });
+  }
+  const d = doc as Partial<Record<keyof NodeAssignment, unknown>> | null;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, functions, routes, triggers }, got ${JSON.stringify(doc)}`);
+  if (d.node !== node) throw new Error(`${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d.node)}`);
+  for (const field of ['functions', 'routes', 'triggers'] as const) {
+    const list = d[field];
+    if (!Array.isArray(list)) throw new Error(`${ASSIGNMENT_KEY}: expected ${field} to be an array, got ${JSON.stringify(list)}`);
+    list.forEach((item: unknown, i) => {
+      const o = item as Record<string, unknown> | null;
+      if (o === null || typeof o !== 'object' || typeof o['namespace'] !== 'string' || typeof o['name'] !== 'string') {
+        throw new Error(`${ASSIGNMENT_KEY}: expected ${field}[${i}] to have string namespace and name, got ${JSON.stringify(item)}`);
+      }
+    });
+  }
+  return doc as NodeAssignment;
+}
