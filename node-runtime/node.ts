@@ -7,7 +7,9 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { compilePolicy, type TrustPolicy } from '../artifacts/index.ts';
+import { isReasonCode } from '../api/index.ts';
+import type { FunctionReport, NodeReport } from '../api/index.ts';
+import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool } from './engine/worker-pool.ts';
 import { NodeRuntimeError } from './errors.ts';
@@ -32,8 +34,17 @@ export interface NodeOptions {
   readonly cacheDir: string;
   /** @default 1 GiB */
   readonly cacheMaxBytes?: number;
-  /** Signing keys and identities the node trusts; empty trusts nothing. */
-  readonly trust: TrustPolicy;
+  /**
+   * Signing keys and identities the node trusts; empty trusts nothing. A function is asked at each
+   * verification (cluster mode: the trust policy ConfigMap as last seen).
+   */
+  readonly trust: TrustPolicy | (() => CompiledPolicy);
+  /**
+   * Called with the node's report on its functions whenever a load starts, succeeds or fails, and
+   * every second for the in-flight counts (cluster mode sends it to the operator; equal reports are
+   * the receiver's to skip).
+   */
+  readonly onReport?: (report: NodeReport) => void;
   readonly pull?: PullOptions;
   /** Worker threads. @default max(2, available parallelism) */
   readonly workers?: number;
@@ -68,6 +79,8 @@ export interface RunningNode {
   state(): DesiredState;
   /** Keys of the event triggers running now. */
   triggers(): string[];
+  /** How each function of the desired state is doing on this node. */
+  report(): NodeReport;
   close(): Promise<void>;
 }
 
@@ -81,7 +94,7 @@ export const NODE_DEFAULTS = {
 /** Starts a node: serves the source's desired state until close(). */
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const { logger } = o;
-  const policy = compilePolicy(o.trust);
+  const policy = typeof o.trust === 'function' ? o.trust : compilePolicy(o.trust);
   const gauges = { pool: undefined as WorkerPool | undefined };
   const metrics = createMetrics({ instances: () => gauges.pool?.instances ?? 0, queued: () => gauges.pool?.queued ?? 0 });
   const cache = await DiskCache.open(o.cacheDir, o.cacheMaxBytes ?? NODE_DEFAULTS.cacheMaxBytes, {
@@ -117,6 +130,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let applied = false;
   let prefetching = 0;
   const moduleFailures = new Map<string, string>();
+  /** Load state per function key, without in-flight counts (added when a report is taken). */
+  const loads = new Map<string, FunctionReport>();
   const triggerFailures = new Map<string, string>();
   /** Trigger key → its function's key, for the metrics' function label. */
   let triggerFunctions = new Map<string, string>();
@@ -153,19 +168,42 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     applyTriggers(next);
     applied = true;
     logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
+    for (const key of loads.keys()) if (!next.functions.has(key)) loads.delete(key);
     // Load every function now so the first request finds its module compiled.
     for (const fn of next.functions.values()) {
+      const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
+      const before = loads.get(fn.key);
+      if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loading', ...(before?.digest === digest && before.failures ? { failures: before.failures } : {}) });
       prefetching++;
       loader.load(fn).then(
-        () => moduleFailures.delete(fn.key),
+        () => {
+          moduleFailures.delete(fn.key);
+          if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Loaded' });
+        },
         (err: unknown) => {
           const code = err instanceof NodeRuntimeError ? err.code : 'Error';
           moduleFailures.set(fn.key, code);
-          logger.error({ function: fn.key, code }, `Module not loaded: ${err instanceof Error ? err.message : String(err)}`);
+          const message = err instanceof Error ? err.message : String(err);
+          logger.error({ function: fn.key, code }, `Module not loaded: ${message}`);
+          if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Failed', reason: failureReason(err, code), message, failures: (loads.get(fn.key)?.failures ?? 0) + 1 });
         },
       ).finally(() => prefetching--);
     }
+    sendReport();
   };
+
+  const report = (): NodeReport =>
+    Object.fromEntries([...loads].map(([key, r]) => {
+      const inFlight = invoker.inFlight(key);
+      return [key, inFlight > 0 ? { ...r, inFlight } : r];
+    }));
+  const sendReport = () => o.onReport?.(report());
+  const setLoad = (key: string, r: FunctionReport) => {
+    loads.set(key, r);
+    sendReport();
+  };
+  const reportTimer = o.onReport ? setInterval(sendReport, 1000) : undefined;
+  reportTimer?.unref();
 
   const invoker = new Invoker({ pool, loader, logger, metrics, functions: () => current.functions, maxResponseBytes: o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes });
   const server = createHttpServer({
@@ -225,7 +263,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     metrics,
     state: () => current,
     triggers: () => events.running(),
+    report,
     async close() {
+      clearInterval(reportTimer);
       await o.source.close();
       await triggerChanges;
       // Triggers first: no new event starts an invocation once the workers go.
@@ -236,4 +276,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       wired.state?.close();
     },
   };
+}
+
+/** The report reason of a failed load: the precise verification or pull reason when the cause has one (NoSignature, UntrustedKey...), else the node's code. */
+function failureReason(err: unknown, code: string): string {
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof cause === 'string' && isReasonCode(cause) ? cause : code;
 }

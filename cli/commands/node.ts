@@ -1,8 +1,12 @@
-import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { NodeReport } from '../../api/index.ts';
 import { pino } from 'pino';
 import { findKubeConfig, loadKubeConfig } from '../../operator/kubeconfig.ts';
+import { createKubeClient, systemClock } from '../../operator/runtime/index.ts';
+import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
 import { startNode } from '../../node-runtime/node.ts';
 import { ManifestDirSource } from '../../node-runtime/standalone/manifest-dir-source.ts';
@@ -12,7 +16,13 @@ import { LeaseTickClaims } from '../../node-runtime/triggers/cron/lease-claims.t
 import { intFlag } from './run.ts';
 
 interface NodeFlags {
-  manifests: string;
+  manifests?: string;
+  cluster?: boolean;
+  runtime?: string;
+  namespace?: string;
+  labels: string[];
+  leaseSeconds: string;
+  capacity: string;
   port: string;
   host: string;
   cacheDir: string;
@@ -31,6 +41,10 @@ interface NodeFlags {
 }
 
 const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
+const LABEL = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** The version a node reports in its Lease (the operator compares it with WasmRuntime.spec.version). */
+const RUNTIME_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -64,12 +78,58 @@ function tickClaims(flags: NodeFlags): { tickClaims?: LocalTickClaims | LeaseTic
   }
 }
 
-/** `flotilla node`: the node runtime in standalone mode (desired state from a manifest directory), event triggers and state included. */
+/** --labels k=v,k2=v2 (repeatable) into the node's placement labels. */
+function parseLabels(values: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of values.flatMap((v) => v.split(',')).filter((p) => p !== '')) {
+    if (!LABEL.test(pair)) throw new NodeRuntimeError('InvalidArgument', `--labels: expected key=value with a Kubernetes label key and value, got ${JSON.stringify(pair)}`);
+    const at = pair.indexOf('=');
+    labels[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return labels;
+}
+
+/** Where the desired state comes from: exactly one of --manifests (standalone) and --cluster (the operator's assignments). */
+function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: string): { source: ManifestDirSource | ClusterSource; cluster?: ClusterSource } {
+  if ((flags.manifests === undefined) === (flags.cluster !== true)) {
+    throw new NodeRuntimeError('InvalidArgument', `expected exactly one of --manifests <dir> (standalone) and --cluster (assignments from the operator), got ${flags.cluster ? 'both' : 'neither'}`);
+  }
+  if (flags.manifests !== undefined) return { source: new ManifestDirSource(resolve(flags.manifests), logger) };
+  if (flags.trustKey.length > 0 || flags.trustPolicy !== undefined) {
+    throw new NodeRuntimeError('InvalidArgument', '--cluster: expected no --trust-key/--trust-policy (a cluster node trusts the trust policy ConfigMap its WasmRuntime names), got one');
+  }
+  if (flags.runtime === undefined || flags.namespace === undefined) {
+    throw new NodeRuntimeError('InvalidArgument', `--cluster: expected --runtime <WasmRuntime> and --namespace <its namespace>, got ${flags.runtime === undefined ? 'no --runtime' : 'no --namespace'}`);
+  }
+  const kubeConfig = loadKubeConfig(findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() }));
+  const source = new ClusterSource(
+    { client: createKubeClient(kubeConfig), clock: systemClock, log: logger },
+    {
+      namespace: flags.namespace,
+      runtime: flags.runtime,
+      node: nodeName,
+      holder: `${hostname()}-${process.pid}`,
+      leaseDurationSeconds: intFlag('--lease-seconds', flags.leaseSeconds, 1, 3600),
+      labels: parseLabels(flags.labels),
+      capacity: { functions: intFlag('--capacity', flags.capacity, 0, 100_000) },
+      version: RUNTIME_VERSION,
+    },
+  );
+  return { source, cluster: source };
+}
+
+/** `flotilla node`: the node runtime, standalone (desired state from a manifest directory) or in cluster mode (assignments from the operator), event triggers and state included. */
 export function register(program: Command): void {
   program
     .command('node')
-    .description('Run the node runtime: serve the functions, routes and event triggers of a rendered manifest directory (watched for changes)')
-    .requiredOption('--manifests <dir>', 'rendered manifests, e.g. gitops/clusters/<cluster>/')
+    .description('Run the node runtime: serve the functions, routes and event triggers of a rendered manifest directory (watched for changes), or, with --cluster, what the operator assigns to this node')
+    .option('--manifests <dir>', 'standalone: rendered manifests, e.g. gitops/clusters/<cluster>/')
+    .option('--cluster', 'cluster mode: register with the operator through a node Lease and run this node\'s assignments')
+    .option('--runtime <name>', 'cluster mode: the WasmRuntime (pool) this node belongs to')
+    .option('--namespace <ns>', 'cluster mode: the WasmRuntime\'s namespace')
+    .option('--labels <k=v,...>', 'cluster mode: node labels matched by WasmFunction placement.nodeSelector (repeatable)', collect, [])
+    .option('--capacity <n>', 'cluster mode: functions this node accepts', '100')
+    .option('--lease-seconds <n>', 'cluster mode: node Lease duration; the node renews it every third of that', '10')
     .option('-p, --port <n>', 'HTTP port (0 picks a free one)', '8080')
     .option('--host <addr>', 'listen address', '127.0.0.1')
     .option('--cache-dir <dir>', 'module cache directory', join(homedir(), '.cache', 'flotilla', 'node'))
@@ -81,31 +141,37 @@ export function register(program: Command): void {
     .option('--queue-limit <n>', 'invocations waiting for a worker before 503', '256')
     .option('--state-dir <dir>', 'functions\' disk state (spec.state.store: disk), one directory per function', join(homedir(), '.local', 'state', 'flotilla', 'node'))
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
-    .option('--node-name <name>', 'this node\'s name in trigger claims and logs (default: the host name)')
+    .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
-    .option('--kubeconfig <file>', 'kubeconfig for --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--kubeconfig <file>', 'kubeconfig for --cluster and --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (flags: NodeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } });
       if (flags.natsUrl !== undefined && !NATS_URL.test(flags.natsUrl)) {
         throw new NodeRuntimeError('InvalidArgument', `--nats-url: expected nats://host:port or tls://host:port, got ${JSON.stringify(flags.natsUrl)}`);
       }
+      // The DaemonSet passes the node name through the downward API as NODE_NAME.
+      const nodeName = flags.nodeName ?? process.env['NODE_NAME'] ?? hostname();
+      const { source, cluster } = desiredStateSource(flags, logger, nodeName);
       const node = await startNode({
-        source: new ManifestDirSource(resolve(flags.manifests), logger),
+        source,
         logger,
         host: flags.host,
         port: intFlag('--port', flags.port, 0, 65535),
         cacheDir: flags.cacheDir,
         cacheMaxBytes: intFlag('--cache-size-mb', flags.cacheSizeMb, 1, 1 << 20) * (1 << 20),
-        trust: await loadTrust(flags.trustKey, flags.trustPolicy),
+        // Cluster mode trusts what the cluster's trust policy ConfigMap says, nothing from the command line.
+        trust: cluster ? () => cluster.trust() : await loadTrust(flags.trustKey, flags.trustPolicy),
+        ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report) } : {}),
         ...(flags.localStore !== undefined ? { pull: { localStore: resolve(flags.localStore) } } : {}),
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),
         stateDir: resolve(flags.stateDir),
         ...(flags.natsUrl !== undefined ? { natsUrl: flags.natsUrl } : {}),
-        ...(flags.nodeName !== undefined ? { nodeName: flags.nodeName } : {}),
+        nodeName,
         ...tickClaims(flags),
       });
+      cluster?.setEndpoint(node.url);
       await waitForSignal();
       logger.info('Shutting down');
       await node.close();

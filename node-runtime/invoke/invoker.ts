@@ -46,12 +46,29 @@ export interface InvokerContext {
 
 export class Invoker {
   private readonly ctx: InvokerContext;
+  private readonly running = new Map<string, number>();
 
   constructor(ctx: InvokerContext) {
     this.ctx = ctx;
   }
 
+  /** Invocations of `functionKey` started and not yet finished (the load a node reports for autoscaling). */
+  inFlight(functionKey: string): number {
+    return this.running.get(functionKey) ?? 0;
+  }
+
   async invoke(functionKey: string, payload: Uint8Array, meta: InvocationMeta): Promise<InvocationOutcome> {
+    this.running.set(functionKey, this.inFlight(functionKey) + 1);
+    try {
+      return await this.invokeOnce(functionKey, payload, meta);
+    } finally {
+      const n = this.inFlight(functionKey) - 1;
+      if (n > 0) this.running.set(functionKey, n);
+      else this.running.delete(functionKey);
+    }
+  }
+
+  private async invokeOnce(functionKey: string, payload: Uint8Array, meta: InvocationMeta): Promise<InvocationOutcome> {
     const started = performance.now();
     const trace = childContext(parseTraceparent(meta.traceparent));
     const invocationId = randomUUID();

@@ -27,8 +27,11 @@ export interface LoaderEvents {
 export interface LoaderOptions {
   /** Disk cache; required for OCI modules. */
   readonly cache?: DiskCache;
-  /** Trust policy; required for OCI modules. Empty trusts nothing. */
-  readonly policy?: CompiledPolicy;
+  /**
+   * Trust policy; required for OCI modules. Empty trusts nothing. A function is read at each
+   * verification (cluster mode: the policy ConfigMap as last seen, so an edit applies to the next load).
+   */
+  readonly policy?: CompiledPolicy | (() => CompiledPolicy);
   readonly pull?: PullOptions;
   readonly events?: LoaderEvents;
   /**
@@ -116,7 +119,8 @@ export class ModuleLoader {
   }
 
   private async verifiedBytes(fn: FunctionDef, digest: string, retried = false): Promise<Uint8Array> {
-    const { cache, policy, events } = this.options;
+    const { cache, events } = this.options;
+    const policy = typeof this.options.policy === 'function' ? this.options.policy() : this.options.policy;
     if (!cache || !policy || fn.module.kind !== 'oci') {
       throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: an OCI module needs a disk cache and a trust policy`);
     }

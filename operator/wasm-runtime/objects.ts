@@ -72,11 +72,13 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
               {
                 name: 'node-runtime',
                 image: `${image.repository}:${runtime.spec.version}`,
-                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace],
+                // flotilla node --cluster (cli/commands/node.ts); the node serves functions, /metrics,
+                // /healthz and /readyz on one port, and keeps its module cache on the hostPath below.
+                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--host', '0.0.0.0', '--port', '8080', '--cache-dir', '/var/cache/flotilla'],
                 env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
-                ports: [{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 9090 }],
-                readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' } },
-                livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' } },
+                ports: [{ name: 'http', containerPort: 8080 }],
+                readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
                 volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'settings', mountPath: '/etc/flotilla', readOnly: true }],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               },

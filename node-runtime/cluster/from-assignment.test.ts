@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseAssignment } from '../../api/index.ts';
+import type { AssignedFunction, NodeAssignment } from '../../api/index.ts';
+import { desiredStateFromAssignment } from './from-assignment.ts';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+const fn = (name: string, over: Partial<AssignedFunction> = {}): AssignedFunction => ({
+  namespace: 'shop',
+  name,
+  uid: `uid-${name}`,
+  generation: 1,
+  ref: 'registry.example/shop/hello:v1',
+  digest: DIGEST,
+  abi: 'wasi-preview1-wagi',
+  limits: { memoryPages: 16, timeoutMs: 500, concurrency: 2 },
+  capabilities: { env: [{ name: 'GREETING', value: 'hi' }] },
+  trustPolicy: 'fleet',
+  ...over,
+});
+
+const assignment = (over: Partial<NodeAssignment> = {}): NodeAssignment => ({ node: 'n1', functions: [fn('hello')], routes: [], triggers: [], ...over });
+
+describe('desiredStateFromAssignment', () => {
+  it('pins the module to the verified digest, never the tag', () => {
+    const { state, issues } = desiredStateFromAssignment(assignment());
+    expect(issues).toEqual([]);
+    const def = state.functions.get('shop/hello');
+    expect(def?.module).toMatchObject({ kind: 'oci', digest: DIGEST, text: `registry.example/shop/hello@${DIGEST}` });
+    expect(def).toMatchObject({ memoryPages: 16, timeoutMs: 500, concurrency: 2, env: [{ name: 'GREETING', value: 'hi' }] });
+  });
+
+  it('turns routes back into route definitions with namespaced backends', () => {
+    const { state, issues } = desiredStateFromAssignment(
+      assignment({
+        routes: [{ namespace: 'shop', name: 'r', host: 'shop.example', pathPrefix: '/hello', methods: ['GET'], backends: [{ function: 'shop/hello', weight: 100 }], spec: { timeoutMs: 800, auth: { type: 'none' } } }],
+      }),
+    );
+    expect(issues).toEqual([]);
+    expect(state.routes).toEqual([{ key: 'shop/r', host: 'shop.example', pathPrefix: '/hello', methods: ['GET'], backends: [{ functionKey: 'shop/hello', weight: 100 }], timeoutMs: 800 }]);
+  });
+
+  it('passes event triggers through and leaves http ones to routes', () => {
+    const nats = { namespace: 'shop', name: 'orders', function: 'shop/hello', spec: { type: 'nats', functionRef: 'hello', nats: { url: 'nats://nats:4222', stream: 'ORDERS', subject: 'orders.*' } } };
+    const http = { namespace: 'shop', name: 'web', function: 'shop/hello', spec: { type: 'http', functionRef: 'hello', http: { pathPrefix: '/x' } } };
+    const { state } = desiredStateFromAssignment(assignment({ triggers: [nats, http] }));
+    expect(state.triggers.map((t) => t.metadata.name)).toEqual(['orders']);
+  });
+
+  it.each([
+    { name: 'limits outside the schema', f: fn('bad', { limits: { memoryPages: -1 } }), issue: /assigned function shop\/bad: .*memoryPages/ },
+    { name: 'a digest that is not one', f: fn('bad', { digest: 'latest' }), issue: /assigned function shop\/bad: .*pinned by digest/ },
+  ])('leaves out a function with $name and keeps the rest', ({ f, issue }) => {
+    const { state, issues } = desiredStateFromAssignment(assignment({ functions: [fn('hello'), f] }));
+    expect([...state.functions.keys()]).toEqual(['shop/hello']);
+    expect(issues.join('\n')).toMatch(issue);
+  });
+});
+
+describe('parseAssignment', () => {
+  it.each([
+    { name: 'no ConfigMap yet', text: '', ok: true },
+    { name: 'not JSON', text: '{', error: /expected JSON/ },
+    { name: 'another node', text: JSON.stringify({ ...assignment(), node: 'n2' }), error: /expected node "n1", got "n2"/ },
+    { name: 'functions not a list', text: JSON.stringify({ ...assignment(), functions: {} }), error: /expected functions to be an array/ },
+    { name: 'an item without a name', text: JSON.stringify({ ...assignment(), routes: [{ namespace: 'shop' }] }), error: /routes\[0\] to have string namespace and name/ },
+  ])('$name', ({ text, ok, error }) => {
+    if (ok) expect(parseAssignment(text, 'n1')).toEqual({ node: 'n1', functions: [], routes: [], triggers: [] });
+    else expect(() => parseAssignment(text, 'n1')).toThrow(error);
+  });
+});
