@@ -53,6 +53,8 @@ export interface FleetInputs {
   readonly extraTrustKeys?: readonly string[];
   /** In-cluster operator Deployment replicas (0 when the operator runs outside the cluster). @default EdgeCluster's */
   readonly operatorReplicas?: number;
+  /** Render Kyverno policies where a cluster asks for them (false where no Kyverno runs). @default true */
+  readonly kyverno?: boolean;
 }
 
 /** Declares one edge cluster: the base plus the overlay. */
@@ -71,7 +73,7 @@ export function edgeCluster(app: App, overlay: ClusterOverlay, inputs: FleetInpu
       functionEgress: [],
       ...overlay.network,
     },
-    kyverno: overlay.kyverno,
+    kyverno: inputs.kyverno === false ? false : overlay.kyverno,
     ...(inputs.operatorReplicas !== undefined ? { operatorReplicas: inputs.operatorReplicas } : {}),
   });
   new FunctionApp(cluster, 'echo', {

@@ -9,6 +9,8 @@ import { register as registerSign } from './sign.ts';
 import { register as registerVerify } from './verify.ts';
 import { register as registerInspect } from './inspect.ts';
 import { register as registerCheck } from './check.ts';
+import { register as registerUp } from './up.ts';
+import { register as registerDown } from './down.ts';
 
 /** Adds every subcommand to the program. One import + one line per command file. */
 export function registerCommands(program: Command): void {
@@ -19,6 +21,8 @@ export function registerCommands(program: Command): void {
   registerVerify(program);
   registerInspect(program);
   registerCheck(program);
+  registerUp(program);
+  registerDown(program);
   registerRun(program);
   registerServe(program);
   registerNode(program);

@@ -1,0 +1,27 @@
+/**
+ * The step runner of `flotilla up`: each step prints what it does and how long it took; a failure
+ * becomes StepFailed naming the step, the cause and the log file to read.
+ */
+import { FleetError } from './errors.ts';
+
+export interface StepContext {
+  readonly log: (line: string) => void;
+  readonly timings: Record<string, number>;
+}
+
+/** Runs `fn` as step `name`; `logFile` is where to look when it fails. */
+export async function step<T>(ctx: StepContext, name: string, fn: () => Promise<T>, logFile?: string): Promise<T> {
+  const t = performance.now();
+  ctx.log(`  ${name} ...`);
+  try {
+    const out = await fn();
+    const ms = Math.round(performance.now() - t);
+    ctx.timings[name] = ms;
+    ctx.log(`✓ ${name} (${(ms / 1000).toFixed(1)} s)`);
+    return out;
+  } catch (err) {
+    const cause = err instanceof Error ? err.message : String(err);
+    const where = logFile ?? (err instanceof Error ? /log (\/\S+?):?\s/.exec(err.message)?.[1] : undefined);
+    throw new FleetError('StepFailed', `step "${name}" failed after ${((performance.now() - t) / 1000).toFixed(1)} s: ${cause.replace(/\n/g, '\n    ')}${where ? `; see ${where}` : ''}`, { cause: err });
+  }
+}

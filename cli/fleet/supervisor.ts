@@ -1,0 +1,323 @@
+/**
+ * The long-lived process behind `flotilla up`: it starts every server of the local fleet, keeps them
+ * (they are its children), records pids, ports and URLs in the state file, and on SIGTERM (`flotilla
+ * down`) stops them in reverse order and removes its temp dir. Step by step, each timed.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { buildFleet } from '../../clusters/fleet.ts';
+import { renderApp, writeRendered } from '../../constructs/index.ts';
+import { startArgoCd } from '../../test/harness/argocd.ts';
+import type { ArgoCd } from '../../test/harness/argocd.ts';
+import { startEtcd } from '../../test/harness/etcd.ts';
+import { startGitServer } from '../../test/harness/git-server.ts';
+import { startKubeApiServer } from '../../test/harness/kube-apiserver.ts';
+import type { KubeApiServer } from '../../test/harness/kube-apiserver.ts';
+import { startKubeControllerManager } from '../../test/harness/kube-controller-manager.ts';
+import { kubectl, loadKubeConfig, waitForCrdsEstablished } from '../../test/harness/kube.ts';
+import { freePort, httpReady, startServer } from '../../test/harness/process.ts';
+import type { RunningServer } from '../../test/harness/process.ts';
+import { startNats } from '../../test/harness/nats.ts';
+import { startRegistry } from '../../test/harness/registry.ts';
+import { waitFor } from '../../test/harness/wait.ts';
+import { toolPath } from '../../test/tools/paths.ts';
+import { ArgoCdApi } from './argocd-api.ts';
+import { startMirror } from './mirror.ts';
+import { joinPools } from './node-membership.ts';
+import { ensureSigningKey, publishExamples } from './publish.ts';
+import type { ClusterState, FleetPaths, FleetState } from './state.ts';
+import { removeState, writeState } from './state.ts';
+import { step } from './steps.ts';
+import type { StepContext } from './steps.ts';
+
+/** The two edge clusters of the local fleet (of clusters/fleet.ts's three). */
+export const LOCAL_CLUSTERS = ['edge-eu-west', 'edge-us-east'] as const;
+const NODES_PER_CLUSTER = 2;
+const CLI = join(import.meta.dirname, '..', 'main.ts');
+
+interface ControlPlane {
+  readonly name: string;
+  readonly api: KubeApiServer;
+}
+
+/** Runs the fleet until SIGTERM/SIGINT. Resolves when it has stopped (or failed to start). */
+export async function supervise(paths: FleetPaths, log: (line: string) => void): Promise<number> {
+  const workDir = mkdtempSync(join(tmpdir(), 'flotilla-fleet-'));
+  // Logs outside the temp dir: they must survive a failed start, which removes the temp dir.
+  const logDir = join(paths.stateDir, 'logs');
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+  const servers: RunningServer[] = [];
+  // Mirrors and pool memberships: stopped before the servers they talk to.
+  const closers: (() => Promise<void> | void)[] = [];
+  let argocd: ArgoCd | undefined;
+  let state: FleetState = { phase: 'starting', supervisorPid: process.pid, pids: [], workDir, logDir, startedAt: new Date().toISOString() };
+  const save = (patch: Partial<FleetState>): void => {
+    state = { ...state, ...patch };
+    writeState(paths, state);
+  };
+  save({});
+  const track = <T extends RunningServer>(s: T): T => {
+    servers.push(s);
+    save({ pids: [...state.pids, s.pid] });
+    return s;
+  };
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(closers.map(async (c) => c()));
+    // All at once: nothing needs a graceful goodbye from another, and one by one takes a minute.
+    await Promise.all([...servers.map((s) => s.stop()), argocd?.stop({ keep: true })]);
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= (async () => {
+    save({ phase: 'stopping' });
+    await stopAll();
+    removeState(paths);
+  })());
+  // A signal may come while a step still runs: stop, then exit without waiting for that step.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop().then(() => process.exit(0)));
+  const stopped = new Promise<void>(() => undefined);
+
+  const ctx: StepContext = { log, timings: {} };
+  try {
+    await start(ctx, workDir, logDir, paths, track, closers, (a) => (argocd = a), save);
+    save({ phase: 'ready', timings: ctx.timings });
+    log('fleet ready');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`✗ ${message}`);
+    save({ phase: 'failed', error: message, timings: ctx.timings });
+    await stopAll();
+    // The failed state stays (with the message) for `up` to report; the next `up` or `down` clears it.
+    return 1;
+  }
+  await stopped;
+  return 0;
+}
+
+async function startControlPlane(ctx: StepContext, name: string, workDir: string, logDir: string, track: <T extends RunningServer>(s: T) => T, withKcm: boolean): Promise<ControlPlane> {
+  const dir = join(workDir, name);
+  const logs = join(logDir, name);
+  mkdirSync(logs, { recursive: true });
+  return step(
+    ctx,
+    `control plane ${name} (etcd, kube-apiserver${withKcm ? ', kube-controller-manager' : ''})`,
+    async () => {
+      const etcd = track(await startEtcd(join(dir, 'etcd'), logs));
+      const api = track(await startKubeApiServer(join(dir, 'kube'), logs, etcd.endpoint));
+      if (withKcm) track(await startKubeControllerManager(join(dir, 'kcm'), logs, api));
+      return { name, api };
+    },
+    logs,
+  );
+}
+
+function clusterSecret(namespace: string, name: string, kubeconfig: string): string {
+  const kc = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { token: string } }[] };
+  const cluster = kc.clusters[0]?.cluster;
+  const token = kc.users[0]?.user.token;
+  if (!cluster || !token) throw new Error(`${kubeconfig}: expected a cluster and a token user`);
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `cluster-${name}`, namespace, labels: { 'argocd.argoproj.io/secret-type': 'cluster' } },
+    type: 'Opaque',
+    stringData: { name, server: cluster.server, config: JSON.stringify({ bearerToken: token, tlsClientConfig: { insecure: false, caData: cluster['certificate-authority-data'] } }) },
+  });
+}
+
+function git(cwd: string, args: readonly string[]): string {
+  return execFileSync(toolPath('git'), args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'flotilla up', GIT_AUTHOR_EMAIL: 'up@flotilla.local', GIT_COMMITTER_NAME: 'flotilla up', GIT_COMMITTER_EMAIL: 'up@flotilla.local' } });
+}
+
+/** Open HTTP functions of a rendered cluster: name, the Host its route matches, and its path prefix. */
+function httpFunctions(files: readonly { path: string; content: string }[], cluster: string): ClusterState['functions'] {
+  const out: { name: string; host: string; path: string }[] = [];
+  for (const f of files.filter((x) => x.path.startsWith(`clusters/${cluster}/functionroute_`))) {
+    for (const doc of parseAllDocuments(f.content)) {
+      const r = doc.toJS() as { metadata: { name: string }; spec: { host?: string; pathPrefix?: string; auth?: unknown } };
+      // Routes that require a bearer token read it from a Secret the standalone nodes do not see.
+      if (r.spec.host !== undefined && r.spec.auth === undefined) out.push({ name: r.metadata.name, host: r.spec.host, path: r.spec.pathPrefix ?? '/' });
+    }
+  }
+  return out;
+}
+
+async function start(
+  ctx: StepContext,
+  workDir: string,
+  logDir: string,
+  paths: FleetPaths,
+  track: <T extends RunningServer>(s: T) => T,
+  closers: (() => Promise<void> | void)[],
+  setArgo: (a: ArgoCd) => void,
+  save: (patch: Partial<FleetState>) => void,
+): Promise<void> {
+  // Servers first, in parallel; allSettled so a failure stops only after every start has finished.
+  const results = await Promise.allSettled([
+    step(ctx, 'registry', async () => track(await startRegistry(join(workDir, 'registry'), logDir)), join(logDir, 'registry.log')),
+    step(ctx, 'git server', async () => {
+      const base = join(workDir, 'git');
+      mkdirSync(join(base, 'fleet'), { recursive: true });
+      git(join(base, 'fleet'), ['init', '-q', '-b', 'main']);
+      return track(await startGitServer(base, logDir));
+    }, join(logDir, 'git-daemon.log')),
+    startControlPlane(ctx, 'management', workDir, logDir, track, false),
+    // Functions with shared state (spec.state.store: nats) need it on every node.
+    step(ctx, 'NATS (JetStream)', async () => track(await startNats(join(workDir, 'nats'), logDir)), join(logDir, 'nats-server.log')),
+    ...LOCAL_CLUSTERS.map((c) => startControlPlane(ctx, c, workDir, logDir, track, true)),
+  ]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [registry, gitServer, mgmt, nats, ...edges] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [Awaited<ReturnType<typeof startRegistry>>, Awaited<ReturnType<typeof startGitServer>>, ControlPlane, Awaited<ReturnType<typeof startNats>>, ...ControlPlane[]];
+  const repoDir = join(workDir, 'git', 'fleet');
+  const repoURL = gitServer.repoUrl('fleet');
+  save({ registry: { host: registry.host }, git: { url: repoURL, repoDir } });
+
+  const key = await step(ctx, 'signing key', () => ensureSigningKey(paths.configDir));
+  save({ key: { privateKey: key.privateKey, publicKey: key.publicKey } });
+  const modules = await step(ctx, 'build, push and sign the example functions', () => publishExamples(registry.host, key, ctx.log));
+
+  const files = await step(ctx, 'render the fleet and commit it', async () => {
+    const rendered = renderApp(buildFleet({ modules, extraTrustKeys: [key.publicPem], clusters: LOCAL_CLUSTERS, operatorReplicas: 0, kyverno: false, argocd: { repoURL, revision: 'main' } }));
+    await writeRendered(join(repoDir, 'gitops'), rendered);
+    git(repoDir, ['add', '-A']);
+    git(repoDir, ['commit', '-q', '-m', 'flotilla up: the local fleet, rendered with the local registry digests and key']);
+    return rendered;
+  });
+
+  const argocd = await step(ctx, 'Argo CD (redis, repo server, application controller, API server)', async () => {
+    // Under the log dir, so its logs outlive a failed start; `up` clears it each time.
+    // The namespace the rendered AppProject and ApplicationSet name.
+    const a = await startArgoCd({ kubeconfig: mgmt.api.kubeconfig, namespace: 'argocd', workDir: join(logDir, 'argocd'), reconcileSeconds: 180 });
+    setArgo(a);
+    return a;
+  }, join(logDir, 'argocd', 'logs'));
+  save({ argocd: { url: argocd.serverUrl, username: 'admin', password: argocd.adminPassword, namespace: argocd.namespace, kubeconfig: mgmt.api.kubeconfig } });
+
+  await step(ctx, 'ApplicationSet controller', async () => {
+    // The argocd binary is multi-call: it acts as the controller named by argv[0].
+    const bin = join(workDir, 'argocd-bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(toolPath('argocd'), join(bin, 'argocd-applicationset-controller'));
+    const [probe, metrics, webhook] = [await freePort(), await freePort(), await freePort()];
+    track(
+      await startServer({
+        name: 'argocd-applicationset-controller',
+        command: join(bin, 'argocd-applicationset-controller'),
+        args: [`--kubeconfig=${mgmt.api.kubeconfig}`, `--namespace=${argocd.namespace}`, `--argocd-repo-server=${argocd.repoServerAddress}`, '--repo-server-plaintext', `--probe-addr=127.0.0.1:${probe}`, `--metrics-addr=127.0.0.1:${metrics}`, `--webhook-addr=127.0.0.1:${webhook}`, '--logformat=text'],
+        // controller-runtime reads $KUBECONFIG, not the flag, for its own client.
+        env: { ...process.env, KUBECONFIG: mgmt.api.kubeconfig, TMPDIR: join(logDir, 'argocd', 'tmp') },
+        cwd: workDir,
+        logFile: join(logDir, 'argocd-applicationset-controller.log'),
+        // Its probe server registers no checks (404); the metrics endpoint answers once the manager runs.
+        ready: () => httpReady(`http://127.0.0.1:${metrics}/metrics`),
+      }),
+    );
+  }, join(logDir, 'argocd-applicationset-controller.log'));
+
+  await step(ctx, 'register both clusters and the ApplicationSet with Argo CD', async () => {
+    const docs = [...edges.map((e) => clusterSecret(argocd.namespace, e.name, e.api.kubeconfig)), ...files.filter((f) => f.path.startsWith('argocd/')).map((f) => f.content)];
+    // Its own field manager: the settings startArgoCd applied (admin, reconciliation) stay, the health checks merge in.
+    const out = await kubectl(mgmt.api.kubeconfig, ['apply', '--server-side', '--force-conflicts', '--field-manager=flotilla-up', '-f', '-'], docs.join('\n---\n')).catch(async (err: unknown) => {
+      const ns = await kubectl(mgmt.api.kubeconfig, ['get', 'namespaces', '-o', 'name']).catch((e: unknown) => String(e));
+      throw new Error(`${(err as Error).message} (namespaces on ${mgmt.api.server}: ${ns.replace(/\n/g, ' ')})`, { cause: err });
+    });
+    ctx.log(out.trim().replace(/^/gm, '    '));
+  });
+
+  const clusters: ClusterState[] = [];
+  for (const edge of edges) {
+    const state = await step(ctx, `operator and ${NODES_PER_CLUSTER} node runtimes on ${edge.name}`, async () => {
+      const kc = loadKubeConfig(edge.api.kubeconfig);
+      // Argo CD's first sync wave brings the CRDs; the operator needs them to start its informers.
+      await waitForCrdsEstablished(kc, ['wasmfunctions.flotilla.dev', 'wasmruntimes.flotilla.dev', 'functionroutes.flotilla.dev', 'functiontriggers.flotilla.dev'], 150_000);
+      const opPort = await freePort();
+      track(
+        await startServer({
+          name: `operator-${edge.name}`,
+          command: process.execPath,
+          args: [CLI, 'operator', '--kubeconfig', edge.api.kubeconfig, '--listen', `127.0.0.1:${opPort}`, '--no-leader-elect'],
+          logFile: join(logDir, edge.name, 'operator.log'),
+          ready: () => httpReady(`http://127.0.0.1:${opPort}/healthz`),
+        }),
+      );
+      const trustFile = join(workDir, edge.name, 'trust.json');
+      const cm = files.find((f) => f.path === `clusters/${edge.name}/configmap_flotilla-system_fleet-trust.yaml`);
+      writeFileSync(trustFile, (parse(cm?.content ?? '') as { data: { 'policy.json': string } }).data['policy.json']);
+      const nodeDirs = Array.from({ length: NODES_PER_CLUSTER }, (_, i) => join(workDir, edge.name, `node-${i + 1}`, 'manifests'));
+      const mirror = startMirror(kc, nodeDirs, { intervalMs: 1000, onError: (err) => ctx.log(`mirror ${edge.name}: ${(err as Error).message}`) });
+      closers.push(() => mirror.stop());
+      await mirror.sync();
+      // Every node joins every pool of its cluster, with the labels their selectors ask for.
+      const runtimes = files.filter((f) => f.path.startsWith(`clusters/${edge.name}/wasmruntime_`)).map((f) => parse(f.content) as { metadata: { name: string; namespace: string }; spec: { nodeSelector?: Record<string, string> } });
+      const pools = runtimes.map((r) => ({ namespace: r.metadata.namespace, name: r.metadata.name }));
+      const poolLabels = Object.assign({}, ...runtimes.map((r) => r.spec.nodeSelector ?? {})) as Record<string, string>;
+      const nodes = [];
+      for (const [i, dir] of nodeDirs.entries()) {
+        const port = await freePort();
+        const name = `${edge.name}-node-${i + 1}`;
+        track(
+          await startServer({
+            name,
+            command: process.execPath,
+            args: [CLI, 'node', '--manifests', dir, '--port', String(port), '--trust-policy', trustFile, '--cache-dir', join(dir, '..', 'cache'), '--workers', '2', '--nats-url', nats.url],
+            logFile: join(logDir, edge.name, `${name}.log`),
+            ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
+          }),
+        );
+        const url = `http://127.0.0.1:${port}`;
+        const membership = await joinPools(kc, name, url, pools, poolLabels);
+        closers.push(() => membership.stop());
+        nodes.push({ name, url });
+      }
+      return { name: edge.name, server: edge.api.server, kubeconfig: edge.api.kubeconfig, nodes, functions: httpFunctions(files, edge.name) };
+    }, join(logDir, edge.name));
+    clusters.push(state);
+  }
+  save({ clusters });
+
+  const api = new ArgoCdApi(argocd.serverUrl, { username: 'admin', password: argocd.adminPassword });
+  // After the operators run: sync waves wait for our kinds' health, which the operator reports.
+  await step(ctx, 'Argo CD syncs both clusters', () => waitSynced(api, LOCAL_CLUSTERS.map((c) => `flotilla-${c}`), 150_000), join(logDir, 'argocd', 'logs', 'argocd-application-controller.log'));
+
+
+  await step(ctx, 'every HTTP function answers on every node', async () => {
+    for (const c of clusters) {
+      for (const n of c.nodes) {
+        for (const f of c.functions) {
+          await waitFor(
+            async () => {
+              const res = await fetch(`${n.url}${f.path}`, { headers: { host: f.host }, signal: AbortSignal.timeout(5000) });
+              await res.body?.cancel();
+              return res.status === 200 ? true : undefined;
+            },
+            { what: `${f.name} on ${n.name} (Host ${f.host}) to answer 200`, timeoutMs: 120_000, intervalMs: 500 },
+          );
+        }
+      }
+    }
+  });
+}
+
+/** Refreshes each Application through the API until all are Synced. */
+export async function waitSynced(api: ArgoCdApi, names: readonly string[], timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const apps = await api.applications();
+      for (const n of names) if (!apps.some((a) => a.metadata.name === n)) return undefined;
+      const pending = apps.filter((a) => names.includes(a.metadata.name) && a.status?.sync?.status !== 'Synced');
+      for (const a of pending) await api.refresh(a.metadata.name);
+      return pending.length === 0 ? true : undefined;
+    },
+    {
+      what: `Applications ${names.join(', ')} to be Synced`,
+      timeoutMs,
+      intervalMs: 2000,
+      describe: async () => (await api.applications()).map((a) => `${a.metadata.name}: sync ${a.status?.sync?.status ?? '?'}, health ${a.status?.health?.status ?? '?'}, operation ${a.status?.operationState?.phase ?? '-'} ${a.status?.operationState?.message ?? ''} ${(a.status?.conditions ?? []).map((c) => `${c.type}: ${c.message}`).join('; ')}`).join('\n'),
+    },
+  );
+}
