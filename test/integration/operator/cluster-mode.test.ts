@@ -1,0 +1,241 @@
+/**
+ * Cluster mode end to end, as processes: the real `flotilla operator` and two real
+ * `flotilla node --cluster` against the harness apiserver and registry. Modules are examples built
+ * from source, pushed and signed with a fresh key that the namespace's trust policy ConfigMap trusts.
+ * Asserted on the state of the world only: HTTP answers from each node, object status, what is left
+ * in the apiserver.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSIGNMENT_KEY, crdFor, KINDS, nodeObjectName } from '../../../api/index.ts';
+import type { NodeAssignment } from '../../../api/index.ts';
+import { buildExample } from '../../../examples/functions/build.ts';
+import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
+import { CONFIG_MAP_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
+import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
+import { createTestNamespace, harness, uniqueName, waitFor } from '../../harness/index.ts';
+import type { TestNamespace } from '../../harness/index.ts';
+import { newKey, publish } from '../node-runtime/fixtures.ts';
+import { request } from '../node-runtime/http-client.ts';
+import { installCrds } from './crds.ts';
+import { condition } from './fixture.ts';
+import type { WithStatus } from './fixture.ts';
+import { client } from './support.ts';
+
+const MAIN = join(import.meta.dirname, '../../../cli/main.ts');
+/** Node Lease duration: a killed node's functions must move within it (plus one reconcile). */
+const LEASE_SECONDS = 3;
+/** The routes' host (the API takes a DNS name, not a wildcard for any host). */
+const HOST = 'apps.example';
+
+interface Proc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  output: string;
+  readonly exited: Promise<void>;
+}
+
+function run(name: string, args: string[]): Proc {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: Proc = { name, child, output: '', exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+  const keep = (chunk: Buffer) => {
+    proc.output = (proc.output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return proc;
+}
+
+/** Waits for `pattern` in a process's output; fails with its output if it exits first. */
+async function awaitOutput(p: Proc, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  let gone = false;
+  void p.exited.then(() => (gone = true));
+  return waitFor(
+    () => {
+      if (gone) throw new Error(`${p.name} exited:\n${p.output}`);
+      return Promise.resolve(pattern.exec(p.output) ?? undefined);
+    },
+    { what: `${p.name} to print ${pattern}`, timeoutMs, describe: () => Promise.resolve(p.output.slice(-3000)) },
+  );
+}
+
+describe('cluster mode: flotilla operator + two flotilla node --cluster processes', () => {
+  const api = client();
+  let ns: TestNamespace;
+  let work: string;
+  let operator: Proc;
+  const nodes = new Map<string, { proc: Proc; url: string }>();
+  const refs = { v1: '', v2: '', unsigned: '' };
+  const latencies: Record<string, number> = {};
+
+  const path = (type: ResourceType, name?: string) => resourcePath(type, { namespace: ns.name, ...(name ? { name } : {}) });
+  const create = (type: ResourceType, body: object) => api.request({ method: 'POST', path: path(type), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: type.kind, ...body } });
+  const get = <T extends KubeObject = WithStatus>(type: ResourceType, name: string) => api.request<T>({ method: 'GET', path: path(type, name) });
+  const call = (node: string, route: string, body = 'ping') => request(nodes.get(node)!.url, route, { body, host: HOST });
+  const assignment = async (node: string) => {
+    const cm = await get<KubeObject & { data?: Record<string, string> }>(CONFIG_MAP_TYPE, nodeObjectName(node)).catch(() => undefined);
+    const text = cm?.data?.[ASSIGNMENT_KEY];
+    return text ? (JSON.parse(text) as NodeAssignment) : undefined;
+  };
+  /** Until `node` answers `route` with `want` (a body fragment, or a status). */
+  const answers = (node: string, route: string, want: string | number, timeoutMs = 30_000) =>
+    waitFor(
+      async () => {
+        const r = await call(node, route).catch(() => undefined);
+        if (!r) return undefined;
+        return (typeof want === 'number' ? r.status === want : r.status === 200 && r.body.includes(want)) ? r : undefined;
+      },
+      { what: `${node} ${route} to answer ${JSON.stringify(want)}`, timeoutMs, intervalMs: 25, describe: async () => JSON.stringify(await call(node, route).catch((e: unknown) => String(e))) },
+    );
+
+  async function startNode(name: string, labels: string): Promise<void> {
+    const proc = run(name, [
+      'node', '--cluster', '--runtime', 'edge', '--namespace', ns.name,
+      '--kubeconfig', harness().kube.kubeconfig, '--node-name', name, '--labels', labels,
+      '--lease-seconds', String(LEASE_SECONDS), '--port', '0', '--workers', '1',
+      '--cache-dir', join(work, name, 'cache'), '--state-dir', join(work, name, 'state'),
+    ]);
+    const m = await awaitOutput(proc, /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Node runtime listening"/);
+    nodes.set(name, { proc, url: m[1]! });
+  }
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('cluster-mode');
+    work = await mkdtemp(join(tmpdir(), 'flotilla-cluster-mode-'));
+    await installCrds(api, KINDS.map((k) => crdFor(k)));
+    const trusted = newKey();
+    const registry = harness().registry.host;
+    const repo = uniqueName('cluster-mode');
+    const wasm = async (example: string) => new Uint8Array(await readFile(await buildExample(example)));
+    refs.v1 = await publish({ kind: 'registry', registry, repository: `${repo}/hello` }, await wasm('hello'), trusted);
+    refs.v2 = await publish({ kind: 'registry', registry, repository: `${repo}/echo` }, await wasm('echo'), trusted);
+    refs.unsigned = await publish({ kind: 'registry', registry, repository: `${repo}/unsigned` }, await wasm('echo'), null);
+    await api.request({ method: 'POST', path: path(CONFIG_MAP_TYPE), body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [trusted.publicPem], identities: [] }) } } });
+    await create(WASM_RUNTIME_TYPE, { metadata: { name: 'edge' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
+    operator = run('operator', ['operator', '--kubeconfig', harness().kube.kubeconfig, '-n', ns.name, '--watch-namespace', ns.name, '--listen', '127.0.0.1:0', '--lease-duration', '3', '--log-level', 'warn']);
+    await awaitOutput(operator, /serving metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    await Promise.all([startNode('n1', 'zone=a'), startNode('n2', 'zone=b')]);
+    await waitFor(async () => ((await get(WASM_RUNTIME_TYPE, 'edge')).status?.readyNodes === 2 ? true : undefined), { what: 'both nodes registered', timeoutMs: 20_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of [...[...nodes.values()].map((n) => n.proc), operator]) {
+      if (!p) continue;
+      p.child.kill('SIGTERM');
+      await Promise.race([p.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      p.child.kill('SIGKILL');
+    }
+    await ns?.delete();
+    if (work) await rm(work, { recursive: true, force: true });
+    console.log(`cluster mode latencies (ms): ${JSON.stringify(latencies)}`);
+  });
+
+  const fn = (ref: string, minInstances: number) => ({ module: { ref }, limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 4 }, scaling: { minInstances, maxInstances: 2 }, runtimeClass: 'edge' });
+  const route = (name: string, fnName: string) => ({ metadata: { name }, spec: { host: HOST, pathPrefix: `/${fnName}`, backends: [{ functionRef: fnName, weight: 100 }] } });
+
+  it('create: a WasmFunction and its FunctionRoute are served by both nodes, and the function reports Ready', async () => {
+    const started = Date.now();
+    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'hello' }, spec: fn(refs.v1, 2) });
+    await create(FUNCTION_ROUTE_TYPE, route('hello', 'hello'));
+    await Promise.all(['n1', 'n2'].map(async (n) => {
+      await answers(n, '/hello', 'Hello from Flotilla');
+      latencies[`createToServing.${n}`] = Date.now() - started;
+    }));
+    await waitFor(async () => (condition(await get(WASM_FUNCTION_TYPE, 'hello'), 'Ready')?.status === 'True' ? true : undefined), { what: 'hello Ready=True', timeoutMs: 15_000 });
+    latencies['createToReady'] = Date.now() - started;
+    const status = (await get(WASM_FUNCTION_TYPE, 'hello')).status;
+    expect([...(status?.nodes ?? [])].sort()).toEqual(['n1', 'n2']);
+    expect(status?.readyInstances).toBe(2);
+  });
+
+  it('update: a new signed digest rolls onto both nodes without a failed request', async () => {
+    let stop = false;
+    const failures: string[] = [];
+    let requests = 0;
+    const loop = async (node: string) => {
+      while (!stop) {
+        const r = await call(node, '/hello', 'ping').catch((err: unknown) => ({ status: 0, body: String(err) }));
+        requests++;
+        if (r.status !== 200 || !(r.body.includes('Hello from Flotilla') || r.body.includes('ping'))) failures.push(`${node}: ${r.status} ${r.body.slice(0, 200)}`);
+      }
+    };
+    const loops = [loop('n1'), loop('n2')];
+    try {
+      const started = Date.now();
+      await api.request({ method: 'PATCH', path: path(WASM_FUNCTION_TYPE, 'hello'), body: { spec: { module: { ref: refs.v2 } } }, contentType: 'application/merge-patch+json' });
+      await Promise.all(['n1', 'n2'].map(async (n) => {
+        await answers(n, '/hello', 'ping');
+        latencies[`updateToServing.${n}`] = Date.now() - started;
+      }));
+      // Keep the load on until the operator has seen both nodes Loaded at the new digest.
+      await waitFor(async () => ((await get(WASM_FUNCTION_TYPE, 'hello')).status?.readyInstances === 2 ? true : undefined), { what: 'both instances Loaded at the new digest', timeoutMs: 15_000 });
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
+    latencies['requestsDuringRoll'] = requests;
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(10);
+    const digest = refs.v2.split('@')[1];
+    expect((await get(WASM_FUNCTION_TYPE, 'hello')).status?.resolvedDigest).toBe(digest);
+  });
+
+  it('scale: one instance is served by one node only; the other answers 404', async () => {
+    await api.request({ method: 'PATCH', path: `${path(WASM_FUNCTION_TYPE, 'hello')}/scale`, body: { spec: { replicas: 1 } }, contentType: 'application/merge-patch+json' });
+    const placed = await waitFor(async () => {
+      const nodesNow = (await get(WASM_FUNCTION_TYPE, 'hello')).status?.nodes ?? [];
+      return nodesNow.length === 1 ? nodesNow[0] : undefined;
+    }, { what: 'hello on one node', timeoutMs: 15_000 });
+    const other = placed === 'n1' ? 'n2' : 'n1';
+    await answers(other, '/hello', 404);
+    expect((await call(placed, '/hello')).status).toBe(200);
+  });
+
+  it('a killed node: its function moves to the other node within the lease period', async () => {
+    const on = (await get(WASM_FUNCTION_TYPE, 'hello')).status?.nodes?.[0];
+    const survivor = on === 'n1' ? 'n2' : 'n1';
+    const victim = nodes.get(on!)!;
+    const killedAt = Date.now();
+    victim.proc.child.kill('SIGKILL'); // no release: the operator must see the Lease expire
+    await victim.proc.exited;
+    await answers(survivor, '/hello', 'ping', (LEASE_SECONDS + 10) * 1000);
+    latencies['killToServingElsewhere'] = Date.now() - killedAt;
+    // Within the lease period plus the time to load on the survivor and one reconcile.
+    expect(latencies['killToServingElsewhere']).toBeLessThan(LEASE_SECONDS * 1000 + 5000);
+    expect((await get(WASM_FUNCTION_TYPE, 'hello')).status?.nodes).toEqual([survivor]);
+  });
+
+  it('an unsigned module: SignatureVerified=False NoSignature, and never served', async () => {
+    const survivor = [...nodes.keys()].find((n) => nodes.get(n)!.proc.child.exitCode === null && nodes.get(n)!.proc.child.signalCode === null)!;
+    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'unsigned' }, spec: fn(refs.unsigned, 1) });
+    await create(FUNCTION_ROUTE_TYPE, route('unsigned', 'unsigned'));
+    await waitFor(async () => {
+      const c = condition(await get(WASM_FUNCTION_TYPE, 'unsigned'), 'SignatureVerified');
+      return c?.status === 'False' && c.reason === 'NoSignature' ? c : undefined;
+    }, { what: 'unsigned SignatureVerified=False NoSignature', timeoutMs: 15_000 });
+    // Give the node the time it took to serve a verified function, then check it serves nothing.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await call(survivor, '/unsigned')).status).toBe(404);
+    expect((await assignment(survivor))?.functions.map((f) => f.name)).not.toContain('unsigned');
+  });
+
+  it('delete: nothing left on the nodes and no leftover objects', async () => {
+    const survivor = [...nodes.keys()].find((n) => nodes.get(n)!.proc.child.exitCode === null && nodes.get(n)!.proc.child.signalCode === null)!;
+    for (const [type, name] of [[FUNCTION_ROUTE_TYPE, 'hello'], [WASM_FUNCTION_TYPE, 'hello'], [FUNCTION_ROUTE_TYPE, 'unsigned'], [WASM_FUNCTION_TYPE, 'unsigned']] as const) {
+      await api.request({ method: 'DELETE', path: path(type, name) });
+    }
+    await answers(survivor, '/hello', 404);
+    await waitFor(async () => {
+      const left = await Promise.all([WASM_FUNCTION_TYPE, FUNCTION_ROUTE_TYPE].map(async (t) => (await api.request<{ items: unknown[] }>({ method: 'GET', path: path(t) })).items.length));
+      return left.every((n) => n === 0) ? true : undefined;
+    }, { what: 'no WasmFunctions or FunctionRoutes left', timeoutMs: 15_000 });
+    await waitFor(async () => {
+      const a = await assignment(survivor);
+      return a && a.functions.length === 0 && a.routes.length === 0 ? true : undefined;
+    }, { what: `${survivor}'s assignment to be empty`, timeoutMs: 15_000 });
+  });
+});
