@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAllExamples, buildExample } from '../../../examples/functions/build.ts';
-import { EXAMPLE_NAMES, type ExampleName } from '../../../examples/functions/catalog.ts';
+import { EXAMPLE_NAMES, EXAMPLES, type ExampleName } from '../../../examples/functions/catalog.ts';
 import { ExampleBuildError } from '../../../examples/functions/errors.ts';
 
 const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
@@ -38,8 +38,11 @@ describe('example builds', () => {
       const module = new WebAssembly.Module(bytes);
       const exports = WebAssembly.Module.exports(module).map((e) => `${e.kind}:${e.name}`);
       expect(exports).toEqual(expect.arrayContaining(['function:_start', 'memory:memory']));
+      // WASI only, plus the flotilla:kv host module for the examples built against its binding.
       const importModules = new Set(WebAssembly.Module.imports(module).map((i) => i.module));
-      expect([...importModules]).toEqual(['wasi_snapshot_preview1']);
+      const recipe: { binding?: string } = EXAMPLES[name];
+      const allowed = recipe.binding ? ['wasi_snapshot_preview1', 'flotilla:kv'] : ['wasi_snapshot_preview1'];
+      expect([...importModules].sort()).toEqual(allowed.sort());
     });
 
     it('builds reproducibly: two builds, same sha256', async () => {
@@ -61,7 +64,8 @@ describe('example builds', () => {
     const err = await buildExample('nope', { cacheDir: dirs[0]! }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExampleBuildError);
     expect((err as ExampleBuildError).code).toBe('UnknownExample');
-    expect((err as ExampleBuildError).message).toBe("expected an example name (echo, compute, hello, misbehave), got 'nope'");
+    expect((err as ExampleBuildError).message).toBe(`expected an example name (${EXAMPLE_NAMES.join(', ')}), got 'nope'`);
+    expect(EXAMPLE_NAMES).toEqual(expect.arrayContaining(['echo', 'compute', 'hello', 'misbehave']));
   });
 
   it('names the missing toolchain and how to get it', async () => {
