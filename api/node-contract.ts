@@ -43,6 +43,14 @@ export const TRUST_POLICY_KEY = 'policy.json';
 /** The field manager of node runtimes' writes (the operator's is flotilla-operator). */
 export const NODE_FIELD_MANAGER = 'flotilla-node';
 
+/** Labels of node runtime pods (the operator's DaemonSet adds RUNTIME_LABEL): what network policies select. */
+export const NODE_RUNTIME_POD_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'flotilla-node' };
+
+/** Name of a pool's node runtime DaemonSet, ServiceAccount, Role and RoleBinding (what constructs grant trust policy access to). */
+export function nodeRuntimeName(runtime: string): string {
+  return `flotilla-node-${runtime}`;
+}
+
 /** Name of a node's Lease and of its assignment ConfigMap. */
 export function nodeObjectName(node: string): string {
   return `flotilla-node-${node}`;
@@ -83,7 +91,7 @@ export interface AssignedFunction {
   readonly limits: unknown;
   readonly capabilities: unknown;
   readonly state?: unknown;
-  /** Name of the trust policy ConfigMap the node verifies the module against (in the runtime's namespace). */
+  /** Name of the trust policy ConfigMap the node verifies the module against (in the operator's namespace, where the operator verified it). */
   readonly trustPolicy: string;
 }
 

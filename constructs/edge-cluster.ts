@@ -4,6 +4,7 @@
  * cross-object rules of the whole cluster run once and report every problem with its construct path.
  */
 import { ApiObject, Chart } from 'cdk8s';
+import { nodeRuntimeName } from '../api/index.ts';
 import type { Construct } from 'constructs';
 import { runtimeNetworkPolicies } from '../policies/network-policies.ts';
 import type { EgressTarget } from '../policies/network-policies.ts';
@@ -77,7 +78,30 @@ export class EdgeCluster extends Chart implements RenderTarget {
       new ApiObject(this, `NetworkPolicy${i}`, np as never);
     }
     for (const [name, rt] of Object.entries(props.runtimes)) new WasmRuntime(this, `Runtime-${name}`, { ...rt, name, trustPolicy: props.trustPolicy.name });
+    this.grantTrustPolicyToNodes(props.trustPolicy.name, Object.keys(props.runtimes));
     this.node.addValidation({ validate: () => this.crossObjectProblems() });
+  }
+
+  /**
+   * Node runtimes verify modules against the trust policy where the operator does (the system
+   * namespace); the ServiceAccount the operator creates for each pool may read that one ConfigMap.
+   */
+  private grantTrustPolicyToNodes(policy: string, runtimes: readonly string[]): void {
+    if (runtimes.length === 0) return;
+    const metadata = { name: 'flotilla-node-trust-policy', namespace: this.systemNamespace, labels: NODE_RUNTIME_LABELS };
+    new ApiObject(this, 'NodeTrustPolicyRole', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata,
+      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [policy], verbs: ['get', 'list', 'watch'] }],
+    });
+    new ApiObject(this, 'NodeTrustPolicyBinding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: metadata.name },
+      subjects: [...runtimes].sort().map((r) => ({ kind: 'ServiceAccount', name: nodeRuntimeName(r), namespace: this.functionsNamespace })),
+    });
   }
 
   private crossObjectProblems(): string[] {

@@ -8,6 +8,8 @@ const WAVES: Readonly<Record<string, number>> = {
   ServiceAccount: -10,
   ClusterRole: -10,
   ClusterRoleBinding: -10,
+  Role: -10,
+  RoleBinding: -10,
   ConfigMap: -10,
   NetworkPolicy: -10,
   Deployment: 0,

@@ -1,15 +1,17 @@
 /**
- * The Flotilla system components of a cluster: the operator (Deployment, ServiceAccount, RBAC) and
- * the node runtime DaemonSet. Images are pinned by digest; the node runtime runs one pod per node of
- * the pools and gets the node name from the downward API.
+ * The Flotilla system components of a cluster: the operator (Deployment, ServiceAccount, RBAC).
+ * The node runtimes are not rendered here: the operator applies a DaemonSet (with its
+ * ServiceAccount, Role and RoleBinding) per WasmRuntime, for the pool's node selector and version,
+ * which is why its ClusterRole may manage those kinds. Images are pinned by digest.
  */
 import { Construct } from 'constructs';
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { GROUP } from '../api/index.ts';
+import { GROUP, NODE_RUNTIME_POD_LABELS } from '../api/index.ts';
 
 export const OPERATOR_LABELS = { 'app.kubernetes.io/name': 'flotilla-operator', 'app.kubernetes.io/part-of': 'flotilla' };
-export const NODE_RUNTIME_LABELS = { 'app.kubernetes.io/name': 'flotilla-node-runtime', 'app.kubernetes.io/part-of': 'flotilla' };
+/** Labels of the node runtime pods the operator's DaemonSets create. */
+export const NODE_RUNTIME_LABELS: Record<string, string> = { ...NODE_RUNTIME_POD_LABELS };
 /** Port of /metrics, /healthz, /readyz. */
 export const METRICS_PORT = 9090;
 /** Port functions are served on by each node runtime. */
@@ -19,7 +21,7 @@ export interface FlotillaSystemProps {
   readonly namespace: string;
   /** Operator image, pinned by digest. */
   readonly operatorImage: string;
-  /** Node runtime image, pinned by digest. */
+  /** Node runtime image, pinned by digest (checked here; the operator's DaemonSets run it). */
   readonly nodeRuntimeImage: string;
   /** Operator replicas (one leads through a Lease).
    * @default 2 */
@@ -47,7 +49,9 @@ export class FlotillaSystem extends Construct {
     role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.CONFIG_MAPS);
     role.allow(['create', 'patch'], kplus.ApiResource.custom({ apiGroup: 'events.k8s.io', resourceType: 'events' }), kplus.ApiResource.EVENTS);
     role.allow(['get', 'list', 'watch'], kplus.ApiResource.NODES, kplus.ApiResource.SECRETS);
-    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.DAEMON_SETS);
+    // The node runtime of each WasmRuntime: DaemonSet, ServiceAccount, Role, RoleBinding. The operator
+    // holds every permission those Roles grant (leases, configmaps, events), so no escalate verb.
+    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.DAEMON_SETS, kplus.ApiResource.SERVICE_ACCOUNTS, kplus.ApiResource.ROLES, kplus.ApiResource.ROLE_BINDINGS);
     const binding = new kplus.ClusterRoleBinding(this, 'OperatorBinding', { metadata: { name: 'flotilla-operator', labels: OPERATOR_LABELS }, role });
     binding.addSubjects(operatorSa);
 
@@ -63,41 +67,13 @@ export class FlotillaSystem extends Construct {
     operator.addContainer({
       name: 'operator',
       image: props.operatorImage,
-      args: ['operator', '--namespace', ns, '--listen', `0.0.0.0:${METRICS_PORT}`],
+      // The operator's node DaemonSets run <repository>:<WasmRuntime version>.
+      args: ['operator', '--namespace', ns, '--listen', `0.0.0.0:${METRICS_PORT}`, '--node-image', props.nodeRuntimeImage.replace(DIGEST_PINNED, '')],
       portNumber: METRICS_PORT,
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: METRICS_PORT }),
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: METRICS_PORT }),
       resources: { cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) } },
       securityContext: { ensureNonRoot: true, user: 65532, group: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     });
-
-    const runtimeSa = new kplus.ServiceAccount(this, 'NodeRuntimeServiceAccount', { metadata: { name: 'flotilla-node-runtime', namespace: ns, labels: NODE_RUNTIME_LABELS } });
-    const runtimeRole = new kplus.ClusterRole(this, 'NodeRuntimeRole', { metadata: { name: 'flotilla-node-runtime', labels: NODE_RUNTIME_LABELS } });
-    runtimeRole.allow(['get', 'list', 'watch'], ...flotilla.map((r) => kplus.ApiResource.custom({ apiGroup: GROUP, resourceType: r })), kplus.ApiResource.CONFIG_MAPS, kplus.ApiResource.SECRETS);
-    runtimeRole.allow(['get', 'create', 'update', 'patch'], kplus.ApiResource.custom({ apiGroup: 'coordination.k8s.io', resourceType: 'leases' }));
-    const runtimeBinding = new kplus.ClusterRoleBinding(this, 'NodeRuntimeBinding', { metadata: { name: 'flotilla-node-runtime', labels: NODE_RUNTIME_LABELS }, role: runtimeRole });
-    runtimeBinding.addSubjects(runtimeSa);
-
-    const cache = kplus.Volume.fromHostPath(this, 'ModuleCache', 'module-cache', { path: '/var/lib/flotilla/cache', type: kplus.HostPathVolumeType.DIRECTORY_OR_CREATE });
-    const ds = new kplus.DaemonSet(this, 'NodeRuntime', {
-      metadata: { name: 'flotilla-node-runtime', namespace: ns, labels: NODE_RUNTIME_LABELS },
-      serviceAccount: runtimeSa,
-      automountServiceAccountToken: true,
-      podMetadata: { labels: NODE_RUNTIME_LABELS },
-      select: false,
-    });
-    ds.select(kplus.LabelSelector.of({ labels: NODE_RUNTIME_LABELS }));
-    const c = ds.addContainer({
-      name: 'node-runtime',
-      image: props.nodeRuntimeImage,
-      args: ['node-runtime', '--cluster', '--namespace', ns, '--listen', `0.0.0.0:${HTTP_PORT}`, '--metrics', `0.0.0.0:${METRICS_PORT}`, '--cache-dir', '/var/lib/flotilla/cache'],
-      ports: [{ number: HTTP_PORT, name: 'http' }, { number: METRICS_PORT, name: 'metrics' }],
-      envVariables: { NODE_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.NODE_NAME) },
-      liveness: kplus.Probe.fromHttpGet('/healthz', { port: METRICS_PORT }),
-      readiness: kplus.Probe.fromHttpGet('/readyz', { port: METRICS_PORT }),
-      resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(2000) }, memory: { request: Size.mebibytes(128), limit: Size.gibibytes(2) } },
-      securityContext: { ensureNonRoot: true, user: 65532, group: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-    });
-    c.mount('/var/lib/flotilla/cache', cache);
   }
 }

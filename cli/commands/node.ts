@@ -20,6 +20,7 @@ interface NodeFlags {
   cluster?: boolean;
   runtime?: string;
   namespace?: string;
+  trustNamespace?: string;
   labels: string[];
   leaseSeconds: string;
   capacity: string;
@@ -113,6 +114,7 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
       labels: parseLabels(flags.labels),
       capacity: { functions: intFlag('--capacity', flags.capacity, 0, 100_000) },
       version: RUNTIME_VERSION,
+      ...(flags.trustNamespace !== undefined ? { trustNamespace: flags.trustNamespace } : {}),
     },
   );
   return { source, cluster: source };
@@ -127,6 +129,7 @@ export function register(program: Command): void {
     .option('--cluster', 'cluster mode: register with the operator through a node Lease and run this node\'s assignments')
     .option('--runtime <name>', 'cluster mode: the WasmRuntime (pool) this node belongs to')
     .option('--namespace <ns>', 'cluster mode: the WasmRuntime\'s namespace')
+    .option('--trust-namespace <ns>', 'cluster mode: namespace of the trust policy ConfigMaps, the operator\'s (default: --namespace)')
     .option('--labels <k=v,...>', 'cluster mode: node labels matched by WasmFunction placement.nodeSelector (repeatable)', collect, [])
     .option('--capacity <n>', 'cluster mode: functions this node accepts', '100')
     .option('--lease-seconds <n>', 'cluster mode: node Lease duration; the node renews it every third of that', '10')

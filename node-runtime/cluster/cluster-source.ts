@@ -21,7 +21,10 @@ type ConfigMap = KubeObject & { data?: Record<string, string> };
 /** Trusts nothing: what a node verifies against before it has read a policy, or when the policy is missing or unreadable. */
 const TRUST_NOTHING: CompiledPolicy = compilePolicy({ keys: [], identities: [] });
 
-export type ClusterSourceOptions = Omit<NodeAgentOptions, 'client' | 'clock' | 'log'>;
+export type ClusterSourceOptions = Omit<NodeAgentOptions, 'client' | 'clock' | 'log'> & {
+  /** Where the trust policy ConfigMaps are: the operator's namespace, where it verifies modules too. @default namespace */
+  readonly trustNamespace?: string;
+};
 
 export class ClusterSource implements DesiredStateSource {
   private readonly deps: { client: KubeClient; clock: Clock; log: Logger };
@@ -79,13 +82,14 @@ export class ClusterSource implements DesiredStateSource {
     this.deps.log.info({ node: this.opts.node, functions: state.functions.size, routes: state.routes.length, triggers: state.triggers.length }, 'Applied assignment');
   }
 
-  /** Watches the trust policy ConfigMap `name` in the pool's namespace; resolves once it has been read (or found missing). */
+  /** Watches the trust policy ConfigMap `name`; resolves once it has been read (or found missing). */
   private async watchPolicy(name: string): Promise<void> {
     await this.policyInformer?.stop();
     this.policyName = name;
     this.policy = TRUST_NOTHING;
-    const where = `${this.opts.namespace}/${name}`;
-    const informer = new Informer<ConfigMap>(this.deps, { type: CONFIG_MAP_TYPE, namespace: this.opts.namespace, fieldSelector: `metadata.name=${name}` });
+    const namespace = this.opts.trustNamespace ?? this.opts.namespace;
+    const where = `${namespace}/${name}`;
+    const informer = new Informer<ConfigMap>(this.deps, { type: CONFIG_MAP_TYPE, namespace, fieldSelector: `metadata.name=${name}` });
     informer.onChange((change) => {
       this.policy = change.type === 'Deleted' ? TRUST_NOTHING : this.readPolicy(where, change.object);
       if (change.type === 'Deleted') this.deps.log.error({ policy: where }, 'Trust policy ConfigMap deleted; trusting nothing until it is back');

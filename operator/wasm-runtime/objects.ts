@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { LiveWasmRuntime } from '../kinds.ts';
-import { RUNTIME_LABEL } from '../../api/index.ts';
+import { NODE_RUNTIME_POD_LABELS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
 import type { KubeObject, OwnerReference } from '../runtime/index.ts';
 
-/** Names and labels of the node runtime children of one WasmRuntime. */
-export function childName(runtime: string): string {
-  return `flotilla-node-${runtime}`;
-}
 
 export interface NodeRuntimeObjects {
   readonly serviceAccount: KubeObject;
@@ -22,10 +18,10 @@ export interface NodeRuntimeObjects {
  * pool's nodes. Pure: the reconciler applies the result. The image tag is the runtime version, and
  * the pod template carries a hash of the settings, so changing either rolls the DaemonSet.
  */
-export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReference, image: { repository: string }): NodeRuntimeObjects {
-  const name = childName(runtime.metadata.name);
+export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReference, image: { repository: string }, trustNamespace: string): NodeRuntimeObjects {
+  const name = nodeRuntimeName(runtime.metadata.name);
   const namespace = runtime.metadata.namespace ?? 'default';
-  const labels = { 'app.kubernetes.io/name': 'flotilla-node', 'app.kubernetes.io/managed-by': 'flotilla-operator', [RUNTIME_LABEL]: runtime.metadata.name };
+  const labels = { ...NODE_RUNTIME_POD_LABELS, 'app.kubernetes.io/managed-by': 'flotilla-operator', [RUNTIME_LABEL]: runtime.metadata.name };
   const metadata = { name, namespace, labels, ownerReferences: [owner] };
   const settings = JSON.stringify({
     engine: runtime.spec.engine,
@@ -61,7 +57,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
       kind: 'DaemonSet',
       metadata,
       spec: {
-        selector: { matchLabels: { [RUNTIME_LABEL]: runtime.metadata.name, 'app.kubernetes.io/name': 'flotilla-node' } },
+        selector: { matchLabels: { [RUNTIME_LABEL]: runtime.metadata.name, ...NODE_RUNTIME_POD_LABELS } },
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
         template: {
           metadata: { labels, annotations: { 'flotilla.dev/settings-hash': settingsHash } },
@@ -73,8 +69,10 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                 name: 'node-runtime',
                 image: `${image.repository}:${runtime.spec.version}`,
                 // flotilla node --cluster (cli/commands/node.ts); the node serves functions, /metrics,
-                // /healthz and /readyz on one port, and keeps its module cache on the hostPath below.
-                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--host', '0.0.0.0', '--port', '8080', '--cache-dir', '/var/cache/flotilla'],
+                // /healthz and /readyz on one port, keeps its module cache on the hostPath below, and
+                // reads the trust policy where the operator does (reading it is granted by the
+                // cluster's constructs, which own that namespace).
+                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--port', '8080', '--cache-dir', '/var/cache/flotilla'],
                 env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
                 ports: [{ name: 'http', containerPort: 8080 }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },

@@ -40,7 +40,7 @@ export function wasmRuntimeReconciler(): (runtime: LiveWasmRuntime, ctx: Operato
   return async (runtime, ctx) => {
     if (runtime.metadata.deletionTimestamp) return awaitChange();
     const owner = controllerRef(WASM_RUNTIME_TYPE, runtime);
-    const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage });
+    const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage }, ctx.namespace);
     const hash = JSON.stringify(children);
     const uid = runtime.metadata.uid ?? '';
     const memo = applied.get(uid);
