@@ -11,6 +11,7 @@ import { register as registerInspect } from './inspect.ts';
 import { register as registerCheck } from './check.ts';
 import { register as registerUp } from './up.ts';
 import { register as registerDown } from './down.ts';
+import { register as registerStatus } from './status.ts';
 
 /** Adds every subcommand to the program. One import + one line per command file. */
 export function registerCommands(program: Command): void {
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerUp(program);
   registerDown(program);
+  registerStatus(program);
   registerRun(program);
   registerServe(program);
   registerNode(program);

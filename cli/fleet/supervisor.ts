@@ -26,6 +26,7 @@ import { waitFor } from '../../test/harness/wait.ts';
 import { toolPath } from '../../test/tools/paths.ts';
 import { ArgoCdApi } from './argocd-api.ts';
 import { startMirror } from './mirror.ts';
+import { getWithHost } from './http-probe.ts';
 import { joinPools } from './node-membership.ts';
 import { ensureSigningKey, publishExamples } from './publish.ts';
 import type { ClusterState, FleetPaths, FleetState } from './state.ts';
@@ -291,8 +292,7 @@ async function start(
         for (const f of c.functions) {
           await waitFor(
             async () => {
-              const res = await fetch(`${n.url}${f.path}`, { headers: { host: f.host }, signal: AbortSignal.timeout(5000) });
-              await res.body?.cancel();
+              const res = await getWithHost(`${n.url}${f.path}`, f.host);
               return res.status === 200 ? true : undefined;
             },
             { what: `${f.name} on ${n.name} (Host ${f.host}) to answer 200`, timeoutMs: 120_000, intervalMs: 500 },
