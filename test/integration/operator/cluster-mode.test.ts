@@ -1,7 +1,9 @@
 /**
  * Cluster mode end to end, as processes: the real `flotilla operator` and two real
  * `flotilla node --cluster` against the harness apiserver and registry. Modules are examples built
- * from source, pushed and signed with a fresh key that the namespace's trust policy ConfigMap trusts.
+ * from source, pushed and signed with a fresh key that the trust policy ConfigMap trusts. As in a
+ * rendered cluster, the operator and its trust policy live in a namespace of their own and the pool
+ * (WasmRuntime, functions, node Leases and assignments) in another; nodes read the policy there.
  * Asserted on the state of the world only: HTTP answers from each node, object status, what is left
  * in the apiserver.
  */
@@ -66,6 +68,7 @@ async function awaitOutput(p: Proc, pattern: RegExp, timeoutMs = 30_000): Promis
 describe('cluster mode: flotilla operator + two flotilla node --cluster processes', () => {
   const api = client();
   let ns: TestNamespace;
+  let system: TestNamespace;
   let work: string;
   let operator: Proc;
   const nodes = new Map<string, { proc: Proc; url: string }>();
@@ -95,7 +98,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
   async function startNode(name: string, labels: string): Promise<void> {
     const proc = run(name, [
       'node', '--cluster', '--runtime', 'edge', '--namespace', ns.name,
-      '--kubeconfig', harness().kube.kubeconfig, '--node-name', name, '--labels', labels,
+      '--trust-namespace', system.name, '--kubeconfig', harness().kube.kubeconfig, '--node-name', name, '--labels', labels,
       '--lease-seconds', String(LEASE_SECONDS), '--port', '0', '--workers', '1',
       '--cache-dir', join(work, name, 'cache'), '--state-dir', join(work, name, 'state'),
     ]);
@@ -105,6 +108,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
 
   beforeAll(async () => {
     ns = await createTestNamespace('cluster-mode');
+    system = await createTestNamespace('cluster-mode-system');
     work = await mkdtemp(join(tmpdir(), 'flotilla-cluster-mode-'));
     await installCrds(api, KINDS.map((k) => crdFor(k)));
     const trusted = newKey();
@@ -114,9 +118,9 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     refs.v1 = await publish({ kind: 'registry', registry, repository: `${repo}/hello` }, await wasm('hello'), trusted);
     refs.v2 = await publish({ kind: 'registry', registry, repository: `${repo}/echo` }, await wasm('echo'), trusted);
     refs.unsigned = await publish({ kind: 'registry', registry, repository: `${repo}/unsigned` }, await wasm('echo'), null);
-    await api.request({ method: 'POST', path: path(CONFIG_MAP_TYPE), body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [trusted.publicPem], identities: [] }) } } });
+    await api.request({ method: 'POST', path: resourcePath(CONFIG_MAP_TYPE, { namespace: system.name }), body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [trusted.publicPem], identities: [] }) } } });
     await create(WASM_RUNTIME_TYPE, { metadata: { name: 'edge' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' } } });
-    operator = run('operator', ['operator', '--kubeconfig', harness().kube.kubeconfig, '-n', ns.name, '--watch-namespace', ns.name, '--listen', '127.0.0.1:0', '--lease-duration', '3', '--log-level', 'warn']);
+    operator = run('operator', ['operator', '--kubeconfig', harness().kube.kubeconfig, '-n', system.name, '--watch-namespace', ns.name, '--listen', '127.0.0.1:0', '--lease-duration', '3', '--log-level', 'warn']);
     await awaitOutput(operator, /serving metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
     await Promise.all([startNode('n1', 'zone=a'), startNode('n2', 'zone=b')]);
     await waitFor(async () => ((await get(WASM_RUNTIME_TYPE, 'edge')).status?.readyNodes === 2 ? true : undefined), { what: 'both nodes registered', timeoutMs: 20_000 });
@@ -130,6 +134,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
       p.child.kill('SIGKILL');
     }
     await ns?.delete();
+    await system?.delete();
     if (work) await rm(work, { recursive: true, force: true });
     console.log(`cluster mode latencies (ms): ${JSON.stringify(latencies)}`);
   });
@@ -150,6 +155,11 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     const status = (await get(WASM_FUNCTION_TYPE, 'hello')).status;
     expect([...(status?.nodes ?? [])].sort()).toEqual(['n1', 'n2']);
     expect(status?.readyInstances).toBe(2);
+    // Each node verified the module itself, against the policy it read from the cluster.
+    for (const n of ['n1', 'n2']) {
+      const metrics = (await request(nodes.get(n)!.url, '/metrics')).body;
+      expect(metrics).toMatch(/^flotilla_signature_verifications_total\{result="Verified"\} [1-9]/m);
+    }
   });
 
   it('update: a new signed digest rolls onto both nodes without a failed request', async () => {
