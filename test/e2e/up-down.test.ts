@@ -1,0 +1,144 @@
+/**
+ * The README's first command, end to end: a fresh `flotilla up` serves every open HTTP function on
+ * every node of both clusters, Argo CD reports every Application Synced and Healthy (and each
+ * WasmFunction Healthy in the resource tree, from our Lua check); a second `up` reuses the fleet;
+ * `flotilla down` leaves no process, port or temp dir behind. Config and state go to a temp HOME so
+ * the user's own fleet and key are untouched.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
+import { getWithHost } from '../../cli/fleet/http-probe.ts';
+import type { FleetState } from '../../cli/fleet/state.ts';
+import { waitFor } from '../harness/index.ts';
+
+const CLI = join(import.meta.dirname, '../../cli/main.ts');
+
+function portOpen(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const s = connect({ host: hostname, port: Number(port) });
+    s.setTimeout(1000);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function mentioning(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('flotilla up / down', () => {
+  let home: string;
+  let env: Record<string, string>;
+  let state: FleetState;
+  let coldMs = 0;
+  const flotilla = (args: string[]) => execa('node', [CLI, ...args], { env, reject: false, timeout: 900_000 });
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'flotilla-e2e-home-'));
+    env = { XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state') };
+    const t = performance.now();
+    const up = await flotilla(['up']);
+    coldMs = performance.now() - t;
+    if (up.exitCode !== 0) throw new Error(`flotilla up exited ${up.exitCode}:\n${String(up.stderr).slice(-4000)}`);
+    expect(String(up.stdout)).toContain('Local fleet is up.');
+    state = JSON.parse(readFileSync(join(home, 'state', 'flotilla', 'fleet.json'), 'utf8')) as FleetState;
+    process.stderr.write(`flotilla up (fresh config dir, examples cache warm): ${(coldMs / 1000).toFixed(1)} s\n`);
+  });
+
+  afterAll(async () => {
+    // Always, even when a test failed: nothing may outlive the run.
+    if (existsSync(join(home, 'state', 'flotilla', 'fleet.json'))) await flotilla(['down']);
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('serves every open HTTP function on every node of both clusters', async () => {
+    expect(state.phase).toBe('ready');
+    expect(state.clusters?.map((c) => c.name)).toEqual(['edge-eu-west', 'edge-us-east']);
+    for (const c of state.clusters ?? []) {
+      expect(c.nodes).toHaveLength(2);
+      expect(c.functions.length).toBeGreaterThan(0);
+      for (const n of c.nodes) {
+        for (const f of c.functions) {
+          const res = await getWithHost(`${n.url}${f.path}`, f.host);
+          expect(res.status, `${f.name} on ${n.name}: ${res.body}`).toBe(200);
+        }
+      }
+    }
+    // echo answers with what it was sent (the WAGI env of the request).
+    const eu = state.clusters?.[0];
+    const echo = await getWithHost(`${eu?.nodes[1]?.url ?? ''}/`, eu?.functions.find((f) => f.name === 'echo')?.host ?? '');
+    expect(echo.body).toContain('GET');
+  });
+
+  it('shows every Application Synced and Healthy, and every WasmFunction Healthy in the resource tree', async () => {
+    const argocd = state.argocd;
+    if (!argocd) throw new Error('expected Argo CD in the state');
+    const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
+    await waitFor(
+      async () => {
+        const apps = await api.applications();
+        return apps.length === 2 && apps.every((a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy') ? true : undefined;
+      },
+      { what: 'both Applications Synced and Healthy', timeoutMs: 180_000, intervalMs: 1000, describe: async () => JSON.stringify((await api.applications()).map((a) => [a.metadata.name, a.status?.sync?.status, a.status?.health])) },
+    );
+    for (const c of state.clusters ?? []) {
+      const fns = (await api.resourceTree(`flotilla-${c.name}`)).filter((r) => r.kind === 'WasmFunction');
+      expect(fns.length).toBeGreaterThan(0);
+      for (const f of fns) expect(f.health?.status, `${c.name} ${f.name}: ${f.health?.message ?? ''}`).toBe('Healthy');
+    }
+    const status = await flotilla(['status', '-o', 'json']);
+    expect(status.exitCode, String(status.stderr)).toBe(0);
+    const rows = (JSON.parse(String(status.stdout)) as { functions: { cluster: string; health: string; verified: string }[] }).functions;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.health === 'Healthy' && r.verified === 'True')).toBe(true);
+  });
+
+  it('reuses the running fleet on a second up', async () => {
+    const t = performance.now();
+    const again = await flotilla(['up']);
+    const warmMs = performance.now() - t;
+    expect(again.exitCode, String(again.stderr)).toBe(0);
+    expect(String(again.stderr)).toContain('already up');
+    const now = JSON.parse(readFileSync(join(home, 'state', 'flotilla', 'fleet.json'), 'utf8')) as FleetState;
+    expect(now.supervisorPid).toBe(state.supervisorPid);
+    process.stderr.write(`second flotilla up (reuse): ${(warmMs / 1000).toFixed(1)} s\n`);
+  });
+
+  it('down leaves no process, port or temp dir behind', async () => {
+    const urls = [state.argocd?.url ?? '', ...(state.clusters ?? []).flatMap((c) => [c.server, ...c.nodes.map((n) => n.url)]), `http://${state.registry?.host ?? ''}`];
+    for (const u of urls) expect(await portOpen(u), u).toBe(true);
+    const down = await flotilla(['down']);
+    expect(down.exitCode, String(down.stderr)).toBe(0);
+    expect(existsSync(state.workDir)).toBe(false);
+    expect(existsSync(join(home, 'state', 'flotilla', 'fleet.json'))).toBe(false);
+    expect(mentioning(state.workDir)).toEqual([]);
+    for (const pid of [state.supervisorPid, ...state.pids]) expect(() => process.kill(pid, 0), `pid ${pid}`).toThrow();
+    for (const u of urls) expect(await portOpen(u), u).toBe(false);
+    const status = await flotilla(['status']);
+    expect(status.exitCode).toBe(83);
+    expect(String(status.stderr)).toContain('no local fleet is up');
+  });
+});
