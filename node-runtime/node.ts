@@ -19,7 +19,7 @@ import { Invoker } from './invoke/invoker.ts';
 import { ModuleLoader } from './loader/module-loader.ts';
 import { createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
-import { moduleIdentity, type DesiredState, type DesiredStateSource } from './resolve/desired-state.ts';
+import { moduleIdentity, type DesiredState, type DesiredStateSource, type FunctionDef } from './resolve/desired-state.ts';
 import { StateService } from './state/service.ts';
 import type { TickClaims } from './triggers/cron/claims.ts';
 import { EventRuntime } from './triggers/manager.ts';
@@ -83,6 +83,10 @@ export interface RunningNode {
   report(): NodeReport;
   close(): Promise<void>;
 }
+
+/** Backoff of a failed load's retries: 1 s, 2 s, 4 s ... up to 5 min. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 300_000;
 
 export const NODE_DEFAULTS = {
   cacheMaxBytes: 1 << 30,
@@ -170,27 +174,42 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
     for (const key of loads.keys()) if (!next.functions.has(key)) loads.delete(key);
     // Load every function now so the first request finds its module compiled.
-    for (const fn of next.functions.values()) {
-      const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
-      const before = loads.get(fn.key);
-      if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loading', ...(before?.digest === digest && before.failures ? { failures: before.failures } : {}) });
-      prefetching++;
-      loader.load(fn).then(
-        () => {
-          moduleFailures.delete(fn.key);
-          if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Loaded' });
-        },
-        (err: unknown) => {
-          const code = err instanceof NodeRuntimeError ? err.code : 'Error';
-          moduleFailures.set(fn.key, code);
-          const message = err instanceof Error ? err.message : String(err);
-          logger.error({ function: fn.key, code }, `Module not loaded: ${message}`);
-          if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Failed', reason: failureReason(err, code), message, failures: (loads.get(fn.key)?.failures ?? 0) + 1 });
-        },
-      ).finally(() => prefetching--);
-    }
+    for (const fn of next.functions.values()) prefetch(fn);
     sendReport();
   };
+
+  /**
+   * Loads `fn` and records how it went. A failed load is tried again with backoff while `fn` is
+   * still wanted: a registry that comes back is picked up, and a module that keeps failing counts
+   * up its failures (what the operator's Degraded reads).
+   */
+  const prefetch = (fn: FunctionDef): void => {
+    const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
+    const before = loads.get(fn.key);
+    if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loading', ...(before?.digest === digest && before.failures ? { failures: before.failures } : {}) });
+    prefetching++;
+    loader.load(fn).then(
+      () => {
+        moduleFailures.delete(fn.key);
+        if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Loaded' });
+      },
+      (err: unknown) => {
+        const code = err instanceof NodeRuntimeError ? err.code : 'Error';
+        moduleFailures.set(fn.key, code);
+        const message = err instanceof Error ? err.message : String(err);
+        logger.error({ function: fn.key, code }, `Module not loaded: ${message}`);
+        if (current.functions.get(fn.key) !== fn) return;
+        const failures = (loads.get(fn.key)?.failures ?? 0) + 1;
+        setLoad(fn.key, { digest, state: 'Failed', reason: failureReason(err, code), message, failures });
+        const timer = setTimeout(() => {
+          retries.delete(timer);
+          if (current.functions.get(fn.key) === fn) prefetch(fn);
+        }, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)));
+        retries.add(timer);
+      },
+    ).finally(() => prefetching--);
+  };
+  const retries = new Set<NodeJS.Timeout>();
 
   const report = (): NodeReport =>
     Object.fromEntries([...loads].map(([key, r]) => {
@@ -266,6 +285,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     report,
     async close() {
       clearInterval(reportTimer);
+      for (const timer of retries) clearTimeout(timer);
       await o.source.close();
       await triggerChanges;
       // Triggers first: no new event starts an invocation once the workers go.

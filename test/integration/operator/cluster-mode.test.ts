@@ -233,9 +233,22 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     expect((await assignment(survivor))?.functions.map((f) => f.name)).not.toContain('unsigned');
   });
 
+  it('a module the node cannot load: reported Failed with the reason, retried, and the function Degraded', async () => {
+    const survivor = [...nodes.keys()].find((n) => nodes.get(n)!.proc.child.exitCode === null && nodes.get(n)!.proc.child.signalCode === null)!;
+    // Signed and verified, but its memory starts above the 1-page limit: only the node finds out.
+    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'tiny' }, spec: { ...fn(refs.v2, 1), limits: { memoryPages: 1, timeoutMs: 2000, concurrency: 4 } } });
+    const degraded = await waitFor(async () => {
+      const c = condition(await get(WASM_FUNCTION_TYPE, 'tiny'), 'Degraded');
+      return c?.status === 'True' ? c : undefined;
+    }, { what: 'tiny Degraded=True', timeoutMs: 20_000, describe: async () => JSON.stringify((await get(WASM_FUNCTION_TYPE, 'tiny')).status) });
+    expect(degraded.reason).toBe('InstancesFailing');
+    expect(degraded.message).toContain(`${survivor}: MemoryLimitBelowInitial`);
+    expect(condition(await get(WASM_FUNCTION_TYPE, 'tiny'), 'Ready')?.status).toBe('False');
+  });
+
   it('delete: nothing left on the nodes and no leftover objects', async () => {
     const survivor = [...nodes.keys()].find((n) => nodes.get(n)!.proc.child.exitCode === null && nodes.get(n)!.proc.child.signalCode === null)!;
-    for (const [type, name] of [[FUNCTION_ROUTE_TYPE, 'hello'], [WASM_FUNCTION_TYPE, 'hello'], [FUNCTION_ROUTE_TYPE, 'unsigned'], [WASM_FUNCTION_TYPE, 'unsigned']] as const) {
+    for (const [type, name] of [[FUNCTION_ROUTE_TYPE, 'hello'], [WASM_FUNCTION_TYPE, 'hello'], [FUNCTION_ROUTE_TYPE, 'unsigned'], [WASM_FUNCTION_TYPE, 'unsigned'], [WASM_FUNCTION_TYPE, 'tiny']] as const) {
       await api.request({ method: 'DELETE', path: path(type, name) });
     }
     await answers(survivor, '/hello', 404);
