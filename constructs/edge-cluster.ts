@@ -69,6 +69,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
     if (props.kyverno === true) new ApiObject(this, 'VerifyModules', verifyModulesPolicy(props.trustPolicy) as never);
     for (const [i, np] of runtimeNetworkPolicies({
       namespace: this.systemNamespace,
+      runtimeNamespace: this.functionsNamespace,
       runtimeLabels: NODE_RUNTIME_LABELS,
       operatorLabels: OPERATOR_LABELS,
       httpPort: HTTP_PORT,

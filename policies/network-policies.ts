@@ -11,7 +11,10 @@ export interface EgressTarget {
 }
 
 export interface RuntimeNetworkProps {
+  /** The operator's namespace. */
   readonly namespace: string;
+  /** Where the node runtime pods run: the WasmRuntimes' namespace, in which the operator applies their DaemonSets. */
+  readonly runtimeNamespace: string;
   /** Labels of the node runtime pods. */
   readonly runtimeLabels: Record<string, string>;
   /** Labels of the operator pods. */
@@ -28,33 +31,36 @@ export interface RuntimeNetworkProps {
 
 const to = (t: EgressTarget) => ({ to: [{ ipBlock: { cidr: t.cidr } }], ports: t.ports.map((port) => ({ protocol: 'TCP', port })) });
 
-/** Default deny for the namespace, then the runtime's and the operator's allowances. */
+/** Pods with `labels` in namespace `ns`, as seen from a policy in namespace `from`. */
+function pods(labels: Record<string, string>, ns: string, from: string) {
+  return ns === from ? { podSelector: { matchLabels: labels } } : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: labels } };
+}
+
+/** Default deny for the operator's and the runtimes' namespaces, then the runtime's and the operator's allowances. */
 export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, unknown>[] {
-  const meta = (name: string) => ({ name, namespace: p.namespace, labels: { 'app.kubernetes.io/part-of': 'flotilla' } });
+  const meta = (name: string, namespace = p.namespace) => ({ name, namespace, labels: { 'app.kubernetes.io/part-of': 'flotilla' } });
+  const rt = p.runtimeNamespace;
+  const denyAll = (namespace: string) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('default-deny', namespace), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
   const dns = { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
   return [
+    denyAll(p.namespace),
+    ...(rt === p.namespace ? [] : [denyAll(rt)]),
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: meta('default-deny'),
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta('node-runtime'),
+      metadata: meta('node-runtime', rt),
       spec: {
         podSelector: { matchLabels: p.runtimeLabels },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { ports: [{ protocol: 'TCP', port: p.httpPort }] },
-          { from: [{ podSelector: { matchLabels: p.runtimeLabels } }, { podSelector: { matchLabels: p.operatorLabels } }], ports: [{ protocol: 'TCP', port: p.metricsPort }] },
+          { from: [pods(p.runtimeLabels, rt, rt), pods(p.operatorLabels, p.namespace, rt)], ports: [{ protocol: 'TCP', port: p.metricsPort }] },
         ],
         egress: [
           dns,
           to(p.apiServer),
           to(p.registry),
-          { to: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.metricsPort }] },
+          { to: [pods(p.runtimeLabels, rt, rt)], ports: [{ protocol: 'TCP', port: p.metricsPort }] },
           ...p.functionEgress.map(to),
         ],
       },
@@ -67,7 +73,7 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
         podSelector: { matchLabels: p.operatorLabels },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
-        egress: [dns, to(p.apiServer), to(p.registry), { to: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.metricsPort }] }],
+        egress: [dns, to(p.apiServer), to(p.registry), { to: [pods(p.runtimeLabels, rt, p.namespace)], ports: [{ protocol: 'TCP', port: p.metricsPort }] }],
       },
     },
   ];

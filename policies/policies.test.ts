@@ -38,6 +38,7 @@ describe('Kyverno verifyImages policy', () => {
 describe('node runtime NetworkPolicies', () => {
   const policies = runtimeNetworkPolicies({
     namespace: 'flotilla-system',
+    runtimeNamespace: 'functions',
     runtimeLabels: { app: 'rt' },
     operatorLabels: { app: 'op' },
     registry: { cidr: '10.0.0.10/32', ports: [5000] },
@@ -47,8 +48,17 @@ describe('node runtime NetworkPolicies', () => {
     metricsPort: 9090,
   }) as { metadata: { name: string }; spec: { podSelector: unknown; policyTypes: string[]; egress?: { to: unknown[] }[] } }[];
 
-  it('denies everything by default', () => {
-    expect(policies[0]).toMatchObject({ metadata: { name: 'default-deny' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+  it('denies everything by default in the operator\'s and the runtimes\' namespaces', () => {
+    for (const [i, namespace] of ['flotilla-system', 'functions'].entries()) {
+      expect(policies[i]).toMatchObject({ metadata: { name: 'default-deny', namespace }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+    }
+  });
+
+  it('confines the runtime pods where the operator runs them, and lets the operator reach them across namespaces', () => {
+    const rt = policies.find((p) => p.metadata.name === 'node-runtime') as unknown as { metadata: { namespace: string } };
+    expect(rt.metadata.namespace).toBe('functions');
+    const op = policies.find((p) => p.metadata.name === 'operator');
+    expect(JSON.stringify(op?.spec.egress?.at(-1)?.to)).toBe(JSON.stringify([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'functions' } }, podSelector: { matchLabels: { app: 'rt' } } }]));
   });
 
   it('lets runtimes reach only DNS, the API server, the registry, peers and declared hosts', () => {
