@@ -9,7 +9,7 @@ import { TRUST_POLICY_KEY } from '../../api/index.ts';
 import type { NodeAssignment, NodeReport } from '../../api/index.ts';
 import { compilePolicy } from '../../artifacts/index.ts';
 import type { CompiledPolicy, TrustPolicy } from '../../artifacts/index.ts';
-import { CONFIG_MAP_TYPE, Informer } from '../../operator/runtime/index.ts';
+import { CONFIG_MAP_TYPE, Informer, sleep } from '../../operator/runtime/index.ts';
 import type { Clock, KubeClient, KubeObject } from '../../operator/runtime/index.ts';
 import type { DesiredState, DesiredStateSource } from '../resolve/desired-state.ts';
 import { NodeAgent } from './agent.ts';
@@ -17,6 +17,13 @@ import type { NodeAgentOptions } from './agent.ts';
 import { desiredStateFromAssignment } from './from-assignment.ts';
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
+
+/**
+ * How long an assignment waits for its trust policy to be read. Past it the node goes on trusting
+ * nothing (loads fail with the reason, are retried, and succeed once the policy is read), so a
+ * policy it cannot read (RBAC, wrong --trust-namespace) shows as failing functions, not a node stuck.
+ */
+const POLICY_READ_TIMEOUT_MS = 10_000;
 
 /** Trusts nothing: what a node verifies against before it has read a policy, or when the policy is missing or unreadable. */
 const TRUST_NOTHING: CompiledPolicy = compilePolicy({ keys: [], identities: [] });
@@ -96,8 +103,12 @@ export class ClusterSource implements DesiredStateSource {
     });
     this.policyInformer = informer;
     informer.start();
-    await informer.waitForSync();
-    if (informer.store.list().length === 0) this.deps.log.error({ policy: where }, `Trust policy ConfigMap ${where} not found; trusting nothing: create it (policies/) or fix the WasmRuntime's spec.trustPolicyRef`);
+    const gaveUp = new AbortController();
+    await Promise.race([informer.waitForSync(), sleep(this.deps.clock, POLICY_READ_TIMEOUT_MS, gaveUp.signal)]);
+    gaveUp.abort();
+    if (!informer.synced) {
+      this.deps.log.error({ policy: where }, `Could not read trust policy ConfigMap ${where} within ${POLICY_READ_TIMEOUT_MS / 1000}s; trusting nothing until it can: check the node's RBAC and --trust-namespace`);
+    } else if (informer.store.list().length === 0) this.deps.log.error({ policy: where }, `Trust policy ConfigMap ${where} not found; trusting nothing: create it (policies/) or fix the WasmRuntime's spec.trustPolicyRef`);
   }
 
   private readPolicy(where: string, cm: ConfigMap): CompiledPolicy {
