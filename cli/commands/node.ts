@@ -102,6 +102,10 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
   if (flags.runtime === undefined || flags.namespace === undefined) {
     throw new NodeRuntimeError('InvalidArgument', `--cluster: expected --runtime <WasmRuntime> and --namespace <its namespace>, got ${flags.runtime === undefined ? 'no --runtime' : 'no --namespace'}`);
   }
+  // Arguments first, so a typo is reported before the kubeconfig is looked for.
+  const labels = parseLabels(flags.labels);
+  const leaseDurationSeconds = intFlag('--lease-seconds', flags.leaseSeconds, 1, 3600);
+  const capacity = { functions: intFlag('--capacity', flags.capacity, 0, 100_000) };
   const kubeConfig = loadKubeConfig(findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() }));
   const source = new ClusterSource(
     { client: createKubeClient(kubeConfig), clock: systemClock, log: logger },
@@ -110,9 +114,9 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
       runtime: flags.runtime,
       node: nodeName,
       holder: `${hostname()}-${process.pid}`,
-      leaseDurationSeconds: intFlag('--lease-seconds', flags.leaseSeconds, 1, 3600),
-      labels: parseLabels(flags.labels),
-      capacity: { functions: intFlag('--capacity', flags.capacity, 0, 100_000) },
+      leaseDurationSeconds,
+      labels,
+      capacity,
       version: RUNTIME_VERSION,
       ...(flags.trustNamespace !== undefined ? { trustNamespace: flags.trustNamespace } : {}),
     },
