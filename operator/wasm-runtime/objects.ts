@@ -69,20 +69,22 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                 name: 'node-runtime',
                 image: `${image.repository}:${runtime.spec.version}`,
                 // flotilla node --cluster (cli/commands/node.ts); the node serves functions, /metrics,
-                // /healthz and /readyz on one port, keeps its module cache on the hostPath below, and
+                // /healthz and /readyz on one port, keeps its module cache and the functions' disk
+                // state (spec.state.store: disk) on the hostPaths below (the root filesystem is read-only), and
                 // reads the trust policy where the operator does (reading it is granted by the
                 // cluster's constructs, which own that namespace).
-                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--port', '8080', '--cache-dir', '/var/cache/flotilla'],
+                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--port', '8080', '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state'],
                 env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
                 ports: [{ name: 'http', containerPort: 8080 }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
-                volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'settings', mountPath: '/etc/flotilla', readOnly: true }],
+                volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'state', mountPath: '/var/lib/flotilla/state' }, { name: 'settings', mountPath: '/etc/flotilla', readOnly: true }],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               },
             ],
             volumes: [
               { name: 'cache', hostPath: { path: `/var/cache/flotilla/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
+              { name: 'state', hostPath: { path: `/var/lib/flotilla/state/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
               { name: 'settings', configMap: { name } },
             ],
           },
