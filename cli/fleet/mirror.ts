@@ -1,9 +1,10 @@
 /**
  * Feeds a node runtime in standalone mode from its cluster: the Flotilla objects the API server
  * holds (what Argo CD synced from Git) are written, status stripped, into the manifest directory the
- * node watches. This stands in for the node runtime's cluster mode (Lease + assignment ConfigMap,
- * operator/nodes/contract.ts), which node-runtime/ does not implement yet; the path a commit takes
- * (Git -> Argo CD -> API server -> node) is the real one.
+ * node watches, each WasmFunction only once the operator verified it (gateFunctions). This stands in
+ * for the node runtime's cluster mode (Lease + assignment ConfigMap, api/node-contract.ts), which
+ * `flotilla node` does not offer yet; the path a commit takes (Git -> Argo CD -> API server ->
+ * operator verdict -> node) is the real one.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,10 +13,39 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { GROUP, KINDS, VERSION } from '../../api/index.ts';
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
+export type MirroredObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: unknown;
+  status?: { observedGeneration?: number; conditions?: readonly { type: string; status: string }[] };
+};
+
+/**
+ * The operator's verdict as the gate: a WasmFunction reaches the nodes only at a generation whose
+ * module the operator verified (SignatureVerified=True for that generation); until then the last
+ * verified version stays (`lastGood`, updated here). The nodes verify again before executing.
+ */
+export function gateFunctions(objects: readonly MirroredObject[], lastGood: Map<string, MirroredObject>): MirroredObject[] {
+  const out: MirroredObject[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'WasmFunction') {
+      out.push(o);
+      continue;
+    }
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const verified = o.status?.observedGeneration === o.metadata.generation && o.status?.conditions?.some((c) => c.type === 'SignatureVerified' && c.status === 'True') === true;
+    if (verified) lastGood.set(key, o);
+    const good = lastGood.get(key);
+    if (good) out.push(good);
+  }
+  // Deleted functions leave with their object.
+  for (const key of [...lastGood.keys()]) if (!objects.some((o) => o.kind === 'WasmFunction' && `${o.metadata.namespace ?? ''}/${o.metadata.name}` === key)) lastGood.delete(key);
+  return out;
+}
 
 /** The objects as the node should see them: spec and identity only, one file each. */
-export function mirrorFiles(objects: readonly Obj[]): Map<string, string> {
+export function mirrorFiles(objects: readonly MirroredObject[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const o of objects) {
     const clean = { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace, ...(o.metadata.labels ? { labels: o.metadata.labels } : {}) }, spec: o.spec };
@@ -34,18 +64,19 @@ export interface Mirror {
 export function startMirror(kc: KubeConfig, dirs: readonly string[], opts: { intervalMs: number; onError: (err: unknown) => void }): Mirror {
   const api = kc.makeApiClient(CustomObjectsApi);
   const written = new Map<string, string>();
+  const lastGood = new Map<string, MirroredObject>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   // One pass at a time: the loop and an explicit sync() would otherwise race on the same temp files.
   let inflight: Promise<void> | undefined;
   const sync = (): Promise<void> => (inflight ??= pass().finally(() => (inflight = undefined)));
   const pass = async (): Promise<void> => {
-    const objects: Obj[] = [];
+    const objects: MirroredObject[] = [];
     for (const def of Object.values(KINDS)) {
-      const list = (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: def.plural })) as { items: Obj[] };
+      const list = (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: def.plural })) as { items: MirroredObject[] };
       objects.push(...list.items.map((o) => ({ ...o, apiVersion: `${GROUP}/${VERSION}`, kind: def.kind })));
     }
-    const files = mirrorFiles(objects);
+    const files = mirrorFiles(gateFunctions(objects, lastGood));
     for (const dir of dirs) {
       await mkdir(dir, { recursive: true });
       for (const [name, content] of files) {

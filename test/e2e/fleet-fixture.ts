@@ -1,0 +1,71 @@
+/**
+ * A local fleet for one e2e file: `flotilla up` with config and state in a temp HOME (the user's
+ * own fleet and key stay untouched), its recorded state, and a teardown that always runs `down`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Result } from 'execa';
+import { buildWasmArtifact, loadPrivateKey, openStore, parseReference, pushWasmArtifact, signArtifact } from '../../artifacts/index.ts';
+import type { FleetState } from '../../cli/fleet/state.ts';
+import { buildExample } from '../../examples/functions/build.ts';
+
+const CLI = join(import.meta.dirname, '../../cli/main.ts');
+
+export interface FleetFixture {
+  readonly home: string;
+  readonly stateFile: string;
+  /** Runs the CLI with this fixture's HOME dirs. */
+  flotilla(args: string[]): Promise<Result>;
+  /** The state file as it is now. */
+  state(): FleetState;
+  /** `flotilla down` if anything is recorded, then removes the temp HOME. */
+  teardown(): Promise<void>;
+}
+
+/** Starts a fleet; throws with up's output when it fails. */
+export async function upFleet(): Promise<FleetFixture & { readonly upMs: number }> {
+  const home = await mkdtemp(join(tmpdir(), 'flotilla-e2e-home-'));
+  const env = { XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state') };
+  const stateFile = join(home, 'state', 'flotilla', 'fleet.json');
+  const flotilla = (args: string[]): Promise<Result> => execa('node', [CLI, ...args], { env, reject: false, timeout: 900_000 });
+  const fixture: FleetFixture = {
+    home,
+    stateFile,
+    flotilla,
+    state: () => JSON.parse(readFileSync(stateFile, 'utf8')) as FleetState,
+    async teardown() {
+      if (existsSync(stateFile)) await flotilla(['down']);
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+  const t = performance.now();
+  const up = await flotilla(['up']);
+  const upMs = performance.now() - t;
+  if (up.exitCode !== 0) {
+    await fixture.teardown();
+    throw new Error(`flotilla up exited ${up.exitCode}:\n${String(up.stderr).slice(-4000)}`);
+  }
+  return { ...fixture, upMs };
+}
+
+/** Pushes echo again under a new creation time (a new digest); signs it with the fleet's key unless `sign` is false. */
+export async function pushEcho(state: FleetState, sign: boolean): Promise<{ repository: string; digest: string }> {
+  if (!state.registry || !state.key) throw new Error('expected registry and key in the fleet state');
+  const repository = `${state.registry.host}/functions/echo`;
+  const store = await openStore(parseReference(repository));
+  const artifact = buildWasmArtifact({ wasm: await readFile(await buildExample('echo')), created: new Date(), source: 'examples/functions/echo', revision: sign ? 'signed' : 'unsigned' });
+  const digest = await pushWasmArtifact(store, artifact);
+  if (sign) await signArtifact(store, digest, { key: await loadPrivateKey(await readFile(state.key.privateKey, 'utf8'), ''), repository });
+  return { repository, digest };
+}
+
+/** Points echo at `ref` in every cluster folder of the served working copy (not yet committed). */
+export async function pointEchoAt(state: FleetState, ref: string): Promise<void> {
+  for (const c of state.clusters ?? []) {
+    const file = join(state.git?.repoDir ?? '', 'gitops', 'clusters', c.name, 'wasmfunction_functions_echo.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/ref: .*\/functions\/echo@sha256:[a-f0-9]{64}/, `ref: ${ref}`));
+  }
+}

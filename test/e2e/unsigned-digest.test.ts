@@ -1,0 +1,76 @@
+/**
+ * Verify before execute, through the whole loop: a commit pointing echo at an unsigned digest is
+ * never executed on any node, the previous version keeps serving, the operator reports
+ * SignatureVerified=False (NoSignature) and Argo CD shows echo Degraded with that message, computed
+ * by our Lua health check and read back from the resource tree.
+ */
+import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
+import { commitAndRefresh } from '../../cli/fleet/commit.ts';
+import { getWithHost } from '../../cli/fleet/http-probe.ts';
+import type { FleetState } from '../../cli/fleet/state.ts';
+import { waitFor } from '../harness/index.ts';
+import { loadKubeConfig } from '../harness/kube.ts';
+import { pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
+import type { FleetFixture } from './fleet-fixture.ts';
+
+type Condition = { type: string; status: string; reason: string; message: string };
+
+describe('a commit pointing at an unsigned digest', () => {
+  let fleet: FleetFixture;
+  let state: FleetState;
+
+  beforeAll(async () => {
+    fleet = await upFleet();
+    state = fleet.state();
+  });
+
+  afterAll(async () => {
+    await fleet.teardown();
+  });
+
+  it('is never executed, the previous version keeps serving, and Argo CD shows echo Degraded', async () => {
+    const argocd = state.argocd;
+    if (!argocd) throw new Error('expected Argo CD in the state');
+    const { repository, digest } = await pushEcho(state, false);
+    const targets = (state.clusters ?? []).flatMap((c) => c.nodes.map((n) => ({ node: n.name, url: n.url, host: c.functions.find((f) => f.name === 'echo')?.host ?? '' })));
+
+    await pointEchoAt(state, `${repository}@${digest}`);
+    await commitAndRefresh(state, `echo -> unsigned ${digest}`);
+
+    const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
+    for (const c of state.clusters ?? []) {
+      const crd = loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi);
+      const verified = await waitFor(
+        async () => {
+          const fn = (await crd.getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: 'functions', plural: 'wasmfunctions', name: 'echo' })) as { spec: { module: { ref: string } }; status?: { conditions?: Condition[] } };
+          if (!fn.spec.module.ref.endsWith(digest)) return undefined;
+          const cond = fn.status?.conditions?.find((x) => x.type === 'SignatureVerified');
+          return cond?.status === 'False' ? cond : undefined;
+        },
+        { what: `SignatureVerified=False on ${c.name}`, timeoutMs: 120_000, intervalMs: 500 },
+      );
+      expect(verified.reason).toBe('NoSignature');
+      const node = await waitFor(
+        async () => {
+          const n = (await api.resourceTree(`flotilla-${c.name}`)).find((r) => r.kind === 'WasmFunction' && r.name === 'echo');
+          return n?.health?.status === 'Degraded' ? n : undefined;
+        },
+        { what: `echo Degraded in ${c.name}'s resource tree`, timeoutMs: 120_000, intervalMs: 1000 },
+      );
+      expect(node.health?.message).toContain('SignatureVerified False (NoSignature)');
+    }
+
+    // The previous, signed version keeps answering on every node, and no node ever loaded the unsigned one.
+    for (const t of targets) {
+      const res = await getWithHost(`${t.url}/`, t.host);
+      expect(res.status, `${t.node}: ${res.body}`).toBe(200);
+    }
+    // No node reports the unsigned digest at all: the operator never assigned it.
+    for (const c of state.clusters ?? []) {
+      const leases = await loadKubeConfig(c.kubeconfig).makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'functions' });
+      for (const l of leases.items) expect(l.metadata?.annotations?.['flotilla.dev/function-status'] ?? '', l.metadata?.name).not.toContain(digest);
+    }
+  });
+});
