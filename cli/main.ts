@@ -10,5 +10,5 @@ const program = new Command('flotilla')
   .version('0.1.0')
   .showHelpAfterError();
 
-registerCommands(program);
+await registerCommands(program, process.argv);
 await runCli(program, process.argv);

@@ -1,31 +1,38 @@
 import type { Command } from 'commander';
-import { register as registerRun } from './run.ts';
-import { register as registerServe } from './serve.ts';
-import { register as registerNode } from './node.ts';
-import { register as registerOperator } from './operator.ts';
-import { register as registerPush } from './push.ts';
-import { register as registerPull } from './pull.ts';
-import { register as registerSign } from './sign.ts';
-import { register as registerVerify } from './verify.ts';
-import { register as registerInspect } from './inspect.ts';
-import { register as registerCheck } from './check.ts';
-import { register as registerUp } from './up.ts';
-import { register as registerDown } from './down.ts';
-import { register as registerStatus } from './status.ts';
 
-/** Adds every subcommand to the program. One import + one line per command file. */
-export function registerCommands(program: Command): void {
-  registerOperator(program);
-  registerPush(program);
-  registerPull(program);
-  registerSign(program);
-  registerVerify(program);
-  registerInspect(program);
-  registerCheck(program);
-  registerUp(program);
-  registerDown(program);
-  registerStatus(program);
-  registerRun(program);
-  registerServe(program);
-  registerNode(program);
+type CommandModule = { register(program: Command): void };
+
+/**
+ * Every subcommand, in help order: one line per command file. Modules load lazily: a command pulls
+ * in the operator, the engine or the artifact client, and `flotilla push` should not pay for all of
+ * them at start-up.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
+  up: () => import('./up.ts'),
+  down: () => import('./down.ts'),
+  status: () => import('./status.ts'),
+  check: () => import('./check.ts'),
+  push: () => import('./push.ts'),
+  pull: () => import('./pull.ts'),
+  sign: () => import('./sign.ts'),
+  verify: () => import('./verify.ts'),
+  inspect: () => import('./inspect.ts'),
+  run: () => import('./run.ts'),
+  serve: () => import('./serve.ts'),
+  node: () => import('./node.ts'),
+  operator: () => import('./operator.ts'),
+};
+
+/** The subcommand argv names, if it is one of ours (argv as process.argv: node, script, ...). */
+export function invokedCommand(argv: readonly string[]): string | undefined {
+  const first = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
+}
+
+/** Adds the invoked subcommand to the program, or all of them (help, version, unknown names). */
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const invoked = invokedCommand(argv);
+  const names = invoked !== undefined ? [invoked] : Object.keys(COMMANDS);
+  const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const module of modules) module.register(program);
 }
