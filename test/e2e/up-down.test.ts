@@ -3,21 +3,17 @@
  * every node of both clusters, Argo CD reports every Application Synced and Healthy (and each
  * WasmFunction Healthy in the resource tree, from our Lua check); a second `up` reuses the fleet;
  * `flotilla down` leaves no process, port or temp dir behind. Config and state go to a temp HOME so
- * the user's own fleet and key are untouched.
+ * the user's own fleet and key are untouched (test/e2e/fleet-fixture.ts).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
-
-const CLI = join(import.meta.dirname, '../../cli/main.ts');
+import { upFleet } from './fleet-fixture.ts';
+import type { FleetFixture } from './fleet-fixture.ts';
 
 function portOpen(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
@@ -50,28 +46,20 @@ function mentioning(needle: string): number[] {
 }
 
 describe('flotilla up / down', () => {
-  let home: string;
-  let env: Record<string, string>;
+  let fleet: FleetFixture;
   let state: FleetState;
-  let coldMs = 0;
-  const flotilla = (args: string[]) => execa('node', [CLI, ...args], { env, reject: false, timeout: 900_000 });
+  const flotilla = (args: string[]) => fleet.flotilla(args);
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'flotilla-e2e-home-'));
-    env = { XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state') };
-    const t = performance.now();
-    const up = await flotilla(['up']);
-    coldMs = performance.now() - t;
-    if (up.exitCode !== 0) throw new Error(`flotilla up exited ${up.exitCode}:\n${String(up.stderr).slice(-4000)}`);
-    expect(String(up.stdout)).toContain('Local fleet is up.');
-    state = JSON.parse(readFileSync(join(home, 'state', 'flotilla', 'fleet.json'), 'utf8')) as FleetState;
-    process.stderr.write(`flotilla up (fresh config dir, examples cache warm): ${(coldMs / 1000).toFixed(1)} s\n`);
+    const started = await upFleet();
+    fleet = started;
+    state = fleet.state();
+    process.stderr.write(`flotilla up (fresh config dir, examples cache warm): ${(started.upMs / 1000).toFixed(1)} s\n`);
   });
 
   afterAll(async () => {
     // Always, even when a test failed: nothing may outlive the run.
-    if (existsSync(join(home, 'state', 'flotilla', 'fleet.json'))) await flotilla(['down']);
-    await rm(home, { recursive: true, force: true });
+    await fleet.teardown();
   });
 
   it('serves every open HTTP function on every node of both clusters', async () => {
@@ -122,7 +110,7 @@ describe('flotilla up / down', () => {
     const warmMs = performance.now() - t;
     expect(again.exitCode, String(again.stderr)).toBe(0);
     expect(String(again.stderr)).toContain('already up');
-    const now = JSON.parse(readFileSync(join(home, 'state', 'flotilla', 'fleet.json'), 'utf8')) as FleetState;
+    const now = JSON.parse(readFileSync(fleet.stateFile, 'utf8')) as FleetState;
     expect(now.supervisorPid).toBe(state.supervisorPid);
     process.stderr.write(`second flotilla up (reuse): ${(warmMs / 1000).toFixed(1)} s\n`);
   });
@@ -133,7 +121,7 @@ describe('flotilla up / down', () => {
     const down = await flotilla(['down']);
     expect(down.exitCode, String(down.stderr)).toBe(0);
     expect(existsSync(state.workDir)).toBe(false);
-    expect(existsSync(join(home, 'state', 'flotilla', 'fleet.json'))).toBe(false);
+    expect(existsSync(fleet.stateFile)).toBe(false);
     expect(mentioning(state.workDir)).toEqual([]);
     for (const pid of [state.supervisorPid, ...state.pids]) expect(() => process.kill(pid, 0), `pid ${pid}`).toThrow();
     for (const u of urls) expect(await portOpen(u), u).toBe(false);
