@@ -2,9 +2,10 @@
  * Feeds a node runtime in standalone mode from its cluster: the Flotilla objects the API server
  * holds (what Argo CD synced from Git) are written, status stripped, into the manifest directory the
  * node watches, each WasmFunction only once the operator verified it (gateFunctions). This stands in
- * for the node runtime's cluster mode (Lease + assignment ConfigMap, api/node-contract.ts), which
- * `flotilla node` does not offer yet; the path a commit takes (Git -> Argo CD -> API server ->
- * operator verdict -> node) is the real one.
+ * for the node runtime's cluster mode (`flotilla node --cluster`: Lease + assignment ConfigMap,
+ * api/node-contract.ts), written before that mode landed; the path a commit takes (Git -> Argo CD ->
+ * API server -> operator verdict -> node) is the real one. Moving the local fleet to --cluster
+ * retires this file and node-membership.ts.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 /**
  * Makes a standalone node runtime a member of its cluster's pools: the operator's NodeAgent
  * (operator/nodes/agent.ts) heartbeats a Lease per pool, and the report it carries comes from the
- * node's own /readyz (applied, still loading, failed modules by key). Until node-runtime/ grows its
- * cluster mode, this is how the operator sees the local fleet's nodes and what they really run.
+ * node's own /readyz (applied, still loading, failed modules by key). This is how the operator sees
+ * the local fleet's standalone nodes; `flotilla node --cluster` does it natively and replaces it.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
