@@ -1,28 +1,19 @@
 /**
- * The one seam triggers and chains call: run a function on this node with a payload and a request
- * description. Structurally the runtime's `invoke(functionKey, payload, meta)` (node-runtime/invoke/),
- * kept narrow here so triggers are thin adapters handed a ready invoker (Spin's trigger model).
+ * The one seam triggers and chains call: the runtime's `invoke(functionKey, payload, meta)`
+ * (node-runtime/invoke/), seen narrowly so triggers are thin adapters handed a ready invoker
+ * (Spin's trigger model) and can be driven by anything that answers with the same shape.
  */
-import type { RequestMeta } from '../wasi/wagi.ts';
+import type { InvocationMeta, InvocationOutcome } from '../invoke/invoker.ts';
 
-export interface EventInvocationMeta {
-  /** Which trigger invoked, for logs and metrics: "cron", "nats", "mqtt", "chain". */
-  readonly trigger: string;
-  /** The event described as the HTTP request the function sees (WAGI: a POST). */
-  readonly request: RequestMeta;
-  readonly traceparent?: string;
-  readonly deadlineMs?: number;
-}
+/** How a trigger describes its event: which trigger ("cron", "nats", "mqtt", "chain"), the request (a POST), trace and deadline. */
+export type EventInvocationMeta = InvocationMeta;
 
-interface OutcomeBase {
-  readonly invocationId: string;
-  /** The invocation's own span (same trace id as the caller's). */
-  readonly traceparent: string;
-}
+type Failure = Extract<InvocationOutcome, { ok: false }>;
 
+/** An invocation's outcome as triggers read it: the failure only by its code and message. */
 export type EventOutcome =
-  | (OutcomeBase & { readonly ok: true; readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: Uint8Array })
-  | (OutcomeBase & { readonly ok: false; readonly error: { readonly code: string; readonly message: string } });
+  | Extract<InvocationOutcome, { ok: true }>
+  | (Omit<Failure, 'error'> & { readonly error: { readonly code: string; readonly message: string } });
 
 export interface FunctionInvoker {
   invoke(functionKey: string, payload: Uint8Array, meta: EventInvocationMeta): Promise<EventOutcome>;
