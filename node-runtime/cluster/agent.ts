@@ -45,6 +45,8 @@ export class NodeAgent {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Something changed since the last heartbeat began; a change during a heartbeat must not wait a whole interval. */
+  private pending = false;
   private lastAssignment: string | undefined;
 
   constructor(opts: NodeAgentOptions) {
@@ -82,6 +84,7 @@ export class NodeAgent {
   setReport(report: NodeReport): void {
     if (JSON.stringify(report) === JSON.stringify(this.report)) return;
     this.report = report;
+    this.pending = true;
     this.wake?.();
   }
 
@@ -89,6 +92,7 @@ export class NodeAgent {
   setEndpoint(endpoint: string): void {
     if (endpoint === this.endpoint) return;
     this.endpoint = endpoint;
+    this.pending = true;
     this.wake?.();
   }
 
@@ -103,8 +107,9 @@ export class NodeAgent {
   private async run(signal: AbortSignal): Promise<void> {
     const interval = this.opts.heartbeatMs ?? ((this.opts.leaseDurationSeconds ?? 10) * 1000) / 3;
     while (!signal.aborted) {
-      await Promise.race([sleep(this.opts.clock, interval, signal), new Promise<void>((resolve) => (this.wake = resolve))]);
+      if (!this.pending) await Promise.race([sleep(this.opts.clock, interval, signal), new Promise<void>((resolve) => (this.wake = resolve))]);
       if (signal.aborted) break;
+      this.pending = false; // this heartbeat carries everything set before this line
       await this.heartbeat().catch((err: unknown) => this.opts.log.warn({ node: this.opts.node, err: (err as Error).message }, 'Heartbeat failed'));
     }
   }
