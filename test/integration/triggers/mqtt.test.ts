@@ -3,7 +3,6 @@
  * topic between two nodes with nothing lost or doubled, and failures are retried then dead-lettered
  * with the error in user properties.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskKvStore } from '../../../node-runtime/state/disk-store.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { eventually, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
+import { eventually, startNodeProcess, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
 
 let counter: string;
 let client: MqttClient;
@@ -90,19 +89,13 @@ describe('mqtt trigger', () => {
       functions: { 'fleet/counter': { wasm: counter, env: { SPIN: '100000' }, timeoutMs: 60_000 } },
       triggers: [t],
     };
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'node-main.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+    const doomed = await startNodeProcess(config);
     try {
-      await eventually(() => (out.includes('ready') ? true : undefined), 30_000, 'the doomed node to start');
       await client.publishAsync(topic, 'job 1', { qos: 1, properties: { userProperties: { 'ce-id': 'job-1' } } });
-      await eventually(() => (out.includes('invoke fleet/counter') ? true : undefined), 10_000, 'the doomed node to start the work');
+      await doomed.waitForOutput('invoke fleet/counter', 10_000, 'the doomed node to start the work');
     } finally {
-      child.kill('SIGKILL');
+      await doomed.kill();
     }
-    await new Promise((r) => child.once('exit', r));
 
     // The same node name is the same MQTT client id, so it resumes the session the broker kept.
     const root = mkdtempSync(join(tmpdir(), 'mqtt-phoenix-'));

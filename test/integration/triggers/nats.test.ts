@@ -3,7 +3,6 @@
  * and acked, dead letter with the error after the last attempt, filters and fan-out, and a node
  * killed mid-message losing nothing (JetStream redelivers to another node).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskKvStore } from '../../../node-runtime/state/disk-store.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { eventually, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
+import { eventually, startNodeProcess, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
 
 let counter: string;
 let nc: NatsConnection;
@@ -128,19 +127,13 @@ describe('nats trigger', () => {
       functions: { 'shop/counter': { wasm: counter, env: { SPIN: '100000' }, timeoutMs: 3000 } },
       triggers: [t],
     };
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'node-main.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+    const doomed = await startNodeProcess(config);
     try {
-      await eventually(() => (out.includes('ready') ? true : undefined), 30_000, 'the doomed node to start');
       await jetstream(nc).publish(`${s}.eu`, 'order 7');
-      await eventually(() => (out.includes('invoke shop/counter') ? true : undefined), 10_000, 'the doomed node to start the work');
+      await doomed.waitForOutput('invoke shop/counter', 10_000, 'the doomed node to start the work');
     } finally {
-      child.kill('SIGKILL');
+      await doomed.kill();
     }
-    await new Promise((r) => child.once('exit', r));
     expect((await jsm.consumers.info(s, 'shop-slow')).num_ack_pending).toBe(1);
 
     const root = mkdtempSync(join(tmpdir(), 'nats-survivor-'));

@@ -3,8 +3,10 @@
  * behind the narrow FunctionInvoker the triggers use, plus the EventRuntime and StateService.
  * The node runtime's own wiring (node-runtime/invoke) does the same with the desired state.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FunctionTrigger } from '../../../api/index.ts';
 import { compileModule } from '../../../node-runtime/compile/compile.ts';
@@ -143,4 +145,38 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A trigger node in its own process (node-main.ts), for tests that kill a node mid-message. */
+export interface NodeProcess {
+  /** Resolves once the node's stdout has shown `text` (node-main.ts logs "ready" and each "invoke <fn>"). */
+  waitForOutput(text: string, timeoutMs: number, what: string): Promise<void>;
+  /** SIGKILL, no graceful shutdown: nothing acked, released or flushed. Resolves when it has exited. */
+  kill(): Promise<void>;
+}
+
+/** Starts `config` as a separate node process and waits until it is ready. */
+export async function startNodeProcess(config: TestNodeConfig): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'node-main.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const node: NodeProcess = {
+    async waitForOutput(text, timeoutMs, what) {
+      await eventually(() => (out.includes(text) ? true : undefined), timeoutMs, what);
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  try {
+    await node.waitForOutput('ready', 30_000, `node ${config.name} to start`);
+  } catch (err) {
+    await node.kill();
+    throw err;
+  }
+  return node;
 }
