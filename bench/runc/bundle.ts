@@ -7,7 +7,8 @@
  */
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toolPath } from '../../test/tools/paths.ts';
 import { buildKey, cacheRoot, publishDir, sha256Hex } from '../../examples/functions/cache.ts';
@@ -50,7 +51,7 @@ export async function prepareRuncBundle(options: RuncBundleOptions = {}): Promis
   const config = runcConfig();
   const key = buildKey({ source: sha256Hex(await readFile(source)), gcc: gccVersion, libc: sha256Hex(libc), flags: GCC_FLAGS, config });
   const bundleDir = join(cacheDir, `echo-${key}`);
-  if (await exists(join(bundleDir, 'config.json'))) {
+  if (existsSync(join(bundleDir, 'config.json'))) {
     log(`runc bundle: cached ${bundleDir}`);
     return { bundleDir };
   }
@@ -106,11 +107,3 @@ export async function runRuncOnce(bundleDir: string, options: { env?: NodeJS.Pro
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -9,6 +9,7 @@
  * sources and toolchain, same bytes), which the integration tests check, because rendered GitOps
  * manifests pin module digests.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -58,7 +59,7 @@ export async function buildExample(name: string, options: BuildOptions = {}): Pr
     ...(binding ? { binding: await sourceDigests(binding, ['README.md']) } : {}),
   });
   const outFile = join(cacheDir, `${name}-${key}.wasm`);
-  if (await exists(outFile)) {
+  if (existsSync(outFile)) {
     log(`${name}: cached ${outFile}`);
     return outFile;
   }
@@ -88,14 +89,6 @@ export async function buildAllExamples(options: BuildOptions = {}): Promise<Reco
   return paths as Record<ExampleName, string>;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
