@@ -4,7 +4,7 @@
  * process's; the exit code is the module's.
  */
 import * as fs from 'node:fs';
-import type { InputSource, OutputSink } from '../wasi/host.ts';
+import type { InputSource, OutputSink, WasiIo } from '../wasi/host.ts';
 import { ModuleInstances, type LoadedModule } from './instances.ts';
 
 /** Reads the process's stdin synchronously (the module's fd_read is synchronous). */
@@ -35,13 +35,8 @@ export function fdSink(fd: number): OutputSink {
   };
 }
 
-export interface CommandIo {
-  readonly args: readonly string[];
-  readonly env: readonly string[];
-  readonly stdin: InputSource;
-  readonly stdout: OutputSink;
-  readonly stderr: OutputSink;
-}
+/** A command's I/O is exactly one WASI invocation's. */
+export type CommandIo = WasiIo;
 
 /** Runs `_start` once; returns the module's exit code (traps throw a NodeRuntimeError). */
 export function runCommand(loaded: LoadedModule, io: CommandIo): number {

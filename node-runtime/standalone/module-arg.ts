@@ -11,14 +11,10 @@ import { sourceOf, type PullOptions } from '../pull/pull.ts';
 import type { FunctionDef } from '../resolve/desired-state.ts';
 import type { Preopen } from '../wasi/preopen-fs.ts';
 
-export interface ModuleArgOptions {
-  readonly memoryPages: number;
-  readonly timeoutMs: number;
-  readonly concurrency: number;
-  readonly env: readonly { readonly name: string; readonly value: string }[];
-  readonly preopens: readonly Preopen[];
+/** The function's limits and grants as the command line gives them, and how to pull an OCI reference. */
+export type ModuleArgOptions = Pick<FunctionDef, 'memoryPages' | 'timeoutMs' | 'concurrency' | 'env' | 'preopens'> & {
   readonly pull: PullOptions;
-}
+};
 
 async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
