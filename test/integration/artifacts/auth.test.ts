@@ -57,8 +57,8 @@ describe('Basic auth (htpasswd)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir('flotilla-basic-');
-    // distribution only reads bcrypt htpasswd entries; python's crypt makes one (no htpasswd binary here).
-    const hash = (await execa('python3', ['-c', `import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))`, PASSWORD])).stdout.trim();
+    // distribution only reads bcrypt htpasswd entries; the pinned Argo CD binary makes one (no htpasswd here).
+    const hash = (await execa(toolPath('argocd'), ['account', 'bcrypt', '--password', PASSWORD])).stdout.trim();
     writeFileSync(join(dir, 'htpasswd'), `${USER}:${hash}\n`);
     registry = await startAuthRegistry(dir, { htpasswd: { realm: 'flotilla-test', path: join(dir, 'htpasswd') } });
   });
