@@ -24,6 +24,7 @@ export const REASON_CODES = [
   'ScaledToZero',
   'RolloutInProgress',
   'RolloutComplete',
+  'RolloutBlocked',
   'NoMatchingNodes',
   'RuntimeNotFound',
   'LimitsExceedCeiling',

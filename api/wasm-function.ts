@@ -140,7 +140,8 @@ export const WasmFunctionSpecSchema = obj('Desired state of a WasmFunction.', {
 export const WasmFunctionStatusSchema = obj('Observed state of a WasmFunction, written by the operator.', {
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'metadata.generation the status reflects.' })),
   conditions: Type.Optional(ConditionsSchema),
-  resolvedDigest: Type.Optional(Type.String({ maxLength: 71, pattern: '^sha256:[a-f0-9]{64}$', description: 'Digest of the module manifest the nodes run.' })),
+  resolvedDigest: Type.Optional(Type.String({ maxLength: 71, pattern: '^sha256:[a-f0-9]{64}$', description: 'Digest of the module manifest the nodes run: spec.module.ref once verified; while a newer ref fails verification or cannot be pulled, the last verified one.' })),
+  moduleRef: Type.Optional(Type.String({ maxLength: 512, description: 'Full reference (<registry>/<repository>@<resolvedDigest>) of the module the nodes run.' })),
   readyInstances: Type.Optional(Type.Integer({ minimum: 0, format: 'int32', description: 'Instances ready to serve.' })),
   desiredInstances: Type.Optional(Type.Integer({ minimum: 0, format: 'int32', description: 'Instances the operator wants running.' })),
   nodes: Type.Optional(Type.Array(Type.String({ maxLength: 253, description: 'Node name.' }), { maxItems: 1000, description: 'Nodes that run an instance.', 'x-kubernetes-list-type': 'set' })),

@@ -3,11 +3,13 @@ import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '.
 import { nodeAssignment } from './assignment.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
-const fn = (name: string, nodes: string[], digest: string | null = D): LiveWasmFunction =>
+const NEW = `sha256:${'b'.repeat(64)}`;
+/** `digest`: the verified module in status (null: none yet); the spec may already name a newer one. */
+const fn = (name: string, nodes: string[], digest: string | null = D, specDigest = D): LiveWasmFunction =>
   ({
     metadata: { name, namespace: 'ns', uid: `uid-${name}`, generation: 1 },
-    spec: { module: { ref: `r/x@${D}` }, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, runtimeClass: 'edge' },
-    status: { nodes, ...(digest ? { resolvedDigest: digest } : {}) },
+    spec: { module: { ref: `r/x@${specDigest}` }, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, runtimeClass: 'edge' },
+    status: { nodes, ...(digest ? { resolvedDigest: digest, moduleRef: `r/x@${digest}` } : {}) },
   }) as unknown as LiveWasmFunction;
 const route = (name: string, backends: [string, number][]): LiveFunctionRoute =>
   ({ metadata: { name, namespace: 'ns' }, spec: { host: 'h', pathPrefix: '/', methods: ['POST', 'GET'], backends: backends.map(([functionRef, weight]) => ({ functionRef, weight })) } }) as unknown as LiveFunctionRoute;
@@ -20,6 +22,11 @@ describe('nodeAssignment', () => {
   const triggers = [trigger('tick', 'stable', 'cron'), trigger('queue', 'stable', 'nats'), trigger('cycle', 'stable', 'nats')];
   const at = (node: string) =>
     nodeAssignment({ node, namespace: 'ns', trustPolicy: 'fleet', functions, routes, triggers, rejectedRoutes: new Set(['ns/lost']), rejectedTriggers: new Set(['ns/cycle']) });
+
+  it('assigns the verified module from status, never a newer spec ref that has not verified', () => {
+    const blocked = nodeAssignment({ node: 'n1', namespace: 'ns', trustPolicy: 'fleet', functions: [fn('rolled', ['n1'], D, NEW)], routes: [], triggers: [] });
+    expect(blocked.functions[0]).toMatchObject({ ref: `r/x@${D}`, digest: D });
+  });
 
   it('assigns only verified functions placed on the node', () => {
     expect(at('n1').functions.map((f) => f.name)).toEqual(['stable']);

@@ -15,7 +15,8 @@ const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${
 
 /**
  * What one node runs, from the functions' placements (status.nodes), the routes and the triggers.
- * Only functions whose status names this node and carries a verified digest are assigned; routes
+ * Only functions whose status names this node and carries a verified module (status.moduleRef,
+ * which stays at the last verified one while a newer ref fails) are assigned; routes
  * keep the backends the node runs, weights renormalised; a cron or MQTT trigger goes to the first of
  * its function's nodes only, a NATS (queue group) or HTTP trigger to all of them.
  */
@@ -32,7 +33,7 @@ export function nodeAssignment(input: {
   rejectedTriggers?: ReadonlySet<string>;
 }): NodeAssignment {
   const placed = input.functions.filter(
-    (f) => f.metadata.namespace === input.namespace && f.status?.resolvedDigest !== undefined && (f.status.nodes ?? []).includes(input.node) && !f.metadata.deletionTimestamp,
+    (f) => f.metadata.namespace === input.namespace && f.status?.resolvedDigest !== undefined && f.status.moduleRef !== undefined && (f.status.nodes ?? []).includes(input.node) && !f.metadata.deletionTimestamp,
   );
   const functions: AssignedFunction[] = placed
     .map((f) => ({
@@ -40,7 +41,7 @@ export function nodeAssignment(input: {
       name: f.metadata.name,
       uid: f.metadata.uid ?? '',
       generation: f.metadata.generation ?? 0,
-      ref: f.spec.module.ref,
+      ref: f.status?.moduleRef ?? '',
       digest: f.status?.resolvedDigest ?? '',
       abi: f.spec.abi,
       limits: f.spec.limits,

@@ -54,10 +54,48 @@ describe('planFunction', () => {
   });
 
   it('keeps serving a digest verified before while the registry is down', () => {
-    const status = { resolvedDigest: DIGEST, nodes: ['b'], conditions: [{ type: 'SignatureVerified' as const, status: 'True' as const, reason: 'Verified' as const, message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+    const status = { resolvedDigest: DIGEST, moduleRef: `registry.local/hello@${DIGEST}`, nodes: ['b'] };
     const plan = planFunction(observe({ fn: fn({}, status), verification: { ok: false, condition: 'ModuleAvailable', reason: 'RegistryUnreachable', message: 'down' } }));
     expect(plan.nodes).toContain('b');
+    expect(plan.served).toEqual({ ref: `registry.local/hello@${DIGEST}`, digest: DIGEST });
     expect(cond(plan, 'ModuleAvailable')).toMatchObject({ status: 'False', reason: 'RegistryUnreachable' });
+    expect(cond(plan, 'SignatureVerified')).toMatchObject({ status: 'True', reason: 'Verified' });
+  });
+
+  describe('a new ref that cannot be served keeps the last verified module on the nodes', () => {
+    const OLD = `sha256:${'b'.repeat(64)}`;
+    const oldRef = `registry.local/hello@${OLD}`;
+    const serving = { resolvedDigest: OLD, moduleRef: oldRef, nodes: ['a', 'b'] };
+    const loadedOld = [node('a', { digest: OLD, state: 'Loaded' }), node('b', { digest: OLD, state: 'Loaded' })];
+
+    it.each([
+      { name: 'unsigned', verification: { ok: false, condition: 'SignatureVerified', reason: 'NoSignature', message: 'no signature' }, signature: 'False' },
+      { name: 'registry down', verification: { ok: false, condition: 'ModuleAvailable', reason: 'RegistryUnreachable', message: 'ECONNREFUSED' }, signature: 'Unknown' },
+    ] as const)('$name: old module served, Ready False with both digests, rollout blocked', ({ verification, signature }) => {
+      const plan = planFunction(observe({ fn: fn({}, serving), verification, nodes: loadedOld }));
+      expect(plan.served).toEqual({ ref: oldRef, digest: OLD });
+      expect(plan.nodes).toEqual(['a', 'b']);
+      expect(plan.readyInstances).toBe(2);
+      expect(cond(plan, 'SignatureVerified')?.status).toBe(signature);
+      expect(cond(plan, 'Ready')).toMatchObject({ status: 'False', reason: verification.reason });
+      expect(cond(plan, 'Ready')?.message).toBe(`${DIGEST} not served: ${verification.message}; ${OLD} (verified earlier) keeps serving`);
+      expect(cond(plan, 'Progressing')).toMatchObject({ status: 'False', reason: 'RolloutBlocked' });
+    });
+
+    it('the served digest itself failing verification takes the function off every node', () => {
+      const same = { resolvedDigest: DIGEST, moduleRef: `registry.local/hello@${DIGEST}`, nodes: ['a', 'b'] };
+      const plan = planFunction(observe({ fn: fn({}, same), verification: { ok: false, condition: 'SignatureVerified', reason: 'UntrustedKey', message: 'key no longer trusted' } }));
+      expect(plan.served).toBeUndefined();
+      expect(plan.nodes).toEqual([]);
+      expect(cond(plan, 'Ready')).toMatchObject({ status: 'False', reason: 'UntrustedKey' });
+    });
+
+    it('once the new ref verifies, it is served and the old one is dropped', () => {
+      const plan = planFunction(observe({ fn: fn({}, serving), nodes: loadedOld }));
+      expect(plan.served).toEqual({ ref: `registry.local/hello@${DIGEST}`, digest: DIGEST });
+      expect(cond(plan, 'Progressing')).toMatchObject({ status: 'True', reason: 'RolloutInProgress' });
+      expect(plan.readyInstances).toBe(0);
+    });
   });
 
   it('a rollout is in progress while a node still serves the old digest', () => {

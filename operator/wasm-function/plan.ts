@@ -17,8 +17,19 @@ export interface FunctionObservation {
   readonly load: ReadonlyMap<string, number>;
 }
 
+/** A module the nodes can run: its full reference and manifest digest. */
+export interface ServedModule {
+  readonly ref: string;
+  readonly digest: string;
+}
+
 export interface FunctionPlan {
-  readonly digest?: string;
+  /**
+   * The module the nodes run (status.moduleRef / resolvedDigest): the spec's once verified, else
+   * the last one verified, so a bad commit or a registry outage never takes a working function down.
+   * Absent when nothing verified is available.
+   */
+  readonly served?: ServedModule;
   /** Where the function should run now (becomes status.nodes, then the nodes' assignments). */
   readonly nodes: string[];
   readonly desiredInstances: number;
@@ -60,6 +71,13 @@ export function limitsOverCeiling(fn: LiveWasmFunction, runtime: LiveWasmRuntime
   return over;
 }
 
+/** The module verified earlier (status.moduleRef + resolvedDigest are only ever written for a verified module). */
+function lastVerified(fn: LiveWasmFunction): ServedModule | undefined {
+  const ref = fn.status?.moduleRef;
+  const digest = fn.status?.resolvedDigest;
+  return ref !== undefined && digest !== undefined && ref.endsWith(`@${digest}`) ? { ref, digest } : undefined;
+}
+
 function pending(type: DesiredCondition['type'], message: string): DesiredCondition {
   return { type, status: 'Unknown', reason: 'Pending', message };
 }
@@ -73,7 +91,7 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
   const { fn, runtime } = o;
   const key = `${fn.metadata.namespace}/${fn.metadata.name}`;
   const digest = DIGEST.exec(fn.spec.module.ref)?.[1];
-  const notRunning = (conditions: DesiredCondition[]): FunctionPlan => ({ digest, nodes: [], desiredInstances: 0, readyInstances: 0, conditions });
+  const notRunning = (conditions: DesiredCondition[]): FunctionPlan => ({ nodes: [], desiredInstances: 0, readyInstances: 0, conditions });
   if (!digest) {
     const message = `spec.module.ref ${fn.spec.module.ref} is not pinned by digest: use <registry>/<repository>@sha256:<hex> (flotilla push prints it)`;
     return notRunning([{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }, pending('SignatureVerified', 'waiting for a valid spec')]);
@@ -90,26 +108,35 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
 
   const conditions: DesiredCondition[] = [];
   const v = o.verification;
-  const previouslyVerified = fn.status?.resolvedDigest === digest && fn.status.conditions?.some((c) => c.type === 'SignatureVerified' && c.status === 'True');
+  const last = lastVerified(fn);
+  const policy = runtime.spec.trustPolicyRef.name;
+  let served: ServedModule | undefined;
+  /** Why the spec's module is not the one served (undefined when it is). */
+  let blocked: { reason: DesiredCondition['reason']; message: string } | undefined;
   if (!v || !v.ok) {
     const reason = v?.reason ?? 'Pending';
     const message = v?.message ?? 'verification not attempted';
     if (v?.condition === 'SignatureVerified') {
-      // Never served: a module that fails verification is taken off every node.
-      return notRunning([
-        { type: 'Ready', status: 'False', reason, message: `module not served: ${message}` },
-        { type: 'SignatureVerified', status: 'False', reason, message },
-        { type: 'ModuleAvailable', status: 'True', reason: 'Pulled', message: `manifest ${digest} found` },
-      ]);
+      // Never served. The last verified module keeps serving, unless it is this very digest (its
+      // signature is gone or no longer trusted): then the function comes off every node.
+      conditions.push({ type: 'SignatureVerified', status: 'False', reason, message });
+      conditions.push({ type: 'ModuleAvailable', status: 'True', reason: 'Pulled', message: `manifest ${digest} found` });
+      served = last?.digest === digest ? undefined : last;
+    } else {
+      // Registry trouble: a module verified before keeps running (a registry outage must not take an edge site down).
+      conditions.push({ type: 'ModuleAvailable', status: 'False', reason, message });
+      served = last;
+      conditions.push(
+        last?.digest === digest
+          ? { type: 'SignatureVerified', status: 'True', reason: 'Verified', message: `${digest} verified earlier against trust policy ${policy}` }
+          : pending('SignatureVerified', `waiting for the module ${digest}`),
+      );
     }
-    // Registry trouble: a digest verified before keeps running (a registry outage must not take an edge site down); a new one waits.
-    conditions.push({ type: 'ModuleAvailable', status: 'False', reason, message });
-    if (!previouslyVerified) {
-      return notRunning([{ type: 'Ready', status: 'False', reason, message: `module not available: ${message}` }, pending('SignatureVerified', 'waiting for the module'), ...conditions]);
-    }
-    conditions.push({ type: 'SignatureVerified', status: 'True', reason: 'Verified', message: `${digest} verified earlier against trust policy ${runtime.spec.trustPolicyRef.name}` });
+    if (!served) return notRunning([{ type: 'Ready', status: 'False', reason, message: `module not served: ${message}` }, ...conditions]);
+    if (served.digest !== digest) blocked = { reason, message: `${digest} not served: ${message}; ${served.digest} (verified earlier) keeps serving` };
   } else {
-    conditions.push({ type: 'SignatureVerified', status: 'True', reason: 'Verified', message: `${digest} is signed per trust policy ${runtime.spec.trustPolicyRef.name}` });
+    served = { ref: fn.spec.module.ref, digest };
+    conditions.push({ type: 'SignatureVerified', status: 'True', reason: 'Verified', message: `${digest} is signed per trust policy ${policy}` });
     conditions.push({ type: 'ModuleAvailable', status: 'True', reason: 'Pulled', message: `manifest ${digest} found` });
   }
 
@@ -124,12 +151,14 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
     nodes: o.nodes.map((n) => ({ name: n.name, ready: n.ready, labels: n.labels, capacity: n.capacity.functions, load: o.load.get(n.name) ?? 0 })),
   });
   const reports = placement.nodes.map((name) => ({ name, report: o.nodes.find((n) => n.name === name)?.report[key] }));
-  const loaded = reports.filter((r) => r.report?.digest === digest && r.report.state === 'Loaded');
+  const loaded = reports.filter((r) => r.report?.digest === served.digest && r.report.state === 'Loaded');
   const failing = reports.filter((r) => r.report?.state === 'Failed' && (r.report.failures ?? 1) >= DEGRADED_AFTER_FAILURES);
-  const behind = reports.filter((r) => r.report?.digest !== digest || r.report.state !== 'Loaded');
+  const behind = reports.filter((r) => r.report?.digest !== served.digest || r.report.state !== 'Loaded');
 
   conditions.push(
-    behind.length > 0
+    blocked
+      ? { type: 'Progressing', status: 'False', reason: 'RolloutBlocked', message: blocked.message }
+      : behind.length > 0
       ? { type: 'Progressing', status: 'True', reason: 'RolloutInProgress', message: `${loaded.length}/${placement.nodes.length} nodes serve ${digest}; waiting for ${behind.map((r) => `${r.name} (${r.report ? `${r.report.state} ${r.report.digest}` : 'not reported'})`).join(', ')}` }
       : { type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: `${loaded.length}/${placement.nodes.length} nodes serve ${digest}` },
   );
@@ -142,6 +171,8 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
   let ready: DesiredCondition;
   if (desired === 0) {
     ready = { type: 'Ready', status: 'True', reason: 'ScaledToZero', message: 'scaled to zero: spec.scaling.minInstances is 0' };
+  } else if (blocked) {
+    ready = { type: 'Ready', status: 'False', reason: blocked.reason, message: blocked.message };
   } else if (placement.nodes.length === 0) {
     const registered = o.nodes.length;
     const readyNodes = o.nodes.filter((n) => n.ready).length;
@@ -153,5 +184,5 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
     const short = placement.shortfall > 0 ? `; ${placement.shortfall} instance(s) found no node with room` : '';
     ready = { type: 'Ready', status: 'False', reason: failing.length > 0 ? 'InstancesFailing' : 'InstancesNotReady', message: `${loaded.length}/${desired} instances serve ${digest}${short}` };
   }
-  return { digest, nodes: placement.nodes, desiredInstances: desired, readyInstances: loaded.length, conditions: [ready, ...conditions] };
+  return { served, nodes: placement.nodes, desiredInstances: desired, readyInstances: loaded.length, conditions: [ready, ...conditions] };
 }

@@ -41,7 +41,7 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
   const previous = fn.status?.conditions;
   const status = {
     observedGeneration: generation,
-    ...(plan.digest !== undefined ? { resolvedDigest: plan.digest } : {}),
+    ...(plan.served ? { resolvedDigest: plan.served.digest, moduleRef: plan.served.ref } : {}),
     desiredInstances: plan.desiredInstances,
     readyInstances: plan.readyInstances,
     nodes: plan.nodes,

@@ -194,6 +194,29 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     expect((await get(WASM_FUNCTION_TYPE, 'hello')).status?.resolvedDigest).toBe(digest);
   });
 
+  it('a roll to an unsigned digest is blocked: the verified module keeps serving on both nodes', async () => {
+    const served = refs.v2.split('@')[1]!;
+    const unsigned = refs.unsigned.split('@')[1]!;
+    await api.request({ method: 'PATCH', path: path(WASM_FUNCTION_TYPE, 'hello'), body: { spec: { module: { ref: refs.unsigned } } }, contentType: 'application/merge-patch+json' });
+    const fnNow = await waitFor(async () => {
+      const f = await get(WASM_FUNCTION_TYPE, 'hello');
+      const c = condition(f, 'SignatureVerified');
+      return c?.status === 'False' && c.reason === 'NoSignature' && condition(f, 'Progressing')?.reason === 'RolloutBlocked' ? f : undefined;
+    }, { what: 'hello SignatureVerified=False and the rollout blocked', timeoutMs: 15_000 });
+    expect(fnNow.status?.resolvedDigest).toBe(served);
+    expect(condition(fnNow, 'Ready')).toMatchObject({ status: 'False', reason: 'NoSignature' });
+    expect(condition(fnNow, 'Ready')?.message).toContain(`${served} (verified earlier) keeps serving`);
+    // Both nodes keep the verified digest assigned and keep answering; the unsigned one is never handed out.
+    for (const n of ['n1', 'n2']) {
+      expect((await assignment(n))?.functions.find((f) => f.name === 'hello')).toMatchObject({ ref: refs.v2, digest: served });
+      await answers(n, '/hello', 'ping');
+      expect(JSON.stringify(await assignment(n))).not.toContain(unsigned);
+    }
+    // Back to the signed ref: Ready again.
+    await api.request({ method: 'PATCH', path: path(WASM_FUNCTION_TYPE, 'hello'), body: { spec: { module: { ref: refs.v2 } } }, contentType: 'application/merge-patch+json' });
+    await waitFor(async () => (condition(await get(WASM_FUNCTION_TYPE, 'hello'), 'Ready')?.status === 'True' ? true : undefined), { what: 'hello Ready=True again', timeoutMs: 15_000 });
+  });
+
   it('scale: one instance is served by one node only; the other answers 404', async () => {
     await api.request({ method: 'PATCH', path: `${path(WASM_FUNCTION_TYPE, 'hello')}/scale`, body: { spec: { replicas: 1 } }, contentType: 'application/merge-patch+json' });
     const placed = await waitFor(async () => {
