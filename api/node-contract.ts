@@ -3,10 +3,10 @@
  * runtime outside a kubelet (a test process, a bare edge device) takes part the same way:
  *
  * - Registration and heartbeat: each node runtime owns a coordination.k8s.io/v1 Lease named
- *   `flotilla-node-<node>` in its WasmRuntime's namespace, labelled with the runtime name, renewed
+ *   `flotilla-node-<runtime>.<node>` in its WasmRuntime's namespace, labelled with the runtime name, renewed
  *   every few seconds. Its annotations carry the node's labels (for placement), capacity, version,
  *   serving endpoint and its report on every assigned function.
- * - Assignments: the operator writes one ConfigMap per node, `flotilla-node-<node>` in the same
+ * - Assignments: the operator writes one ConfigMap per node, `flotilla-node-<runtime>.<node>` in the same
  *   namespace, owned by the node's Lease; key `assignment.json` holds a NodeAssignment. The runtime
  *   watches that one object (fieldSelector metadata.name).
  *
@@ -51,9 +51,14 @@ export function nodeRuntimeName(runtime: string): string {
   return `flotilla-node-${runtime}`;
 }
 
-/** Name of a node's Lease and of its assignment ConfigMap. */
-export function nodeObjectName(node: string): string {
-  return `flotilla-node-${node}`;
+/**
+ * Name of a node runtime's Lease and of its assignment ConfigMap: `flotilla-node-<runtime>.<node>`.
+ * The pool is part of it because a machine in two pools runs two node runtimes (one pod of each
+ * pool's DaemonSet) under the same node name in the same namespace; the dot cannot occur in a
+ * WasmRuntime name (a DNS label), so no two (runtime, node) pairs share a name.
+ */
+export function nodeObjectName(runtime: string, node: string): string {
+  return `flotilla-node-${runtime}.${node}`;
 }
 
 /** How much a node takes. */
@@ -218,7 +223,7 @@ export function nodeLease(hb: NodeHeartbeat): NodeLease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name: nodeObjectName(hb.node), namespace: hb.namespace, labels: { [RUNTIME_LABEL]: hb.runtime, [NODE_LABEL]: hb.node }, annotations },
+    metadata: { name: nodeObjectName(hb.runtime, hb.node), namespace: hb.namespace, labels: { [RUNTIME_LABEL]: hb.runtime, [NODE_LABEL]: hb.node }, annotations },
     spec: { holderIdentity: hb.holder, leaseDurationSeconds: hb.leaseDurationSeconds, renewTime: microTime(hb.nowMs) },
   };
 }

@@ -117,7 +117,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
           watch(routes, allNodesInNamespace),
           watch(triggers, allNodesInNamespace),
           watch(runtimes, allNodesInNamespace),
-          watch(assignments, (cm) => [`${cm.metadata.namespace}/${nodeObjectName(cm.metadata.labels?.[NODE_LABEL] ?? '')}`]),
+          watch(assignments, (cm) => [`${cm.metadata.namespace}/${nodeObjectName(cm.metadata.labels?.[RUNTIME_LABEL] ?? '', cm.metadata.labels?.[NODE_LABEL] ?? '')}`]),
         ],
       },
       ctx,

@@ -55,7 +55,7 @@ export class NodeAgent {
     this.informer = new Informer({ client: opts.client, clock: opts.clock, log: opts.log }, {
       type: CONFIG_MAP_TYPE,
       namespace: opts.namespace,
-      fieldSelector: `metadata.name=${nodeObjectName(opts.node)}`,
+      fieldSelector: `metadata.name=${nodeObjectName(opts.runtime, opts.node)}`,
     });
   }
 

@@ -93,7 +93,7 @@ export function assignmentConfigMap(namespace: string, runtime: string, assignme
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: nodeObjectName(assignment.node),
+      name: nodeObjectName(runtime, assignment.node),
       namespace,
       labels: { [RUNTIME_LABEL]: runtime, [NODE_LABEL]: assignment.node, 'app.kubernetes.io/managed-by': 'flotilla-operator' },
       ownerReferences: [owner],

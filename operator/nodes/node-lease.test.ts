@@ -5,9 +5,15 @@ import { leaseChangeMatters, nextExpiry } from './node-lease.ts';
 const hb = { namespace: 'ns', runtime: 'edge', node: 'n1', holder: 'n1-123', leaseDurationSeconds: 10, nowMs: 1_000_000 };
 
 describe('node Lease', () => {
+  it('one machine in two pools registers two distinct Leases', () => {
+    expect(nodeLease({ ...hb, runtime: 'default' }).metadata.name).not.toBe(nodeLease({ ...hb, runtime: 'large' }).metadata.name);
+    // A pool name cannot contain the separator, so no other (pool, node) pair maps to the same name.
+    expect(nodeLease({ ...hb, runtime: 'a-b', node: 'x' }).metadata.name).not.toBe(nodeLease({ ...hb, runtime: 'a', node: 'b-x' }).metadata.name);
+  });
+
   it('round-trips a heartbeat', () => {
     const lease = nodeLease({ ...hb, labels: { zone: 'a' }, capacity: { functions: 3 }, version: '0.1.0', endpoint: 'http://127.0.0.1:1', report: { 'ns/f': { digest: 'sha256:x', state: 'Loaded' } } });
-    expect(lease.metadata.name).toBe('flotilla-node-n1');
+    expect(lease.metadata.name).toBe('flotilla-node-edge.n1');
     const node = parseNodeLease(lease, hb.nowMs + 9_999);
     expect(node).toMatchObject({ name: 'n1', runtime: 'edge', labels: { zone: 'a' }, capacity: { functions: 3 }, version: '0.1.0', ready: true, expiresAtMs: 1_010_000 });
     expect(node.report['ns/f']?.state).toBe('Loaded');

@@ -38,7 +38,7 @@ export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorCon
     name: lease.metadata.name,
     uid,
   });
-  const cached = ctx.stores.assignments.get(`${namespace}/${nodeObjectName(node.name)}`);
+  const cached = ctx.stores.assignments.get(`${namespace}/${nodeObjectName(runtimeName, node.name)}`);
   if (cached?.data?.[ASSIGNMENT_KEY] === desired.data?.[ASSIGNMENT_KEY]) return awaitChange();
   await apply(ctx.client, CONFIG_MAP_TYPE, desired);
   ctx.log.info({ node: node.name, namespace, functions: assignment.functions.length, routes: assignment.routes.length, triggers: assignment.triggers.length }, 'Applied node assignment');

@@ -69,7 +69,7 @@ async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, sche
   const now = ctx.clock.now();
   const forgotten = registered.filter((n) => !n.ready && n.expiresAtMs + ctx.nodeForgetAfterMs <= now);
   for (const n of forgotten) {
-    await deleteIfExists(ctx.client, LEASE_TYPE, namespace, nodeObjectName(n.name));
+    await deleteIfExists(ctx.client, LEASE_TYPE, namespace, nodeObjectName(runtime.metadata.name, n.name));
     ctx.log.info({ runtime: objectKey(runtime), node: n.name }, 'Forgot node: no heartbeat');
   }
   const nodes = registered.filter((n) => !forgotten.includes(n));

@@ -80,7 +80,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
   const get = <T extends KubeObject = WithStatus>(type: ResourceType, name: string) => api.request<T>({ method: 'GET', path: path(type, name) });
   const call = (node: string, route: string, body = 'ping') => request(nodes.get(node)!.url, route, { body, host: HOST });
   const assignment = async (node: string) => {
-    const cm = await get<KubeObject & { data?: Record<string, string> }>(CONFIG_MAP_TYPE, nodeObjectName(node)).catch(() => undefined);
+    const cm = await get<KubeObject & { data?: Record<string, string> }>(CONFIG_MAP_TYPE, nodeObjectName('edge', node)).catch(() => undefined);
     const text = cm?.data?.[ASSIGNMENT_KEY];
     return text ? (JSON.parse(text) as NodeAssignment) : undefined;
   };

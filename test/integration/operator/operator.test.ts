@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
+import { nodeObjectName } from '../../../api/index.ts';
 import type { NodeAssignment } from '../../../api/index.ts';
 import { EVENT_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
 import type { KubeObject } from '../../../operator/runtime/index.ts';
@@ -186,7 +187,7 @@ describe('operator reconcilers against the real apiserver and registry', () => {
   });
 
   it('a node whose Lease is deleted takes its assignment ConfigMap with it (owner reference)', async () => {
-    const path = (kind: string) => `/${kind === 'leases' ? 'apis/coordination.k8s.io/v1' : 'api/v1'}/namespaces/${w.ns.name}/${kind}/flotilla-node-node-c`;
+    const path = (kind: string) => `/${kind === 'leases' ? 'apis/coordination.k8s.io/v1' : 'api/v1'}/namespaces/${w.ns.name}/${kind}/${nodeObjectName('edge', 'node-c')}`;
     const victim = w.nodes.find((n) => n.name === 'node-c');
     victim?.kill();
     await w.api.request({ method: 'GET', path: path('configmaps') });

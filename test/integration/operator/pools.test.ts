@@ -1,3 +1,4 @@
+import { nodeObjectName } from '../../../api/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
 import { resourcePath } from '../../../operator/runtime/index.ts';
@@ -29,7 +30,7 @@ describe('pool dynamics', () => {
       { what: 'node-goes forgotten', timeoutMs: 20_000 },
     );
     expect(rt.status?.readyNodes).toBe(1);
-    await expect(w.api.request({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${w.ns.name}/leases/flotilla-node-node-goes` })).rejects.toMatchObject({ code: 'NotFound' });
+    await expect(w.api.request({ method: 'GET', path: `/apis/coordination.k8s.io/v1/namespaces/${w.ns.name}/leases/${nodeObjectName('transient', 'node-goes')}` })).rejects.toMatchObject({ code: 'NotFound' });
     expect(stays.alive).toBe(true);
   });
 
