@@ -1,8 +1,10 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { FleetError } from '../fleet/errors.ts';
+import { FlotillaError } from '../../api/errors.ts';
 import { startSupervisor, takeDown } from '../fleet/lifecycle.ts';
+import { checkFleetTools } from '../fleet/preflight.ts';
 import { alive, fleetPaths, readState } from '../fleet/state.ts';
+import { step } from '../fleet/steps.ts';
 import { summary } from '../fleet/summary.ts';
 import { supervise } from '../fleet/supervisor.ts';
 import { progress } from './artifact-common.ts';
@@ -30,7 +32,7 @@ export function register(program: Command): void {
         return;
       }
       const timeoutS = Number(flags.timeout);
-      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new FleetError('StepFailed', `--timeout: expected seconds > 0, got ${JSON.stringify(flags.timeout)}`);
+      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new FlotillaError('InvalidArgument', `--timeout: expected seconds > 0, got ${JSON.stringify(flags.timeout)}`);
       const existing = readState(paths);
       if (existing && alive(existing.supervisorPid) && existing.phase === 'ready') {
         progress(`a local fleet is already up (supervisor pid ${existing.supervisorPid}); reusing it`);
@@ -42,6 +44,8 @@ export function register(program: Command): void {
         await takeDown(paths, existing, progress);
       }
       const t = performance.now();
+      // Before anything starts: a missing binary fails here, not as a server that never came up.
+      await step({ log: progress, timings: {} }, 'tools', () => Promise.resolve(progress(`    ${checkFleetTools()} executables found`)));
       const state = await startSupervisor(paths, progress, timeoutS * 1000);
       progress(`flotilla up took ${((performance.now() - t) / 1000).toFixed(1)} s`);
       process.stdout.write(`${summary(state)}\n`);
