@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { addressInUse, listensOn, portHolder } from './ports.ts';
 
 /** A server failed to start or misbehaved; the message carries the log tail. */
 export class HarnessError extends Error {
@@ -27,6 +28,13 @@ export interface ServerSpec {
   readonly ready: () => Promise<boolean>;
   /** How long to wait for readiness. @default 60_000 */
   readonly timeoutMs?: number;
+  /**
+   * The TCP port the server is told to listen on (picked free earlier, so possibly taken since).
+   * When set, a passing probe counts only once the server's own process holds this port: another
+   * process that took it would otherwise answer the probe for a server that failed to bind.
+   * @default no check (the probe alone decides)
+   */
+  readonly port?: number;
 }
 
 export interface RunningServer {
@@ -105,19 +113,35 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   };
 
   const deadline = Date.now() + (spec.timeoutMs ?? 60_000);
+  // Set when the probe passed while another process held spec.port.
+  let answeredByOther = false;
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     if (exited !== undefined) {
-      throw new HarnessError(`${spec.name} exited (${exited}) before it was ready; log ${spec.logFile}:\n${logTail(spec.logFile)}`);
+      // Whatever it forked goes with it: nothing of a failed start may stay behind.
+      if (pid !== undefined) signalGroup(pid, 'SIGKILL');
+      const inUse = addressInUse(logTail(spec.logFile, 200)) ?? (answeredByOther ? `127.0.0.1:${spec.port}` : undefined);
+      const port = spec.port ?? (Number(/:(\d+)$/.exec(inUse ?? '')?.[1]) || undefined);
+      throw new HarnessError(`${spec.name} exited (${exited}) before it was ready${inUse ? `: it could not listen on ${inUse}, address already in use${holderOf(port)}` : ''}; log ${spec.logFile}:\n${logTail(spec.logFile)}`);
     }
-    if (await spec.ready().catch(() => false)) return server;
+    if (await spec.ready().catch(() => false)) {
+      if (spec.port === undefined || pid === undefined || listensOn(pid, spec.port)) return server;
+      answeredByOther = true;
+    }
     if (Date.now() > deadline) {
       await server.stop();
+      const other = answeredByOther ? `: its probe was answered, but not by ${spec.name} (pid ${pid ?? '?'}): 127.0.0.1:${spec.port} is in use by another process${holderOf(spec.port)}` : '';
       throw new HarnessError(
-        `${spec.name} was not ready after ${(spec.timeoutMs ?? 60_000) / 1000}s; log ${spec.logFile}:\n${logTail(spec.logFile)}`,
+        `${spec.name} was not ready after ${(spec.timeoutMs ?? 60_000) / 1000}s${other}; log ${spec.logFile}:\n${logTail(spec.logFile)}`,
       );
     }
     await sleep(delay);
   }
+}
+
+/** " (held by pid N: command)" for a port some process listens on, else "". */
+function holderOf(port: number | undefined): string {
+  const holder = port === undefined ? undefined : portHolder(port);
+  return holder ? ` (held by pid ${holder.pid}: ${holder.command})` : '';
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
