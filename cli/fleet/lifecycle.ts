@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetError } from './errors.ts';
 import type { FleetPaths, FleetState } from './state.ts';
 import { alive, readState, removeState } from './state.ts';
+import { pendingSteps } from './steps.ts';
 
 const CLI = join(import.meta.dirname, '..', 'main.ts');
 
@@ -76,6 +77,7 @@ export async function startSupervisor(paths: FleetPaths, log: (line: string) => 
   child.unref();
   const pid = child.pid ?? -1;
   let offset = 0;
+  const lines: string[] = [];
   const follow = (): void => {
     if (!existsSync(paths.supervisorLog)) return;
     const size = statSync(paths.supervisorLog).size;
@@ -83,7 +85,11 @@ export async function startSupervisor(paths: FleetPaths, log: (line: string) => 
     // Byte offsets: progress lines carry multi-byte characters (✓).
     const text = readFileSync(paths.supervisorLog).subarray(offset, size).toString('utf8');
     offset = size;
-    for (const line of text.split('\n')) if (line !== '') log(line);
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      lines.push(line);
+      log(line);
+    }
   };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -93,7 +99,8 @@ export async function startSupervisor(paths: FleetPaths, log: (line: string) => 
     if (state?.supervisorPid === pid && state.phase === 'failed') {
       await waitGone([pid], 60_000);
       follow();
-      removeState(paths);
+      // The supervisor stopped what it tracked; this also catches anything it could not (and a supervisor stuck stopping).
+      await takeDown(paths, state, log);
       throw new FleetError('FleetStartFailed', `${state.error ?? 'the fleet did not start'} (supervisor output: ${paths.supervisorLog})`);
     }
     if (!alive(pid)) {
@@ -102,8 +109,16 @@ export async function startSupervisor(paths: FleetPaths, log: (line: string) => 
       throw new FleetError('FleetStartFailed', `the fleet supervisor exited before the fleet was ready; see ${paths.supervisorLog}`);
     }
     if (Date.now() > deadline) {
-      if (state) await takeDown(paths, state, log);
-      throw new FleetError('FleetStartFailed', `the fleet was not ready after ${timeoutMs / 1000} s (everything started was stopped); see ${paths.supervisorLog} and the logs in ${join(paths.stateDir, 'logs')}`);
+      const pending = pendingSteps(lines);
+      // Before its state is written the supervisor owns nothing yet: stopping it is all there is to do.
+      if (!state) {
+        kill(pid, 'SIGTERM');
+        await waitGone([pid], 10_000);
+      }
+      const recorded = readState(paths);
+      if (recorded) await takeDown(paths, recorded, log);
+      const running = pending.length === 0 ? 'before any step started' : `while ${pending.map((p) => `step "${p}"`).join(', ')} ${pending.length === 1 ? 'was' : 'were'} still running`;
+      throw new FleetError('FleetStartFailed', `the fleet was not ready within --timeout ${timeoutMs / 1000} s: it ran out ${running}; everything started was stopped${recorded ? ` and ${recorded.workDir} removed` : ''}; see the logs in ${join(paths.stateDir, 'logs')} and ${paths.supervisorLog}`);
     }
     await sleep(300);
   }
