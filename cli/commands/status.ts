@@ -35,7 +35,8 @@ export function register(program: Command): void {
       const paths = fleetPaths();
       for (;;) {
         const state = readState(paths);
-        if (!state || !alive(state.supervisorPid)) throw new FleetError('FleetNotUp', 'no local fleet is up; start one with `flotilla up`');
+        if (!state) throw new FleetError('FleetNotUp', 'no local fleet is up; start one with `flotilla up`');
+        if (!alive(state.supervisorPid)) throw new FleetError('FleetNotUp', `no local fleet is up: the one recorded in ${paths.stateFile} stopped (its supervisor, pid ${state.supervisorPid}, is gone); \`flotilla down\` clears what it left, \`flotilla up\` starts a new one`);
         if (state.phase !== 'ready') throw new FleetError('FleetNotUp', `the local fleet is ${state.phase}, not ready; wait for \`flotilla up\` to finish or run \`flotilla down\``);
         const rows = await collectStatus(state);
         const out = flags.output === 'json' ? `${JSON.stringify({ functions: rows }, null, 2)}\n` : flags.output === 'yaml' ? stringify({ functions: rows }) : table(rows);
