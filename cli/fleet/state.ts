@@ -25,8 +25,12 @@ export function fleetPaths(env: NodeJS.ProcessEnv = process.env): FleetPaths {
   return { configDir, stateDir, stateFile: join(stateDir, 'fleet.json'), supervisorLog: join(stateDir, 'supervisor.log') };
 }
 
+/** One node runtime: a machine's member of one pool (`flotilla node --cluster`). */
 export interface NodeState {
+  /** The machine (node name in its Lease and in WasmFunction status.nodes). */
   readonly name: string;
+  /** The WasmRuntime (pool) it runs for. */
+  readonly pool: string;
   /** http://127.0.0.1:<port> of the node's HTTP trigger. */
   readonly url: string;
 }
@@ -36,8 +40,11 @@ export interface ClusterState {
   readonly server: string;
   readonly kubeconfig: string;
   readonly nodes: readonly NodeState[];
-  /** HTTP functions: name and the Host header their route matches. */
-  readonly functions: readonly { readonly name: string; readonly host: string; readonly path: string }[];
+  /**
+   * HTTP routes: name, namespace, the WasmFunction behind it, the Host header and path prefix it
+   * matches, the pool serving it, and the nodes the operator had placed it on when `up` finished.
+   */
+  readonly functions: readonly { readonly name: string; readonly namespace: string; readonly function: string; readonly host: string; readonly path: string; readonly pool: string; readonly placedOn?: readonly string[] }[];
 }
 
 export interface FleetState {

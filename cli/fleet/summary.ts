@@ -12,9 +12,13 @@ export function summary(state: FleetState): string {
   if (state.key) lines.push(`Signing key   ${state.key.privateKey} (trusted by the rendered policy: ${state.key.publicKey})`);
   for (const c of state.clusters ?? []) {
     lines.push('', `Cluster ${c.name}   kubeconfig ${c.kubeconfig}`);
-    for (const f of c.functions) for (const n of c.nodes) lines.push(`  ${f.name.padEnd(10)} curl -H 'Host: ${f.host}' ${n.url}${f.path}`);
+    for (const f of c.functions) {
+      const on = c.nodes.filter((x) => x.pool === f.pool && (f.placedOn ?? []).includes(x.name));
+      if (on.length === 0) lines.push(`  ${f.name.padEnd(10)} placed on no node (scaled to zero)`);
+      for (const n of on) lines.push(`  ${f.name.padEnd(10)} curl -H 'Host: ${f.host}' ${n.url}${f.path}    (${n.name})`);
+    }
   }
-  lines.push('', 'Next:', '  flotilla status              clusters x functions, from Argo CD and the clusters', `  kubectl --kubeconfig ${state.clusters?.[0]?.kubeconfig ?? '<kubeconfig>'} get wasmfunctions -n functions`);
+  lines.push('', 'Next:', '  flotilla status              clusters x functions (and the nodes each runs on now), from Argo CD and the clusters', `  kubectl --kubeconfig ${state.clusters?.[0]?.kubeconfig ?? '<kubeconfig>'} get wasmfunctions -n functions`);
   if (state.git) lines.push(`  cd ${state.git.repoDir} && git log        change gitops/, commit, and watch it roll out`);
   lines.push('  flotilla down                stop everything and remove the temp dirs', '');
   return lines.join('\n');

@@ -8,13 +8,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../../api/index.ts';
+import type { WasmFunction } from '../../api/index.ts';
 import { buildFleet } from '../../clusters/fleet.ts';
 import { renderApp, writeRendered } from '../../constructs/index.ts';
 import { startArgoCd } from '../../test/harness/argocd.ts';
 import type { ArgoCd } from '../../test/harness/argocd.ts';
 import { startEtcd } from '../../test/harness/etcd.ts';
 import { startGitServer } from '../../test/harness/git-server.ts';
-import { startKubeApiServer } from '../../test/harness/kube-apiserver.ts';
+import { kubeconfigYaml, startKubeApiServer } from '../../test/harness/kube-apiserver.ts';
 import type { KubeApiServer } from '../../test/harness/kube-apiserver.ts';
 import { startKubeControllerManager } from '../../test/harness/kube-controller-manager.ts';
 import { kubectl, loadKubeConfig, waitForCrdsEstablished } from '../../test/harness/kube.ts';
@@ -25,9 +28,8 @@ import { startRegistry } from '../../test/harness/registry.ts';
 import { waitFor } from '../../test/harness/wait.ts';
 import { toolPath } from '../../test/tools/paths.ts';
 import { ArgoCdApi } from './argocd-api.ts';
-import { startMirror } from './mirror.ts';
 import { getWithHost } from './http-probe.ts';
-import { joinPools } from './node-membership.ts';
+import { machinesFor, nodeRuntimeKubeconfig } from './machines.ts';
 import { ensureSigningKey, publishExamples } from './publish.ts';
 import type { ClusterState, FleetPaths, FleetState } from './state.ts';
 import { removeState, writeState } from './state.ts';
@@ -36,7 +38,8 @@ import type { StepContext } from './steps.ts';
 
 /** The two edge clusters of the local fleet (of clusters/fleet.ts's three). */
 export const LOCAL_CLUSTERS = ['edge-eu-west', 'edge-us-east'] as const;
-const NODES_PER_CLUSTER = 2;
+/** Machines per edge cluster; each runs one node runtime per pool it belongs to (machines.ts). */
+const MACHINES_PER_CLUSTER = 2;
 const CLI = join(import.meta.dirname, '..', 'main.ts');
 
 interface ControlPlane {
@@ -52,8 +55,6 @@ export async function supervise(paths: FleetPaths, log: (line: string) => void):
   rmSync(logDir, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
   const servers: RunningServer[] = [];
-  // Mirrors and pool memberships: stopped before the servers they talk to.
-  const closers: (() => Promise<void> | void)[] = [];
   let argocd: ArgoCd | undefined;
   let state: FleetState = { phase: 'starting', supervisorPid: process.pid, pids: [], workDir, logDir, startedAt: new Date().toISOString() };
   const save = (patch: Partial<FleetState>): void => {
@@ -67,7 +68,6 @@ export async function supervise(paths: FleetPaths, log: (line: string) => void):
     return s;
   };
   const stopAll = async (): Promise<void> => {
-    await Promise.all(closers.map(async (c) => c()));
     // All at once: nothing needs a graceful goodbye from another, and one by one takes a minute.
     await Promise.all([...servers.map((s) => s.stop()), argocd?.stop({ keep: true })]);
     rmSync(workDir, { recursive: true, force: true });
@@ -84,7 +84,7 @@ export async function supervise(paths: FleetPaths, log: (line: string) => void):
 
   const ctx: StepContext = { log, timings: {} };
   try {
-    await start(ctx, workDir, logDir, paths, track, closers, (a) => (argocd = a), save);
+    await start(ctx, workDir, logDir, paths, track, (a) => (argocd = a), save);
     save({ phase: 'ready', timings: ctx.timings });
     log('fleet ready');
   } catch (err) {
@@ -134,15 +134,15 @@ function git(cwd: string, args: readonly string[]): string {
   return execFileSync(toolPath('git'), args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'flotilla up', GIT_AUTHOR_EMAIL: 'up@flotilla.local', GIT_COMMITTER_NAME: 'flotilla up', GIT_COMMITTER_EMAIL: 'up@flotilla.local' } });
 }
 
-/** Open HTTP functions of a rendered cluster: name, the Host its route matches, and its path prefix. */
+/** Open HTTP functions of a rendered cluster: name, the Host its route matches, its path prefix and the pool its (first) backend runs in. */
 function httpFunctions(files: readonly { path: string; content: string }[], cluster: string): ClusterState['functions'] {
-  const out: { name: string; host: string; path: string }[] = [];
-  for (const f of files.filter((x) => x.path.startsWith(`clusters/${cluster}/functionroute_`))) {
-    for (const doc of parseAllDocuments(f.content)) {
-      const r = doc.toJS() as { metadata: { name: string }; spec: { host?: string; pathPrefix?: string; auth?: unknown } };
-      // Routes that require a bearer token read it from a Secret the standalone nodes do not see.
-      if (r.spec.host !== undefined && r.spec.auth === undefined) out.push({ name: r.metadata.name, host: r.spec.host, path: r.spec.pathPrefix ?? '/' });
-    }
+  const docs = (prefix: string) => files.filter((x) => x.path.startsWith(`clusters/${cluster}/${prefix}`)).flatMap((f) => parseAllDocuments(f.content).map((d) => d.toJS() as unknown));
+  const functions = docs('wasmfunction_') as { metadata: { name: string; namespace: string }; spec: { runtimeClass?: string } }[];
+  const out: ClusterState['functions'][number][] = [];
+  for (const r of docs('functionroute_') as { metadata: { name: string; namespace: string }; spec: { host?: string; pathPrefix?: string; auth?: unknown; backends?: { functionRef: string }[] } }[]) {
+    const backend = functions.find((f) => f.metadata.namespace === r.metadata.namespace && f.metadata.name === r.spec.backends?.[0]?.functionRef);
+    // Routes that require a bearer token are refused by the node runtime (not served open), so they are not listed.
+    if (r.spec.host !== undefined && r.spec.auth === undefined) out.push({ name: r.metadata.name, namespace: r.metadata.namespace, function: r.spec.backends?.[0]?.functionRef ?? r.metadata.name, host: r.spec.host, path: r.spec.pathPrefix ?? '/', pool: backend?.spec.runtimeClass ?? 'default' });
   }
   return out;
 }
@@ -153,7 +153,6 @@ async function start(
   logDir: string,
   paths: FleetPaths,
   track: <T extends RunningServer>(s: T) => T,
-  closers: (() => Promise<void> | void)[],
   setArgo: (a: ArgoCd) => void,
   save: (patch: Partial<FleetState>) => void,
 ): Promise<void> {
@@ -232,7 +231,7 @@ async function start(
 
   const clusters: ClusterState[] = [];
   for (const edge of edges) {
-    const state = await step(ctx, `operator and ${NODES_PER_CLUSTER} node runtimes on ${edge.name}`, async () => {
+    const state = await step(ctx, `operator and node runtimes on ${edge.name} (${MACHINES_PER_CLUSTER} machines)`, async () => {
       const kc = loadKubeConfig(edge.api.kubeconfig);
       // Argo CD's first sync wave brings the CRDs; the operator needs them to start its informers.
       await waitForCrdsEstablished(kc, ['wasmfunctions.flotilla.dev', 'wasmruntimes.flotilla.dev', 'functionroutes.flotilla.dev', 'functiontriggers.flotilla.dev'], 150_000);
@@ -246,34 +245,35 @@ async function start(
           ready: () => httpReady(`http://127.0.0.1:${opPort}/healthz`),
         }),
       );
-      const trustFile = join(workDir, edge.name, 'trust.json');
-      const cm = files.find((f) => f.path === `clusters/${edge.name}/configmap_flotilla-system_fleet-trust.yaml`);
-      writeFileSync(trustFile, (parse(cm?.content ?? '') as { data: { 'policy.json': string } }).data['policy.json']);
-      const nodeDirs = Array.from({ length: NODES_PER_CLUSTER }, (_, i) => join(workDir, edge.name, `node-${i + 1}`, 'manifests'));
-      const mirror = startMirror(kc, nodeDirs, { intervalMs: 1000, onError: (err) => ctx.log(`mirror ${edge.name}: ${(err as Error).message}`) });
-      closers.push(() => mirror.stop());
-      await mirror.sync();
-      // Every node joins every pool of its cluster, with the labels their selectors ask for.
-      const runtimes = files.filter((f) => f.path.startsWith(`clusters/${edge.name}/wasmruntime_`)).map((f) => parse(f.content) as { metadata: { name: string; namespace: string }; spec: { nodeSelector?: Record<string, string> } });
-      const pools = runtimes.map((r) => ({ namespace: r.metadata.namespace, name: r.metadata.name }));
-      const poolLabels = Object.assign({}, ...runtimes.map((r) => r.spec.nodeSelector ?? {})) as Record<string, string>;
-      const nodes = [];
-      for (const [i, dir] of nodeDirs.entries()) {
-        const port = await freePort();
-        const name = `${edge.name}-node-${i + 1}`;
-        track(
-          await startServer({
-            name,
-            command: process.execPath,
-            args: [CLI, 'node', '--manifests', dir, '--port', String(port), '--trust-policy', trustFile, '--cache-dir', join(dir, '..', 'cache'), '--workers', '2', '--nats-url', nats.url],
-            logFile: join(logDir, edge.name, `${name}.log`),
-            ready: () => httpReady(`http://127.0.0.1:${port}/healthz`),
-          }),
-        );
-        const url = `http://127.0.0.1:${port}`;
-        const membership = await joinPools(kc, name, url, pools, poolLabels);
-        closers.push(() => membership.stop());
-        nodes.push({ name, url });
+      // What a DaemonSet pod of each pool would run on each machine: `flotilla node --cluster`, with
+      // its pool's ServiceAccount token (so the RBAC the operator and constructs grant is what it gets).
+      const runtimes = files.filter((f) => f.path.startsWith(`clusters/${edge.name}/wasmruntime_`)).map((f) => parse(f.content) as { metadata: { name: string; namespace: string }; spec: { nodeSelector?: Record<string, string>; trustPolicyRef: { name: string } } });
+      const trust = files.find((f) => f.path.startsWith(`clusters/${edge.name}/configmap_`) && f.path.endsWith('-trust.yaml'));
+      const trustNamespace = trust ? (parse(trust.content) as { metadata: { namespace: string } }).metadata.namespace : 'flotilla-system';
+      const nodes: ClusterState['nodes'][number][] = [];
+      for (const machine of machinesFor(edge.name, MACHINES_PER_CLUSTER, runtimes)) {
+        for (const pool of machine.pools) {
+          const dir = join(workDir, edge.name, machine.name, pool.name);
+          mkdirSync(dir, { recursive: true });
+          const kubeconfig = join(dir, 'kubeconfig');
+          writeFileSync(kubeconfig, await nodeRuntimeKubeconfig(edge.api, pool, (server, ca, token) => kubeconfigYaml(server, ca, token, `system:serviceaccount:${pool.namespace}:${pool.serviceAccount}`)), { mode: 0o600 });
+          const port = await freePort();
+          const url = `http://127.0.0.1:${port}`;
+          track(
+            await startServer({
+              name: `${machine.name}-${pool.name}`,
+              command: process.execPath,
+              args: [
+                CLI, 'node', '--cluster', '--runtime', pool.name, '--namespace', pool.namespace, '--trust-namespace', trustNamespace,
+                '--kubeconfig', kubeconfig, '--node-name', machine.name, ...Object.entries(machine.labels).flatMap(([k, v]) => ['--labels', `${k}=${v}`]),
+                '--port', String(port), '--cache-dir', join(dir, 'cache'), '--state-dir', join(dir, 'state'), '--workers', pool.name === 'default' ? '2' : '1', '--nats-url', nats.url,
+              ],
+              logFile: join(logDir, edge.name, `${machine.name}-${pool.name}.log`),
+              ready: () => httpReady(`${url}/healthz`),
+            }),
+          );
+          nodes.push({ name: machine.name, pool: pool.name, url });
+        }
       }
       return { name: edge.name, server: edge.api.server, kubeconfig: edge.api.kubeconfig, nodes, functions: httpFunctions(files, edge.name) };
     }, join(logDir, edge.name));
@@ -286,21 +286,33 @@ async function start(
   await step(ctx, 'Argo CD syncs both clusters', () => waitSynced(api, LOCAL_CLUSTERS.map((c) => `flotilla-${c}`), 150_000), join(logDir, 'argocd', 'logs', 'argocd-application-controller.log'));
 
 
-  await step(ctx, 'every HTTP function answers on every node', async () => {
+  const placed = await step(ctx, 'every HTTP function answers on the nodes the operator placed it on', async () => {
+    const out: ClusterState[] = [];
     for (const c of clusters) {
-      for (const n of c.nodes) {
-        for (const f of c.functions) {
+      const api = loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi);
+      const functions: ClusterState['functions'][number][] = [];
+      for (const f of c.functions) {
+        const on = await waitFor(
+          async () => {
+            const fn = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: f.namespace, plural: 'wasmfunctions', name: f.function })) as WasmFunction;
+            const ready = fn.status?.conditions?.find((x) => x.type === 'Ready');
+            return fn.status?.observedGeneration === fn.metadata.generation && ready?.status === 'True' ? (fn.status?.nodes ?? []) : undefined;
+          },
+          { what: `WasmFunction ${f.namespace}/${f.function} on ${c.name} to be Ready`, timeoutMs: 120_000, intervalMs: 500 },
+        );
+        for (const n of c.nodes.filter((x) => x.pool === f.pool && on.includes(x.name))) {
           await waitFor(
-            async () => {
-              const res = await getWithHost(`${n.url}${f.path}`, f.host);
-              return res.status === 200 ? true : undefined;
-            },
-            { what: `${f.name} on ${n.name} (Host ${f.host}) to answer 200`, timeoutMs: 120_000, intervalMs: 500 },
+            async () => ((await getWithHost(`${n.url}${f.path}`, f.host)).status === 200 ? true : undefined),
+            { what: `${f.name} on ${n.name} (Host ${f.host}) to answer 200`, timeoutMs: 60_000, intervalMs: 250 },
           );
         }
+        functions.push({ ...f, placedOn: on });
       }
+      out.push({ ...c, functions });
     }
+    return out;
   });
+  save({ clusters: placed });
 }
 
 /** Refreshes each Application through the API until all are Synced. */

@@ -10,7 +10,7 @@ import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
+import { nodesServing, pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
 import type { FleetFixture } from './fleet-fixture.ts';
 
 describe('a commit bumping a digest', () => {
@@ -28,7 +28,8 @@ describe('a commit bumping a digest', () => {
 
   it('is served by every node of every cluster with no failed request during the roll', async () => {
     const { repository, digest } = await pushEcho(state, true);
-    const targets = (state.clusters ?? []).flatMap((c) => c.nodes.map((n) => ({ url: n.url, host: c.functions.find((f) => f.name === 'echo')?.host ?? '' })));
+    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo')))).flat();
+    expect(targets.length, 'nodes running echo').toBeGreaterThanOrEqual(2);
     let failures: string[] = [];
     let requests = 0;
     let hammering = true;

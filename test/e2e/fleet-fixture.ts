@@ -6,11 +6,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import type { Result } from 'execa';
 import { buildWasmArtifact, loadPrivateKey, openStore, parseReference, pushWasmArtifact, signArtifact } from '../../artifacts/index.ts';
-import type { FleetState } from '../../cli/fleet/state.ts';
+import type { ClusterState, FleetState } from '../../cli/fleet/state.ts';
 import { buildExample } from '../../examples/functions/build.ts';
+import { loadKubeConfig } from '../harness/kube.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
@@ -68,4 +70,16 @@ export async function pointEchoAt(state: FleetState, ref: string): Promise<void>
     const file = join(state.git?.repoDir ?? '', 'gitops', 'clusters', c.name, 'wasmfunction_functions_echo.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/ref: .*\/functions\/echo@sha256:[a-f0-9]{64}/, `ref: ${ref}`));
   }
+}
+
+/**
+ * The node runtimes of `cluster` that run HTTP function `name` now (its pool's, on the nodes in its
+ * status), with the Host its route matches; with `all`, every node runtime of its pool.
+ */
+export async function nodesServing(cluster: ClusterState, name: string, opts: { all?: boolean } = {}): Promise<{ node: string; url: string; host: string }[]> {
+  const route = cluster.functions.find((f) => f.name === name);
+  if (!route) throw new Error(`${cluster.name}: no HTTP function ${name} in the fleet state`);
+  const fn = (await loadKubeConfig(cluster.kubeconfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: route.namespace, plural: 'wasmfunctions', name: route.function })) as { status?: { nodes?: string[] } };
+  const on = fn.status?.nodes ?? [];
+  return cluster.nodes.filter((n) => n.pool === route.pool && (opts.all === true || on.includes(n.name))).map((n) => ({ node: n.name, url: n.url, host: route.host }));
 }

@@ -13,7 +13,7 @@ import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { upFleet } from './fleet-fixture.ts';
+import { nodesServing, upFleet } from './fleet-fixture.ts';
 import type { FleetFixture } from './fleet-fixture.ts';
 
 type SyncResource = { kind: string; name: string; status?: string; message?: string };
@@ -63,8 +63,7 @@ describe('a commit that breaks a schema rule', () => {
     for (const c of state.clusters ?? []) {
       const fn = (await loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: 'functions', plural: 'wasmfunctions', name: 'echo' })) as { spec: { limits: { memoryPages: number } } };
       expect(fn.spec.limits.memoryPages).toBe(64);
-      const host = c.functions.find((f) => f.name === 'echo')?.host ?? '';
-      for (const n of c.nodes) expect((await getWithHost(`${n.url}/`, host)).status, n.name).toBe(200);
+      for (const n of await nodesServing(c, 'echo')) expect((await getWithHost(`${n.url}/`, n.host)).status, n.node).toBe(200);
     }
   });
 });

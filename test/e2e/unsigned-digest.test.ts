@@ -12,7 +12,7 @@ import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
+import { nodesServing, pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
 import type { FleetFixture } from './fleet-fixture.ts';
 
 type Condition = { type: string; status: string; reason: string; message: string };
@@ -34,7 +34,8 @@ describe('a commit pointing at an unsigned digest', () => {
     const argocd = state.argocd;
     if (!argocd) throw new Error('expected Argo CD in the state');
     const { repository, digest } = await pushEcho(state, false);
-    const targets = (state.clusters ?? []).flatMap((c) => c.nodes.map((n) => ({ node: n.name, url: n.url, host: c.functions.find((f) => f.name === 'echo')?.host ?? '' })));
+    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo')))).flat();
+    expect(targets.length, 'nodes running echo').toBeGreaterThanOrEqual(2);
 
     await pointEchoAt(state, `${repository}@${digest}`);
     await commitAndRefresh(state, `echo -> unsigned ${digest}`);

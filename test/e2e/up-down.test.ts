@@ -12,7 +12,7 @@ import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
-import { upFleet } from './fleet-fixture.ts';
+import { nodesServing, upFleet } from './fleet-fixture.ts';
 import type { FleetFixture } from './fleet-fixture.ts';
 
 function portOpen(url: string): Promise<boolean> {
@@ -66,18 +66,24 @@ describe('flotilla up / down', () => {
     expect(state.phase).toBe('ready');
     expect(state.clusters?.map((c) => c.name)).toEqual(['edge-eu-west', 'edge-us-east']);
     for (const c of state.clusters ?? []) {
-      expect(c.nodes).toHaveLength(2);
+      // Two machines, each in both pools: one node runtime per machine and pool.
+      expect(c.nodes.map((n) => `${n.name}/${n.pool}`).sort()).toEqual([`${c.name}-node-1/default`, `${c.name}-node-1/large`, `${c.name}-node-2/default`, `${c.name}-node-2/large`]);
       expect(c.functions.length).toBeGreaterThan(0);
-      for (const n of c.nodes) {
-        for (const f of c.functions) {
-          const res = await getWithHost(`${n.url}${f.path}`, f.host);
-          expect(res.status, `${f.name} on ${n.name}: ${res.body}`).toBe(200);
+      for (const f of c.functions) {
+        // A function scaled to zero runs nowhere until a request wakes it: any node of its pool takes that request.
+        const placed = await nodesServing(c, f.name);
+        const on = placed.length > 0 ? placed : await nodesServing(c, f.name, { all: true });
+        expect(on.length, `${c.name} ${f.name}`).toBeGreaterThan(0);
+        for (const n of on) {
+          const res = await getWithHost(`${n.url}${f.path}`, n.host);
+          expect(res.status, `${f.name} on ${n.node}: ${res.body}`).toBe(200);
         }
       }
     }
     // echo answers with what it was sent (the WAGI env of the request).
     const eu = state.clusters?.[0];
-    const echo = await getWithHost(`${eu?.nodes[1]?.url ?? ''}/`, eu?.functions.find((f) => f.name === 'echo')?.host ?? '');
+    const target = eu ? (await nodesServing(eu, 'echo'))[0] : undefined;
+    const echo = await getWithHost(`${target?.url ?? ''}/`, target?.host ?? '');
     expect(echo.body).toContain('GET');
   });
 
