@@ -8,7 +8,7 @@ export type { Condition, ConditionType, ReasonCode } from './conditions.ts';
 export { CRON_PATTERN } from './cron.ts';
 export { DIGEST_REF, DNS_LABEL } from './fields.ts';
 export type { ObjectMeta } from './fields.ts';
-export { ABIS, WASM_PAGE_BYTES, WasmFunctionSpecSchema, WasmFunctionStatusSchema } from './wasm-function.ts';
+export { ABIS, SCALE_TO_ZERO_AFTER_SECONDS, WASM_PAGE_BYTES, WasmFunctionSpecSchema, WasmFunctionStatusSchema } from './wasm-function.ts';
 export type { Capabilities, FunctionLimits, FunctionPlacement, FunctionScaling, FunctionState, WasmFunctionSpec, WasmFunctionStatus } from './wasm-function.ts';
 export { WasmRuntimeSpecSchema, WasmRuntimeStatusSchema } from './wasm-runtime.ts';
 export type { WasmRuntimeSpec, WasmRuntimeStatus } from './wasm-runtime.ts';

@@ -9,6 +9,12 @@
  * - Assignments: the operator writes one ConfigMap per node, `flotilla-node-<runtime>.<node>` in the same
  *   namespace, owned by the node's Lease; key `assignment.json` holds a NodeAssignment. The runtime
  *   watches that one object (fieldSelector metadata.name).
+ * - Scale from zero: a scale-to-zero function the node does not run is handed to it as *dormant*
+ *   (NodeAssignment.dormant, its routes kept). A request for it is held, and the node reports the
+ *   function `Wanted` with the number of requests waiting; the operator places it (on a wanting
+ *   node first), and the node serves the held requests once it has loaded it. A node running such a
+ *   function reports it `idle` after `scaleToZeroAfterSeconds` without an invocation, and the
+ *   operator takes it off the nodes where it is idle: back to zero.
  *
  * Types, names and the Lease encoding both sides share (node-runtime/cluster writes a node Lease with
  * nodeLease and reads its NodeAssignment; operator/nodes reads the Lease with parseNodeLease and
@@ -67,10 +73,13 @@ export interface NodeCapacity {
   readonly functions: number;
 }
 
-/** One function as a node reports it. `digest` says which version the state is about. */
+/**
+ * One function as a node reports it. `digest` says which version the state is about. `Wanted`: a
+ * dormant function (not run here) with requests waiting for it: demand the operator places it for.
+ */
 export interface FunctionReport {
   readonly digest: string;
-  readonly state: 'Loading' | 'Loaded' | 'Failed';
+  readonly state: 'Loading' | 'Loaded' | 'Failed' | 'Wanted';
   /** CamelCase reason when Failed (from api/ REASON_CODES, e.g. CompileFailed, NoSignature). */
   readonly reason?: string;
   readonly message?: string;
@@ -78,6 +87,10 @@ export interface FunctionReport {
   readonly failures?: number;
   /** Invocations in flight on this node, averaged over the last heartbeat interval (drives autoscaling). */
   readonly inFlight?: number;
+  /** Wanted: requests held on this node for the function. */
+  readonly waiting?: number;
+  /** A scale-to-zero function without an invocation here for its scaleToZeroAfterSeconds (and none in flight). */
+  readonly idle?: boolean;
 }
 
 /** Function key (`namespace/name`) → report. */
@@ -98,9 +111,11 @@ export interface AssignedFunction {
   readonly state?: unknown;
   /** Name of the trust policy ConfigMap the node verifies the module against (in the operator's namespace, where the operator verified it). */
   readonly trustPolicy: string;
+  /** Scale-to-zero functions only (spec.scaling.scaleToZeroAfterSeconds): seconds without an invocation before the node reports the function idle. */
+  readonly scaleToZeroAfterSeconds?: number;
 }
 
-/** An HTTP route narrowed to the backends this node runs (weights renormalised to 100). */
+/** An HTTP route narrowed to the backends this node runs or holds dormant (weights renormalised to 100). */
 export interface AssignedRoute {
   readonly namespace: string;
   readonly name: string;
@@ -123,6 +138,11 @@ export interface AssignedTrigger {
 export interface NodeAssignment {
   readonly node: string;
   readonly functions: readonly AssignedFunction[];
+  /**
+   * Scale-to-zero functions this node does not run but may be asked for (their routes are in
+   * `routes`): a request for one is held while the node reports it Wanted. The node does not load them.
+   */
+  readonly dormant: readonly AssignedFunction[];
   readonly routes: readonly AssignedRoute[];
   readonly triggers: readonly AssignedTrigger[];
 }
@@ -230,7 +250,7 @@ export function nodeLease(hb: NodeHeartbeat): NodeLease {
 
 /** An empty assignment: what a node runs before the operator has written its ConfigMap, or after it is deleted. */
 export function emptyAssignment(node: string): NodeAssignment {
-  return { node, functions: [], routes: [], triggers: [] };
+  return { node, functions: [], dormant: [], routes: [], triggers: [] };
 }
 
 /**
@@ -248,8 +268,10 @@ export function parseAssignment(text: string, node: string): NodeAssignment {
   const d = doc as Partial<Record<keyof NodeAssignment, unknown>> | null;
   if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, functions, routes, triggers }, got ${JSON.stringify(doc)}`);
   if (d.node !== node) throw new Error(`${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d.node)}`);
-  for (const field of ['functions', 'routes', 'triggers'] as const) {
-    const list = d[field];
+  // An operator from before scale from zero writes no `dormant`: nothing is dormant then.
+  const withDormant = { ...d, dormant: d.dormant ?? [] };
+  for (const field of ['functions', 'dormant', 'routes', 'triggers'] as const) {
+    const list = withDormant[field];
     if (!Array.isArray(list)) throw new Error(`${ASSIGNMENT_KEY}: expected ${field} to be an array, got ${JSON.stringify(list)}`);
     list.forEach((item: unknown, i) => {
       const o = item as Record<string, unknown> | null;
@@ -258,5 +280,5 @@ export function parseAssignment(text: string, node: string): NodeAssignment {
       }
     });
   }
-  return doc as NodeAssignment;
+  return withDormant as NodeAssignment;
 }

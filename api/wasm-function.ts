@@ -75,13 +75,29 @@ export const StateSchema = obj(
   },
 );
 
+/** Default idle window of a scale-to-zero function: long enough that a function used every few minutes stays warm. */
+export const SCALE_TO_ZERO_AFTER_SECONDS = 300;
+
 export const ScalingSchema = obj(
   'How many instances run. The operator scales between minInstances and maxInstances on concurrency; `kubectl scale` sets minInstances.',
   {
     minInstances: Type.Integer({ minimum: 0, maximum: 1000, default: 1, format: 'int32', description: 'Instances kept running even when idle; 0 requires scaleToZero.' }),
     maxInstances: Type.Integer({ minimum: 1, maximum: 1000, default: 10, format: 'int32', description: 'Upper bound of instances across the cluster.' }),
     targetConcurrency: Type.Integer({ minimum: 1, maximum: 10000, default: 8, format: 'int32', description: 'In-flight invocations per instance the autoscaler aims for.' }),
-    scaleToZero: Type.Boolean({ default: false, description: 'Allow scaling to zero instances when idle (cold start on the next request). Requires minInstances 0.' }),
+    scaleToZero: Type.Boolean({
+      default: false,
+      description:
+        'Allow scaling to zero instances when idle. Requires minInstances 0. In cluster mode every node of the pool routes the function: the first request is held while the operator places and the node loads it (a cold start, at most 30 s, else 504), and an instance idle for scaleToZeroAfterSeconds is removed.',
+    }),
+    scaleToZeroAfterSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 5,
+        maximum: 86400,
+        format: 'int32',
+        // No schema default: it would be filled into every function, scaled to zero or not.
+        description: `With scaleToZero: seconds an instance may go without an invocation (and none in flight) before it is removed; ${SCALE_TO_ZERO_AFTER_SECONDS} when unset. Short windows trade more cold starts for less memory.`,
+      }),
+    ),
   },
   {
     default: {},
