@@ -5,10 +5,10 @@ import { nodeAssignment } from './assignment.ts';
 const D = `sha256:${'a'.repeat(64)}`;
 const NEW = `sha256:${'b'.repeat(64)}`;
 /** `digest`: the verified module in status (null: none yet); the spec may already name a newer one. */
-const fn = (name: string, nodes: string[], digest: string | null = D, specDigest = D): LiveWasmFunction =>
+const fn = (name: string, nodes: string[], digest: string | null = D, specDigest = D, scaling: object = { minInstances: 1, scaleToZero: false }, placement?: object): LiveWasmFunction =>
   ({
     metadata: { name, namespace: 'ns', uid: `uid-${name}`, generation: 1 },
-    spec: { module: { ref: `r/x@${specDigest}` }, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, runtimeClass: 'edge' },
+    spec: { module: { ref: `r/x@${specDigest}` }, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, scaling, ...(placement ? { placement } : {}), runtimeClass: 'edge' },
     status: { nodes, ...(digest ? { resolvedDigest: digest, moduleRef: `r/x@${digest}` } : {}) },
   }) as unknown as LiveWasmFunction;
 const route = (name: string, backends: [string, number][]): LiveFunctionRoute =>
@@ -50,5 +50,35 @@ describe('nodeAssignment', () => {
   it('is deterministic: the same inputs in another order serialise identically', () => {
     const shuffled = nodeAssignment({ node: 'n2', namespace: 'ns', trustPolicy: 'fleet', functions: [...functions].reverse(), routes: [...routes].reverse(), triggers: [...triggers].reverse(), rejectedRoutes: new Set(['ns/lost']), rejectedTriggers: new Set(['ns/cycle']) });
     expect(JSON.stringify(shuffled)).toBe(JSON.stringify(at('n2')));
+  });
+
+  describe('scale to zero', () => {
+    const zero = { minInstances: 0, scaleToZero: true, scaleToZeroAfterSeconds: 60 };
+    const cold = [fn('cold', [], D, D, zero), fn('warm', ['n2'], D, D, zero), fn('picky', [], D, D, zero, { nodeSelector: { zone: 'b' } }), fn('unsigned', [], null, D, zero)];
+    const coldRoutes = [route('cold', [['cold', 100]]), route('warm', [['warm', 100]]), route('picky', [['picky', 100]]), route('unsigned', [['unsigned', 100]]), route('mixed', [['stable', 50], ['cold', 50]])];
+    const on = (node: string, labels: Record<string, string>) =>
+      nodeAssignment({ node, labels, namespace: 'ns', trustPolicy: 'fleet', functions: [...cold, fn('stable', ['n1'])], routes: coldRoutes, triggers: [trigger('tick', 'cold', 'cron')] });
+
+    it('hands a verified function placed nowhere to every node its selector admits as dormant, with its routes', () => {
+      const a = on('n1', { zone: 'a' });
+      expect(a.dormant.map((f) => f.name)).toEqual(['cold', 'warm']);
+      expect(a.dormant[0]).toMatchObject({ digest: D, ref: `r/x@${D}`, scaleToZeroAfterSeconds: 60 });
+      expect(a.routes.map((r) => r.name)).toEqual(['cold', 'mixed', 'warm']);
+      expect(on('n3', { zone: 'b' }).dormant.map((f) => f.name)).toEqual(['cold', 'picky', 'warm']);
+    });
+
+    it('a node running it gets it as a function with its idle window, not dormant', () => {
+      const b = on('n2', { zone: 'b' });
+      expect(b.functions.find((f) => f.name === 'warm')).toMatchObject({ scaleToZeroAfterSeconds: 60 });
+      expect(b.dormant.map((f) => f.name)).not.toContain('warm');
+      expect(on('n1', {}).functions.find((f) => f.name === 'stable')).not.toHaveProperty('scaleToZeroAfterSeconds');
+    });
+
+    it('keeps dormant backends in a split with running ones; never an unverified function; triggers do not wake', () => {
+      const a = on('n1', { zone: 'a' });
+      expect(a.routes.find((r) => r.name === 'mixed')?.backends).toEqual([{ function: 'ns/stable', weight: 50 }, { function: 'ns/cold', weight: 50 }]);
+      expect(JSON.stringify(a)).not.toContain('unsigned');
+      expect(a.triggers).toEqual([]);
+    });
   });
 });

@@ -1,7 +1,8 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
 import { objectKey } from '../runtime/index.ts';
 import type { KubeObject, OwnerReference } from '../runtime/index.ts';
-import { ASSIGNMENT_KEY, NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from '../../api/index.ts';
+import { ASSIGNMENT_KEY, NODE_LABEL, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
+import { matchesSelector } from './placement.ts';
 import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment } from '../../api/index.ts';
 
 export interface ConfigMap extends KubeObject {
@@ -16,12 +17,17 @@ const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${
 /**
  * What one node runs, from the functions' placements (status.nodes), the routes and the triggers.
  * Only functions whose status names this node and carries a verified module (status.moduleRef,
- * which stays at the last verified one while a newer ref fails) are assigned; routes
- * keep the backends the node runs, weights renormalised; a cron or MQTT trigger goes to the first of
- * its function's nodes only, a NATS (queue group) or HTTP trigger to all of them.
+ * which stays at the last verified one while a newer ref fails) are assigned. A verified
+ * scale-to-zero function placed elsewhere or nowhere is dormant on every node its nodeSelector
+ * admits, so any of them can take the request that wakes it. Routes keep the backends the node runs
+ * or holds dormant, weights renormalised; a cron or MQTT trigger goes to the first of its function's
+ * nodes only, a NATS (queue group) or HTTP trigger to all of them (event triggers do not wake a
+ * dormant function: only requests are held).
  */
 export function nodeAssignment(input: {
   node: string;
+  /** The node's labels (its Lease), for the nodeSelector of dormant functions. */
+  labels?: Readonly<Record<string, string>>;
   namespace: string;
   trustPolicy: string;
   functions: readonly LiveWasmFunction[];
@@ -32,31 +38,40 @@ export function nodeAssignment(input: {
   /** Triggers in a chain cycle: never run. */
   rejectedTriggers?: ReadonlySet<string>;
 }): NodeAssignment {
-  const placed = input.functions.filter(
-    (f) => f.metadata.namespace === input.namespace && f.status?.resolvedDigest !== undefined && f.status.moduleRef !== undefined && (f.status.nodes ?? []).includes(input.node) && !f.metadata.deletionTimestamp,
+  const verified = input.functions.filter(
+    (f) => f.metadata.namespace === input.namespace && f.status?.resolvedDigest !== undefined && f.status.moduleRef !== undefined && !f.metadata.deletionTimestamp,
   );
-  const functions: AssignedFunction[] = placed
-    .map((f) => ({
-      namespace: f.metadata.namespace ?? '',
-      name: f.metadata.name,
-      uid: f.metadata.uid ?? '',
-      generation: f.metadata.generation ?? 0,
-      ref: f.status?.moduleRef ?? '',
-      digest: f.status?.resolvedDigest ?? '',
-      abi: f.spec.abi,
-      limits: f.spec.limits,
-      capabilities: f.spec.capabilities,
-      ...(f.spec.state ? { state: f.spec.state } : {}),
-      trustPolicy: input.trustPolicy,
-    }))
-    .sort(byKey);
+  const placed = verified.filter((f) => (f.status?.nodes ?? []).includes(input.node));
+  const dormantHere = verified.filter(
+    (f) => f.spec.scaling.scaleToZero && !(f.status?.nodes ?? []).includes(input.node) && matchesSelector(input.labels ?? {}, f.spec.placement?.nodeSelector),
+  );
+  const assigned = (list: readonly LiveWasmFunction[]): AssignedFunction[] =>
+    list
+      .map((f) => ({
+        namespace: f.metadata.namespace ?? '',
+        name: f.metadata.name,
+        uid: f.metadata.uid ?? '',
+        generation: f.metadata.generation ?? 0,
+        ref: f.status?.moduleRef ?? '',
+        digest: f.status?.resolvedDigest ?? '',
+        abi: f.spec.abi,
+        limits: f.spec.limits,
+        capabilities: f.spec.capabilities,
+        ...(f.spec.state ? { state: f.spec.state } : {}),
+        trustPolicy: input.trustPolicy,
+        ...(f.spec.scaling.scaleToZero ? { scaleToZeroAfterSeconds: f.spec.scaling.scaleToZeroAfterSeconds ?? SCALE_TO_ZERO_AFTER_SECONDS } : {}),
+      }))
+      .sort(byKey);
+  const functions = assigned(placed);
+  const dormant = assigned(dormantHere);
   const here = new Set(placed.map((f) => objectKey(f)));
+  const routable = new Set([...here, ...dormantHere.map((f) => objectKey(f))]);
 
   const routes: AssignedRoute[] = [];
   for (const r of input.routes) {
     if (r.metadata.namespace !== input.namespace || input.rejectedRoutes?.has(objectKey(r))) continue;
     const ns = r.metadata.namespace;
-    const local = r.spec.backends.filter((b) => here.has(`${ns}/${b.functionRef}`) && b.weight > 0);
+    const local = r.spec.backends.filter((b) => routable.has(`${ns}/${b.functionRef}`) && b.weight > 0);
     const total = local.reduce((sum, b) => sum + b.weight, 0);
     if (local.length === 0 || total === 0) continue;
     routes.push({
@@ -84,7 +99,7 @@ export function nodeAssignment(input: {
   }
   triggers.sort(byKey);
 
-  return { node: input.node, functions, routes, triggers };
+  return { node: input.node, functions, dormant, routes, triggers };
 }
 
 /** The node's assignment ConfigMap, owned by its Lease (a node that is deleted takes its assignments with it). */

@@ -24,6 +24,7 @@ export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorCon
   if (!uid) throw new Error(`node Lease ${namespace}/${lease.metadata.name} has no uid yet`);
   const assignment = nodeAssignment({
     node: node.name,
+    labels: node.labels,
     namespace,
     trustPolicy: runtime?.spec.trustPolicyRef.name ?? '',
     functions: runtime ? ctx.stores.functions.list((f) => f.metadata.namespace === namespace && f.spec.runtimeClass === runtimeName) : [],

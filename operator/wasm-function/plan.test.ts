@@ -144,4 +144,56 @@ describe('planFunction', () => {
     expect(plan.desiredInstances).toBe(3); // 24 in flight / 8 per instance
     expect(plan.nodes).toEqual(['a', 'b', 'c']);
   });
+
+  describe('scale to zero and back', () => {
+    const zero = { minInstances: 0, maxInstances: 2, targetConcurrency: 8, scaleToZero: true, scaleToZeroAfterSeconds: 60 };
+    const verified = (nodes: string[], conditions?: NonNullable<LiveWasmFunction['status']>['conditions']) => ({ resolvedDigest: DIGEST, moduleRef: `registry.local/hello@${DIGEST}`, nodes, ...(conditions ? { conditions } : {}) });
+    const wanted = (waiting = 1) => ({ digest: DIGEST, state: 'Wanted' as const, waiting });
+    const loaded = (idle = false) => ({ digest: DIGEST, state: 'Loaded' as const, ...(idle ? { idle } : {}) });
+
+    it('no demand: placed nowhere, Ready ScaledToZero saying what wakes it', () => {
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified([])) }));
+      expect(plan.nodes).toEqual([]);
+      expect(cond(plan, 'Ready')).toMatchObject({ status: 'True', reason: 'ScaledToZero' });
+      expect(cond(plan, 'Ready')?.message).toContain('the next request on any node of WasmRuntime edge starts it');
+    });
+
+    it('a node holding requests wakes it there first, and the plan says which node woke it', () => {
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified([])), nodes: [node('a'), node('b', wanted(3))] }));
+      expect(plan.nodes).toEqual(['b']);
+      expect(plan.desiredInstances).toBe(1);
+      expect(plan.wokenBy).toEqual(['b']);
+      expect(cond(plan, 'Ready')).toMatchObject({ status: 'False', reason: 'InstancesNotReady', message: `0/1 instances serve ${DIGEST}; woken from zero by a request on b` });
+    });
+
+    it('demand on a node not running it adds an instance there, within maxInstances', () => {
+      const three = [node('a', loaded()), node('b', wanted()), node('c', wanted())];
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: three }));
+      expect(plan.nodes).toEqual(['a', 'b']);
+      expect(plan.wokenBy).toBeUndefined();
+    });
+
+    it('an instance stays until its node reports it idle, then comes off: back to zero with the idle window in the message', () => {
+      expect(planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: [node('a', loaded()), node('b')] })).nodes).toEqual(['a']);
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: [node('a', loaded(true)), node('b')] }));
+      expect(plan.nodes).toEqual([]);
+      expect(plan.idleOn).toEqual(['a']);
+      expect(cond(plan, 'Ready')).toMatchObject({ status: 'True', reason: 'ScaledToZero' });
+      expect(cond(plan, 'Ready')?.message).toMatch(/^scaled to zero: idle for 60 s on a /);
+      // The next pass no longer sees the idle node: the message stays.
+      const after = planFunction(observe({ fn: fn({ scaling: zero }, verified([], [{ type: 'Ready', status: 'True', reason: 'ScaledToZero', message: cond(plan, 'Ready')!.message, lastTransitionTime: '2026-01-01T00:00:00Z' }])) }));
+      expect(cond(after, 'Ready')?.message).toBe(cond(plan, 'Ready')?.message);
+    });
+
+    it('an idle node is kept while another reports demand elsewhere only if there is room', () => {
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: [node('a', loaded(true)), node('b', wanted())] }));
+      expect(plan.nodes).toEqual(['b']);
+    });
+
+    it('demand from a node whose lease expired does not count; idle reports do not matter without scaleToZero', () => {
+      expect(planFunction(observe({ fn: fn({ scaling: zero }, verified([])), nodes: [node('a', wanted(), false)] })).nodes).toEqual([]);
+      const plan = planFunction(observe({ fn: fn({}, verified(['a', 'b'])), nodes: [node('a', loaded(true)), node('b', loaded(true))] }));
+      expect(plan.nodes).toEqual(['a', 'b']);
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import type { DesiredCondition } from '../conditions.ts';
 import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
+import { SCALE_TO_ZERO_AFTER_SECONDS } from '../../api/index.ts';
 import type { RegisteredNode } from '../../api/index.ts';
 import { place } from '../nodes/placement.ts';
 import type { Verification } from './verification.ts';
@@ -35,6 +36,10 @@ export interface FunctionPlan {
   readonly desiredInstances: number;
   readonly readyInstances: number;
   readonly conditions: DesiredCondition[];
+  /** Scale from zero: the nodes whose held requests woke the function (it ran nowhere before). */
+  readonly wokenBy?: string[];
+  /** Scale to zero: the nodes it comes off because it was idle there. */
+  readonly idleOn?: string[];
 }
 
 /** Failures on a node before the function counts as Degraded there (one crash is noise, three is a pattern). */
@@ -57,6 +62,24 @@ export function desiredInstances(scaling: { minInstances: number; maxInstances: 
   if (up >= current) return clamp(up);
   const down = Math.ceil(inFlight / (scaling.targetConcurrency * SCALE_DOWN_AT));
   return clamp(Math.min(current, down));
+}
+
+/** What scale to zero / from zero sees in the nodes' reports on one function. */
+export interface ZeroScaling {
+  /** Ready nodes holding requests for it (report state Wanted), sorted: where it should start. */
+  readonly wanting: string[];
+  /** Current nodes that have not reported it idle: they keep their instance. */
+  readonly busy: string[];
+  /** Current nodes that reported it idle for its scaleToZeroAfterSeconds. */
+  readonly idle: string[];
+}
+
+/** Reads demand and idleness of function `key` from the nodes' reports. Pure. */
+export function zeroScaling(key: string, current: readonly string[], nodes: readonly RegisteredNode[]): ZeroScaling {
+  const reportOn = (name: string) => nodes.find((n) => n.name === name)?.report[key];
+  const wanting = nodes.filter((n) => n.ready && n.report[key]?.state === 'Wanted').map((n) => n.name).sort();
+  const idle = current.filter((name) => reportOn(name)?.idle === true);
+  return { wanting, busy: current.filter((name) => !idle.includes(name)), idle };
 }
 
 /** Limits above the pool's ceilings, as "field: asked > ceiling" strings. */
@@ -141,10 +164,16 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
   }
 
   const current = fn.status?.nodes ?? [];
+  const scaling = fn.spec.scaling;
   const inFlight = current.reduce((sum, name) => sum + (o.nodes.find((n) => n.name === name)?.report[key]?.inFlight ?? 0), 0);
-  const desired = desiredInstances(fn.spec.scaling, inFlight, current.length);
+  let desired = desiredInstances(scaling, inFlight, current.length);
+  // Scale to zero: an instance stays until its node reports it idle, and every node holding
+  // requests gets one (it answers them itself; nodes do not forward), within maxInstances.
+  const zero = scaling.scaleToZero ? zeroScaling(key, current, o.nodes) : undefined;
+  if (zero) desired = Math.min(scaling.maxInstances, Math.max(desired, new Set([...zero.busy, ...zero.wanting]).size));
   const placement = place({
-    current: fn.status?.nodes ?? [],
+    // Nodes already running it (and not idle) stay; then those whose requests are waiting.
+    current: zero ? [...zero.busy, ...zero.wanting] : current,
     desired,
     nodeSelector: fn.spec.placement?.nodeSelector,
     topologySpread: fn.spec.placement?.topologySpread,
@@ -168,9 +197,11 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
       : { type: 'Degraded', status: 'False', reason: 'Reconciled', message: 'no instance is failing' },
   );
 
+  const wokenBy = zero && current.length === 0 && zero.wanting.length > 0 ? zero.wanting.filter((n) => placement.nodes.includes(n)) : undefined;
+  const woken = wokenBy && wokenBy.length > 0 ? `; woken from zero by a request on ${wokenBy.join(', ')}` : '';
   let ready: DesiredCondition;
   if (desired === 0) {
-    ready = { type: 'Ready', status: 'True', reason: 'ScaledToZero', message: 'scaled to zero: spec.scaling.minInstances is 0' };
+    ready = { type: 'Ready', status: 'True', reason: 'ScaledToZero', message: scaledToZeroMessage(fn, runtime.metadata.name, zero?.idle ?? []) };
   } else if (blocked) {
     ready = { type: 'Ready', status: 'False', reason: blocked.reason, message: blocked.message };
   } else if (placement.nodes.length === 0) {
@@ -182,7 +213,32 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
     ready = { type: 'Ready', status: 'True', reason: 'AllInstancesReady', message: `${loaded.length}/${desired} instances serve ${digest}` };
   } else {
     const short = placement.shortfall > 0 ? `; ${placement.shortfall} instance(s) found no node with room` : '';
-    ready = { type: 'Ready', status: 'False', reason: failing.length > 0 ? 'InstancesFailing' : 'InstancesNotReady', message: `${loaded.length}/${desired} instances serve ${digest}${short}` };
+    ready = { type: 'Ready', status: 'False', reason: failing.length > 0 ? 'InstancesFailing' : 'InstancesNotReady', message: `${loaded.length}/${desired} instances serve ${digest}${short}${woken}` };
   }
-  return { served, nodes: placement.nodes, desiredInstances: desired, readyInstances: loaded.length, conditions: [ready, ...conditions] };
+  const idleOn = zero?.idle.filter((n) => !placement.nodes.includes(n)) ?? [];
+  return {
+    served,
+    nodes: placement.nodes,
+    desiredInstances: desired,
+    readyInstances: loaded.length,
+    conditions: [ready, ...conditions],
+    ...(wokenBy && wokenBy.length > 0 ? { wokenBy } : {}),
+    ...(idleOn.length > 0 ? { idleOn } : {}),
+  };
+}
+
+/**
+ * Ready's message at zero instances. Said when it happens ("idle for 300 s on n1") and kept from
+ * the previous status afterwards, so the next reconcile (which no longer sees the idle nodes) does
+ * not rewrite it.
+ */
+function scaledToZeroMessage(fn: LiveWasmFunction, runtime: string, idle: readonly string[]): string {
+  const next = `the next request on any node of WasmRuntime ${runtime} starts it`;
+  if (idle.length > 0) {
+    const after = fn.spec.scaling.scaleToZeroAfterSeconds ?? SCALE_TO_ZERO_AFTER_SECONDS;
+    return `scaled to zero: idle for ${after} s on ${idle.join(', ')} (spec.scaling.scaleToZeroAfterSeconds); ${next}`;
+  }
+  const previous = fn.status?.conditions?.find((c) => c.type === 'Ready');
+  if (previous?.reason === 'ScaledToZero' && previous.message.startsWith('scaled to zero: idle')) return previous.message;
+  return `scaled to zero: spec.scaling.minInstances is 0 and no request is waiting; ${next}`;
 }

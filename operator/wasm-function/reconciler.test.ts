@@ -9,7 +9,8 @@ describe('placementChange', () => {
     { name: 'moved off an expired node', before: ['a', 'b'], after: ['b', 'c'], want: 'placed on c; removed from a (lease expired)' },
     { name: 'scaled down', before: ['b', 'c'], after: ['b'], want: 'removed from c (scaled down or unplaced)' },
     { name: 'node forgotten', before: ['z'], after: [], want: 'removed from z (node gone)' },
-  ])('$name', ({ before, after, want }) => {
-    expect(placementChange(before, after, nodes)).toBe(want);
+    { name: 'idle: scaled to zero', before: ['b'], after: [], want: 'removed from b (idle)', idle: ['b'] },
+  ])('$name', ({ before, after, want, idle }) => {
+    expect(placementChange(before, after, nodes, idle)).toBe(want);
   });
 });

@@ -55,8 +55,12 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
     await ctx.recorder.record(fn, { type: warning ? 'Warning' : 'Normal', reason: c.reason, action: c.type === 'SignatureVerified' ? 'Verify' : 'Place', note: c.message });
   }
 
-  const moved = placementChange(fn.status?.nodes ?? [], plan.nodes, nodes);
-  if (moved) await ctx.recorder.record(fn, { type: 'Normal', reason: 'Reconciled', action: 'Place', note: moved });
+  const moved = placementChange(fn.status?.nodes ?? [], plan.nodes, nodes, plan.idleOn);
+  if (moved) {
+    const reason = plan.wokenBy ? 'ScaledFromZero' : plan.nodes.length === 0 && plan.idleOn ? 'ScaledToZero' : 'Reconciled';
+    const note = plan.wokenBy ? `${moved}: woken by a request on ${plan.wokenBy.join(', ')}` : moved;
+    await ctx.recorder.record(fn, { type: 'Normal', reason, action: 'Place', note });
+  }
 
   if (verification && !verification.ok && verification.condition === 'ModuleAvailable') return requeueAfter(UNAVAILABLE_RETRY_MS);
   const expiry = nextExpiry(nodes.filter((n) => plan.nodes.includes(n.name)), ctx.clock.now());
@@ -64,13 +68,13 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
 }
 
 /** "placed on c, d; removed from a (lease expired)": the placement diff as a user reads it, or undefined when unchanged. */
-export function placementChange(before: readonly string[], after: readonly string[], nodes: readonly { name: string; ready: boolean; problem?: string }[]): string | undefined {
+export function placementChange(before: readonly string[], after: readonly string[], nodes: readonly { name: string; ready: boolean; problem?: string }[], idle: readonly string[] = []): string | undefined {
   const added = after.filter((n) => !before.includes(n));
   const removed = before.filter((n) => !after.includes(n));
   if (added.length === 0 && removed.length === 0) return undefined;
   const why = (name: string) => {
     const node = nodes.find((n) => n.name === name);
-    return !node ? 'node gone' : !node.ready ? (node.problem ?? 'lease expired') : 'scaled down or unplaced';
+    return !node ? 'node gone' : !node.ready ? (node.problem ?? 'lease expired') : idle.includes(name) ? 'idle' : 'scaled down or unplaced';
   };
   const parts = [];
   if (added.length > 0) parts.push(`placed on ${added.join(', ')}`);
