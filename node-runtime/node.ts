@@ -16,6 +16,9 @@ import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
 import { createHttpServer } from './http/server.ts';
 import { Invoker } from './invoke/invoker.ts';
+import type { InvokerContext } from './invoke/invoker.ts';
+import { WaitingRoom } from './http/cold-start.ts';
+import type { Readiness } from './http/cold-start.ts';
 import { ModuleLoader } from './loader/module-loader.ts';
 import { createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
@@ -68,6 +71,10 @@ export interface NodeOptions {
   readonly natsUrl?: string;
   /** How cron ticks are claimed once per cluster, e.g. LeaseTickClaims. @default NATS KV with natsUrl, else local */
   readonly tickClaims?: TickClaims;
+  /** Scale from zero: longest a request for a dormant function is held while it is placed and loaded. @default 30 s */
+  readonly coldStartTimeoutMs?: number;
+  /** Scale from zero: requests held at once before new ones get 503. @default 256 */
+  readonly maxHeldRequests?: number;
 }
 
 export interface RunningNode {
@@ -93,7 +100,28 @@ export const NODE_DEFAULTS = {
   queueLimit: 256,
   maxRequestBytes: 1 << 20,
   maxResponseBytes: 4 << 20,
+  coldStartTimeoutMs: 30_000,
+  maxHeldRequests: 256,
 } as const;
+
+/** The invoker, noting when each function last ran (start and end): what a scale-to-zero function's idle report is made of. */
+class ActivityInvoker extends Invoker {
+  private readonly touch: (functionKey: string) => void;
+
+  constructor(ctx: InvokerContext, touch: (functionKey: string) => void) {
+    super(ctx);
+    this.touch = touch;
+  }
+
+  override async invoke(...args: Parameters<Invoker['invoke']>): ReturnType<Invoker['invoke']> {
+    this.touch(args[0]);
+    try {
+      return await super.invoke(...args);
+    } finally {
+      this.touch(args[0]);
+    }
+  }
+}
 
 /** Starts a node: serves the source's desired state until close(). */
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
@@ -136,6 +164,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const moduleFailures = new Map<string, string>();
   /** Load state per function key, without in-flight counts (added when a report is taken). */
   const loads = new Map<string, FunctionReport>();
+  /** When each function last ran or was assigned (ms since epoch): idle is measured from here. */
+  const lastActive = new Map<string, number>();
   const triggerFailures = new Map<string, string>();
   /** Trigger key → its function's key, for the metrics' function label. */
   let triggerFunctions = new Map<string, string>();
@@ -173,9 +203,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     applied = true;
     logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
     for (const key of loads.keys()) if (!next.functions.has(key)) loads.delete(key);
+    for (const key of lastActive.keys()) if (!next.functions.has(key)) lastActive.delete(key);
+    for (const key of next.functions.keys()) if (!lastActive.has(key)) lastActive.set(key, Date.now());
     // Load every function now so the first request finds its module compiled.
     for (const fn of next.functions.values()) prefetch(fn);
     sendReport();
+    room.changed();
   };
 
   /**
@@ -211,26 +244,61 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
   const retries = new Set<NodeJS.Timeout>();
 
-  const report = (): NodeReport =>
-    Object.fromEntries([...loads].map(([key, r]) => {
+  const report = (): NodeReport => {
+    const now = Date.now();
+    const out: Record<string, FunctionReport> = {};
+    for (const [key, r] of loads) {
       const inFlight = invoker.inFlight(key);
-      return [key, inFlight > 0 ? { ...r, inFlight } : r];
-    }));
+      const idleAfter = current.idleAfterMs?.get(key);
+      const idle = idleAfter !== undefined && inFlight === 0 && now - (lastActive.get(key) ?? now) >= idleAfter;
+      out[key] = { ...r, ...(inFlight > 0 ? { inFlight } : {}), ...(idle ? { idle } : {}) };
+    }
+    // Demand for dormant functions: what makes the operator place them (on this node first).
+    for (const [key, waiting] of room.waiting()) {
+      const fn = current.dormant?.get(key);
+      if (fn?.module.kind === 'oci') out[key] = { digest: fn.module.digest, state: 'Wanted', waiting };
+    }
+    return out;
+  };
   const sendReport = () => o.onReport?.(report());
   const setLoad = (key: string, r: FunctionReport) => {
     loads.set(key, r);
     sendReport();
+    room.changed();
+  };
+  /** Where a function requests wait for stands (dormant, loading, loaded, failed or gone). */
+  const readiness = (key: string): Readiness => {
+    if (current.dormant?.has(key)) return { kind: 'dormant' };
+    if (!current.functions.has(key)) return { kind: 'gone' };
+    const r = loads.get(key);
+    if (r?.state === 'Loaded') return { kind: 'loaded' };
+    if (r?.state === 'Failed') return { kind: 'failed', code: moduleFailures.get(key) ?? 'ModulePullFailed', message: r.message ?? r.reason ?? 'load failed' };
+    return { kind: 'loading' };
   };
   const reportTimer = o.onReport ? setInterval(sendReport, 1000) : undefined;
   reportTimer?.unref();
 
-  const invoker = new Invoker({ pool, loader, logger, metrics, functions: () => current.functions, maxResponseBytes: o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes });
+  const invoker = new ActivityInvoker(
+    { pool, loader, logger, metrics, functions: () => current.functions, maxResponseBytes: o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes },
+    (key) => {
+      if (lastActive.has(key)) lastActive.set(key, Date.now());
+    },
+  );
+  const nodeName = o.nodeName ?? hostname();
+  const room = new WaitingRoom({
+    node: nodeName,
+    readiness,
+    onChange: sendReport,
+    timeoutMs: o.coldStartTimeoutMs ?? NODE_DEFAULTS.coldStartTimeoutMs,
+    limit: o.maxHeldRequests ?? NODE_DEFAULTS.maxHeldRequests,
+  });
   const server = createHttpServer({
     invoker,
     routes: () => routes,
     logger,
     metrics,
     maxRequestBytes: o.maxRequestBytes ?? NODE_DEFAULTS.maxRequestBytes,
+    hold: (key) => (current.dormant?.has(key) ? room.hold(key) : undefined),
     readiness: () => ({
       ready: applied && prefetching === 0 && triggering === 0,
       detail: {
@@ -244,7 +312,6 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     }),
   });
 
-  const nodeName = o.nodeName ?? hostname();
   // Without its NATS the node does not start (its triggers and shared state would silently not
   // work); the workers already started are stopped again.
   const events = await EventRuntime.start({
@@ -286,6 +353,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     async close() {
       clearInterval(reportTimer);
       for (const timer of retries) clearTimeout(timer);
+      room.close();
       await o.source.close();
       await triggerChanges;
       // Triggers first: no new event starts an invocation once the workers go.

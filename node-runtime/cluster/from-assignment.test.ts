@@ -19,7 +19,7 @@ const fn = (name: string, over: Partial<AssignedFunction> = {}): AssignedFunctio
   ...over,
 });
 
-const assignment = (over: Partial<NodeAssignment> = {}): NodeAssignment => ({ node: 'n1', functions: [fn('hello')], routes: [], triggers: [], ...over });
+const assignment = (over: Partial<NodeAssignment> = {}): NodeAssignment => ({ node: 'n1', functions: [fn('hello')], dormant: [], routes: [], triggers: [], ...over });
 
 describe('desiredStateFromAssignment', () => {
   it('pins the module to the verified digest, never the tag', () => {
@@ -57,15 +57,39 @@ describe('desiredStateFromAssignment', () => {
   });
 });
 
+describe('desiredStateFromAssignment: scale from zero', () => {
+  const route = { namespace: 'shop', name: 'r', host: 'shop.example', pathPrefix: '/', methods: [], backends: [{ function: 'shop/hello', weight: 50 }, { function: 'shop/cold', weight: 50 }], spec: { timeoutMs: 800, auth: { type: 'none' } } };
+
+  it('keeps a dormant function out of the functions to load, and its route backend in', () => {
+    const { state, issues } = desiredStateFromAssignment(assignment({ dormant: [fn('cold', { scaleToZeroAfterSeconds: 60 })], routes: [route] }));
+    expect(issues).toEqual([]);
+    expect([...state.functions.keys()]).toEqual(['shop/hello']);
+    expect([...(state.dormant?.keys() ?? [])]).toEqual(['shop/cold']);
+    expect(state.dormant?.get('shop/cold')?.module).toMatchObject({ kind: 'oci', digest: DIGEST });
+    expect(state.routes[0]?.backends.map((b) => b.functionKey)).toEqual(['shop/hello', 'shop/cold']);
+  });
+
+  it('carries the idle window of the scale-to-zero functions it runs', () => {
+    const { state } = desiredStateFromAssignment(assignment({ functions: [fn('hello'), fn('warm', { scaleToZeroAfterSeconds: 30 })] }));
+    expect([...(state.idleAfterMs ?? [])]).toEqual([['shop/warm', 30_000]]);
+  });
+
+  it('an assignment from an operator that writes no dormant list has none', () => {
+    const { dormant: _, ...old } = assignment();
+    expect(parseAssignment(JSON.stringify(old), 'n1').dormant).toEqual([]);
+  });
+});
+
 describe('parseAssignment', () => {
   it.each([
     { name: 'no ConfigMap yet', text: '', ok: true },
     { name: 'not JSON', text: '{', error: /expected JSON/ },
     { name: 'another node', text: JSON.stringify({ ...assignment(), node: 'n2' }), error: /expected node "n1", got "n2"/ },
     { name: 'functions not a list', text: JSON.stringify({ ...assignment(), functions: {} }), error: /expected functions to be an array/ },
+    { name: 'dormant not a list', text: JSON.stringify({ ...assignment(), dormant: 'x' }), error: /expected dormant to be an array/ },
     { name: 'an item without a name', text: JSON.stringify({ ...assignment(), routes: [{ namespace: 'shop' }] }), error: /routes\[0\] to have string namespace and name/ },
   ])('$name', ({ text, ok, error }) => {
-    if (ok) expect(parseAssignment(text, 'n1')).toEqual({ node: 'n1', functions: [], routes: [], triggers: [] });
+    if (ok) expect(parseAssignment(text, 'n1')).toEqual({ node: 'n1', functions: [], dormant: [], routes: [], triggers: [] });
     else expect(() => parseAssignment(text, 'n1')).toThrow(error);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The HTTP adapter: node:http with keep-alive in front of the invoker. It matches the route table,
  * enforces the request size limit while reading, hands the request to `invoke`, and writes the
- * function's CGI response or a JSON error carrying the failure code and invocation id. Three paths
+ * function's CGI response or a JSON error carrying the failure code and invocation id. A request for
+ * a dormant function is held until it is loaded (cold-start.ts); its answer carries
+ * x-flotilla-cold-start-ms, the time it was held. Three paths
  * are the node's own: /healthz, /readyz and /metrics.
  */
 import * as http from 'node:http';
@@ -9,6 +11,7 @@ import type { Logger } from 'pino';
 import { HTTP_STATUS, NodeRuntimeError, type NodeRuntimeCode } from '../errors.ts';
 import type { Invoker } from '../invoke/invoker.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
+import type { Held } from './cold-start.ts';
 import type { RouteTable } from './routes.ts';
 
 export interface HttpContext {
@@ -19,6 +22,11 @@ export interface HttpContext {
   readonly maxRequestBytes: number;
   /** Readiness and a detail object for /readyz. */
   readonly readiness: () => { readonly ready: boolean; readonly detail: unknown };
+  /**
+   * Scale from zero: holds a request for a function that is dormant here until it is loaded (or
+   * says why not); undefined when the function needs no waiting. Absent: nothing is ever held.
+   */
+  readonly hold?: (functionKey: string) => Promise<Held> | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -125,6 +133,17 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
     }
     throw err;
   }
+  let coldStartMs: number | undefined;
+  const holding = ctx.hold?.(match.functionKey);
+  if (holding) {
+    const held = await holding;
+    if (!held.ok) {
+      count(held.error.code);
+      sendError(res, held.error.code, held.error.message);
+      return;
+    }
+    coldStartMs = held.waitedMs;
+  }
   const socket = req.socket;
   const traceparentHeader = req.headers.traceparent;
   const outcome = await ctx.invoker.invoke(match.functionKey, body, {
@@ -141,6 +160,7 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
       matchedRoute: match.route.pathPrefix,
     },
     ...(typeof traceparentHeader === 'string' ? { traceparent: traceparentHeader } : {}),
+    // From now, not from arrival: the route's timeout is sized for the function's work, and a cold start's wait has its own bound.
     deadlineMs: Date.now() + match.route.timeoutMs,
   });
   if (!outcome.ok) {
@@ -157,6 +177,7 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
     headers[lower] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
   }
   headers['x-flotilla-invocation-id'] = outcome.invocationId;
+  if (coldStartMs !== undefined) headers['x-flotilla-cold-start-ms'] = Math.round(coldStartMs);
   headers.traceparent = outcome.traceparent;
   headers['content-length'] = outcome.body.length;
   res.writeHead(outcome.status, headers);

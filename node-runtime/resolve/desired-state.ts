@@ -50,6 +50,14 @@ export interface DesiredState {
    * node's EventRuntime runs them (http triggers are served by routes and never appear here).
    */
   readonly triggers: readonly FunctionTrigger[];
+  /**
+   * Cluster mode, scale from zero: functions routes may name that this node does not run (scaled to
+   * zero, or running on other nodes). A request for one is held while the node asks the operator
+   * for it (api/node-contract.ts); they are never loaded from here. Absent: none.
+   */
+  readonly dormant?: ReadonlyMap<string, FunctionDef>;
+  /** Cluster mode, scale to zero: per function key, how long without an invocation before the node reports it idle. */
+  readonly idleAfterMs?: ReadonlyMap<string, number>;
 }
 
 /** Where desired state comes from: a manifest directory (standalone) or the operator (cluster mode). */
