@@ -190,6 +190,11 @@ describe('planFunction', () => {
       expect(plan.nodes).toEqual(['b']);
     });
 
+    it('an instance on a node that went away is not moved elsewhere without demand', () => {
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: [node('a', loaded(), false), node('b')] }));
+      expect(plan.nodes).toEqual([]);
+    });
+
     it('demand from a node whose lease expired does not count; idle reports do not matter without scaleToZero', () => {
       expect(planFunction(observe({ fn: fn({ scaling: zero }, verified([])), nodes: [node('a', wanted(), false)] })).nodes).toEqual([]);
       const plan = planFunction(observe({ fn: fn({}, verified(['a', 'b'])), nodes: [node('a', loaded(true)), node('b', loaded(true))] }));

@@ -68,7 +68,7 @@ export function desiredInstances(scaling: { minInstances: number; maxInstances: 
 export interface ZeroScaling {
   /** Ready nodes holding requests for it (report state Wanted), sorted: where it should start. */
   readonly wanting: string[];
-  /** Current nodes that have not reported it idle: they keep their instance. */
+  /** Current ready nodes that have not reported it idle: they keep their instance. */
   readonly busy: string[];
   /** Current nodes that reported it idle for its scaleToZeroAfterSeconds. */
   readonly idle: string[];
@@ -79,7 +79,9 @@ export function zeroScaling(key: string, current: readonly string[], nodes: read
   const reportOn = (name: string) => nodes.find((n) => n.name === name)?.report[key];
   const wanting = nodes.filter((n) => n.ready && n.report[key]?.state === 'Wanted').map((n) => n.name).sort();
   const idle = current.filter((name) => reportOn(name)?.idle === true);
-  return { wanting, busy: current.filter((name) => !idle.includes(name)), idle };
+  // A node that went away keeps nothing: its instance is not moved elsewhere without demand.
+  const busy = current.filter((name) => !idle.includes(name) && nodes.some((n) => n.name === name && n.ready));
+  return { wanting, busy, idle };
 }
 
 /** Limits above the pool's ceilings, as "field: asked > ceiling" strings. */
