@@ -3,6 +3,7 @@ import type { NodeLease } from '../api/index.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
 import type { Context, Store } from './runtime/index.ts';
 import type { ModuleVerifier } from './wasm-function/verification.ts';
+import type { LeaseHearing } from './wasm-runtime/lease-grace.ts';
 
 /** The caches every reconciler reads (never the API server) to see the rest of the world. */
 export interface OperatorStores {
@@ -24,4 +25,6 @@ export interface OperatorContext extends Context {
   readonly nodeImage: string;
   /** A node whose Lease has been expired this long is deleted from the pool. */
   readonly nodeForgetAfterMs: number;
+  /** How well node Leases are heard now (the Lease informer): no node expires while the operator cannot hear it. */
+  readonly leaseHearing: LeaseHearing;
 }

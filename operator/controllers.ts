@@ -53,6 +53,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
     verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry }),
     nodeImage: wiring.services.nodeImage,
     nodeForgetAfterMs: wiring.services.nodeForgetAfterMs,
+    leaseHearing: nodeLeases,
     stores: {
       functions: functions.store,
       runtimes: runtimes.store,

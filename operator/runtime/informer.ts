@@ -66,6 +66,13 @@ export class Informer<T extends KubeObject> {
   private isSynced = false;
   /** How many times the list ran (1 + relists); exposed for tests and logs. */
   listCount = 0;
+  /**
+   * True from a failed list or watch until the next success: what the cache holds may be stale. With
+   * recoveredAtMs (the first success after the last failure, or the first list), controllers judging
+   * time-based state (a heartbeat Lease expiring) can tell "silent" from "we could not hear it".
+   */
+  blind = true;
+  recoveredAtMs = 0;
 
   constructor(deps: InformerDeps, opts: InformerOptions) {
     this.deps = deps;
@@ -107,17 +114,20 @@ export class Informer<T extends KubeObject> {
       try {
         if (resourceVersion === undefined) {
           resourceVersion = await this.list(signal);
+          this.heard();
           backoff.reset();
         }
         let progressed = false;
         resourceVersion = await this.watch(resourceVersion, signal, () => {
           progressed = true;
+          this.heard();
           backoff.reset();
         });
         // A watch the server closes at once, event after event, must not become a hot loop.
         if (!progressed) await sleep(this.deps.clock, backoff.next(), signal);
       } catch (err) {
         if (signal.aborted) break;
+        this.blind = true;
         // Relist at once after a watch expired; a list that itself fails with 410 (an expired
         // continue token) goes through the backoff like any other failure, so it cannot spin.
         if (recoveryFor(err) === 'Relist' && resourceVersion !== undefined) {
@@ -132,6 +142,13 @@ export class Informer<T extends KubeObject> {
         await sleep(this.deps.clock, delay, signal);
       }
     }
+  }
+
+  /** A list or a watch event came through. */
+  private heard(): void {
+    if (!this.blind) return;
+    this.blind = false;
+    this.recoveredAtMs = this.deps.clock.now();
   }
 
   private collectionPath(): string {

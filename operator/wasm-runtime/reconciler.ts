@@ -8,6 +8,7 @@ import { parseNodeLease } from '../../api/index.ts';
 import { nextExpiry } from '../nodes/node-lease.ts';
 import { apply, applyStatus, awaitChange, controllerRef, deleteIfExists, LEASE_TYPE, objectKey, requeueAfter } from '../runtime/index.ts';
 import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
+import { withHearingGrace } from './lease-grace.ts';
 import { nodeRuntimeObjects } from './objects.ts';
 import { runtimeStatus } from './status.ts';
 
@@ -24,7 +25,7 @@ export function poolNodes(ctx: OperatorContext, namespace: string, runtime: stri
   const now = ctx.clock.now();
   return ctx.stores.nodeLeases
     .list((l) => l.metadata.namespace === namespace && l.metadata.labels?.[RUNTIME_LABEL] === runtime)
-    .map((l) => parseNodeLease(l, now));
+    .map((l) => withHearingGrace(parseNodeLease(l, now), (l.spec?.leaseDurationSeconds ?? 0) * 1000, ctx.leaseHearing, now));
 }
 
 /**
