@@ -1,7 +1,8 @@
 /**
  * The HTTP adapter: node:http with keep-alive in front of the invoker. It matches the route table,
  * enforces the request size limit while reading, hands the request to `invoke`, and writes the
- * function's CGI response or a JSON error carrying the failure code and invocation id. A request for
+ * function's CGI response (with x-flotilla-digest, the module that answered) or a JSON error carrying
+ * the failure code and invocation id. A request for
  * a dormant function is held until it is loaded (cold-start.ts); its answer carries
  * x-flotilla-cold-start-ms, the time it was held. Three paths
  * are the node's own: /healthz, /readyz and /metrics.
@@ -177,6 +178,7 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
     headers[lower] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
   }
   headers['x-flotilla-invocation-id'] = outcome.invocationId;
+  if (outcome.digest !== undefined) headers['x-flotilla-digest'] = outcome.digest;
   if (coldStartMs !== undefined) headers['x-flotilla-cold-start-ms'] = Math.round(coldStartMs);
   headers.traceparent = outcome.traceparent;
   headers['content-length'] = outcome.body.length;

@@ -31,7 +31,14 @@ interface OutcomeBase {
 }
 
 export type InvocationOutcome =
-  | (OutcomeBase & { readonly ok: true; readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: Uint8Array })
+  | (OutcomeBase & {
+      readonly ok: true;
+      readonly status: number;
+      readonly headers: readonly (readonly [string, string])[];
+      readonly body: Uint8Array;
+      /** Manifest digest of the module that ran (absent for a local file): which version answered, mid-rollout too. */
+      readonly digest?: string;
+    })
   | (OutcomeBase & { readonly ok: false; readonly error: NodeRuntimeError });
 
 export interface InvokerContext {
@@ -105,7 +112,7 @@ export class Invoker {
       if (logger.isLevelEnabled('debug')) {
         logger.debug({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, status: result.status, cold: result.cold, ...(stderr ? { stderr } : {}) }, 'Invoked function');
       }
-      return { ok: true, invocationId, traceparent, status: result.status, headers: result.headers, body: result.body };
+      return { ok: true, invocationId, traceparent, status: result.status, headers: result.headers, body: result.body, ...(fn.module.kind === 'oci' ? { digest: fn.module.digest } : {}) };
     } catch (err) {
       if (err instanceof NodeRuntimeError) return fail(err, stderr);
       return fail(new NodeRuntimeError('Trap', `function ${label}: unexpected failure: ${err instanceof Error ? err.message : String(err)}`, { cause: err }), stderr);

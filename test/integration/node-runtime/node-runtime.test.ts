@@ -89,6 +89,8 @@ describe('serving signed example functions over HTTP', () => {
     expect(hello).toMatchObject({ status: 200 });
     expect(hello.body).toContain('Hello from Flotilla');
     expect(hello.headers['x-flotilla-invocation-id']).toMatch(/^[0-9a-f-]{36}$/);
+    // Which module answered: the digest the function is pinned to.
+    expect(`@${String(hello.headers['x-flotilla-digest'])}`).toBe(/@sha256:[a-f0-9]{64}$/.exec(fns.find((f) => f.name === 'hello')?.ref ?? '')?.[0]);
 
     const echo = await call('echo', '/sub/path?x=1', { body: 'ping' });
     expect(echo.status).toBe(200);
