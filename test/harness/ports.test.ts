@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { addressInUse, listeningInodes, listensOn, portHolder } from './ports.ts';
+import { addressInUse, groupListensOn, listeningInodes, portHolder, processGroupOf } from './ports.ts';
+import { freePort, tcpReady } from './process.ts';
 
 describe('addressInUse', () => {
   // Real lines from the servers the harness runs, each started on a port another process held.
@@ -28,16 +30,35 @@ describe('listeningInodes', () => {
   });
 });
 
-describe('listensOn / portHolder', () => {
-  it('see this process listening, and nobody once it stops', async () => {
-    const srv = createServer().listen(0, '127.0.0.1');
-    await once(srv, 'listening');
-    const port = (srv.address() as { port: number }).port;
-    expect(listensOn(process.pid, port)).toBe(true);
-    expect(portHolder(port)?.pid).toBe(process.pid);
-    srv.close();
-    await once(srv, 'close');
-    expect(listensOn(process.pid, port)).toBe(false);
+describe('processGroupOf', () => {
+  it('reads the group after a command name holding spaces and parentheses', () => {
+    expect(processGroupOf('4242 (git daemon (x)) S 4200 4241 4241 0 -1 4194560')).toBe(4241);
+    expect(processGroupOf('7 (sh) R 1 7 7 0')).toBe(7);
+  });
+});
+
+describe('groupListensOn / portHolder', () => {
+  it('see a listener in a child of the group leader, and nobody once the group stops', async () => {
+    const port = await freePort();
+    // `; wait` keeps sh from exec-ing node: the leader is sh, the listener its child, as with `git daemon`.
+    const group = spawn('sh', ['-c', `${process.execPath} -e "require('node:net').createServer().listen(${port}, '127.0.0.1')" & wait`], { detached: true, stdio: 'ignore' });
+    const pgid = group.pid ?? 0;
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!(await tcpReady(port)) && Date.now() < deadline) await sleep(50);
+      expect(groupListensOn(pgid, port)).toBe(true);
+      const holder = portHolder(port);
+      expect(holder?.pid).not.toBe(pgid);
+      expect(holder?.command).toContain('createServer');
+      // This process is not in that group.
+      expect(groupListensOn(process.pid, port)).toBe(false);
+    } finally {
+      process.kill(-pgid, 'SIGKILL');
+    }
+    await once(group, 'exit');
+    const deadline = Date.now() + 5000;
+    while (portHolder(port) !== undefined && Date.now() < deadline) await sleep(50);
+    expect(groupListensOn(pgid, port)).toBe(false);
     expect(portHolder(port)).toBeUndefined();
   });
 });

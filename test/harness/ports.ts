@@ -61,10 +61,33 @@ function socketInodes(pid: number): string[] {
   }
 }
 
-/** True when process `pid` itself holds a socket listening on `port`. */
-export function listensOn(pid: number, port: number): boolean {
+/** The process group of a /proc/<pid>/stat line (pure): the fifth field, counted after the `(comm)` that may hold spaces. */
+export function processGroupOf(stat: string): number | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const pgrp = Number(fields[2]);
+  return Number.isInteger(pgrp) ? pgrp : undefined;
+}
+
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) return [];
+    try {
+      return processGroupOf(readFileSync(`/proc/${pid}/stat`, 'utf8')) === pgid ? [pid] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * True when a process of group `pgid` holds a socket listening on `port`: the group, not the
+ * leader alone, since some servers listen in a child (`git daemon` runs git-daemon and waits on it).
+ */
+export function groupListensOn(pgid: number, port: number): boolean {
   const inodes = listeningInodes(tcpTables(), port);
-  return socketInodes(pid).some((i) => inodes.has(i));
+  if (inodes.size === 0) return false;
+  return groupMembers(pgid).some((pid) => socketInodes(pid).some((i) => inodes.has(i)));
 }
 
 /** The process listening on `port`, when it can be seen (for error messages: scans every process). */

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addressInUse, listensOn, portHolder } from './ports.ts';
+import { addressInUse, groupListensOn, portHolder } from './ports.ts';
 
 /** A server failed to start or misbehaved; the message carries the log tail. */
 export class HarnessError extends Error {
@@ -30,7 +30,7 @@ export interface ServerSpec {
   readonly timeoutMs?: number;
   /**
    * The TCP port the server is told to listen on (picked free earlier, so possibly taken since).
-   * When set, a passing probe counts only once the server's own process holds this port: another
+   * When set, a passing probe counts only once the server's process group holds this port: another
    * process that took it would otherwise answer the probe for a server that failed to bind.
    * @default no check (the probe alone decides)
    */
@@ -124,7 +124,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       throw new HarnessError(`${spec.name} exited (${exited}) before it was ready${inUse ? `: it could not listen on ${inUse}, address already in use${holderOf(port)}` : ''}; log ${spec.logFile}:\n${logTail(spec.logFile)}`);
     }
     if (await spec.ready().catch(() => false)) {
-      if (spec.port === undefined || pid === undefined || listensOn(pid, spec.port)) return server;
+      if (spec.port === undefined || pid === undefined || groupListensOn(pid, spec.port)) return server;
       answeredByOther = true;
     }
     if (Date.now() > deadline) {
