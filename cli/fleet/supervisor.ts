@@ -28,6 +28,8 @@ import { startRegistry } from '../../test/harness/registry.ts';
 import { waitFor } from '../../test/harness/wait.ts';
 import { toolPath } from '../../test/tools/paths.ts';
 import { ArgoCdApi } from './argocd-api.ts';
+import { waitCompared, waitSynced } from './argocd-wait.ts';
+import type { ArgoView } from './argocd-wait.ts';
 import { getWithHost } from './http-probe.ts';
 import { machinesFor, nodeRuntimeKubeconfig } from './machines.ts';
 import { ensureSigningKey, publishExamples } from './publish.ts';
@@ -179,7 +181,7 @@ async function start(
 
   const key = await step(ctx, 'signing key', () => ensureSigningKey(paths.configDir));
   save({ key: { privateKey: key.privateKey, publicKey: key.publicKey } });
-  const modules = await step(ctx, 'build, push and sign the example functions', () => publishExamples(registry.host, key, ctx.log));
+  const modules = await step(ctx, 'build, push and sign the example functions', () => publishExamples(registry.host, key, ctx.log), join(logDir, 'registry.log'));
 
   const files = await step(ctx, 'render the fleet and commit it', async () => {
     const rendered = renderApp(buildFleet({ modules, extraTrustKeys: [key.publicPem], clusters: LOCAL_CLUSTERS, operatorReplicas: 0, kyverno: false, argocd: { repoURL, revision: 'main' } }));
@@ -215,6 +217,7 @@ async function start(
         logFile: join(logDir, 'argocd-applicationset-controller.log'),
         // Its probe server registers no checks (404); the metrics endpoint answers once the manager runs.
         ready: () => httpReady(`http://127.0.0.1:${metrics}/metrics`),
+        port: metrics,
       }),
     );
   }, join(logDir, 'argocd-applicationset-controller.log'));
@@ -228,6 +231,11 @@ async function start(
     });
     ctx.log(out.trim().replace(/^/gm, '    '));
   });
+
+  const argo: ArgoView = { api: new ArgoCdApi(argocd.serverUrl, { username: 'admin', password: argocd.adminPassword }), kubeconfig: mgmt.api.kubeconfig, namespace: argocd.namespace };
+  const applications = LOCAL_CLUSTERS.map((c) => `flotilla-${c}`);
+  // The operators below wait for the CRDs Argo CD brings: a repo it cannot read must fail here, in seconds.
+  await step(ctx, 'Argo CD reads the GitOps repo', () => waitCompared(argo, applications, 150_000), join(logDir, 'argocd', 'logs', 'argocd-repo-server.log'));
 
   const clusters: ClusterState[] = [];
   for (const edge of edges) {
@@ -243,6 +251,7 @@ async function start(
           args: [CLI, 'operator', '--kubeconfig', edge.api.kubeconfig, '--listen', `127.0.0.1:${opPort}`, '--no-leader-elect'],
           logFile: join(logDir, edge.name, 'operator.log'),
           ready: () => httpReady(`http://127.0.0.1:${opPort}/healthz`),
+          port: opPort,
         }),
       );
       // What a DaemonSet pod of each pool would run on each machine: `flotilla node --cluster`, with
@@ -270,6 +279,7 @@ async function start(
               ],
               logFile: join(logDir, edge.name, `${machine.name}-${pool.name}.log`),
               ready: () => httpReady(`${url}/healthz`),
+              port,
             }),
           );
           nodes.push({ name: machine.name, pool: pool.name, url });
@@ -281,9 +291,8 @@ async function start(
   }
   save({ clusters });
 
-  const api = new ArgoCdApi(argocd.serverUrl, { username: 'admin', password: argocd.adminPassword });
   // After the operators run: sync waves wait for our kinds' health, which the operator reports.
-  await step(ctx, 'Argo CD syncs both clusters', () => waitSynced(api, LOCAL_CLUSTERS.map((c) => `flotilla-${c}`), 150_000), join(logDir, 'argocd', 'logs', 'argocd-application-controller.log'));
+  await step(ctx, 'Argo CD syncs both clusters', () => waitSynced(argo, applications, 150_000), join(logDir, 'argocd', 'logs', 'argocd-application-controller.log'));
 
 
   const placed = await step(ctx, 'every HTTP function answers on the nodes the operator placed it on', async () => {
@@ -313,23 +322,4 @@ async function start(
     return out;
   });
   save({ clusters: placed });
-}
-
-/** Refreshes each Application through the API until all are Synced. */
-export async function waitSynced(api: ArgoCdApi, names: readonly string[], timeoutMs: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const apps = await api.applications();
-      for (const n of names) if (!apps.some((a) => a.metadata.name === n)) return undefined;
-      const pending = apps.filter((a) => names.includes(a.metadata.name) && a.status?.sync?.status !== 'Synced');
-      for (const a of pending) await api.refresh(a.metadata.name);
-      return pending.length === 0 ? true : undefined;
-    },
-    {
-      what: `Applications ${names.join(', ')} to be Synced`,
-      timeoutMs,
-      intervalMs: 2000,
-      describe: async () => (await api.applications()).map((a) => `${a.metadata.name}: sync ${a.status?.sync?.status ?? '?'}, health ${a.status?.health?.status ?? '?'}, operation ${a.status?.operationState?.phase ?? '-'} ${a.status?.operationState?.message ?? ''} ${(a.status?.conditions ?? []).map((c) => `${c.type}: ${c.message}`).join('; ')}`).join('\n'),
-    },
-  );
 }
