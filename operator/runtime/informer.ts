@@ -67,12 +67,14 @@ export class Informer<T extends KubeObject> {
   /** How many times the list ran (1 + relists); exposed for tests and logs. */
   listCount = 0;
   /**
-   * True from a failed list or watch until the next success: what the cache holds may be stale. With
-   * recoveredAtMs (the first success after the last failure, or the first list), controllers judging
-   * time-based state (a heartbeat Lease expiring) can tell "silent" from "we could not hear it".
+   * Blind spells: from a failed list or watch (after the first sync) until the next success, what
+   * the cache holds may be stale. Controllers judging time-based state (a heartbeat Lease expiring)
+   * use them to tell "silent" from "we could not hear it". `blind` is true during one;
+   * blindSinceMs is the start of the current or last one (undefined: none yet), recoveredAtMs its end.
    */
-  blind = true;
-  recoveredAtMs = 0;
+  blind = false;
+  blindSinceMs: number | undefined;
+  recoveredAtMs: number | undefined;
 
   constructor(deps: InformerDeps, opts: InformerOptions) {
     this.deps = deps;
@@ -127,7 +129,11 @@ export class Informer<T extends KubeObject> {
         if (!progressed) await sleep(this.deps.clock, backoff.next(), signal);
       } catch (err) {
         if (signal.aborted) break;
-        this.blind = true;
+        if (this.isSynced && !this.blind) {
+          this.blind = true;
+          this.blindSinceMs = this.deps.clock.now();
+          this.recoveredAtMs = undefined;
+        }
         // Relist at once after a watch expired; a list that itself fails with 410 (an expired
         // continue token) goes through the backoff like any other failure, so it cannot spin.
         if (recoveryFor(err) === 'Relist' && resourceVersion !== undefined) {
@@ -144,7 +150,7 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  /** A list or a watch event came through. */
+  /** A list or a watch event came through: a blind spell, if any, ends. */
   private heard(): void {
     if (!this.blind) return;
     this.blind = false;

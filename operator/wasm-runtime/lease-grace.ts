@@ -1,24 +1,27 @@
 import type { RegisteredNode } from '../../api/index.ts';
 
-/** How well the operator hears node Leases: the Lease informer's view (operator/runtime Informer). */
+/** How well the operator hears node Leases: the Lease informer's blind spells (operator/runtime Informer). */
 export interface LeaseHearing {
   /** The watch is failing now: the cache may be stale. */
   readonly blind: boolean;
-  /** When it last came back (or first listed), ms since epoch. */
-  readonly recoveredAtMs: number;
+  /** Start of the current or last blind spell (ms since epoch); undefined when there was none. */
+  readonly blindSinceMs: number | undefined;
+  /** End of the last blind spell; undefined while blind or when there was none. */
+  readonly recoveredAtMs: number | undefined;
 }
 
 /**
- * A node's readiness as the operator may judge it: a held Lease counts as expired only once the
- * operator could have heard a renewal for a whole lease duration. While the watch is failing (API
- * server down, a partition) no held Lease expires; after it recovers, every node gets one duration
- * to renew. Without this, an API server outage longer than a lease makes the operator evict every
- * node the moment it reconnects, before the nodes' first heartbeat gets through, and the nodes drop
- * what they serve. A released Lease (no holder) or a malformed one is not given any grace.
+ * A node's readiness as the operator may judge it. A held Lease that ran out during a blind spell
+ * (the watch failing: API server down, a partition) does not count as expired until the node had a
+ * whole lease duration after the spell to renew it. Without this, an API server outage longer than
+ * a lease makes the operator evict every node the moment it reconnects, before the nodes' first
+ * heartbeat gets through, and the nodes drop what they serve. A Lease that expired before the spell
+ * (a node already known dead), a released Lease (no holder) and a malformed one get no grace, and
+ * an operator that just started has had no spell: it judges Leases as they are.
  */
 export function withHearingGrace(node: RegisteredNode, leaseDurationMs: number, hearing: LeaseHearing, nowMs: number): RegisteredNode {
-  if (node.problem !== undefined || node.expiresAtMs === 0) return node;
-  const graceUntil = hearing.blind ? nowMs + leaseDurationMs : hearing.recoveredAtMs + leaseDurationMs;
+  if (node.problem !== undefined || node.expiresAtMs === 0 || hearing.blindSinceMs === undefined || node.expiresAtMs < hearing.blindSinceMs) return node;
+  const graceUntil = (hearing.blind ? nowMs : (hearing.recoveredAtMs ?? nowMs)) + leaseDurationMs;
   const expiresAtMs = Math.max(node.expiresAtMs, graceUntil);
   return { ...node, expiresAtMs, ready: expiresAtMs > nowMs };
 }
