@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:fleet`: the local fleet end to end. Measures, in one run, on loopback:
+ *
+ * - `flotilla up` cold (fresh config and state dirs, so a new signing key, and an empty example
+ *   cache, so every example is compiled from source; the tools and the Go/clang caches are warm, as
+ *   on any machine that ran `npm run setup`), warm (the same dirs after a `down`), and reused (while
+ *   it runs);
+ * - the resident memory of every process of the fleet;
+ * - commit → first successful request at the new digest on every node running echo, over several
+ *   commits, next to the GitOps floor measured in the same commits: the time until Argo CD has
+ *   applied a plain ConfigMap changed by that commit in each cluster. The difference is what
+ *   Flotilla adds (operator verify + place, node pull + verify + compile + swap).
+ *
+ * A node says which module answered in the x-flotilla-digest response header. Progress on stderr,
+ * a JSON summary on stdout; everything is taken down at the end, also on failure.
+ *
+ * Usage: node bench/fleet/fleet.ts [commits, default 5]
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { execa } from 'execa';
+import { commitAndRefresh } from '../../cli/fleet/commit.ts';
+import type { FleetState } from '../../cli/fleet/state.ts';
+import { loadKubeConfig } from '../../test/harness/kube.ts';
+import { nodesServing, pointEchoAt, pushEcho } from '../../test/e2e/fleet-fixture.ts';
+import { median } from '../triggers/stats.ts';
+
+const COMMITS = Number(process.argv[2] ?? 5);
+if (!Number.isInteger(COMMITS) || COMMITS < 1 || COMMITS > 50) throw new Error(`commits: expected an integer 1..50, got ${JSON.stringify(process.argv[2])}`);
+/** A commit not served everywhere within this is a failure, not a data point. */
+const COMMIT_TIMEOUT_MS = 120_000;
+const CLI = join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const home = mkdtempSync(join(tmpdir(), 'flotilla-bench-fleet-'));
+const env = { ...process.env, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), FLOTILLA_CACHE_DIR: join(home, 'cache') };
+const stateFile = join(home, 'state', 'flotilla', 'fleet.json');
+const flotilla = async (args: string[]): Promise<number> => {
+  const t = performance.now();
+  const r = await execa(process.execPath, [CLI, ...args], { env, reject: false, timeout: 900_000, all: true });
+  if (r.exitCode !== 0) throw new Error(`flotilla ${args.join(' ')} exited ${r.exitCode}:\n${String(r.all).slice(-3000)}`);
+  return performance.now() - t;
+};
+const readState = (): FleetState => JSON.parse(readFileSync(stateFile, 'utf8')) as FleetState;
+
+/** Sum of VmRSS (MiB) of the supervisor and every process whose command line names the fleet's dirs. */
+function fleetRssMiB(state: FleetState): { total: number; processes: number; byKind: Record<string, number> } {
+  let total = 0;
+  let processes = 0;
+  const byKind: Record<string, number> = {};
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const line = cmd.join(' ');
+      if (pid !== state.supervisorPid && !line.includes(state.workDir) && !line.includes(state.logDir)) continue;
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      // Node processes by their subcommand (node runtime, operator, supervisor); others by binary name.
+      const kind = cmd[1]?.endsWith('cli/main.ts') ? `flotilla ${cmd[2] ?? ''}` : (cmd[0]?.split('/').pop() ?? '?');
+      byKind[kind] = (byKind[kind] ?? 0) + kb / 1024;
+      total += kb / 1024;
+      processes++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { total: Math.round(total), processes, byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]): [string, number] => [k, Math.round(v)]).sort((a, b) => b[1] - a[1])) };
+}
+
+/** Polls until `probe` is true; returns the elapsed ms from `t0`. */
+async function until(t0: number, what: string, probe: () => Promise<boolean>): Promise<number> {
+  for (;;) {
+    if (await probe().catch(() => false)) return Date.now() - t0;
+    if (Date.now() - t0 > COMMIT_TIMEOUT_MS) throw new Error(`${what}: not within ${COMMIT_TIMEOUT_MS / 1000} s`);
+    await sleep(25);
+  }
+}
+
+async function commitRound(state: FleetState, i: number): Promise<{ floorMs: number; servedMs: number; perNode: Record<string, number> }> {
+  const { repository, digest } = await pushEcho(state, true);
+  const clusters = state.clusters ?? [];
+  // Placement is sticky, so the nodes running echo before the commit are the ones that must switch.
+  const targets = (await Promise.all(clusters.map(async (c) => (await nodesServing(c, 'echo')).map((t) => ({ ...t, cluster: c.name }))))).flat();
+  await pointEchoAt(state, `${repository}@${digest}`);
+  for (const c of clusters) {
+    const marker = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench-marker', namespace: 'functions' }, data: { round: String(i) } };
+    await writeFile(join(state.git?.repoDir ?? '', 'gitops', 'clusters', c.name, 'configmap_functions_bench-marker.yaml'), JSON.stringify(marker));
+  }
+  const t0 = Date.now();
+  await commitAndRefresh(state, `bench: echo -> ${digest} (round ${i})`);
+  const [floors, served] = await Promise.all([
+    Promise.all(clusters.map((c) => {
+      const core = loadKubeConfig(c.kubeconfig).makeApiClient(CoreV1Api);
+      return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await core.readNamespacedConfigMap({ name: 'bench-marker', namespace: 'functions' })).data?.['round'] === String(i));
+    })),
+    Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => {
+      const res = await fetch(`${t.url}/`, { headers: { host: t.host }, signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status === 200 && res.headers.get('x-flotilla-digest') === digest;
+    }))),
+  ]);
+  const perNode = Object.fromEntries(targets.map((t, k) => [`${t.cluster}/${t.node}`, served[k] ?? NaN]));
+  return { floorMs: Math.max(...floors), servedMs: Math.max(...served), perNode };
+}
+
+async function main(): Promise<void> {
+  log(`bench: fleet in ${home}; ${COMMITS} commits`);
+  const coldMs = await flotilla(['up']);
+  log(`cold up: ${(coldMs / 1000).toFixed(1)} s`);
+  await flotilla(['down']);
+  const warmMs = await flotilla(['up']);
+  log(`warm up: ${(warmMs / 1000).toFixed(1)} s`);
+  const reuseMs = await flotilla(['up']);
+  const state = readState();
+  // Let the fleet settle (first syncs, heartbeats) before memory and commits.
+  await sleep(10_000);
+  const memory = fleetRssMiB(state);
+  log(`fleet memory: ${memory.total} MiB RSS in ${memory.processes} processes`);
+  const rounds = [];
+  for (let i = 1; i <= COMMITS; i++) {
+    const r = await commitRound(state, i);
+    log(`commit ${i}: GitOps floor (ConfigMap applied in every cluster) ${r.floorMs} ms; new digest answering on every node ${r.servedMs} ms ${JSON.stringify(r.perNode)}`);
+    rounds.push(r);
+  }
+  const floor = rounds.map((r) => r.floorMs);
+  const served = rounds.map((r) => r.servedMs);
+  const summary = {
+    up: { coldMs: Math.round(coldMs), warmMs: Math.round(warmMs), reuseMs: Math.round(reuseMs) },
+    memory,
+    commitToServed: { commits: COMMITS, medianMs: median(served), maxMs: Math.max(...served), gitopsFloorMedianMs: median(floor), gitopsFloorMaxMs: Math.max(...floor), ratioToFloor: Number((median(served) / median(floor)).toFixed(2)), rounds },
+  };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+}
+
+try {
+  await main();
+} finally {
+  await execa(process.execPath, [CLI, 'down'], { env, reject: false, timeout: 120_000 });
+  rmSync(home, { recursive: true, force: true });
+}
