@@ -21,6 +21,8 @@ export async function startGitServer(baseDir: string, logDir: string = baseDir):
     args: ['daemon', '--reuseaddr', '--export-all', '--informative-errors', '--verbose', `--base-path=${baseDir}`, '--listen=127.0.0.1', `--port=${port}`, baseDir],
     logFile: join(logDir, 'git-daemon.log'),
     ready: () => tcpReady(port),
+    // The probe alone would pass for whoever holds the port; the daemon must hold it itself.
+    port,
   });
   return { ...server, baseUrl, repoUrl: (name) => `${baseUrl}${name}` };
 }

@@ -20,6 +20,7 @@ export async function startNats(dir: string, logDir: string): Promise<Nats> {
     name: 'nats-server',
     command: toolPath('nats-server'),
     args: ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', dir, '-n', 'flotilla-test'],
+    port,
     logFile: join(logDir, 'nats-server.log'),
     // 200 only once JetStream is up, not merely once the client port listens.
     ready: () => httpReady(`${monitorUrl}/healthz?js-enabled-only=true`),
