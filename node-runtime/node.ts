@@ -298,7 +298,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     logger,
     metrics,
     maxRequestBytes: o.maxRequestBytes ?? NODE_DEFAULTS.maxRequestBytes,
-    hold: (key) => (current.dormant?.has(key) ? room.hold(key) : undefined),
+    hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
     readiness: () => ({
       ready: applied && prefetching === 0 && triggering === 0,
       detail: {

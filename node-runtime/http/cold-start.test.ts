@@ -80,6 +80,16 @@ describe('WaitingRoom', () => {
     expect(r.waiting().size).toBe(0);
   });
 
+  it('a client that goes away gives its place up', async () => {
+    const { r, changes } = room(new Map([['ns/f', { kind: 'dormant' }]]));
+    const gone = new AbortController();
+    const held = r.hold('ns/f', gone.signal);
+    gone.abort();
+    expect(await held).toMatchObject({ ok: false });
+    expect(r.waiting().size).toBe(0);
+    expect(changes).toEqual([1, 0]);
+  });
+
   it('a failed load answers every held request with its reason; close answers the rest', async () => {
     const state = new Map<string, Readiness>([['ns/f', { kind: 'dormant' }], ['ns/g', { kind: 'dormant' }]]);
     const { r } = room(state);

@@ -77,8 +77,11 @@ export class WaitingRoom {
     this.opts = opts;
   }
 
-  /** Holds a request for `key` until the function is loaded here, fails, goes away or the wait times out. */
-  hold(key: string): Promise<Held> {
+  /**
+   * Holds a request for `key` until the function is loaded here, fails, goes away or the wait times
+   * out. `abandoned` (the client went away) gives the place up at once: it no longer counts as demand.
+   */
+  hold(key: string, abandoned?: AbortSignal): Promise<Held> {
     const { node, limit, timeoutMs } = this.opts;
     const now = settle(key, node, this.opts.readiness(key), 0);
     if (now) return Promise.resolve(now);
@@ -95,6 +98,7 @@ export class WaitingRoom {
       };
       waiters.add(waiter);
       this.count++;
+      abandoned?.addEventListener('abort', () => this.release(key, waiter, { ok: false, error: new NodeRuntimeError('ShuttingDown', `cold start of ${key} on node ${node}: the client went away`) }), { once: true });
       this.opts.onChange();
     });
   }

@@ -27,7 +27,7 @@ export interface HttpContext {
    * Scale from zero: holds a request for a function that is dormant here until it is loaded (or
    * says why not); undefined when the function needs no waiting. Absent: nothing is ever held.
    */
-  readonly hold?: (functionKey: string) => Promise<Held> | undefined;
+  readonly hold?: (functionKey: string, abandoned: AbortSignal) => Promise<Held> | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -135,9 +135,17 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
     throw err;
   }
   let coldStartMs: number | undefined;
-  const holding = ctx.hold?.(match.functionKey);
+  const gone = new AbortController();
+  const holding = ctx.hold?.(match.functionKey, gone.signal);
   if (holding) {
+    // A client that gives up while held frees its place (and stops counting as demand).
+    const onClose = () => {
+      if (!res.writableEnded) gone.abort();
+    };
+    res.once('close', onClose);
     const held = await holding;
+    res.off('close', onClose);
+    if (gone.signal.aborted) return;
     if (!held.ok) {
       count(held.error.code);
       sendError(res, held.error.code, held.error.message);

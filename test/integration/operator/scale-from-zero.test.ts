@@ -13,10 +13,15 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as http from 'node:http';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSIGNMENT_KEY, ANNOTATIONS, crdFor, KINDS, nodeObjectName } from '../../../api/index.ts';
 import type { NodeAssignment, NodeLease, NodeReport } from '../../../api/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
+import { desiredStateFromAssignment } from '../../../node-runtime/cluster/from-assignment.ts';
+import { startNode as startNodeRuntime } from '../../../node-runtime/node.ts';
+import type { RunningNode } from '../../../node-runtime/node.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
 import { CONFIG_MAP_TYPE, EVENT_TYPE, LEASE_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
 import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
@@ -246,5 +251,71 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     expect(r.status).toBe(404);
     expect(r.ms).toBeLessThan(1000);
     expect(Object.keys(await report('n2'))).not.toContain(`${ns.name}/missing`);
+  });
+});
+
+/**
+ * The node's side alone, for what the processes above cannot show in reasonable time: an operator
+ * that never places the function (a 30 s wait as processes). A real node runtime in-process with a
+ * 1 s cold-start bound; its desired state is an assignment (through the node's own mapping) that
+ * keeps the function dormant forever, which is exactly what an operator that is down looks like.
+ */
+describe('scale from zero: a held request nobody serves', () => {
+  let node: RunningNode;
+  let work: string;
+  const reports: NodeReport[] = [];
+  const KEY = 'edge/cold';
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'flotilla-from-zero-node-'));
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const dormant = { namespace: 'edge', name: 'cold', uid: 'u', generation: 1, ref: `${harness().registry.host}/never/placed@${digest}`, digest, abi: 'wasi-preview1-wagi', limits: { memoryPages: 16, timeoutMs: 1000, concurrency: 1 }, capabilities: {}, trustPolicy: 'fleet' };
+    const route = { namespace: 'edge', name: 'cold', host: HOST, pathPrefix: '/cold', methods: [], backends: [{ function: KEY, weight: 100 }], spec: { timeoutMs: 1000, auth: { type: 'none' } } };
+    const { state, issues } = desiredStateFromAssignment({ node: 'solo', functions: [], dormant: [dormant], routes: [route], triggers: [] });
+    expect(issues).toEqual([]);
+    node = await startNodeRuntime({
+      source: { start: (apply) => Promise.resolve(apply(state)), close: () => Promise.resolve() },
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      cacheDir: join(work, 'cache'),
+      trust: { keys: [], identities: [] },
+      workers: 1,
+      nodeName: 'solo',
+      coldStartTimeoutMs: 1000,
+      maxHeldRequests: 1,
+      onReport: (r) => reports.push(r),
+    });
+  });
+
+  afterAll(async () => {
+    await node?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('is reported as demand while held, then answered 504 naming the function and the missing step; past the limit 503', async () => {
+    const started = performance.now();
+    const held = request(node.url, '/cold', { body: 'x', host: HOST });
+    await waitFor(() => Promise.resolve(node.report()[KEY]?.state === 'Wanted' ? true : undefined), { what: 'the node to report demand', timeoutMs: 900 });
+    expect(node.report()[KEY]).toMatchObject({ state: 'Wanted', waiting: 1, digest: `sha256:${'a'.repeat(64)}` });
+    expect(reports.some((r) => r[KEY]?.state === 'Wanted')).toBe(true);
+    const over = await request(node.url, '/cold', { body: 'x', host: HOST });
+    expect(over.status).toBe(503);
+    expect(over.headers['retry-after']).toBe('1');
+    const r = await held;
+    expect(r.status).toBe(504);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(JSON.parse(r.body)).toMatchObject({ error: 'Timeout', message: expect.stringMatching(/^cold start of edge\/cold on node solo: not ready within 1 s: the operator has not placed it on this node/) as unknown });
+    expect(node.report()).not.toHaveProperty(KEY);
+  });
+
+  it('a client that gives up frees its place at once: no demand left behind', async () => {
+    const req = http.request(new URL('/cold', node.url), { method: 'GET', headers: { host: HOST } });
+    req.on('error', () => undefined);
+    req.end();
+    await waitFor(() => Promise.resolve(node.report()[KEY]?.state === 'Wanted' ? true : undefined), { what: 'the node to report demand', timeoutMs: 900 });
+    const gaveUp = performance.now();
+    req.destroy();
+    await waitFor(() => Promise.resolve(node.report()[KEY] === undefined ? true : undefined), { what: 'the demand to go', timeoutMs: 900 });
+    expect(performance.now() - gaveUp).toBeLessThan(500);
   });
 });
