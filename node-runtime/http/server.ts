@@ -1,11 +1,10 @@
 /**
  * The HTTP adapter: node:http with keep-alive in front of the invoker. It matches the route table,
  * enforces the request size limit while reading, hands the request to `invoke`, and writes the
- * function's CGI response (with x-flotilla-digest, the module that answered) or a JSON error carrying
- * the failure code and invocation id. A request for
- * a dormant function is held until it is loaded (cold-start.ts); its answer carries
- * x-flotilla-cold-start-ms, the time it was held. Three paths
- * are the node's own: /healthz, /readyz and /metrics.
+ * function's CGI response (with x-flotilla-digest, the module that answered) or a JSON error
+ * carrying the failure code and invocation id. A request for a dormant function is held until it is
+ * loaded (cold-start.ts); its answer carries x-flotilla-cold-start-ms, the time it was held. Three
+ * paths are the node's own: /healthz, /readyz and /metrics.
  */
 import * as http from 'node:http';
 import type { Logger } from 'pino';
