@@ -266,7 +266,7 @@ export function parseAssignment(text: string, node: string): NodeAssignment {
     throw new Error(`${ASSIGNMENT_KEY}: expected JSON, got a parse error: ${(err as Error).message}`, { cause: err });
   }
   const d = doc as Partial<Record<keyof NodeAssignment, unknown>> | null;
-  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, functions, routes, triggers }, got ${JSON.stringify(doc)}`);
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, functions, dormant, routes, triggers }, got ${JSON.stringify(doc)}`);
   if (d.node !== node) throw new Error(`${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d.node)}`);
   // An operator from before scale from zero writes no `dormant`: nothing is dormant then.
   const withDormant = { ...d, dormant: d.dormant ?? [] };

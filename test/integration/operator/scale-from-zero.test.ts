@@ -181,12 +181,16 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
   });
 
   it('the first request to a node is held, the function placed there and loaded, and answered 200; then warm', async () => {
+    const sentAt = Date.now();
     const first = await timed('n1', '/cold');
     expect(first.status, first.body).toBe(200);
     expect(first.body).toContain('Hello from Flotilla');
     expect(Number(first.headers['x-flotilla-cold-start-ms'])).toBeGreaterThan(0);
     latencies['coldFirstRequest.n1'] = Math.round(first.ms);
     latencies['coldHeld.n1'] = Number(first.headers['x-flotilla-cold-start-ms']);
+    // Where the time went: the node's log says when the operator's assignment reached it (same machine clock).
+    const applied = [...nodes.get('n1')!.proc.output.matchAll(/\{[^\n]*"msg":"Applied assignment"[^\n]*\}/g)].map((m) => JSON.parse(m[0]) as { time: number; functions: number }).find((l) => l.time >= sentAt && l.functions > 0);
+    if (applied) latencies['coldAssignedAfter.n1'] = applied.time - sentAt;
     const warm: number[] = [];
     for (let i = 0; i < 20; i++) {
       const r = await timed('n1', '/cold');
