@@ -190,6 +190,12 @@ describe('planFunction', () => {
       expect(plan.nodes).toEqual(['b']);
     });
 
+    it('runs where it is asked for, not by concurrency: load on one node adds no instance on another', () => {
+      const busy = { digest: DIGEST, state: 'Loaded' as const, inFlight: 50 };
+      const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: [node('a', busy), node('b')] }));
+      expect(plan.nodes).toEqual(['a']);
+    });
+
     it('an instance on a node that went away is not moved elsewhere without demand', () => {
       const plan = planFunction(observe({ fn: fn({ scaling: zero }, verified(['a'])), nodes: [node('a', loaded(), false), node('b')] }));
       expect(plan.nodes).toEqual([]);

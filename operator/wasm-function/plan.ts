@@ -168,11 +168,12 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
   const current = fn.status?.nodes ?? [];
   const scaling = fn.spec.scaling;
   const inFlight = current.reduce((sum, name) => sum + (o.nodes.find((n) => n.name === name)?.report[key]?.inFlight ?? 0), 0);
-  let desired = desiredInstances(scaling, inFlight, current.length);
-  // Scale to zero: an instance stays until its node reports it idle, and every node holding
-  // requests gets one (it answers them itself; nodes do not forward), within maxInstances.
+  // Scale to zero runs where it is asked for: an instance stays until its node reports it idle, and
+  // every node holding requests gets one (it answers them itself; nodes do not forward), within
+  // maxInstances. Not by concurrency: every node already routes it, so an instance added on a node
+  // by load elsewhere would get no requests, go idle and be re-added on each idle window.
   const zero = scaling.scaleToZero ? zeroScaling(key, current, o.nodes) : undefined;
-  if (zero) desired = Math.min(scaling.maxInstances, Math.max(desired, new Set([...zero.busy, ...zero.wanting]).size));
+  const desired = zero ? Math.min(scaling.maxInstances, new Set([...zero.busy, ...zero.wanting]).size) : desiredInstances(scaling, inFlight, current.length);
   const placement = place({
     // Nodes already running it (and not idle) stay; then those whose requests are waiting.
     current: zero ? [...zero.busy, ...zero.wanting] : current,
