@@ -7,11 +7,13 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
+import { loadKubeConfig } from '../harness/kube.ts';
 import { nodesServing, upFleet } from './fleet-fixture.ts';
 import type { FleetFixture } from './fleet-fixture.ts';
 
@@ -66,8 +68,11 @@ describe('flotilla up / down', () => {
     expect(state.phase).toBe('ready');
     expect(state.clusters?.map((c) => c.name)).toEqual(['edge-eu-west', 'edge-us-east']);
     for (const c of state.clusters ?? []) {
-      // Two machines, each in both pools: one node runtime per machine and pool.
-      expect(c.nodes.map((n) => `${n.name}/${n.pool}`).sort()).toEqual([`${c.name}-node-1/default`, `${c.name}-node-1/large`, `${c.name}-node-2/default`, `${c.name}-node-2/large`]);
+      // Two machines, each running one node runtime per pool (WasmRuntime) of its cluster.
+      const runtimes = (await loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', plural: 'wasmruntimes' })) as { items: { metadata: { name: string } }[] };
+      const pools = runtimes.items.map((r) => r.metadata.name);
+      expect(pools.length).toBeGreaterThan(0);
+      expect(c.nodes.map((n) => `${n.name}/${n.pool}`).sort()).toEqual([1, 2].flatMap((i) => pools.map((p) => `${c.name}-node-${i}/${p}`)).sort());
       expect(c.functions.length).toBeGreaterThan(0);
       for (const f of c.functions) {
         // A function scaled to zero runs nowhere until a request wakes it: any node of its pool takes that request.
