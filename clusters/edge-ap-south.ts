@@ -5,6 +5,8 @@ import type { ClusterOverlay } from './base.ts';
 export const EDGE_AP_SOUTH: ClusterOverlay = {
   name: 'edge-ap-south',
   region: 'ap-south-1',
+  // MQTT: hello's sensor trigger.
+  network: { eventBrokers: [{ cidr: '10.30.8.5/32', ports: [1883] }] },
   runtimes: {
     default: {
       version: '0.1.0',

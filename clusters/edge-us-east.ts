@@ -9,7 +9,9 @@ export const EDGE_US_EAST: ClusterOverlay = {
   extraIdentities: [{ issuer: 'https://accounts.google.com', subject: 'release@flotilla.example' }],
   network: {
     registry: { cidr: '10.20.0.10/32', ports: [5000] },
-    functionEgress: [{ cidr: '10.20.8.0/24', ports: [4222, 6379] }],
+    functionEgress: [{ cidr: '10.20.8.0/24', ports: [6379] }],
+    // NATS: compute's JetStream trigger and its shared state bucket.
+    eventBrokers: [{ cidr: '10.20.8.0/24', ports: [4222] }],
   },
   apps: (cluster, modules) => {
     new FunctionApp(cluster, 'compute', {

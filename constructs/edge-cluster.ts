@@ -16,7 +16,7 @@ import type { RenderTarget } from './render.ts';
 import { checkCluster } from './fleet-rules.ts';
 import { FunctionRoute } from './function-route.ts';
 import { FunctionTrigger } from './function-trigger.ts';
-import { FlotillaSystem, HTTP_PORT, METRICS_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
+import { FlotillaSystem, HTTP_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
 import { ExternalFunction, WasmFunction } from './wasm-function.ts';
 import { WasmRuntime } from './wasm-runtime.ts';
 import type { WasmRuntimeProps } from './wasm-runtime.ts';
@@ -35,7 +35,7 @@ export interface EdgeClusterProps {
   readonly trustPolicy: TrustPolicy;
   /** Runtime pools by name. */
   readonly runtimes: Readonly<Record<string, Omit<WasmRuntimeProps, 'name' | 'trustPolicy'>>>;
-  readonly network: { readonly registry: EgressTarget; readonly apiServer: EgressTarget; readonly functionEgress: readonly EgressTarget[] };
+  readonly network: { readonly registry: EgressTarget; readonly apiServer: EgressTarget; readonly functionEgress: readonly EgressTarget[]; readonly eventBrokers?: readonly EgressTarget[] };
   /** Render the Kyverno verifyImages policy (only where Kyverno runs).
    * @default false */
   readonly kyverno?: boolean;
@@ -50,6 +50,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
   readonly clusterName: string;
   readonly systemNamespace: string;
   readonly functionsNamespace: string;
+  private readonly network: EdgeClusterProps['network'];
 
   constructor(scope: Construct, id: string, props: EdgeClusterProps) {
     super(scope, id, { namespace: props.functionsNamespace, labels: { 'flotilla.dev/cluster': props.name, 'flotilla.dev/region': props.region } });
@@ -73,13 +74,13 @@ export class EdgeCluster extends Chart implements RenderTarget {
       runtimeLabels: NODE_RUNTIME_LABELS,
       operatorLabels: OPERATOR_LABELS,
       httpPort: HTTP_PORT,
-      metricsPort: METRICS_PORT,
       ...props.network,
     }).entries()) {
       new ApiObject(this, `NetworkPolicy${i}`, np as never);
     }
     for (const [name, rt] of Object.entries(props.runtimes)) new WasmRuntime(this, `Runtime-${name}`, { ...rt, name, trustPolicy: props.trustPolicy.name });
     this.grantTrustPolicyToNodes(props.trustPolicy.name, Object.keys(props.runtimes));
+    this.network = props.network;
     this.node.addValidation({ validate: () => this.crossObjectProblems() });
   }
 
@@ -109,12 +110,37 @@ export class EdgeCluster extends Chart implements RenderTarget {
     const all = this.node.findAll();
     const ns = this.functionsNamespace;
     const declared = <T extends { name: string; spec: S; node: { path: string } }, S>(xs: T[]) => xs.map((x) => ({ path: x.node.path, namespace: ns, name: x.name, spec: x.spec }));
-    return checkCluster({
-      functions: declared(all.filter((c) => c instanceof WasmFunction)),
-      externalFunctions: all.filter((c) => c instanceof ExternalFunction).map((c) => ({ namespace: ns, name: c.name })),
-      runtimes: declared(all.filter((c) => c instanceof WasmRuntime)),
-      triggers: declared(all.filter((c) => c instanceof FunctionTrigger)),
-      routes: declared(all.filter((c) => c instanceof FunctionRoute)),
-    }).map((p) => `${p.path}: ${p.message}`);
+    const triggers = declared<FunctionTrigger, FunctionTrigger['spec']>(all.filter((c) => c instanceof FunctionTrigger));
+    return [
+      ...checkCluster({
+        functions: declared(all.filter((c) => c instanceof WasmFunction)),
+        externalFunctions: all.filter((c) => c instanceof ExternalFunction).map((c) => ({ namespace: ns, name: c.name })),
+        runtimes: declared(all.filter((c) => c instanceof WasmRuntime)),
+        triggers,
+        routes: declared(all.filter((c) => c instanceof FunctionRoute)),
+      }).map((p) => `${p.path}: ${p.message}`),
+      ...unreachableBrokers(triggers, this.network.eventBrokers ?? []),
+    ];
   }
+}
+
+/** Default ports of the broker URL schemes triggers accept. */
+const BROKER_PORTS: Readonly<Record<string, number>> = { nats: 4222, tls: 4222, mqtt: 1883, tcp: 1883, mqtts: 8883, ssl: 8883 };
+
+/**
+ * Triggers whose broker port no declared event broker opens: the node runtime's NetworkPolicy
+ * (default deny) would block them at run time, so say it at synth. The host is a name and the
+ * allowance a CIDR, so only the port can be checked here.
+ */
+function unreachableBrokers(triggers: readonly { path: string; name: string; spec: { type: string; nats?: { url: string }; mqtt?: { url: string } } }[], brokers: readonly EgressTarget[]): string[] {
+  const problems: string[] = [];
+  for (const t of triggers) {
+    const url = t.spec.type === 'nats' ? t.spec.nats?.url : t.spec.type === 'mqtt' ? t.spec.mqtt?.url : undefined;
+    if (url === undefined) continue;
+    const parsed = /^([a-z]+):\/\/[^/:]+(?::(\d+))?/.exec(url);
+    const port = parsed?.[2] !== undefined ? Number(parsed[2]) : BROKER_PORTS[parsed?.[1] ?? ''];
+    if (port === undefined || brokers.some((b) => b.ports.includes(port))) continue;
+    problems.push(`${t.path}: FunctionTrigger ${t.name} reads ${url}, but network.eventBrokers opens no port ${port}: the node runtimes' NetworkPolicy would block it; add { cidr: '<broker address>/32', ports: [${port}] } to the cluster's network.eventBrokers`);
+  }
+  return problems;
 }

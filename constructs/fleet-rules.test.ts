@@ -26,6 +26,16 @@ describe('cross-object rules at synth', () => {
     expect(problems((c) => new FunctionApp(c, 'echo', { module: REF, http: { host: 'echo.example' }, schedules: ['@hourly'] }))).toBe('');
   });
 
+  it('refuses an event trigger whose broker port the node runtimes\' NetworkPolicy does not open', () => {
+    const msg = problems((c) => new FunctionApp(c, 'jobs', { module: REF, events: [{ nats: { url: 'nats://nats.example', stream: 'S', subject: 'a.b' } }] }));
+    expect(msg).toContain('reads nats://nats.example, but network.eventBrokers opens no port 4222');
+    expect(msg).toContain("add { cidr: '<broker address>/32', ports: [4222] } to the cluster's network.eventBrokers");
+    const app = Testing.app();
+    const open = new EdgeCluster(app, 'test-edge', { ...CLUSTER_PROPS, network: { ...CLUSTER_PROPS.network, eventBrokers: [{ cidr: '10.0.0.5/32', ports: [4222] }] } });
+    new FunctionApp(open, 'jobs', { module: REF, events: [{ nats: { url: 'nats://nats.example', stream: 'S', subject: 'a.b' } }] });
+    expect(() => renderApp(app)).not.toThrow();
+  });
+
   it('reports every problem at once, with construct paths', () => {
     const msg = problems((c) => {
       const a = new WasmFunction(c, 'a', { module: REF, limits: { memoryPages: 1024 } });

@@ -1,7 +1,10 @@
 /**
- * NetworkPolicies confining node runtimes: nothing in or out unless listed. Egress only to DNS, the
- * API server, the module registry, peer runtimes and the CIDRs the cluster declares for functions'
- * allowed hosts (NetworkPolicy is L3/L4; the runtime itself enforces the host names per function).
+ * NetworkPolicies confining node runtimes: nothing in or out unless listed. In: the HTTP port, which
+ * serves functions and the node's /metrics, /healthz and /readyz. Out: DNS, the API server, the
+ * module registry, the event brokers the cluster declares (NATS, MQTT: triggers, chains across
+ * nodes, shared state) and the CIDRs it declares for functions' allowed hosts (NetworkPolicy is
+ * L3/L4; the runtime itself enforces the host names per function). Nodes never talk to each other
+ * or to the operator directly: everything between them goes through the API server.
  */
 
 /** A destination by address block and ports. */
@@ -23,10 +26,10 @@ export interface RuntimeNetworkProps {
   readonly apiServer: EgressTarget;
   /** Hosts functions may reach (their capabilities.allowedHosts), as CIDRs. */
   readonly functionEgress: readonly EgressTarget[];
-  /** Port functions are served on. */
+  /** NATS and MQTT brokers the node runtimes use (event triggers, chaining across nodes, spec.state.store: nats). */
+  readonly eventBrokers?: readonly EgressTarget[];
+  /** Port functions are served on, with the node's /metrics, /healthz and /readyz. */
   readonly httpPort: number;
-  /** Port of /metrics, /healthz and /readyz, and of peer-to-peer cache transfers. */
-  readonly metricsPort: number;
 }
 
 const to = (t: EgressTarget) => ({ to: [{ ipBlock: { cidr: t.cidr } }], ports: t.ports.map((port) => ({ protocol: 'TCP', port })) });
@@ -52,17 +55,8 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
       spec: {
         podSelector: { matchLabels: p.runtimeLabels },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          { ports: [{ protocol: 'TCP', port: p.httpPort }] },
-          { from: [pods(p.runtimeLabels, rt, rt), pods(p.operatorLabels, p.namespace, rt)], ports: [{ protocol: 'TCP', port: p.metricsPort }] },
-        ],
-        egress: [
-          dns,
-          to(p.apiServer),
-          to(p.registry),
-          { to: [pods(p.runtimeLabels, rt, rt)], ports: [{ protocol: 'TCP', port: p.metricsPort }] },
-          ...p.functionEgress.map(to),
-        ],
+        ingress: [{ ports: [{ protocol: 'TCP', port: p.httpPort }] }],
+        egress: [dns, to(p.apiServer), to(p.registry), ...(p.eventBrokers ?? []).map(to), ...p.functionEgress.map(to)],
       },
     },
     {
@@ -73,7 +67,8 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
         podSelector: { matchLabels: p.operatorLabels },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [],
-        egress: [dns, to(p.apiServer), to(p.registry), { to: [pods(p.runtimeLabels, rt, p.namespace)], ports: [{ protocol: 'TCP', port: p.metricsPort }] }],
+        // The operator verifies modules (registry) and talks to nodes only through the API server.
+        egress: [dns, to(p.apiServer), to(p.registry)],
       },
     },
   ];

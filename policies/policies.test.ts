@@ -44,8 +44,8 @@ describe('node runtime NetworkPolicies', () => {
     registry: { cidr: '10.0.0.10/32', ports: [5000] },
     apiServer: { cidr: '10.96.0.1/32', ports: [443] },
     functionEgress: [{ cidr: '10.1.0.0/24', ports: [6379] }],
+    eventBrokers: [{ cidr: '10.2.0.5/32', ports: [4222] }],
     httpPort: 8080,
-    metricsPort: 9090,
   }) as { metadata: { name: string }; spec: { podSelector: unknown; policyTypes: string[]; egress?: { to: unknown[] }[] } }[];
 
   it('denies everything by default in the operator\'s and the runtimes\' namespaces', () => {
@@ -54,22 +54,30 @@ describe('node runtime NetworkPolicies', () => {
     }
   });
 
-  it('confines the runtime pods where the operator runs them, and lets the operator reach them across namespaces', () => {
-    const rt = policies.find((p) => p.metadata.name === 'node-runtime') as unknown as { metadata: { namespace: string } };
+  it('confines the runtime pods where the operator runs them; in, only the HTTP port (functions, /metrics, probes)', () => {
+    const rt = policies.find((p) => p.metadata.name === 'node-runtime') as unknown as { metadata: { namespace: string }; spec: { ingress: unknown[] } };
     expect(rt.metadata.namespace).toBe('functions');
-    const op = policies.find((p) => p.metadata.name === 'operator');
-    expect(JSON.stringify(op?.spec.egress?.at(-1)?.to)).toBe(JSON.stringify([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'functions' } }, podSelector: { matchLabels: { app: 'rt' } } }]));
+    expect(rt.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
   });
 
-  it('lets runtimes reach only DNS, the API server, the registry, peers and declared hosts', () => {
+  it('lets runtimes reach only DNS, the API server, the registry, the event brokers and declared hosts; never each other', () => {
     const rt = policies.find((p) => p.metadata.name === 'node-runtime');
     const targets = rt?.spec.egress?.map((e) => JSON.stringify(e.to));
     expect(targets).toEqual([
       JSON.stringify([{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]),
       JSON.stringify([{ ipBlock: { cidr: '10.96.0.1/32' } }]),
       JSON.stringify([{ ipBlock: { cidr: '10.0.0.10/32' } }]),
-      JSON.stringify([{ podSelector: { matchLabels: { app: 'rt' } } }]),
+      JSON.stringify([{ ipBlock: { cidr: '10.2.0.5/32' } }]),
       JSON.stringify([{ ipBlock: { cidr: '10.1.0.0/24' } }]),
+    ]);
+  });
+
+  it('lets the operator reach only DNS, the API server and the registry (nodes are reached through the API server)', () => {
+    const op = policies.find((p) => p.metadata.name === 'operator');
+    expect(op?.spec.egress?.map((e) => JSON.stringify(e.to))).toEqual([
+      JSON.stringify([{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }]),
+      JSON.stringify([{ ipBlock: { cidr: '10.96.0.1/32' } }]),
+      JSON.stringify([{ ipBlock: { cidr: '10.0.0.10/32' } }]),
     ]);
   });
 });
