@@ -20,6 +20,7 @@ import type { InvokerContext } from './invoke/invoker.ts';
 import { WaitingRoom } from './http/cold-start.ts';
 import type { Readiness } from './http/cold-start.ts';
 import { ModuleLoader } from './loader/module-loader.ts';
+import { PrePuller } from './loader/pre-pull.ts';
 import { createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
 import { moduleIdentity, type DesiredState, type DesiredStateSource, type FunctionDef } from './resolve/desired-state.ts';
@@ -75,6 +76,11 @@ export interface NodeOptions {
   readonly coldStartTimeoutMs?: number;
   /** Scale from zero: requests held at once before new ones get 503. @default 256 */
   readonly maxHeldRequests?: number;
+  /**
+   * Scale from zero: pull and verify dormant functions' modules into the disk cache in the
+   * background (loader/pre-pull.ts), so a cold start only compiles. @default true
+   */
+  readonly prePullDormant?: boolean;
 }
 
 export interface RunningNode {
@@ -157,6 +163,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
 
+  const prePuller = o.prePullDormant === false ? undefined : new PrePuller({ prePull: (fn, mayEvict) => loader.prePull(fn, mayEvict), evictionsFor: (bytes) => cache.evictionsFor(bytes), logger });
+
   let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
   let applied = false;
@@ -207,6 +215,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     for (const key of next.functions.keys()) if (!lastActive.has(key)) lastActive.set(key, Date.now());
     // Load every function now so the first request finds its module compiled.
     for (const fn of next.functions.values()) prefetch(fn);
+    // Dormant functions' modules go to the disk cache in the background (a load of the same digest joins its pull).
+    prePuller?.update(next.dormant?.values() ?? [], next.functions.values());
     sendReport();
     room.changed();
   };
@@ -355,6 +365,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       for (const timer of retries) clearTimeout(timer);
       room.close();
       await o.source.close();
+      await prePuller?.close();
       await triggerChanges;
       // Triggers first: no new event starts an invocation once the workers go.
       await events.close();

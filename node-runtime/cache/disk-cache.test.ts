@@ -56,4 +56,32 @@ describe('DiskCache', () => {
     const cache = await DiskCache.open(await mkdtemp(join(tmpdir(), 'flotilla-cache-')), 100);
     await expect(cache.admit(digest('e'), fill(1000))).rejects.toMatchObject({ code: 'ModulePullFailed' });
   });
+  it('a guarded admission is refused, leaving nothing behind, rather than evict an entry its guard keeps', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-cache-'));
+    const cache = await DiskCache.open(dir, 2500);
+    await cache.admit(digest('a'), fill(1000));
+    await new Promise((r) => setTimeout(r, 5));
+    await cache.admit(digest('b'), fill(1000));
+    expect(cache.evictionsFor(1000)).toEqual([digest('a')]);
+    const refused = await cache.admitIfRoom(digest('c'), fill(1000), (d) => d !== digest('a'));
+    expect(refused).toEqual({ noRoom: { bytes: 1000, wouldEvict: [digest('a')] } });
+    expect(cache.has(digest('c'))).toBe(false);
+    expect((await readdir(dir)).sort()).toEqual([`sha256-${'a'.repeat(64)}`, `sha256-${'b'.repeat(64)}`]);
+    // An unguarded admission of the same digest is not turned away by the refusal.
+    await cache.admit(digest('c'), fill(1000));
+    expect([cache.has(digest('a')), cache.has(digest('b')), cache.has(digest('c'))]).toEqual([false, true, true]);
+    // Evicting only what the guard allows is fine.
+    expect(await cache.admitIfRoom(digest('d'), fill(1000), (d) => d === digest('b'))).toEqual({ admitted: join(dir, `sha256-${'d'.repeat(64)}`) });
+    expect(cache.has(digest('b'))).toBe(false);
+  });
+
+  it('an admit joining a guarded admission of the same digest that is refused goes ahead on its own', async () => {
+    const cache = await DiskCache.open(await mkdtemp(join(tmpdir(), 'flotilla-cache-')), 1500);
+    await cache.admit(digest('a'), fill(1000));
+    const guarded = cache.admitIfRoom(digest('b'), fill(1000), () => false);
+    const plain = cache.admit(digest('b'), fill(1000));
+    expect(await guarded).toMatchObject({ noRoom: { wouldEvict: [digest('a')] } });
+    expect(await plain).toContain(`sha256-${'b'.repeat(64)}`);
+    expect([cache.has(digest('a')), cache.has(digest('b'))]).toEqual([false, true]);
+  });
 });

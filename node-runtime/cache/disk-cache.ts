@@ -7,6 +7,8 @@
  * whole (rename is atomic on one filesystem), then the directory is fsynced. A crash leaves either
  * no entry or a complete one; leftovers of unfinished fills are removed on open. The size bound is
  * kept by evicting the least recently used entries after each admission; entries in use are kept.
+ * A guarded admission (admitIfRoom, the pre-pull of dormant modules) refuses instead of evicting an
+ * entry its guard wants kept, so speculative fills never push out modules the node runs.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
@@ -24,6 +26,12 @@ interface Entry {
   bytes: number;
   lastUsed: number;
 }
+
+/** What a guarded admission did: the entry is in place, or it was refused with the entries it would have evicted. */
+export type Admission = { readonly admitted: string } | { readonly noRoom: { readonly bytes: number; readonly wouldEvict: readonly string[] } };
+
+/** Which entries an admission may evict (false: refuse the admission rather than evict it). */
+export type EvictionGuard = (digest: string) => boolean;
 
 async function sizeOf(path: string): Promise<number> {
   const st = await stat(path);
@@ -57,7 +65,7 @@ export class DiskCache {
   private readonly entries = new Map<string, Entry>();
   private readonly pinned = new Map<string, number>();
   /** Admissions in progress: a second admit of the same digest waits for the first. */
-  private readonly admitting = new Map<string, Promise<string>>();
+  private readonly admitting = new Map<string, Promise<Admission>>();
 
   private constructor(dir: string, maxBytes: number, events: DiskCacheEvents) {
     this.dir = dir;
@@ -122,15 +130,47 @@ export class DiskCache {
    * Adds an entry: `fill(tempDir)` writes it, then it is fsynced and renamed into place. Returns
    * the entry directory. An entry larger than the whole cache is refused.
    */
-  admit(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
-    const running = this.admitting.get(digest);
-    if (running) return running;
-    const admission = this.fillAndRename(digest, fill).finally(() => this.admitting.delete(digest));
+  async admit(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
+    // Joins an admission of the same digest in progress; a guarded one may be refused, then this one goes ahead.
+    for (let running = this.admitting.get(digest); running; running = this.admitting.get(digest)) {
+      const joined = await running;
+      if ('admitted' in joined) return joined.admitted;
+    }
+    const done = await this.start(digest, fill, () => true);
+    if ('admitted' in done) return done.admitted;
+    throw new Error(`unreachable: an unguarded admission of ${digest} was refused`);
+  }
+
+  /**
+   * Like admit, but refused (nothing kept) when making room would evict an entry `mayEvict` says
+   * no to. The size is known only once filled, so a refused fill has been downloaded for nothing:
+   * `evictionsFor` answers first for a size already learnt.
+   */
+  admitIfRoom(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard): Promise<Admission> {
+    return this.admitting.get(digest) ?? this.start(digest, fill, mayEvict);
+  }
+
+  /** The entries admitting `bytes` more would evict now, least recently used first (never `keep` nor pinned ones). */
+  evictionsFor(bytes: number, keep?: string): string[] {
+    let total = this.bytes + bytes;
+    const out: string[] = [];
+    if (total <= this.maxBytes) return out;
+    const candidates = [...this.entries].filter(([d]) => d !== keep && !this.pinned.has(d)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [digest, e] of candidates) {
+      if (total <= this.maxBytes) break;
+      total -= e.bytes;
+      out.push(digest);
+    }
+    return out;
+  }
+
+  private start(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard): Promise<Admission> {
+    const admission = this.fillAndRename(digest, fill, mayEvict).finally(() => this.admitting.delete(digest));
     this.admitting.set(digest, admission);
     return admission;
   }
 
-  private async fillAndRename(digest: string, fill: (tempDir: string) => Promise<void>): Promise<string> {
+  private async fillAndRename(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard): Promise<Admission> {
     const final = join(this.dir, entryName(digest));
     const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     await mkdir(temp);
@@ -141,6 +181,8 @@ export class DiskCache {
       if (bytes > this.maxBytes) {
         throw new NodeRuntimeError('ModulePullFailed', `module ${digest}: expected at most ${this.maxBytes} bytes (the cache size), got ${bytes}; raise the node's cache size`);
       }
+      const wouldEvict = this.evictionsFor(bytes, digest);
+      if (wouldEvict.some((d) => !mayEvict(d))) return { noRoom: { bytes, wouldEvict } };
       await rm(final, { recursive: true, force: true });
       await rename(temp, final);
       await fsyncPath(this.dir).catch(() => undefined);
@@ -149,7 +191,7 @@ export class DiskCache {
       await rm(temp, { recursive: true, force: true });
     }
     await this.evict(digest);
-    return final;
+    return { admitted: final };
   }
 
   /** Removes an entry (e.g. its content no longer matches its digest). */
@@ -162,13 +204,6 @@ export class DiskCache {
 
   /** Evicts least recently used entries until the cache fits, never `keep` nor pinned ones. */
   private async evict(keep: string): Promise<void> {
-    let total = this.bytes;
-    if (total <= this.maxBytes) return;
-    const candidates = [...this.entries].filter(([d]) => d !== keep && !this.pinned.has(d)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [digest, e] of candidates) {
-      if (total <= this.maxBytes) break;
-      total -= e.bytes;
-      await this.remove(digest);
-    }
+    for (const digest of this.evictionsFor(0, keep)) await this.remove(digest);
   }
 }

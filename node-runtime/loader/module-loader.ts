@@ -4,10 +4,11 @@
  * before it is renamed into the disk cache (a refused module is never cached), and whenever it
  * enters the in-memory cache from disk (offline, from the signatures stored with it); always
  * before compile. A disk entry whose wasm no longer matches its digest is dropped and pulled again once.
+ * `prePull` runs only the first half (pull → verify → disk cache) for a module a node may soon need.
  */
 import { readFile } from 'node:fs/promises';
-import { openLayout, sha256Digest, wasmLayerOf, type CompiledPolicy } from '../../artifacts/index.ts';
-import type { DiskCache } from '../cache/disk-cache.ts';
+import { openLayout, sha256Digest, wasmLayerOf, type CompiledPolicy, type Reference } from '../../artifacts/index.ts';
+import type { DiskCache, EvictionGuard } from '../cache/disk-cache.ts';
 import { compileModule, type CompiledModule } from '../compile/compile.ts';
 import { NodeRuntimeError } from '../errors.ts';
 import type { LoadedModule } from '../engine/instances.ts';
@@ -45,6 +46,9 @@ export interface LoaderOptions {
 export interface StateBinder {
   bindingFor(functionKey: string, shared: boolean): KvBinding;
 }
+
+/** What a pre-pull did: already cached, pulled and verified into the cache, or refused for lack of room. */
+export type PrePullOutcome = { readonly kind: 'cached' } | { readonly kind: 'pulled' } | { readonly kind: 'noRoom'; readonly bytes: number; readonly wouldEvict: readonly string[] };
 
 export interface FunctionModule {
   readonly moduleId: string;
@@ -118,13 +122,45 @@ export class ModuleLoader {
     return timed('compile', this.options.events, () => compileModule(bytes, fn.memoryPages, `function ${fn.key}`));
   }
 
-  private async verifiedBytes(fn: FunctionDef, digest: string, retried = false): Promise<Uint8Array> {
-    const { cache, events } = this.options;
+  /**
+   * Puts `fn`'s module in the disk cache, pulled and verified exactly as a load does (a refused
+   * module is never cached), without reading it into memory or compiling it; refused rather than
+   * evicting an entry `mayEvict` says no to.
+   */
+  async prePull(fn: FunctionDef, mayEvict: EvictionGuard): Promise<PrePullOutcome> {
+    const { cache, policy } = this.sources(fn);
+    if (fn.module.kind !== 'oci' || cache.has(fn.module.digest)) return { kind: 'cached' };
+    const done = await cache.admitIfRoom(fn.module.digest, this.pullVerified(fn.module, policy), mayEvict);
+    return 'admitted' in done ? { kind: 'pulled' } : { kind: 'noRoom', ...done.noRoom };
+  }
+
+  /** The disk cache and the trust policy as of now; an OCI module cannot load without both. */
+  private sources(fn: FunctionDef): { cache: DiskCache; policy: CompiledPolicy } {
+    const { cache } = this.options;
     const policy = typeof this.options.policy === 'function' ? this.options.policy() : this.options.policy;
-    if (!cache || !policy || fn.module.kind !== 'oci') {
-      throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: an OCI module needs a disk cache and a trust policy`);
-    }
-    const source = fn.module;
+    if (!cache || !policy) throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: an OCI module needs a disk cache and a trust policy`);
+    return { cache, policy };
+  }
+
+  /** The fill of a cache entry: pull, then verify before the rename, so a refused module is never cached. */
+  private pullVerified(source: { ref: Reference; digest: string }, policy: CompiledPolicy): (dir: string) => Promise<void> {
+    const { events } = this.options;
+    return async (dir) => {
+      try {
+        await timed('pull', events, () => pullModule(source.ref, source.digest, dir, this.options.pull ?? {}));
+        events?.pulled?.('Pulled');
+      } catch (err) {
+        events?.pulled?.(err instanceof NodeRuntimeError ? err.code : 'Error');
+        throw err;
+      }
+      await timed('verify', events, () => verifyModule(dir, source.digest, policy, (result) => events?.signature?.(result)));
+    };
+  }
+
+  private async verifiedBytes(fn: FunctionDef, digest: string, retried = false): Promise<Uint8Array> {
+    const { events } = this.options;
+    const { cache, policy } = this.sources(fn);
+    if (fn.module.kind !== 'oci') throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: expected an OCI module, got a file`);
     const verify = (dir: string) => timed('verify', events, () => verifyModule(dir, digest, policy, (result) => events?.signature?.(result)));
     let entry = await cache.get(digest);
     events?.cache?.('disk', entry ? 'hit' : 'miss');
@@ -132,16 +168,7 @@ export class ModuleLoader {
     // cached) and again whenever it enters memory from the disk cache.
     let verifiedNow = false;
     if (!entry) {
-      entry = await cache.admit(digest, async (dir) => {
-        try {
-          await timed('pull', events, () => pullModule(source.ref, digest, dir, this.options.pull ?? {}));
-          events?.pulled?.('Pulled');
-        } catch (err) {
-          events?.pulled?.(err instanceof NodeRuntimeError ? err.code : 'Error');
-          throw err;
-        }
-        await verify(dir);
-      });
+      entry = await cache.admit(digest, this.pullVerified({ ref: fn.module.ref, digest }, policy));
       verifiedNow = true;
     }
     const dir = entry;

@@ -1,0 +1,152 @@
+/**
+ * Pre-pull of dormant modules (scale from zero): a function a node holds dormant may be placed on
+ * it by its next request, and most of that cold start is the pull. So the node fetches each dormant
+ * module into its disk cache in the background: pulled and verified as a load does (the loader's
+ * prePull), never compiled nor kept in memory. When its first request comes, the load finds it on
+ * disk and only verifies and compiles.
+ *
+ * Bounded: a few pulls at once; a pre-pull never evicts the module of a function the node runs or
+ * holds dormant (two dormant modules would push each other out for ever); it is skipped, logged,
+ * and tried again when the assignment changes (a function gone may have made room). A failure is
+ * logged and tried again with backoff while the function stays dormant. Nothing here throws into
+ * the node or holds up a request: a load of the same module joins a pull in progress.
+ */
+import type { Logger } from 'pino';
+import type { EvictionGuard } from '../cache/disk-cache.ts';
+import type { FunctionDef } from '../resolve/desired-state.ts';
+import type { PrePullOutcome } from './module-loader.ts';
+
+export interface PrePullContext {
+  /** Pulls and verifies a module into the disk cache, refused rather than evicting what the guard keeps (ModuleLoader.prePull). */
+  readonly prePull: (fn: FunctionDef, mayEvict: EvictionGuard) => Promise<PrePullOutcome>;
+  /** Entries admitting `bytes` would evict now (DiskCache.evictionsFor): a module refused for room is not pulled again until it fits. */
+  readonly evictionsFor: (bytes: number) => readonly string[];
+  readonly logger: Logger;
+  /** Pulls at once. @default 2 */
+  readonly concurrency?: number;
+  /** First retry after a failure, doubling. @default 5 s */
+  readonly retryFirstMs?: number;
+  /** @default 5 min */
+  readonly retryMaxMs?: number;
+}
+
+const DEFAULTS = { concurrency: 2, retryFirstMs: 5000, retryMaxMs: 300_000 } as const;
+
+export class PrePuller {
+  private readonly ctx: PrePullContext;
+  /** Dormant modules by digest (one function each suffices: the entry is per digest). */
+  private wanted = new Map<string, FunctionDef>();
+  /** Digests of every module the node runs or holds dormant: never evicted by a pre-pull. */
+  private kept = new Set<string>();
+  private readonly queue: string[] = [];
+  private readonly active = new Map<string, Promise<void>>();
+  /** Consecutive failures per digest (the backoff), and the retries pending. */
+  private readonly failures = new Map<string, number>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** Refused for room: digest → its size, tried again once it fits. */
+  private readonly noRoom = new Map<string, number>();
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(ctx: PrePullContext) {
+    this.ctx = ctx;
+  }
+
+  /** The node's desired state changed: pre-pull what is dormant now, forget what no longer is. */
+  update(dormant: Iterable<FunctionDef>, running: Iterable<FunctionDef>): void {
+    if (this.closed) return;
+    const runningDigests = new Set([...running].flatMap((f) => (f.module.kind === 'oci' ? [f.module.digest] : [])));
+    // A dormant module that also runs here (another function, same digest) is loaded anyway.
+    this.wanted = new Map([...dormant].flatMap((f) => (f.module.kind === 'oci' && !runningDigests.has(f.module.digest) ? [[f.module.digest, f] as const] : [])));
+    this.kept = new Set([...runningDigests, ...this.wanted.keys()]);
+    for (const [digest, timer] of this.retries) {
+      if (this.wanted.has(digest)) continue;
+      clearTimeout(timer);
+      this.retries.delete(digest);
+    }
+    for (const digest of this.failures.keys()) if (!this.wanted.has(digest)) this.failures.delete(digest);
+    for (const [digest, bytes] of this.noRoom) {
+      if (this.wanted.has(digest) && this.ctx.evictionsFor(bytes).every((d) => !this.kept.has(d))) this.noRoom.delete(digest);
+      else if (!this.wanted.has(digest)) this.noRoom.delete(digest);
+    }
+    this.queue.splice(0, this.queue.length, ...[...this.wanted.keys()].filter((d) => !this.active.has(d) && !this.retries.has(d) && !this.noRoom.has(d)));
+    this.pump();
+  }
+
+  /** Resolves once nothing is queued or pulling (retries may still be pending). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Digests whose last pre-pull failed, with their consecutive failures. */
+  failing(): ReadonlyMap<string, number> {
+    return new Map(this.failures);
+  }
+
+  /** Digests refused for lack of room, waiting for an assignment change. */
+  skipped(): readonly string[] {
+    return [...this.noRoom.keys()];
+  }
+
+  /** Stops pre-pulling; resolves once the pulls in progress are done. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
+    await Promise.all(this.active.values());
+  }
+
+  private pump(): void {
+    const limit = this.ctx.concurrency ?? DEFAULTS.concurrency;
+    while (!this.closed && this.active.size < limit && this.queue.length > 0) {
+      const digest = this.queue.shift()!;
+      const fn = this.wanted.get(digest);
+      if (fn && !this.active.has(digest)) this.active.set(digest, this.pull(digest, fn));
+    }
+    if (this.queue.length === 0 && this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async pull(digest: string, fn: FunctionDef): Promise<void> {
+    const { logger } = this.ctx;
+    const started = performance.now();
+    try {
+      // Read at admission time: an assignment change while this pulls applies to it.
+      const outcome = await this.ctx.prePull(fn, (d) => !this.kept.has(d));
+      this.failures.delete(digest);
+      if (outcome.kind === 'pulled') logger.info({ function: fn.key, digest, ms: Math.round(performance.now() - started) }, 'Pre-pulled dormant module');
+      if (outcome.kind === 'noRoom') {
+        this.noRoom.set(digest, outcome.bytes);
+        const kept = outcome.wouldEvict.filter((d) => this.kept.has(d));
+        logger.warn({ function: fn.key, digest, bytes: outcome.bytes, wouldEvict: kept }, `Skipped pre-pull of dormant module: its ${outcome.bytes} bytes fit the disk cache only by evicting modules this node runs or holds dormant (${kept.join(', ')}); tried again when the assignment changes, or raise the cache size`);
+      }
+    } catch (err) {
+      this.failed(digest, fn, err);
+    } finally {
+      this.active.delete(digest);
+      this.pump();
+    }
+  }
+
+  private failed(digest: string, fn: FunctionDef, err: unknown): void {
+    const failures = (this.failures.get(digest) ?? 0) + 1;
+    this.failures.set(digest, failures);
+    const delayMs = Math.min(this.ctx.retryMaxMs ?? DEFAULTS.retryMaxMs, (this.ctx.retryFirstMs ?? DEFAULTS.retryFirstMs) * 2 ** (failures - 1));
+    const code = (err as { code?: unknown } | null)?.code;
+    this.ctx.logger.warn(
+      { function: fn.key, digest, code: typeof code === 'string' ? code : 'Error', failures, retryInMs: delayMs },
+      `Pre-pull of dormant module failed: ${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(delayMs / 1000)} s`,
+    );
+    if (this.closed || !this.wanted.has(digest)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(digest);
+      if (this.wanted.has(digest) && !this.closed && !this.queue.includes(digest)) {
+        this.queue.push(digest);
+        this.pump();
+      }
+    }, delayMs);
+    timer.unref();
+    this.retries.set(digest, timer);
+  }
+}
