@@ -1,0 +1,148 @@
+/**
+ * Pre-pull of dormant modules on a real node runtime in-process, modules in the harness registry.
+ * Two nodes get the same assignments (through the node's own mapping, desiredStateFromAssignment):
+ * one pre-pulls dormant modules (the default), the other has it turned off. Asserted on the state
+ * of the world: the pre-pulling node's disk cache holds each dormant module, verified, before any
+ * request, loaded nowhere (no report, nothing compiled); a module that does not verify is not
+ * cached; the other node's cache stays empty. Then each function is woken the way the operator
+ * does it (a held request, then the function moves from dormant to the node's functions) on both
+ * nodes, and the cold starts are printed side by side: the control plane's part (~60 ms, see
+ * test/integration/operator/scale-from-zero.test.ts) is left out on both.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AssignedFunction, AssignedRoute, NodeAssignment } from '../../../api/index.ts';
+import { compilePolicy } from '../../../artifacts/index.ts';
+import { buildExample } from '../../../examples/functions/build.ts';
+import { desiredStateFromAssignment } from '../../../node-runtime/cluster/from-assignment.ts';
+import { readEntryWasm } from '../../../node-runtime/loader/module-loader.ts';
+import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
+import type { DesiredState } from '../../../node-runtime/resolve/desired-state.ts';
+import { verifyModule } from '../../../node-runtime/verify/verify.ts';
+import { harness, uniqueName, waitFor } from '../../harness/index.ts';
+import { newKey, publish } from './fixtures.ts';
+import { request } from './http-client.ts';
+
+const HOST = 'apps.example';
+const NS = 'edge';
+/** Functions woken one after the other: distinct digests, so the node without pre-pull pulls each. */
+const ROUNDS = 5;
+
+/** An assignment source the test drives, standing in for the operator's ConfigMap. */
+class Assignments {
+  private apply: ((s: DesiredState) => void) | undefined;
+  start(apply: (s: DesiredState) => void): Promise<void> {
+    this.apply = apply;
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  set(a: NodeAssignment): void {
+    const { state, issues } = desiredStateFromAssignment(a);
+    expect(issues).toEqual([]);
+    this.apply!(state);
+  }
+}
+
+interface Line {
+  msg: string;
+  digest?: string;
+  code?: string;
+}
+
+describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off', () => {
+  const trusted = newKey();
+  let work: string;
+  const signed: AssignedFunction[] = [];
+  let untrusted: AssignedFunction;
+  let routes: AssignedRoute[] = [];
+  const nodes: Record<'pre' | 'off', { node: RunningNode; source: Assignments; cacheDir: string; logs: Line[] }> = {} as never;
+  const numbers: Record<string, number[]> = { prePulled: [], notPrePulled: [], prePullMs: [] };
+
+  const assignment = (node: string, placed: readonly string[]): NodeAssignment => {
+    const all = [...signed, untrusted];
+    return { node, functions: all.filter((f) => placed.includes(f.name)), dormant: all.filter((f) => !placed.includes(f.name)), routes, triggers: [] };
+  };
+  const entryDir = (which: 'pre' | 'off', digest: string) => join(nodes[which].cacheDir, digest.replace(':', '-'));
+  const entries = async (which: 'pre' | 'off') => (await readdir(nodes[which].cacheDir)).filter((n) => n.startsWith('sha256-')).sort();
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'flotilla-prepull-'));
+    const wasm = new Uint8Array(await readFile(await buildExample('hello')));
+    const repo = uniqueName('prepull');
+    const registry = harness().registry.host;
+    const fn = async (name: string, signer = trusted): Promise<AssignedFunction> => {
+      const ref = await publish({ kind: 'registry', registry, repository: `${repo}/${name}` }, wasm, signer);
+      const digest = ref.slice(ref.indexOf('@') + 1);
+      return { namespace: NS, name, uid: name, generation: 1, ref, digest, abi: 'wasi-preview1-wagi', limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 2 }, capabilities: {}, trustPolicy: 'fleet' };
+    };
+    for (let i = 0; i < ROUNDS; i++) signed.push(await fn(`hello-${i}`));
+    untrusted = await fn('stranger', newKey());
+    routes = [...signed, untrusted].map((f) => ({ namespace: NS, name: f.name, host: HOST, pathPrefix: `/${f.name}`, methods: [], backends: [{ function: `${NS}/${f.name}`, weight: 100 }], spec: { timeoutMs: 2000, auth: { type: 'none' } } }));
+    for (const which of ['pre', 'off'] as const) {
+      const logs: Line[] = [];
+      const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(JSON.parse(chunk.toString()) as Line), done()) }));
+      const source = new Assignments();
+      const cacheDir = join(work, which, 'cache');
+      const node = await startNode({ source, logger, port: 0, cacheDir, trust: { keys: [trusted.publicPem], identities: [] }, workers: 1, nodeName: which, prePullDormant: which === 'pre' });
+      nodes[which] = { node, source, cacheDir, logs };
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const n of Object.values(nodes)) await n.node.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    const ms = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
+    console.log(`pre-pull: node-side cold start (function placed → first answer) with pre-pull ${ms(numbers.prePulled!)} ms; without ${ms(numbers.notPrePulled!)} ms; background pre-pull per module ${ms(numbers.prePullMs!)} ms`);
+  });
+
+  it('caches every dormant module that verifies, before any request, and loads none of them', async () => {
+    const started = performance.now();
+    for (const which of ['pre', 'off'] as const) nodes[which].source.set(assignment(which, []));
+    const want = signed.map((f) => `sha256-${f.digest.slice('sha256:'.length)}`).sort();
+    await waitFor(async () => ((await entries('pre')).length === want.length ? true : undefined), { what: 'the dormant modules in the pre-pulling node cache', timeoutMs: 20_000, describe: async () => JSON.stringify({ entries: await entries('pre'), logs: nodes.pre.logs.slice(-5) }) });
+    numbers.prePullMs!.push(...nodes.pre.logs.filter((l) => l.msg === 'Pre-pulled dormant module').map((l) => (l as Line & { ms: number }).ms));
+    console.log(`pre-pull: ${ROUNDS} dormant modules cached ${Math.round(performance.now() - started)} ms after the assignment`);
+    expect(await entries('pre')).toEqual(want);
+    // Each entry is complete and verifies against the trust policy, from disk, as a load would check it.
+    const policy = compilePolicy({ keys: [trusted.publicPem], identities: [] });
+    for (const f of signed) {
+      await expect(verifyModule(entryDir('pre', f.digest), f.digest, policy)).resolves.toBeDefined();
+      expect((await readEntryWasm(entryDir('pre', f.digest), f.digest)).byteLength).toBeGreaterThan(0);
+    }
+    // The module signed by a key the node does not trust never entered the cache; the refusal is logged.
+    await waitFor(() => Promise.resolve(nodes.pre.logs.find((l) => l.digest === untrusted.digest && l.code === 'SignatureRejected')), { what: 'the refused pre-pull logged', timeoutMs: 10_000 });
+    expect(await entries('pre')).not.toContain(`sha256-${untrusted.digest.slice('sha256:'.length)}`);
+    // Nothing loaded: no report, no compile; and the node with pre-pull off fetched nothing.
+    expect(nodes.pre.node.report()).toEqual({});
+    expect((await nodes.pre.node.metrics.registry.getSingleMetricAsString('flotilla_module_load_stage_duration_seconds')).match(/stage="compile"/)).toBeNull();
+    expect(await entries('off')).toEqual([]);
+  });
+
+  it('a cold start from a pre-pulled module answers; both nodes are woken alike and the times printed', async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const name = signed[i]!.name;
+      for (const which of ['pre', 'off'] as const) {
+        const { node, source } = nodes[which];
+        const held = request(node.url, `/${name}`, { host: HOST });
+        await waitFor(() => Promise.resolve(node.report()[`${NS}/${name}`]?.state === 'Wanted' ? true : undefined), { what: `${which} to hold a request for ${name}`, timeoutMs: 5000 });
+        const placed = performance.now();
+        source.set(assignment(which, signed.slice(0, i + 1).map((f) => f.name)));
+        const r = await held;
+        const ms = performance.now() - placed;
+        expect(r.status, r.body).toBe(200);
+        expect(r.body).toContain('Hello from Flotilla');
+        (which === 'pre' ? numbers.prePulled : numbers.notPrePulled)!.push(ms);
+      }
+    }
+    // Woken: now both caches hold the placed modules; the pre-pulled ones were not pulled again.
+    expect((await entries('off')).length).toBe(ROUNDS);
+    expect(nodes.pre.logs.filter((l) => l.msg === 'Pre-pulled dormant module')).toHaveLength(ROUNDS);
+  });
+});
