@@ -16,6 +16,9 @@ export type NodeRuntimeCode =
   | 'InvalidModule'
   | 'UnsupportedModule'
   | 'MemoryLimitBelowInitial'
+  // route policies (http/route-policy*.ts)
+  | 'RateLimited'
+  | 'CircuitOpen'
   // invoke
   | 'Overloaded'
   | 'RequestTooLarge'
@@ -44,6 +47,8 @@ export const HTTP_STATUS: Readonly<Record<NodeRuntimeCode, number>> = {
   InvalidModule: 502,
   UnsupportedModule: 502,
   MemoryLimitBelowInitial: 502,
+  RateLimited: 429,
+  CircuitOpen: 503,
   Overloaded: 503,
   RequestTooLarge: 413,
   Timeout: 504,

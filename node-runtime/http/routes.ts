@@ -23,16 +23,21 @@ function prefixMatches(prefix: string, path: string): boolean {
   return path === p || path.startsWith(`${p}/`);
 }
 
-/** Picks a backend by weight; `random` in [0,1) is injectable so tests are deterministic. */
-export function pickBackend(route: RouteDef, random: number): string | undefined {
-  const total = route.backends.reduce((n, b) => n + b.weight, 0);
+/**
+ * Picks a backend by weight among those `allowed` admits (all by default: a retry skips the ones
+ * already tried, an open circuit its backend); `random` in [0,1) is injectable so tests are
+ * deterministic. Undefined when no allowed backend has weight.
+ */
+export function pickBackend(route: RouteDef, random: number, allowed: (functionKey: string) => boolean = () => true): string | undefined {
+  const candidates = route.backends.filter((b) => b.weight > 0 && allowed(b.functionKey));
+  const total = candidates.reduce((n, b) => n + b.weight, 0);
   if (total <= 0) return undefined;
   let point = random * total;
-  for (const b of route.backends) {
+  for (const b of candidates) {
     if (point < b.weight) return b.functionKey;
     point -= b.weight;
   }
-  return route.backends.at(-1)?.functionKey;
+  return candidates.at(-1)?.functionKey;
 }
 
 export class RouteTable {
@@ -40,6 +45,11 @@ export class RouteTable {
 
   constructor(routes: readonly RouteDef[]) {
     this.routes = routes;
+  }
+
+  /** The keys of the routes in the table. */
+  keys(): string[] {
+    return this.routes.map((r) => r.key);
   }
 
   /** The route for a request, or undefined. `host` without port, lowercased. */

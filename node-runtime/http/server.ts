@@ -2,17 +2,23 @@
  * The HTTP adapter: node:http with keep-alive in front of the invoker. It matches the route table,
  * enforces the request size limit while reading, hands the request to `invoke`, and writes the
  * function's CGI response (with x-flotilla-digest, the module that answered) or a JSON error
- * carrying the failure code and invocation id. A request for a dormant function is held until it is
- * loaded (cold-start.ts); its answer carries x-flotilla-cold-start-ms, the time it was held. Three
- * paths are the node's own: /healthz, /readyz and /metrics.
+ * carrying the failure code and invocation id. The route's policies apply per node
+ * (route-policy*.ts): its rate limit before the body is read (429 RateLimited), its circuit
+ * breakers per backend (503 CircuitOpen when all are open) and its retries (x-flotilla-attempts
+ * says how many were made). A request for a dormant function is held until it is loaded
+ * (cold-start.ts); its answer carries x-flotilla-cold-start-ms, the time it was held. Three paths
+ * are the node's own: /healthz, /readyz and /metrics.
  */
 import * as http from 'node:http';
 import type { Logger } from 'pino';
 import { HTTP_STATUS, NodeRuntimeError, type NodeRuntimeCode } from '../errors.ts';
-import type { Invoker } from '../invoke/invoker.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { InvocationMeta, InvocationOutcome, Invoker } from '../invoke/invoker.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Held } from './cold-start.ts';
-import type { RouteTable } from './routes.ts';
+import { RoutePolicies } from './route-policy.ts';
+import { attemptDeadline, failureClass, nextAttempt, type FailureClass } from './route-policy-retry.ts';
+import { pickBackend, type RouteMatch, type RouteTable } from './routes.ts';
 
 export interface HttpContext {
   readonly invoker: Invoker;
@@ -31,13 +37,23 @@ export interface HttpContext {
 
 const EMPTY = new Uint8Array(0);
 
-/** Seconds a client should wait after a 503 before retrying. */
+/** Seconds a client should wait after a 503 before retrying, when no policy says better. */
 export const RETRY_AFTER_SECONDS = 1;
 
-function sendError(res: http.ServerResponse, code: NodeRuntimeCode, message: string, invocationId?: string): void {
+interface ErrorExtras {
+  readonly invocationId?: string;
+  /** Retry-After from a policy (rate limit, open circuit); a 503 without one says RETRY_AFTER_SECONDS. */
+  readonly retryAfterMs?: number;
+  /** Extra headers (x-flotilla-attempts). */
+  readonly headers?: http.OutgoingHttpHeaders;
+}
+
+function sendError(res: http.ServerResponse, code: NodeRuntimeCode, message: string, extras: ErrorExtras = {}): void {
   const status = HTTP_STATUS[code];
-  const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'x-flotilla-error': code };
-  if (status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  const { invocationId, retryAfterMs } = extras;
+  const headers: http.OutgoingHttpHeaders = { ...extras.headers, 'content-type': 'application/json', 'x-flotilla-error': code };
+  if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  else if (status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
   if (invocationId) headers['x-flotilla-invocation-id'] = invocationId;
   res.writeHead(status, headers);
   res.end(JSON.stringify({ error: code, message, ...(invocationId ? { invocationId } : {}) }));
@@ -71,8 +87,9 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
 }
 
 export function createHttpServer(ctx: HttpContext): http.Server {
+  const policies = new RoutePolicies();
   const server = http.createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 300_000 }, (req, res) => {
-    void handle(ctx, req, res).catch((err: unknown) => {
+    void handle(ctx, policies, req, res).catch((err: unknown) => {
       ctx.logger.error({ err }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, 'Trap', 'internal error in the node');
       else res.destroy();
@@ -81,7 +98,7 @@ export function createHttpServer(ctx: HttpContext): http.Server {
   return server;
 }
 
-async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -106,7 +123,9 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
 
   const hostHeader = (req.headers.host ?? '').toLowerCase();
   const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
-  const match = ctx.routes().match(host, path, method);
+  const table = ctx.routes();
+  policies.sync(table);
+  const match = table.match(host, path, method);
   if (!match) {
     count('RouteNotFound');
     sendError(res, 'RouteNotFound', `expected a FunctionRoute matching host ${JSON.stringify(host)}, path ${JSON.stringify(path)} and method ${method}, got none`);
@@ -117,6 +136,15 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
     count('RequestTooLarge');
     res.shouldKeepAlive = false;
     sendError(res, 'RequestTooLarge', `expected a request body of at most ${ctx.maxRequestBytes} bytes, got ${declared}; send less`);
+    return;
+  }
+  const { route } = match;
+  const rate = policies.admit(route, Date.now());
+  if (!rate.ok) {
+    count('RateLimited');
+    req.resume();
+    const limit = route.rateLimit!;
+    sendError(res, 'RateLimited', `route ${route.key} admits ${limit.requestsPerSecond} requests/s (burst ${limit.burst}) on this node, got more; retry after the Retry-After seconds`, { retryAfterMs: rate.retryAfterMs });
     return;
   }
   let body: Uint8Array = EMPTY;
@@ -133,28 +161,9 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
     }
     throw err;
   }
-  let coldStartMs: number | undefined;
-  const gone = new AbortController();
-  const holding = ctx.hold?.(match.functionKey, gone.signal);
-  if (holding) {
-    // A client that gives up while held frees its place (and stops counting as demand).
-    const onClose = () => {
-      if (!res.writableEnded) gone.abort();
-    };
-    res.once('close', onClose);
-    const held = await holding;
-    res.off('close', onClose);
-    if (gone.signal.aborted) return;
-    if (!held.ok) {
-      count(held.error.code);
-      sendError(res, held.error.code, held.error.message);
-      return;
-    }
-    coldStartMs = held.waitedMs;
-  }
   const socket = req.socket;
   const traceparentHeader = req.headers.traceparent;
-  const outcome = await ctx.invoker.invoke(match.functionKey, body, {
+  const meta: InvocationMeta = {
     trigger: 'http',
     request: {
       method,
@@ -165,16 +174,23 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
       scheme: 'http',
       serverPort: socket.localPort ?? 0,
       remoteAddr: socket.remoteAddress ?? '',
-      matchedRoute: match.route.pathPrefix,
+      matchedRoute: route.pathPrefix,
     },
     ...(typeof traceparentHeader === 'string' ? { traceparent: traceparentHeader } : {}),
-    // From now, not from arrival: the route's timeout is sized for the function's work, and a cold start's wait has its own bound.
-    deadlineMs: Date.now() + match.route.timeoutMs,
-  });
+  };
+  const result = await attempts(ctx, policies, match, res, (functionKey, deadlineMs) => ctx.invoker.invoke(functionKey, body, { ...meta, deadlineMs }));
+  if (result.kind === 'gone') return;
+  const extra: http.OutgoingHttpHeaders = route.retries ? { 'x-flotilla-attempts': result.attempts } : {};
+  if (result.kind === 'refused') {
+    count(result.error.code);
+    sendError(res, result.error.code, result.error.message, { headers: extra, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) });
+    return;
+  }
+  const { outcome, coldStartMs } = result;
   if (!outcome.ok) {
     count(outcome.error.code);
     res.setHeader('traceparent', outcome.traceparent);
-    sendError(res, outcome.error.code, outcome.error.message, outcome.invocationId);
+    sendError(res, outcome.error.code, outcome.error.message, { invocationId: outcome.invocationId, headers: extra });
     return;
   }
   count('ok');
@@ -187,8 +203,97 @@ async function handle(ctx: HttpContext, req: http.IncomingMessage, res: http.Ser
   headers['x-flotilla-invocation-id'] = outcome.invocationId;
   if (outcome.digest !== undefined) headers['x-flotilla-digest'] = outcome.digest;
   if (coldStartMs !== undefined) headers['x-flotilla-cold-start-ms'] = Math.round(coldStartMs);
+  if (extra['x-flotilla-attempts'] !== undefined) headers['x-flotilla-attempts'] = extra['x-flotilla-attempts'];
   headers.traceparent = outcome.traceparent;
   headers['content-length'] = outcome.body.length;
   res.writeHead(outcome.status, headers);
   res.end(method === 'HEAD' ? undefined : outcome.body);
+}
+
+type Attempts =
+  | { readonly kind: 'answered'; readonly outcome: InvocationOutcome; readonly attempts: number; readonly coldStartMs?: number }
+  /** Nothing was sent: every backend's circuit is open (or a cold start failed before any invocation). */
+  | { readonly kind: 'refused'; readonly error: NodeRuntimeError; readonly attempts: number; readonly retryAfterMs?: number }
+  /** The client left while its request was held. */
+  | { readonly kind: 'gone' };
+
+/**
+ * Runs a routed request through the route's circuit breakers and retries (route-policy*.ts):
+ * each attempt goes to a backend whose circuit admits it (a retry prefers one not tried yet),
+ * waits for a dormant backend to load (cold-start.ts), and is bounded by perTryTimeoutMs and by
+ * the route's timeoutMs counted from the first invocation. The last outcome is the answer.
+ */
+async function attempts(
+  ctx: HttpContext,
+  policies: RoutePolicies,
+  match: RouteMatch,
+  res: http.ServerResponse,
+  invoke: (functionKey: string, deadlineMs: number) => Promise<InvocationOutcome>,
+): Promise<Attempts> {
+  const { route } = match;
+  const tried = new Set<string>();
+  let last: Attempts | undefined;
+  // From the first invocation, not from arrival: the route's timeout is sized for the function's work, and a cold start's wait has its own bound.
+  let deadlineMs: number | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const now = Date.now();
+    const admits = (key: string) => policies.breaker(route, key, now)?.admits(now) ?? true;
+    const untried = (key: string) => admits(key) && !tried.has(key);
+    const functionKey = attempt === 1 && admits(match.functionKey) ? match.functionKey : (pickBackend(route, Math.random(), untried) ?? pickBackend(route, Math.random(), admits));
+    if (functionKey === undefined) {
+      if (last) return last;
+      const wait = Math.min(...route.backends.map((b) => policies.breaker(route, b.functionKey, now)?.retryAfterMs(now) ?? 0));
+      const error = new NodeRuntimeError('CircuitOpen', `route ${route.key}: the circuit of every backend is open after repeated failures (circuitBreaker.consecutiveErrors ${route.circuitBreaker?.consecutiveErrors}); retry after the Retry-After seconds, and fix the function`);
+      return { kind: 'refused', error, attempts: 0, retryAfterMs: wait };
+    }
+    tried.add(functionKey);
+    const breaker = policies.breaker(route, functionKey, now);
+    const ticket = breaker?.begin(now);
+    let failure: FailureClass | undefined;
+    let settled = false;
+    try {
+      const held = await hold(ctx, functionKey, res);
+      if (held === 'gone') return { kind: 'gone' };
+      if (held !== undefined && !held.ok) {
+        failure = failureClass({ ok: false, code: held.error.code });
+        last = { kind: 'refused', error: held.error, attempts: attempt };
+      } else {
+        deadlineMs ??= Date.now() + route.timeoutMs;
+        const outcome = await invoke(functionKey, attemptDeadline(route.retries, route.timeoutMs, Date.now(), deadlineMs));
+        failure = failureClass(outcome.ok ? outcome : { ok: false, code: outcome.error.code });
+        last = { kind: 'answered', outcome, attempts: attempt, ...(held !== undefined ? { coldStartMs: held.waitedMs } : {}) };
+      }
+      settled = true;
+    } finally {
+      if (breaker && ticket !== undefined) {
+        if (!settled) breaker.release(ticket, Date.now());
+        else if (breaker.record(ticket, failure !== undefined, Date.now())) {
+          ctx.metrics?.circuitOpened.inc({ route: route.key, function: functionKey });
+          ctx.logger.warn({ route: route.key, function: functionKey, openMs: route.circuitBreaker?.openMs }, `Opened circuit of ${functionKey} on route ${route.key} after ${route.circuitBreaker?.consecutiveErrors} consecutive failures`);
+        }
+      }
+    }
+    deadlineMs ??= Date.now() + route.timeoutMs;
+    const delay = route.retries && !res.destroyed ? nextAttempt(route.retries, attempt, failure, Date.now(), deadlineMs, Math.random()) : undefined;
+    if (delay === undefined) return last;
+    ctx.metrics?.httpRetries.inc({ route: route.key });
+    if (delay > 0) await sleep(delay);
+  }
+}
+
+/**
+ * Holds the request while `functionKey` is dormant here: undefined when it needs no waiting,
+ * 'gone' when the client left meanwhile (it frees its place and stops counting as demand).
+ */
+async function hold(ctx: HttpContext, functionKey: string, res: http.ServerResponse): Promise<Held | 'gone' | undefined> {
+  const gone = new AbortController();
+  const holding = ctx.hold?.(functionKey, gone.signal);
+  if (!holding) return undefined;
+  const onClose = () => {
+    if (!res.writableEnded) gone.abort();
+  };
+  res.once('close', onClose);
+  const held = await holding;
+  res.off('close', onClose);
+  return gone.signal.aborted ? 'gone' : held;
 }

@@ -18,6 +18,8 @@ export interface NodeMetrics {
   readonly signatures: Counter<'result'>;
   readonly loadStage: Histogram<'stage'>;
   readonly httpRequests: Counter<'outcome'>;
+  readonly httpRetries: Counter<'route'>;
+  readonly circuitOpened: Counter<'route' | 'function'>;
   readonly triggerEvents: Counter<'function' | 'trigger' | 'outcome'>;
   readonly deadLetters: Counter<'function' | 'trigger'>;
 }
@@ -41,7 +43,9 @@ export function createMetrics(gauges: { instances: () => number; queued: () => n
     cacheEvictions: new Counter({ name: 'flotilla_module_cache_evictions_total', help: 'Disk cache entries evicted or removed.', registers }),
     signatures: new Counter({ name: 'flotilla_signature_verifications_total', help: 'Signature verifications by result (Verified or the refusal reason).', labelNames: ['result'], registers }),
     loadStage: new Histogram({ name: 'flotilla_module_load_stage_duration_seconds', help: 'Time spent in each loading stage.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
-    httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code).', labelNames: ['outcome'], registers }),
+    httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code: RateLimited, CircuitOpen, ...).', labelNames: ['outcome'], registers }),
+    httpRetries: new Counter({ name: 'flotilla_http_retries_total', help: 'Extra attempts made by route retries (spec.retries), per route.', labelNames: ['route'], registers }),
+    circuitOpened: new Counter({ name: 'flotilla_circuit_opened_total', help: 'Times a route backend circuit opened (spec.circuitBreaker), per route and function.', labelNames: ['route', 'function'], registers }),
     triggerEvents: new Counter({
       name: 'flotilla_trigger_events_total',
       help: 'Event deliveries handled by triggers, by outcome: ok, retry (failed, redelivered later), deadLetter, skipped (filtered out).',

@@ -3,7 +3,7 @@
  * grants, state binding), routes and event triggers. Sources (standalone manifests now, the
  * operator later) produce it; the node applies it. Pure data.
  */
-import type { FunctionTrigger } from '../../api/index.ts';
+import type { FunctionRouteSpec, FunctionTrigger } from '../../api/index.ts';
 import type { Reference } from '../../artifacts/index.ts';
 import type { Preopen } from '../wasi/preopen-fs.ts';
 
@@ -40,6 +40,10 @@ export interface RouteDef {
   readonly methods: readonly string[];
   readonly backends: readonly { readonly functionKey: string; readonly weight: number }[];
   readonly timeoutMs: number;
+  /** Route policies, enforced per node by http/route-policy*.ts. Absent: none (no retries, no breaker, no limit); retries only when they retry or bound an attempt. */
+  readonly retries?: FunctionRouteSpec['retries'];
+  readonly circuitBreaker?: FunctionRouteSpec['circuitBreaker'];
+  readonly rateLimit?: FunctionRouteSpec['rateLimit'];
 }
 
 export interface DesiredState {

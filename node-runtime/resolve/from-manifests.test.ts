@@ -62,6 +62,15 @@ describe('desiredStateFrom', () => {
     expect(issues).toEqual(['FunctionRoute edge/r: backend edge/ghost names no WasmFunction; its share of traffic is dropped']);
   });
 
+  it('carries the route policies the node enforces; default retries (attempts 0) are none', () => {
+    const policies = '\n  timeoutMs: 2000\n  retries:\n    attempts: 2\n    perTryTimeoutMs: 500\n    retryOn: [timeout]\n  circuitBreaker:\n    consecutiveErrors: 3\n  rateLimit:\n    requestsPerSecond: 5\n    burst: 10';
+    const { state: s } = state(`${fn('a')}---\n${route('r', '    - functionRef: a\n      weight: 100', policies)}---\n${route('plain', '    - functionRef: a\n      weight: 100')}`);
+    expect(s.routes[0]).toMatchObject({ timeoutMs: 2000, retries: { attempts: 2, perTryTimeoutMs: 500, retryOn: ['timeout'] }, circuitBreaker: { consecutiveErrors: 3, openMs: 30000 }, rateLimit: { requestsPerSecond: 5, burst: 10 } });
+    expect(s.routes[1]?.retries).toBeUndefined();
+    expect(s.routes[1]?.circuitBreaker).toBeUndefined();
+    expect(s.routes[1]?.rateLimit).toBeUndefined();
+  });
+
   it('does not serve a route that requires authentication (not enforced yet)', () => {
     const { state: s, issues } = state(`${fn('a')}---\n${route('secure', '    - functionRef: a\n      weight: 100', '\n  auth:\n    type: bearer\n    secretRef: tokens')}`);
     expect(s.routes).toEqual([]);

@@ -58,7 +58,19 @@ function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionD
       return false;
     });
   if (backends.length === 0) return undefined;
-  return { key, host: route.spec.host, pathPrefix: route.spec.pathPrefix, methods: [...route.spec.methods], backends, timeoutMs: route.spec.timeoutMs };
+  const { retries, circuitBreaker, rateLimit } = route.spec;
+  return {
+    key,
+    host: route.spec.host,
+    pathPrefix: route.spec.pathPrefix,
+    methods: [...route.spec.methods],
+    backends,
+    timeoutMs: route.spec.timeoutMs,
+    // attempts 0 (the default) without a per-try timeout is no retry policy at all.
+    ...(retries.attempts > 0 || retries.perTryTimeoutMs !== undefined ? { retries } : {}),
+    ...(circuitBreaker ? { circuitBreaker } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+  };
 }
 
 /** Builds the desired state; `issues` lists what was left out and why. */
