@@ -80,7 +80,8 @@ export class ClusterSource implements DesiredStateSource {
   }
 
   private async applyAssignment(assignment: NodeAssignment, apply: (state: DesiredState) => void): Promise<void> {
-    const names = [...new Set(assignment.functions.map((f) => f.trustPolicy))];
+    // Dormant functions' too: their modules are pre-pulled (verified) now, and loaded on their first request.
+    const names = [...new Set([...assignment.functions, ...assignment.dormant].map((f) => f.trustPolicy))];
     if (names.length > 1) this.deps.log.warn({ node: this.opts.node, policies: names }, `Expected one trust policy per pool, got ${names.length}; verifying against ${names[0]}`);
     if (names[0] !== undefined && names[0] !== this.policyName) await this.watchPolicy(names[0]);
     const { state, issues } = desiredStateFromAssignment(assignment);

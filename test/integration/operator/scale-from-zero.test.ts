@@ -5,12 +5,13 @@
  * operator places the function on that node and the node loads it, then answered (a cold start);
  * after scaleToZeroAfterSeconds without a request it runs nowhere again. A function that cannot
  * start answers with its reason instead of hanging. Asserted on the state of the world: HTTP
- * answers, object status and Events, the nodes' assignments and Lease reports. Latencies (cold
- * first request vs warm) are printed at the end.
+ * answers, object status and Events, the nodes' assignments and Lease reports, and the nodes' disk
+ * caches (each node pre-pulls the modules it holds dormant). Latencies (cold first request vs warm)
+ * are printed at the end.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as http from 'node:http';
@@ -18,10 +19,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSIGNMENT_KEY, ANNOTATIONS, crdFor, KINDS, nodeObjectName } from '../../../api/index.ts';
 import type { NodeAssignment, NodeLease, NodeReport } from '../../../api/index.ts';
+import { compilePolicy } from '../../../artifacts/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { desiredStateFromAssignment } from '../../../node-runtime/cluster/from-assignment.ts';
+import { readEntryWasm } from '../../../node-runtime/loader/module-loader.ts';
 import { startNode as startNodeRuntime } from '../../../node-runtime/node.ts';
 import type { RunningNode } from '../../../node-runtime/node.ts';
+import { verifyModule } from '../../../node-runtime/verify/verify.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
 import { CONFIG_MAP_TYPE, EVENT_TYPE, LEASE_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
 import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
@@ -83,6 +87,7 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
   let ref = '';
   /** A module whose memory starts above one page (hello's does not). */
   let echoRef = '';
+  const trusted = newKey();
   const latencies: Record<string, number> = {};
 
   const path = (type: ResourceType, name?: string) => resourcePath(type, { namespace: ns.name, ...(name ? { name } : {}) });
@@ -133,7 +138,6 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     system = await createTestNamespace('from-zero-system');
     work = await mkdtemp(join(tmpdir(), 'flotilla-from-zero-'));
     await installCrds(api, KINDS.map((k) => crdFor(k)));
-    const trusted = newKey();
     const repo = uniqueName('from-zero');
     const wasm = async (example: string) => new Uint8Array(await readFile(await buildExample(example)));
     ref = await publish({ kind: 'registry', registry: harness().registry.host, repository: `${repo}/hello` }, await wasm('hello'), trusted);
@@ -177,6 +181,16 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     for (const n of ['n1', 'n2']) {
       expect((await assignment(n))?.routes.map((r) => r.name)).toEqual(['cold']);
       expect(Object.keys(await report(n))).toEqual([]);
+    }
+    // Pre-pulled: before any request, each node's disk cache holds the module, complete and verifying against the policy.
+    const digest = ref.slice(ref.indexOf('@') + 1);
+    const policy = compilePolicy({ keys: [trusted.publicPem], identities: [] });
+    for (const n of ['n1', 'n2']) {
+      const entry = join(work, n, 'cache', digest.replace(':', '-'));
+      await waitFor(() => stat(entry).then(() => true, () => undefined), { what: `${n} to pre-pull ${digest}`, timeoutMs: 10_000, describe: () => Promise.resolve(nodes.get(n)!.proc.output.slice(-2000)) });
+      await expect(verifyModule(entry, digest, policy)).resolves.toBeDefined();
+      expect((await readEntryWasm(entry, digest)).byteLength).toBeGreaterThan(0);
+      expect(nodes.get(n)!.proc.output).toContain('"msg":"Pre-pulled dormant module"');
     }
   });
 
