@@ -38,4 +38,15 @@ describe('RouteTable.match', () => {
     expect(pickBackend(r, 0.9)).toBe('canary');
     expect(pickBackend(r, 0.999)).toBe('canary');
   });
+
+  it('picks by weight among the allowed backends only (retries, open circuits)', () => {
+    const r = route('three', '*', '/', [], [{ functionKey: 'a', weight: 50 }, { functionKey: 'b', weight: 30 }, { functionKey: 'c', weight: 20 }]);
+    const notA = (k: string) => k !== 'a';
+    expect(pickBackend(r, 0, notA)).toBe('b');
+    expect(pickBackend(r, 0.59, notA)).toBe('b');
+    expect(pickBackend(r, 0.6, notA)).toBe('c');
+    expect(pickBackend(r, 0.5, () => false)).toBeUndefined();
+    const zero = route('zero', '*', '/', [], [{ functionKey: 'a', weight: 100 }, { functionKey: 'z', weight: 0 }]);
+    expect(pickBackend(zero, 0.5, notA)).toBeUndefined();
+  });
 });
