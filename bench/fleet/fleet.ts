@@ -17,6 +17,7 @@
  * Usage: node bench/fleet/fleet.ts [commits, default 5]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,18 @@ function fleetRssMiB(state: FleetState): { total: number; processes: number; byK
   return { total: Math.round(total), processes, byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]): [string, number] => [k, Math.round(v)]).sort((a, b) => b[1] - a[1])) };
 }
 
+/** The x-flotilla-digest of a 200 answer to GET `url` with Host `host` (fetch cannot set Host). */
+function servedDigest(url: string, host: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { host }, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-flotilla-digest']) : undefined));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 2 s`)));
+    req.on('error', reject);
+  });
+}
+
 /** Polls until `probe` is true; returns the elapsed ms from `t0`. */
 async function until(t0: number, what: string, probe: () => Promise<boolean>): Promise<number> {
   for (;;) {
@@ -98,11 +111,7 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
       const core = loadKubeConfig(c.kubeconfig).makeApiClient(CoreV1Api);
       return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await core.readNamespacedConfigMap({ name: 'bench-marker', namespace: 'functions' })).data?.['round'] === String(i));
     })),
-    Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => {
-      const res = await fetch(`${t.url}/`, { headers: { host: t.host }, signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      return res.status === 200 && res.headers.get('x-flotilla-digest') === digest;
-    }))),
+    Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => (await servedDigest(t.url, t.host)) === digest))),
   ]);
   const perNode = Object.fromEntries(targets.map((t, k) => [`${t.cluster}/${t.node}`, served[k] ?? NaN]));
   return { floorMs: Math.max(...floors), servedMs: Math.max(...served), perNode };
