@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptDeadline, backoffMs, failureClass, nextAttempt, type AttemptResult, type RetrySpec } from './route-policy-retry.ts';
+import { attemptDeadline, backoffMs, failureClass, isVerdict, nextAttempt, type AttemptResult, type RetrySpec } from './route-policy-retry.ts';
 
 describe('failureClass', () => {
   it.each<[AttemptResult, string | undefined]>([
@@ -20,6 +20,20 @@ describe('failureClass', () => {
     [{ ok: false, code: 'RequestTooLarge' }, undefined],
   ])('%j -> %s', (r, want) => {
     expect(failureClass(r)).toBe(want);
+  });
+});
+
+describe('isVerdict', () => {
+  it.each<[AttemptResult, boolean]>([
+    [{ ok: true, status: 200 }, true],
+    [{ ok: true, status: 404 }, true],
+    [{ ok: true, status: 500 }, true],
+    [{ ok: false, code: 'Trap' }, true],
+    [{ ok: false, code: 'Timeout' }, true],
+    [{ ok: false, code: 'ShuttingDown' }, false],
+    [{ ok: false, code: 'FunctionNotFound' }, false],
+  ])('%j -> %s', (r, want) => {
+    expect(isVerdict(r)).toBe(want);
   });
 });
 

@@ -40,6 +40,15 @@ export function failureClass(r: AttemptResult): FailureClass | undefined {
 }
 
 /**
+ * Whether the attempt says anything about the backend's health (for the breaker): any answer of the
+ * function does, and a node failure only when it is one of the classes above (ShuttingDown or a
+ * FunctionNotFound is about this node, not the backend).
+ */
+export function isVerdict(r: AttemptResult): boolean {
+  return r.ok || failureClass(r) !== undefined;
+}
+
+/**
  * The schema gives no backoff for routes, so this one is fixed (Envoy's default): full jitter over
  * 25 ms doubling per retry, capped at 250 ms. `random` in [0,1) is injected.
  */

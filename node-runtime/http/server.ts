@@ -17,7 +17,7 @@ import type { InvocationMeta, InvocationOutcome, Invoker } from '../invoke/invok
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Held } from './cold-start.ts';
 import { RoutePolicies } from './route-policy.ts';
-import { attemptDeadline, failureClass, nextAttempt, type FailureClass } from './route-policy-retry.ts';
+import { attemptDeadline, failureClass, isVerdict, nextAttempt, type AttemptResult, type FailureClass } from './route-policy-retry.ts';
 import { pickBackend, type RouteMatch, type RouteTable } from './routes.ts';
 
 export interface HttpContext {
@@ -231,6 +231,8 @@ async function attempts(
   invoke: (functionKey: string, deadlineMs: number) => Promise<InvocationOutcome>,
 ): Promise<Attempts> {
   const { route } = match;
+  // A caller that hung up gets no more tries on its behalf.
+  const callerGone = () => res.destroyed || (res.socket?.destroyed ?? false);
   const tried = new Set<string>();
   let last: Attempts | undefined;
   // From the first invocation, not from arrival: the route's timeout is sized for the function's work, and a cold start's wait has its own bound.
@@ -250,23 +252,26 @@ async function attempts(
     const breaker = policies.breaker(route, functionKey, now);
     const ticket = breaker?.begin(now);
     let failure: FailureClass | undefined;
-    let settled = false;
+    // Whether the attempt ended with something the breaker should count (success or failure).
+    let verdict = false;
     try {
       const held = await hold(ctx, functionKey, res);
       if (held === 'gone') return { kind: 'gone' };
+      let result: AttemptResult;
       if (held !== undefined && !held.ok) {
-        failure = failureClass({ ok: false, code: held.error.code });
+        result = { ok: false, code: held.error.code };
         last = { kind: 'refused', error: held.error, attempts: attempt };
       } else {
         deadlineMs ??= Date.now() + route.timeoutMs;
         const outcome = await invoke(functionKey, attemptDeadline(route.retries, route.timeoutMs, Date.now(), deadlineMs));
-        failure = failureClass(outcome.ok ? outcome : { ok: false, code: outcome.error.code });
+        result = outcome.ok ? outcome : { ok: false, code: outcome.error.code };
         last = { kind: 'answered', outcome, attempts: attempt, ...(held !== undefined ? { coldStartMs: held.waitedMs } : {}) };
       }
-      settled = true;
+      failure = failureClass(result);
+      verdict = isVerdict(result);
     } finally {
       if (breaker && ticket !== undefined) {
-        if (!settled) breaker.release(ticket, Date.now());
+        if (!verdict) breaker.release(ticket, Date.now());
         else if (breaker.record(ticket, failure !== undefined, Date.now())) {
           ctx.metrics?.circuitOpened.inc({ route: route.key, function: functionKey });
           ctx.logger.warn({ route: route.key, function: functionKey, openMs: route.circuitBreaker?.openMs }, `Opened circuit of ${functionKey} on route ${route.key} after ${route.circuitBreaker?.consecutiveErrors} consecutive failures`);
@@ -274,10 +279,11 @@ async function attempts(
       }
     }
     deadlineMs ??= Date.now() + route.timeoutMs;
-    const delay = route.retries && !res.destroyed ? nextAttempt(route.retries, attempt, failure, Date.now(), deadlineMs, Math.random()) : undefined;
+    const delay = route.retries && !callerGone() ? nextAttempt(route.retries, attempt, failure, Date.now(), deadlineMs, Math.random()) : undefined;
     if (delay === undefined) return last;
     ctx.metrics?.httpRetries.inc({ route: route.key });
     if (delay > 0) await sleep(delay);
+    if (callerGone()) return last;
   }
 }
 
