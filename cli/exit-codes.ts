@@ -58,6 +58,8 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   ResponseTooLarge: 75,
   WorkerCrashed: 76,
   ShuttingDown: 77,
+  RateLimited: 78,
+  CircuitOpen: 79,
   // cli/check/problem.ts CheckError (flotilla check).
   CheckFailed: 80,
   GitopsUnreadable: 81,
