@@ -63,7 +63,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
   let untrusted: AssignedFunction;
   let routes: AssignedRoute[] = [];
   const nodes: Record<'pre' | 'off', { node: RunningNode; source: Assignments; cacheDir: string; logs: Line[] }> = {} as never;
-  const numbers: Record<string, number[]> = { prePulled: [], notPrePulled: [], prePullMs: [] };
+  const numbers: Record<'prePulled' | 'notPrePulled', number[]> = { prePulled: [], notPrePulled: [] };
 
   const assignment = (node: string, placed: readonly string[]): NodeAssignment => {
     const all = [...signed, untrusted];
@@ -96,10 +96,11 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
   }, 120_000);
 
   afterAll(async () => {
+    const prePullMs = nodes.pre?.logs.filter((l) => l.msg === 'Pre-pulled dormant module').map((l) => (l as Line & { ms: number }).ms) ?? [];
     for (const n of Object.values(nodes)) await n.node.close();
     if (work) await rm(work, { recursive: true, force: true });
     const ms = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
-    console.log(`pre-pull: node-side cold start (function placed → first answer) with pre-pull ${ms(numbers.prePulled!)} ms; without ${ms(numbers.notPrePulled!)} ms; background pre-pull per module ${ms(numbers.prePullMs!)} ms`);
+    console.log(`pre-pull: node-side cold start (function placed → first answer) with pre-pull ${ms(numbers.prePulled)} ms; without ${ms(numbers.notPrePulled)} ms; background pre-pull per module ${ms(prePullMs)} ms`);
   });
 
   it('caches every dormant module that verifies, before any request, and loads none of them', async () => {
@@ -107,7 +108,6 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     for (const which of ['pre', 'off'] as const) nodes[which].source.set(assignment(which, []));
     const want = signed.map((f) => `sha256-${f.digest.slice('sha256:'.length)}`).sort();
     await waitFor(async () => ((await entries('pre')).length === want.length ? true : undefined), { what: 'the dormant modules in the pre-pulling node cache', timeoutMs: 20_000, describe: async () => JSON.stringify({ entries: await entries('pre'), logs: nodes.pre.logs.slice(-5) }) });
-    numbers.prePullMs!.push(...nodes.pre.logs.filter((l) => l.msg === 'Pre-pulled dormant module').map((l) => (l as Line & { ms: number }).ms));
     console.log(`pre-pull: ${ROUNDS} dormant modules cached ${Math.round(performance.now() - started)} ms after the assignment`);
     expect(await entries('pre')).toEqual(want);
     // Each entry is complete and verifies against the trust policy, from disk, as a load would check it.
@@ -138,7 +138,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
         const ms = performance.now() - placed;
         expect(r.status, r.body).toBe(200);
         expect(r.body).toContain('Hello from Flotilla');
-        (which === 'pre' ? numbers.prePulled : numbers.notPrePulled)!.push(ms);
+        numbers[which === 'pre' ? 'prePulled' : 'notPrePulled'].push(ms);
       }
     }
     // Woken: now both caches hold the placed modules; the pre-pulled ones were not pulled again.
