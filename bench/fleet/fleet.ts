@@ -8,8 +8,9 @@
  * - the resident memory of every process of the fleet;
  * - commit → first successful request at the new digest on every node running echo, over several
  *   commits, next to the GitOps floor measured in the same commits: the time until Argo CD has
- *   applied a plain ConfigMap changed by that commit in each cluster. The difference is what
- *   Flotilla adds (operator verify + place, node pull + verify + compile + swap).
+ *   applied a plain ConfigMap changed by that commit, in the WasmFunctions' sync wave, in every
+ *   cluster. The difference is what Flotilla adds (operator verify + place, node pull + verify +
+ *   compile + swap).
  *
  * A node says which module answered in the x-flotilla-digest response header. Progress on stderr,
  * a JSON summary on stdout; everything is taken down at the end, also on failure.
@@ -94,6 +95,14 @@ async function until(t0: number, what: string, probe: () => Promise<boolean>): P
   }
 }
 
+/** The sync wave of echo's WasmFunction in the rendered repo. */
+function wasmFunctionWave(state: FleetState, cluster: string): string {
+  const text = readFileSync(join(state.git?.repoDir ?? '', 'gitops', 'clusters', cluster, 'wasmfunction_functions_echo.yaml'), 'utf8');
+  const wave = /argocd\.argoproj\.io\/sync-wave: "(-?\d+)"/.exec(text)?.[1];
+  if (wave === undefined) throw new Error(`${cluster}: echo's WasmFunction carries no sync-wave annotation`);
+  return wave;
+}
+
 async function commitRound(state: FleetState, i: number): Promise<{ floorMs: number; servedMs: number; perNode: Record<string, number> }> {
   const { repository, digest } = await pushEcho(state, true);
   const clusters = state.clusters ?? [];
@@ -101,7 +110,8 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
   const targets = (await Promise.all(clusters.map(async (c) => (await nodesServing(c, 'echo')).map((t) => ({ ...t, cluster: c.name }))))).flat();
   await pointEchoAt(state, `${repository}@${digest}`);
   for (const c of clusters) {
-    const marker = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench-marker', namespace: 'functions' }, data: { round: String(i) } };
+    // In the WasmFunctions' sync wave, so Argo CD applies it together with echo's new ref: the floor is Argo CD's share alone.
+    const marker = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench-marker', namespace: 'functions', annotations: { 'argocd.argoproj.io/sync-wave': wasmFunctionWave(state, c.name) } }, data: { round: String(i) } };
     await writeFile(join(state.git?.repoDir ?? '', 'gitops', 'clusters', c.name, 'configmap_functions_bench-marker.yaml'), JSON.stringify(marker));
   }
   const t0 = Date.now();
