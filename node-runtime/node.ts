@@ -163,7 +163,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
 
-  const prePuller = o.prePullDormant === false ? undefined : new PrePuller({ prePull: (fn, mayEvict) => loader.prePull(fn, mayEvict), evictionsFor: (bytes) => cache.evictionsFor(bytes), logger });
+  const prePuller = o.prePullDormant === false ? undefined : new PrePuller({ prePull: (fn, mayEvict) => loader.prePull(fn, mayEvict), evictionsFor: (bytes, mayEvict) => cache.evictionsFor(bytes, undefined, mayEvict), logger });
 
   let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
@@ -365,7 +365,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       for (const timer of retries) clearTimeout(timer);
       room.close();
       await o.source.close();
-      await prePuller?.close();
+      prePuller?.close();
       await triggerChanges;
       // Triggers first: no new event starts an invocation once the workers go.
       await events.close();

@@ -56,23 +56,25 @@ describe('DiskCache', () => {
     const cache = await DiskCache.open(await mkdtemp(join(tmpdir(), 'flotilla-cache-')), 100);
     await expect(cache.admit(digest('e'), fill(1000))).rejects.toMatchObject({ code: 'ModulePullFailed' });
   });
-  it('a guarded admission is refused, leaving nothing behind, rather than evict an entry its guard keeps', async () => {
+  it('a guarded admission makes room only with entries its guard allows, else is refused leaving nothing behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'flotilla-cache-'));
     const cache = await DiskCache.open(dir, 2500);
     await cache.admit(digest('a'), fill(1000));
     await new Promise((r) => setTimeout(r, 5));
     await cache.admit(digest('b'), fill(1000));
     expect(cache.evictionsFor(1000)).toEqual([digest('a')]);
-    const refused = await cache.admitIfRoom(digest('c'), fill(1000), (d) => d !== digest('a'));
+    expect(cache.evictionsFor(1000, undefined, (d) => d !== digest('a'))).toEqual([digest('b')]);
+    // Neither may go: refused, naming what it would have had to evict.
+    const refused = await cache.admitIfRoom(digest('c'), fill(1000), () => false);
     expect(refused).toEqual({ noRoom: { bytes: 1000, wouldEvict: [digest('a')] } });
     expect(cache.has(digest('c'))).toBe(false);
     expect((await readdir(dir)).sort()).toEqual([`sha256-${'a'.repeat(64)}`, `sha256-${'b'.repeat(64)}`]);
-    // An unguarded admission of the same digest is not turned away by the refusal.
-    await cache.admit(digest('c'), fill(1000));
-    expect([cache.has(digest('a')), cache.has(digest('b')), cache.has(digest('c'))]).toEqual([false, true, true]);
-    // Evicting only what the guard allows is fine.
-    expect(await cache.admitIfRoom(digest('d'), fill(1000), (d) => d === digest('b'))).toEqual({ admitted: join(dir, `sha256-${'d'.repeat(64)}`) });
-    expect(cache.has(digest('b'))).toBe(false);
+    // a is kept, b may go: b goes although a is older.
+    expect(await cache.admitIfRoom(digest('c'), fill(1000), (d) => d !== digest('a'))).toEqual({ admitted: join(dir, `sha256-${'c'.repeat(64)}`) });
+    expect([cache.has(digest('a')), cache.has(digest('b')), cache.has(digest('c'))]).toEqual([true, false, true]);
+    // The guarded entry counts as the least recently used: the next admission evicts it, not a.
+    await cache.admit(digest('d'), fill(1000));
+    expect([cache.has(digest('a')), cache.has(digest('c')), cache.has(digest('d'))]).toEqual([true, false, true]);
   });
 
   it('an admit joining a guarded admission of the same digest that is refused goes ahead on its own', async () => {

@@ -8,7 +8,8 @@
  * no entry or a complete one; leftovers of unfinished fills are removed on open. The size bound is
  * kept by evicting the least recently used entries after each admission; entries in use are kept.
  * A guarded admission (admitIfRoom, the pre-pull of dormant modules) refuses instead of evicting an
- * entry its guard wants kept, so speculative fills never push out modules the node runs.
+ * entry its guard wants kept, and its entry counts as the least recently used until it is read: a
+ * speculative fill never pushes out modules the node runs, not even through a later admission.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
@@ -27,7 +28,7 @@ interface Entry {
   lastUsed: number;
 }
 
-/** What a guarded admission did: the entry is in place, or it was refused with the entries it would have evicted. */
+/** What a guarded admission did: the entry is in place, or it was refused, with the entries its guard keeps that it would have had to evict. */
 export type Admission = { readonly admitted: string } | { readonly noRoom: { readonly bytes: number; readonly wouldEvict: readonly string[] } };
 
 /** Which entries an admission may evict (false: refuse the admission rather than evict it). */
@@ -136,27 +137,30 @@ export class DiskCache {
       const joined = await running;
       if ('admitted' in joined) return joined.admitted;
     }
-    const done = await this.start(digest, fill, () => true);
+    const done = await this.start(digest, fill, undefined);
     if ('admitted' in done) return done.admitted;
     throw new Error(`unreachable: an unguarded admission of ${digest} was refused`);
   }
 
   /**
-   * Like admit, but refused (nothing kept) when making room would evict an entry `mayEvict` says
-   * no to. The size is known only once filled, so a refused fill has been downloaded for nothing:
+   * Like admit, but making room only with entries `mayEvict` allows (least recently used first),
+   * refused (nothing kept) when those are not enough. The size is known only once filled, so a refused fill has been downloaded for nothing:
    * `evictionsFor` answers first for a size already learnt.
    */
   admitIfRoom(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard): Promise<Admission> {
     return this.admitting.get(digest) ?? this.start(digest, fill, mayEvict);
   }
 
-  /** The entries admitting `bytes` more would evict now, least recently used first (never `keep` nor pinned ones). */
-  evictionsFor(bytes: number, keep?: string): string[] {
+  /**
+   * The entries admitting `bytes` more would evict now (never `keep` nor pinned ones): those
+   * `mayEvict` allows first, least recently used first, then the others it would also take.
+   */
+  evictionsFor(bytes: number, keep?: string, mayEvict: EvictionGuard = () => true): string[] {
     let total = this.bytes + bytes;
     const out: string[] = [];
     if (total <= this.maxBytes) return out;
-    const candidates = [...this.entries].filter(([d]) => d !== keep && !this.pinned.has(d)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [digest, e] of candidates) {
+    const candidates = [...this.entries].filter(([d]) => d !== keep && !this.pinned.has(d)).sort((x, y) => x[1].lastUsed - y[1].lastUsed);
+    for (const [digest, e] of [...candidates.filter(([d]) => mayEvict(d)), ...candidates.filter(([d]) => !mayEvict(d))]) {
       if (total <= this.maxBytes) break;
       total -= e.bytes;
       out.push(digest);
@@ -164,13 +168,14 @@ export class DiskCache {
     return out;
   }
 
-  private start(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard): Promise<Admission> {
+  /** `mayEvict` undefined: an admission of an entry needed now, free to evict anything not pinned. */
+  private start(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard | undefined): Promise<Admission> {
     const admission = this.fillAndRename(digest, fill, mayEvict).finally(() => this.admitting.delete(digest));
     this.admitting.set(digest, admission);
     return admission;
   }
 
-  private async fillAndRename(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard): Promise<Admission> {
+  private async fillAndRename(digest: string, fill: (tempDir: string) => Promise<void>, mayEvict: EvictionGuard | undefined): Promise<Admission> {
     const final = join(this.dir, entryName(digest));
     const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     await mkdir(temp);
@@ -181,16 +186,17 @@ export class DiskCache {
       if (bytes > this.maxBytes) {
         throw new NodeRuntimeError('ModulePullFailed', `module ${digest}: expected at most ${this.maxBytes} bytes (the cache size), got ${bytes}; raise the node's cache size`);
       }
-      const wouldEvict = this.evictionsFor(bytes, digest);
-      if (wouldEvict.some((d) => !mayEvict(d))) return { noRoom: { bytes, wouldEvict } };
+      const blocking = mayEvict ? this.evictionsFor(bytes, digest, mayEvict).filter((d) => !mayEvict(d)) : [];
+      if (blocking.length > 0) return { noRoom: { bytes, wouldEvict: blocking } };
       await rm(final, { recursive: true, force: true });
       await rename(temp, final);
       await fsyncPath(this.dir).catch(() => undefined);
-      this.entries.set(digest, { bytes, lastUsed: Date.now() });
+      // A guarded (speculative) entry goes first when room is needed, until a read marks it used.
+      this.entries.set(digest, { bytes, lastUsed: mayEvict ? 0 : Date.now() });
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
-    await this.evict(digest);
+    await this.evict(digest, mayEvict);
     return { admitted: final };
   }
 
@@ -202,8 +208,8 @@ export class DiskCache {
     if (e) this.events.evicted?.(digest, e.bytes);
   }
 
-  /** Evicts least recently used entries until the cache fits, never `keep` nor pinned ones. */
-  private async evict(keep: string): Promise<void> {
-    for (const digest of this.evictionsFor(0, keep)) await this.remove(digest);
+  /** Evicts least recently used entries (those `mayEvict` allows first) until the cache fits, never `keep` nor pinned ones. */
+  private async evict(keep: string, mayEvict?: EvictionGuard): Promise<void> {
+    for (const digest of this.evictionsFor(0, keep, mayEvict)) await this.remove(digest);
   }
 }

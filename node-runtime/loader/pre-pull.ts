@@ -19,8 +19,8 @@ import type { PrePullOutcome } from './module-loader.ts';
 export interface PrePullContext {
   /** Pulls and verifies a module into the disk cache, refused rather than evicting what the guard keeps (ModuleLoader.prePull). */
   readonly prePull: (fn: FunctionDef, mayEvict: EvictionGuard) => Promise<PrePullOutcome>;
-  /** Entries admitting `bytes` would evict now (DiskCache.evictionsFor): a module refused for room is not pulled again until it fits. */
-  readonly evictionsFor: (bytes: number) => readonly string[];
+  /** Entries admitting `bytes` would evict now, allowed ones first (DiskCache.evictionsFor): a module refused for room is not pulled again until it fits. */
+  readonly evictionsFor: (bytes: number, mayEvict: EvictionGuard) => readonly string[];
   readonly logger: Logger;
   /** Pulls at once. @default 2 */
   readonly concurrency?: number;
@@ -39,7 +39,7 @@ export class PrePuller {
   /** Digests of every module the node runs or holds dormant: never evicted by a pre-pull. */
   private kept = new Set<string>();
   private readonly queue: string[] = [];
-  private readonly active = new Map<string, Promise<void>>();
+  private readonly active = new Set<string>();
   /** Consecutive failures per digest (the backoff), and the retries pending. */
   private readonly failures = new Map<string, number>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
@@ -65,9 +65,9 @@ export class PrePuller {
       this.retries.delete(digest);
     }
     for (const digest of this.failures.keys()) if (!this.wanted.has(digest)) this.failures.delete(digest);
+    const mayEvict = this.mayEvict;
     for (const [digest, bytes] of this.noRoom) {
-      if (this.wanted.has(digest) && this.ctx.evictionsFor(bytes).every((d) => !this.kept.has(d))) this.noRoom.delete(digest);
-      else if (!this.wanted.has(digest)) this.noRoom.delete(digest);
+      if (!this.wanted.has(digest) || this.ctx.evictionsFor(bytes, mayEvict).every(mayEvict)) this.noRoom.delete(digest);
     }
     this.queue.splice(0, this.queue.length, ...[...this.wanted.keys()].filter((d) => !this.active.has(d) && !this.retries.has(d) && !this.noRoom.has(d)));
     this.pump();
@@ -89,21 +89,28 @@ export class PrePuller {
     return [...this.noRoom.keys()];
   }
 
-  /** Stops pre-pulling; resolves once the pulls in progress are done. */
-  async close(): Promise<void> {
+  /**
+   * Stops pre-pulling. Pulls in progress are not waited for (a stalled registry would hold up the
+   * node's shutdown for its stall timeout): each ends on its own, complete in the cache or not at all.
+   */
+  close(): void {
     this.closed = true;
     this.queue.length = 0;
     for (const timer of this.retries.values()) clearTimeout(timer);
     this.retries.clear();
-    await Promise.all(this.active.values());
   }
+
+  /** A pre-pull may evict only modules the node neither runs nor holds dormant (read at admission time: the latest assignment counts). */
+  private readonly mayEvict: EvictionGuard = (digest) => !this.kept.has(digest);
 
   private pump(): void {
     const limit = this.ctx.concurrency ?? DEFAULTS.concurrency;
     while (!this.closed && this.active.size < limit && this.queue.length > 0) {
       const digest = this.queue.shift()!;
       const fn = this.wanted.get(digest);
-      if (fn && !this.active.has(digest)) this.active.set(digest, this.pull(digest, fn));
+      if (!fn || this.active.has(digest)) continue;
+      this.active.add(digest);
+      void this.pull(digest, fn);
     }
     if (this.queue.length === 0 && this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
@@ -112,14 +119,12 @@ export class PrePuller {
     const { logger } = this.ctx;
     const started = performance.now();
     try {
-      // Read at admission time: an assignment change while this pulls applies to it.
-      const outcome = await this.ctx.prePull(fn, (d) => !this.kept.has(d));
+      const outcome = await this.ctx.prePull(fn, this.mayEvict);
       this.failures.delete(digest);
       if (outcome.kind === 'pulled') logger.info({ function: fn.key, digest, ms: Math.round(performance.now() - started) }, 'Pre-pulled dormant module');
       if (outcome.kind === 'noRoom') {
         this.noRoom.set(digest, outcome.bytes);
-        const kept = outcome.wouldEvict.filter((d) => this.kept.has(d));
-        logger.warn({ function: fn.key, digest, bytes: outcome.bytes, wouldEvict: kept }, `Skipped pre-pull of dormant module: its ${outcome.bytes} bytes fit the disk cache only by evicting modules this node runs or holds dormant (${kept.join(', ')}); tried again when the assignment changes, or raise the cache size`);
+        logger.warn({ function: fn.key, digest, bytes: outcome.bytes, wouldEvict: outcome.wouldEvict }, `Skipped pre-pull of dormant module: its ${outcome.bytes} bytes fit the disk cache only by evicting modules this node runs or holds dormant (${outcome.wouldEvict.join(', ')}); tried again when the assignment changes, or raise the cache size`);
       }
     } catch (err) {
       this.failed(digest, fn, err);
@@ -130,6 +135,7 @@ export class PrePuller {
   }
 
   private failed(digest: string, fn: FunctionDef, err: unknown): void {
+    if (this.closed) return;
     const failures = (this.failures.get(digest) ?? 0) + 1;
     this.failures.set(digest, failures);
     const delayMs = Math.min(this.ctx.retryMaxMs ?? DEFAULTS.retryMaxMs, (this.ctx.retryFirstMs ?? DEFAULTS.retryFirstMs) * 2 ** (failures - 1));
@@ -138,7 +144,7 @@ export class PrePuller {
       { function: fn.key, digest, code: typeof code === 'string' ? code : 'Error', failures, retryInMs: delayMs },
       `Pre-pull of dormant module failed: ${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(delayMs / 1000)} s`,
     );
-    if (this.closed || !this.wanted.has(digest)) return;
+    if (!this.wanted.has(digest)) return;
     const timer = setTimeout(() => {
       this.retries.delete(digest);
       if (this.wanted.has(digest) && !this.closed && !this.queue.includes(digest)) {
