@@ -5,9 +5,10 @@
  * prePull), never compiled nor kept in memory. When its first request comes, the load finds it on
  * disk and only verifies and compiles.
  *
- * Bounded: a few pulls at once; a pre-pull never evicts the module of a function the node runs or
- * holds dormant (two dormant modules would push each other out for ever); it is skipped, logged,
- * and tried again when the assignment changes (a function gone may have made room). A failure is
+ * Bounded: a few pulls at once; a pre-pull makes room only with modules the node neither runs nor
+ * holds dormant (two dormant modules would otherwise push each other out for ever), else it is
+ * skipped, logged, and tried again when the assignment changes (a function gone may have made
+ * room); its entry is the first to go when a load needs room (DiskCache.admitIfRoom). A failure is
  * logged and tried again with backoff while the function stays dormant. Nothing here throws into
  * the node or holds up a request: a load of the same module joins a pull in progress.
  */
