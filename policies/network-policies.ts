@@ -34,11 +34,6 @@ export interface RuntimeNetworkProps {
 
 const to = (t: EgressTarget) => ({ to: [{ ipBlock: { cidr: t.cidr } }], ports: t.ports.map((port) => ({ protocol: 'TCP', port })) });
 
-/** Pods with `labels` in namespace `ns`, as seen from a policy in namespace `from`. */
-function pods(labels: Record<string, string>, ns: string, from: string) {
-  return ns === from ? { podSelector: { matchLabels: labels } } : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: labels } };
-}
-
 /** Default deny for the operator's and the runtimes' namespaces, then the runtime's and the operator's allowances. */
 export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, unknown>[] {
   const meta = (name: string, namespace = p.namespace) => ({ name, namespace, labels: { 'app.kubernetes.io/part-of': 'flotilla' } });
