@@ -17,7 +17,7 @@
  *
  * Usage: node bench/fleet/fleet.ts [commits, default 5]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,7 +49,7 @@ const flotilla = async (args: string[]): Promise<number> => {
 };
 const readState = (): FleetState => JSON.parse(readFileSync(stateFile, 'utf8')) as FleetState;
 
-/** Sum of VmRSS (MiB) of the supervisor and every process whose command line names the fleet's dirs. */
+/** Sum of VmRSS (MiB) of the supervisor and every process whose command line or working directory is in the fleet's dirs (redis rewrites its command line). */
 function fleetRssMiB(state: FleetState): { total: number; processes: number; byKind: Record<string, number> } {
   let total = 0;
   let processes = 0;
@@ -60,7 +60,9 @@ function fleetRssMiB(state: FleetState): { total: number; processes: number; byK
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const line = cmd.join(' ');
-      if (pid !== state.supervisorPid && !line.includes(state.workDir) && !line.includes(state.logDir)) continue;
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      const ours = [state.workDir, state.logDir].some((d) => line.includes(d) || cwd.startsWith(d));
+      if (pid !== state.supervisorPid && !ours) continue;
       const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
       // Node processes by their subcommand (node runtime, operator, supervisor); others by binary name.
       const kind = cmd[1]?.endsWith('cli/main.ts') ? `flotilla ${cmd[2] ?? ''}` : (cmd[0]?.split('/').pop() ?? '?');
