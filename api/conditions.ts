@@ -31,6 +31,7 @@ export const REASON_CODES = [
   'InstancesFailing',
   'NodesNotReady',
   'AllNodesReady',
+  'NodeImageNotPinned',
   // SignatureVerified: one reason per distinct verification failure.
   'Verified',
   'NoSignature',

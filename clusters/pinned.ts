@@ -35,8 +35,11 @@ export function loadModules(): Modules {
   return pick('modules.json', ['echo', 'compute', 'hello', 'misbehave']);
 }
 
-/** The operator and node runtime images. */
-export function loadImages(): { readonly operator: string; readonly nodeRuntime: string } {
-  const i = pick('images.json', ['operator', 'node-runtime']);
-  return { operator: i.operator, nodeRuntime: i['node-runtime'] };
+/** The operator image and the node runtime images by version (entries `node-runtime@<version>`). */
+export function loadImages(): { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>> } {
+  const all = load('images.json');
+  const { operator } = pick('images.json', ['operator']);
+  const nodeRuntime = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('node-runtime@')).map(([k, ref]) => [k.slice('node-runtime@'.length), ref]));
+  if (Object.keys(nodeRuntime).length === 0) throw new Error('clusters/images.json has no node-runtime@<version> entry; add one per WasmRuntime version the fleet uses');
+  return { operator, nodeRuntime };
 }

@@ -35,6 +35,16 @@ describe('EdgeCluster', () => {
     expect(render({ ...CLUSTER_PROPS, kyverno: true }).some((f) => f.path.includes('clusterpolicy_cluster_flotilla-verify-modules'))).toBe(true);
   });
 
+  it('tells the operator which node runtime image each version runs, by digest, and to run nothing else', () => {
+    const op = render().find((f) => f.path.endsWith('deployment_flotilla-system_flotilla-operator.yaml'))?.content ?? '';
+    expect(op).toMatch(new RegExp(`- --node-image-pin\\n\\s+- 0\\.1\\.0=${(CLUSTER_PROPS.images.nodeRuntime['0.1.0'] ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+    expect(op).toContain('- --require-pinned-node-images');
+  });
+
+  it('refuses a WasmRuntime whose version has no pinned node runtime image', () => {
+    expect(() => render({ ...CLUSTER_PROPS, runtimes: { default: { ...CLUSTER_PROPS.runtimes['default']!, version: '0.9.0' } } })).toThrow(/WasmRuntime default runs version 0\.9\.0, but no node runtime image is pinned for it \(pinned: 0\.1\.0\)/);
+  });
+
   it('refuses images not pinned by digest, naming the prop', () => {
     expect(() => render({ ...CLUSTER_PROPS, images: { operator: 'r.example/op:latest', nodeRuntime: CLUSTER_PROPS.images.nodeRuntime } })).toThrow(
       'FlotillaSystem operatorImage: expected an image pinned by @sha256:<64 hex>, got "r.example/op:latest"',

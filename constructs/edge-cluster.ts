@@ -31,7 +31,8 @@ export interface EdgeClusterProps {
   /** Namespace of the operator and node runtimes.
    * @default "flotilla-system" */
   readonly systemNamespace?: string;
-  readonly images: { readonly operator: string; readonly nodeRuntime: string };
+  /** Operator image, and node runtime images by version (every WasmRuntime's version needs one), all pinned by digest. */
+  readonly images: { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>> };
   readonly trustPolicy: TrustPolicy;
   /** Runtime pools by name. */
   readonly runtimes: Readonly<Record<string, Omit<WasmRuntimeProps, 'name' | 'trustPolicy'>>>;
@@ -51,6 +52,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
   readonly systemNamespace: string;
   readonly functionsNamespace: string;
   private readonly network: EdgeClusterProps['network'];
+  private readonly nodeRuntimeVersions: readonly string[];
 
   constructor(scope: Construct, id: string, props: EdgeClusterProps) {
     super(scope, id, { namespace: props.functionsNamespace, labels: { 'flotilla.dev/cluster': props.name, 'flotilla.dev/region': props.region } });
@@ -65,7 +67,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
       new ApiObject(this, `Namespace-${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, namespace: undefined } });
     }
     new FlotillaCrds(this, 'Crds');
-    new FlotillaSystem(this, 'System', { namespace: this.systemNamespace, operatorImage: props.images.operator, nodeRuntimeImage: props.images.nodeRuntime, operatorReplicas: props.operatorReplicas });
+    new FlotillaSystem(this, 'System', { namespace: this.systemNamespace, operatorImage: props.images.operator, nodeRuntimeImages: props.images.nodeRuntime, operatorReplicas: props.operatorReplicas });
     new ApiObject(this, 'TrustPolicy', trustPolicyConfigMap(props.trustPolicy, this.systemNamespace) as never);
     if (props.kyverno === true) new ApiObject(this, 'VerifyModules', verifyModulesPolicy(props.trustPolicy) as never);
     for (const [i, np] of runtimeNetworkPolicies({
@@ -81,6 +83,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
     for (const [name, rt] of Object.entries(props.runtimes)) new WasmRuntime(this, `Runtime-${name}`, { ...rt, name, trustPolicy: props.trustPolicy.name });
     this.grantTrustPolicyToNodes(props.trustPolicy.name, Object.keys(props.runtimes));
     this.network = props.network;
+    this.nodeRuntimeVersions = Object.keys(props.images.nodeRuntime);
     this.node.addValidation({ validate: () => this.crossObjectProblems() });
   }
 
@@ -120,6 +123,10 @@ export class EdgeCluster extends Chart implements RenderTarget {
         routes: declared(all.filter((c) => c instanceof FunctionRoute)),
       }).map((p) => `${p.path}: ${p.message}`),
       ...unreachableBrokers(triggers, this.network.eventBrokers ?? []),
+      ...all
+        .filter((c) => c instanceof WasmRuntime)
+        .filter((r) => !this.nodeRuntimeVersions.includes(r.spec.version))
+        .map((r) => `${r.node.path}: WasmRuntime ${r.name} runs version ${r.spec.version}, but no node runtime image is pinned for it (pinned: ${this.nodeRuntimeVersions.join(', ')}): add "node-runtime@${r.spec.version}": "<repository>@sha256:<hex>" to clusters/images.json, or use a pinned version`),
     ];
   }
 }

@@ -21,8 +21,8 @@ export interface FlotillaSystemProps {
   readonly namespace: string;
   /** Operator image, pinned by digest. */
   readonly operatorImage: string;
-  /** Node runtime image, pinned by digest (checked here; the operator's DaemonSets run it). */
-  readonly nodeRuntimeImage: string;
+  /** Node runtime images by version, pinned by digest (checked here): the operator's DaemonSets run only these. */
+  readonly nodeRuntimeImages: Readonly<Record<string, string>>;
   /** Operator replicas (one leads through a Lease).
    * @default 2 */
   readonly operatorReplicas?: number;
@@ -34,7 +34,9 @@ const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
 export class FlotillaSystem extends Construct {
   constructor(scope: Construct, id: string, props: FlotillaSystemProps) {
     super(scope, id);
-    for (const [prop, image] of [['operatorImage', props.operatorImage], ['nodeRuntimeImage', props.nodeRuntimeImage]] as const) {
+    const nodeImages = Object.entries(props.nodeRuntimeImages).sort(([a], [b]) => a.localeCompare(b));
+    if (nodeImages.length === 0) throw new Error('FlotillaSystem nodeRuntimeImages: expected at least one version -> image pinned by @sha256:<64 hex>, got none');
+    for (const [prop, image] of [['operatorImage', props.operatorImage], ...nodeImages.map(([v, image]) => [`nodeRuntimeImages[${v}]`, image] as const)] as const) {
       if (!DIGEST_PINNED.test(image)) throw new Error(`FlotillaSystem ${prop}: expected an image pinned by @sha256:<64 hex>, got ${JSON.stringify(image)}`);
     }
     const ns = props.namespace;
@@ -67,8 +69,13 @@ export class FlotillaSystem extends Construct {
     operator.addContainer({
       name: 'operator',
       image: props.operatorImage,
-      // The operator's node DaemonSets run <repository>:<WasmRuntime version>.
-      args: ['operator', '--namespace', ns, '--listen', `0.0.0.0:${METRICS_PORT}`, '--node-image', props.nodeRuntimeImage.replace(DIGEST_PINNED, '')],
+      // The operator's node DaemonSets run the image pinned for their WasmRuntime's version, never a tag.
+      args: [
+        'operator', '--namespace', ns, '--listen', `0.0.0.0:${METRICS_PORT}`,
+        '--node-image', (nodeImages[0]?.[1] ?? '').replace(DIGEST_PINNED, ''),
+        ...nodeImages.flatMap(([v, image]) => ['--node-image-pin', `${v}=${image}`]),
+        '--require-pinned-node-images',
+      ],
       portNumber: METRICS_PORT,
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: METRICS_PORT }),
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: METRICS_PORT }),

@@ -20,7 +20,7 @@ export const CLUSTER_PROPS: EdgeClusterProps = {
   name: 'test-edge',
   region: 'test-1',
   functionsNamespace: 'functions',
-  images: { operator: IMAGE, nodeRuntime: IMAGE },
+  images: { operator: IMAGE, nodeRuntime: { '0.1.0': IMAGE } },
   trustPolicy: { name: 'trust', keys: [], identities: [{ issuer: 'https://issuer.example', subject: 'me@example' }] },
   runtimes: { default: { version: '0.1.0', ceilings: { memoryPages: 512 } } },
   network: { registry: { cidr: '10.0.0.1/32', ports: [5000] }, apiServer: { cidr: '10.0.0.2/32', ports: [443] }, functionEgress: [] },

@@ -21,8 +21,12 @@ export interface OperatorContext extends Context {
   readonly namespace: string;
   readonly stores: OperatorStores;
   readonly verifier: ModuleVerifier;
-  /** Image repository of the node runtime; the tag is the WasmRuntime's version. */
+  /** Image repository of the node runtime; the tag is the WasmRuntime's version unless pinned. */
   readonly nodeImage: string;
+  /** Node runtime version -> image pinned by digest. */
+  readonly nodeImagePins: ReadonlyMap<string, string>;
+  /** A pool whose version has no pinned image gets no DaemonSet (Ready=False NodeImageNotPinned). */
+  readonly requirePinnedNodeImages: boolean;
   /** A node whose Lease has been expired this long is deleted from the pool. */
   readonly nodeForgetAfterMs: number;
   /** How well node Leases are heard now (the Lease informer): no node expires while the operator cannot hear it. */

@@ -20,6 +20,8 @@ export interface OperatorServices {
   readonly registry?: StoreOptions;
   /** Image repository of the node runtime DaemonSets (tag = WasmRuntime version). */
   readonly nodeImage: string;
+  readonly nodeImagePins: ReadonlyMap<string, string>;
+  readonly requirePinnedNodeImages: boolean;
   /** A node whose Lease has been expired this long is deleted from its pool. */
   readonly nodeForgetAfterMs: number;
 }
@@ -52,6 +54,8 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
     namespace: wiring.namespace,
     verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry }),
     nodeImage: wiring.services.nodeImage,
+    nodeImagePins: wiring.services.nodeImagePins,
+    requirePinnedNodeImages: wiring.services.requirePinnedNodeImages,
     nodeForgetAfterMs: wiring.services.nodeForgetAfterMs,
     leaseHearing: nodeLeases,
     stores: {

@@ -22,8 +22,12 @@ export interface OperatorOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly log: Logger;
   readonly clock?: Clock;
-  /** Image repository of node runtime DaemonSets; the tag is each WasmRuntime's version. */
+  /** Image repository of node runtime DaemonSets; the tag is each WasmRuntime's version unless pinned. */
   readonly nodeImage: string;
+  /** Node runtime version -> image pinned by digest: what a pool of that version runs. */
+  readonly nodeImagePins?: ReadonlyMap<string, string>;
+  /** Refuse to roll a pool whose version has no pinned image (never run a mutable tag). */
+  readonly requirePinnedNodeImages?: boolean;
   /** A node whose Lease has been expired this long is forgotten (Lease and assignment deleted). @default 600000 */
   readonly nodeForgetAfterMs?: number;
   /** How to reach module registries (credentials, insecure hosts). */
@@ -59,7 +63,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       : {},
   );
   const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity, opts.log) };
-  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, registry: opts.registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
+  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, nodeImagePins: opts.nodeImagePins ?? new Map(), requirePinnedNodeImages: opts.requirePinnedNodeImages ?? false, registry: opts.registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();
   return {

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { FlotillaError } from '../../api/errors.ts';
 import { findKubeConfig, loadKubeConfig } from '../../operator/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
+import { collect } from './artifact-common.ts';
 
 interface OperatorFlags {
   kubeconfig?: string;
@@ -14,9 +15,25 @@ interface OperatorFlags {
   id?: string;
   logLevel: string;
   nodeImage: string;
+  nodeImagePin: string[];
+  requirePinnedNodeImages?: boolean;
   watchNamespace?: string;
   leaseDuration: string;
   forgetNodesAfter: string;
+}
+
+/** `--node-image-pin <version>=<repository>@sha256:<hex>` values as version -> pinned image; one pin per version. */
+export function parseNodeImagePins(values: readonly string[]): Map<string, string> {
+  const pins = new Map<string, string>();
+  for (const v of values) {
+    const m = /^([^=\s]+)=(\S+@sha256:[a-f0-9]{64})$/.exec(v);
+    if (!m) throw new FlotillaError('InvalidArgument', `--node-image-pin: expected <version>=<repository>@sha256:<64 hex> (e.g. 0.1.0=registry.example/flotilla/node-runtime@sha256:...), got ${JSON.stringify(v)}`);
+    const [, version = '', image = ''] = m;
+    const before = pins.get(version);
+    if (before !== undefined && before !== image) throw new FlotillaError('InvalidArgument', `--node-image-pin: version ${version} pinned twice (${before} and ${image}); keep one`);
+    pins.set(version, image);
+  }
+  return pins;
 }
 
 /** host:port, port 0 meaning "pick a free one". */
@@ -41,12 +58,15 @@ export function register(program: Command): void {
     .option('--forget-nodes-after <seconds>', 'delete a node Lease (and its assignment) expired this long', '600')
     .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
     .option('--log-level <level>', 'pino log level', 'info')
-    .option('--node-image <repository>', 'image repository of the node runtime DaemonSets (tag = WasmRuntime version)', 'flotilla/node-runtime')
+    .option('--node-image <repository>', 'image repository of the node runtime DaemonSets (tag = WasmRuntime version, unless pinned)', 'flotilla/node-runtime')
+    .option('--node-image-pin <version=image@sha256:hex>', 'the node runtime image a pool of this version runs, pinned by digest (repeatable)', collect, [])
+    .option('--require-pinned-node-images', 'refuse to roll a pool whose version has no --node-image-pin (never run a mutable tag)')
     .action(async (flags: OperatorFlags) => {
       const log = pino({ level: flags.logLevel, base: { component: 'operator' } }, pino.destination(2));
       const listen = parseListen(flags.listen);
       const leaseSeconds = Number(flags.leaseDuration);
       if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2) throw new FlotillaError('InvalidArgument', `--lease-duration: expected whole seconds >= 2, got ${JSON.stringify(flags.leaseDuration)}`);
+      const nodeImagePins = parseNodeImagePins(flags.nodeImagePin);
       const forgetSeconds = Number(flags.forgetNodesAfter);
       if (!Number.isFinite(forgetSeconds) || forgetSeconds < 0) throw new FlotillaError('InvalidArgument', `--forget-nodes-after: expected seconds >= 0, got ${JSON.stringify(flags.forgetNodesAfter)}`);
       const source = findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() });
@@ -64,6 +84,8 @@ export function register(program: Command): void {
         listen,
         log,
         nodeImage: flags.nodeImage,
+        nodeImagePins,
+        requirePinnedNodeImages: flags.requirePinnedNodeImages === true,
         nodeForgetAfterMs: forgetSeconds * 1000,
         watchNamespace: flags.watchNamespace,
       });

@@ -18,7 +18,7 @@ export interface NodeRuntimeObjects {
  * pool's nodes. Pure: the reconciler applies the result. The image tag is the runtime version, and
  * the pod template carries a hash of the settings, so changing either rolls the DaemonSet.
  */
-export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReference, image: { repository: string }, trustNamespace: string): NodeRuntimeObjects {
+export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReference, image: { repository: string; pinned?: string }, trustNamespace: string): NodeRuntimeObjects {
   const name = nodeRuntimeName(runtime.metadata.name);
   const namespace = runtime.metadata.namespace ?? 'default';
   const labels = { ...NODE_RUNTIME_POD_LABELS, 'app.kubernetes.io/managed-by': 'flotilla-operator', [RUNTIME_LABEL]: runtime.metadata.name };
@@ -67,7 +67,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
             containers: [
               {
                 name: 'node-runtime',
-                image: `${image.repository}:${runtime.spec.version}`,
+                image: image.pinned ?? `${image.repository}:${runtime.spec.version}`,
                 // flotilla node --cluster (cli/commands/node.ts); the node serves functions, /metrics,
                 // /healthz and /readyz on one port, keeps its module cache and the functions' disk
                 // state (spec.state.store: disk) on the hostPaths below (the root filesystem is read-only), and

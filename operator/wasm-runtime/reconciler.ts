@@ -1,4 +1,5 @@
 import type { OperatorContext } from '../context.ts';
+import type { DesiredCondition } from '../conditions.ts';
 import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import { WASM_RUNTIME_TYPE } from '../kinds.ts';
 import { statusUnchanged } from '../status-diff.ts';
@@ -40,8 +41,19 @@ export function wasmRuntimeReconciler(): (runtime: LiveWasmRuntime, ctx: Operato
   const applied = new Map<string, { hash: string; at: number; scheduled: number }>();
   return async (runtime, ctx) => {
     if (runtime.metadata.deletionTimestamp) return awaitChange();
+    const pinned = ctx.nodeImagePins.get(runtime.spec.version);
+    if (pinned === undefined && ctx.requirePinnedNodeImages) {
+      // Never a mutable tag: without a digest for this version the pool gets no DaemonSet (nodes already registered keep running).
+      const pins = [...ctx.nodeImagePins.keys()].sort().join(', ') || 'none';
+      return reportStatus(runtime, ctx, 0, {
+        type: 'Ready',
+        status: 'False',
+        reason: 'NodeImageNotPinned',
+        message: `no node runtime image pinned by digest for version ${runtime.spec.version} (pinned: ${pins}): set spec.version to a pinned version, or pin an image for it (clusters/images.json, operator --node-image-pin ${runtime.spec.version}=<repository>@sha256:<hex>)`,
+      });
+    }
     const owner = controllerRef(WASM_RUNTIME_TYPE, runtime);
-    const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage }, ctx.namespace);
+    const children = nodeRuntimeObjects(runtime, owner, { repository: ctx.nodeImage, ...(pinned !== undefined ? { pinned } : {}) }, ctx.namespace);
     const hash = JSON.stringify(children);
     const uid = runtime.metadata.uid ?? '';
     const memo = applied.get(uid);
@@ -62,7 +74,8 @@ export function wasmRuntimeReconciler(): (runtime: LiveWasmRuntime, ctx: Operato
 
 const CHILDREN_REFRESH_MS = 5 * 60_000;
 
-async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, scheduled: number): Promise<Action> {
+/** Writes the pool's status; `refused` replaces the Ready condition when the operator refused to roll the pool. */
+async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, scheduled: number, refused?: DesiredCondition): Promise<Action> {
   const namespace = runtime.metadata.namespace ?? '';
   const registered = poolNodes(ctx, namespace, runtime.metadata.name);
   // Edge devices come and go: a node silent for longer than nodeForgetAfterMs is forgotten (its
@@ -74,7 +87,8 @@ async function reportStatus(runtime: LiveWasmRuntime, ctx: OperatorContext, sche
     ctx.log.info({ runtime: objectKey(runtime), node: n.name }, 'Forgot node: no heartbeat');
   }
   const nodes = registered.filter((n) => !forgotten.includes(n));
-  const plan = runtimeStatus(runtime.spec, nodes, scheduled);
+  const computed = runtimeStatus(runtime.spec, nodes, scheduled);
+  const plan = refused ? { ...computed, conditions: [refused, ...computed.conditions.filter((c) => c.type !== 'Ready')] } : computed;
   const generation = runtime.metadata.generation ?? 0;
   const previous = runtime.status?.conditions;
   const conditions = mergeConditions(previous, plan.conditions, generation, metaTime(ctx.clock.now()));

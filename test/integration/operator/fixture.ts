@@ -58,7 +58,7 @@ export interface OperatorWorld {
 }
 
 /** Builds the world: namespace, CRDs, trust policy "fleet", WasmRuntime "edge" (version 0.1.0), and a running operator. */
-export async function operatorWorld(prefix: string, options: { nodeForgetAfterMs?: number } = {}): Promise<OperatorWorld> {
+export async function operatorWorld(prefix: string, options: { nodeForgetAfterMs?: number; nodeImagePins?: ReadonlyMap<string, string>; requirePinnedNodeImages?: boolean } = {}): Promise<OperatorWorld> {
   const api = client();
   const ns = await createTestNamespace(prefix);
   await installCrds(api, KINDS.map((k) => crdFor(k)));
@@ -91,6 +91,8 @@ export async function operatorWorld(prefix: string, options: { nodeForgetAfterMs
       log: quietLog,
       nodeImage: 'flotilla/node-runtime',
       nodeForgetAfterMs: options.nodeForgetAfterMs,
+      ...(options.nodeImagePins ? { nodeImagePins: options.nodeImagePins } : {}),
+      ...(options.requirePinnedNodeImages !== undefined ? { requirePinnedNodeImages: options.requirePinnedNodeImages } : {}),
     });
   const get = <T extends KubeObject = WithStatus>(type: ResourceType, name: string) => api.request<T>({ method: 'GET', path: resourcePath(type, { namespace: ns.name, name }) });
 
