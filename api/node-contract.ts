@@ -40,6 +40,12 @@ export const ANNOTATIONS = {
   report: 'flotilla.dev/function-status',
 } as const;
 
+/**
+ * WasmFunction annotation opting into instance reuse ("true"): invocations may share an instance
+ * and its memory instead of each getting a pristine one. Off by default (isolation first).
+ */
+export const REUSE_ANNOTATION = 'flotilla.dev/instance-reuse';
+
 /** Key of the assignment document inside the node's ConfigMap. */
 export const ASSIGNMENT_KEY = 'assignment.json';
 
@@ -113,6 +119,8 @@ export interface AssignedFunction {
   readonly trustPolicy: string;
   /** Scale-to-zero functions only (spec.scaling.scaleToZeroAfterSeconds): seconds without an invocation before the node reports the function idle. */
   readonly scaleToZeroAfterSeconds?: number;
+  /** The function opted into instance reuse (annotation REUSE_ANNOTATION "true"); absent means pristine instances. */
+  readonly reuse?: boolean;
 }
 
 /** An HTTP route narrowed to the backends this node runs or holds dormant (weights renormalised to 100). */

@@ -30,6 +30,15 @@ describe('desiredStateFromAssignment', () => {
     expect(def).toMatchObject({ memoryPages: 16, timeoutMs: 500, concurrency: 2, env: [{ name: 'GREETING', value: 'hi' }] });
   });
 
+  it('keeps instances pristine unless the function opted into reuse', () => {
+    expect(desiredStateFromAssignment(assignment()).state.functions.get('shop/hello')?.reuse).toBe(false);
+    const reused = desiredStateFromAssignment(assignment({ functions: [fn('hello', { reuse: true })] }));
+    expect(reused.issues).toEqual([]);
+    expect(reused.state.functions.get('shop/hello')?.reuse).toBe(true);
+    // Through the ConfigMap's JSON too.
+    expect(desiredStateFromAssignment(parseAssignment(JSON.stringify(assignment({ functions: [fn('hello', { reuse: true })] })), 'n1')).state.functions.get('shop/hello')?.reuse).toBe(true);
+  });
+
   it('turns routes back into route definitions with namespaced backends', () => {
     const { state, issues } = desiredStateFromAssignment(
       assignment({

@@ -4,7 +4,7 @@
  * the shape of a ConfigMap someone may have edited), then goes through the same desiredStateFrom
  * as standalone manifests: one mapping from Flotilla objects to what the runtime runs. Pure.
  */
-import { API_VERSION, validateFunctionRoute, validateFunctionTrigger, validateWasmFunction } from '../../api/index.ts';
+import { API_VERSION, REUSE_ANNOTATION, validateFunctionRoute, validateFunctionTrigger, validateWasmFunction } from '../../api/index.ts';
 import type { AssignedFunction, FunctionRoute, FunctionTrigger, NodeAssignment, ValidationResult, WasmFunction } from '../../api/index.ts';
 import { formatReference, parseReference, withVersion } from '../../artifacts/index.ts';
 import type { DesiredState } from '../resolve/desired-state.ts';
@@ -31,7 +31,8 @@ function wasmFunction(f: AssignedFunction, what: string, issues: string[]): Wasm
     return [];
   }
   const spec = { module: { ref }, abi: f.abi, limits: f.limits, capabilities: f.capabilities, ...(f.state !== undefined ? { state: f.state } : {}) };
-  return accept(what, validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata: { name: f.name, namespace: f.namespace }, spec }), issues);
+  const metadata = { name: f.name, namespace: f.namespace, ...(f.reuse === true ? { annotations: { [REUSE_ANNOTATION]: 'true' } } : {}) };
+  return accept(what, validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata, spec }), issues);
 }
 
 /** The objects an assignment stands for; each that does not validate is reported in `issues` and left out. */

@@ -4,12 +4,10 @@
  * naming a missing function keeps its other backends and reports the gap, and a trigger naming a
  * missing function is left out with a report, so one mistake does not take the rest down.
  */
+import { REUSE_ANNOTATION } from '../../api/index.ts';
 import type { FlotillaManifests, FunctionRoute, FunctionTrigger, WasmFunction } from '../../api/index.ts';
 import { parseReference, requireDigest } from '../../artifacts/index.ts';
 import type { DesiredState, FunctionDef, RouteDef } from './desired-state.ts';
-
-/** Annotation opting a function into instance reuse (state survives between invocations). */
-export const REUSE_ANNOTATION = 'flotilla.dev/instance-reuse';
 
 function keyOf(meta: { name: string; namespace?: string | undefined }): string {
   return `${meta.namespace ?? 'default'}/${meta.name}`;

@@ -28,6 +28,13 @@ describe('nodeAssignment', () => {
     expect(blocked.functions[0]).toMatchObject({ ref: `r/x@${D}`, digest: D });
   });
 
+  it('carries the instance-reuse opt-in from the annotation', () => {
+    const reused = fn('reused', ['n1']);
+    (reused.metadata as { annotations?: Record<string, string> }).annotations = { 'flotilla.dev/instance-reuse': 'true' };
+    const a = nodeAssignment({ node: 'n1', namespace: 'ns', trustPolicy: 'fleet', functions: [reused, fn('plain', ['n1'])], routes: [], triggers: [] });
+    expect(a.functions.map((f) => [f.name, f.reuse])).toEqual([['plain', undefined], ['reused', true]]);
+  });
+
   it('assigns only verified functions placed on the node', () => {
     expect(at('n1').functions.map((f) => f.name)).toEqual(['stable']);
     expect(at('n2').functions.map((f) => f.name)).toEqual(['canary', 'stable']);

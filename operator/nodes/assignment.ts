@@ -1,7 +1,7 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
 import { objectKey } from '../runtime/index.ts';
 import type { KubeObject, OwnerReference } from '../runtime/index.ts';
-import { ASSIGNMENT_KEY, NODE_LABEL, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
+import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
 import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment } from '../../api/index.ts';
 
@@ -59,6 +59,7 @@ export function nodeAssignment(input: {
         capabilities: f.spec.capabilities,
         ...(f.spec.state ? { state: f.spec.state } : {}),
         trustPolicy: input.trustPolicy,
+        ...(f.metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
         ...(f.spec.scaling.scaleToZero ? { scaleToZeroAfterSeconds: f.spec.scaling.scaleToZeroAfterSeconds ?? SCALE_TO_ZERO_AFTER_SECONDS } : {}),
       }))
       .sort(byKey);
