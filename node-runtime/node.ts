@@ -133,8 +133,8 @@ class ActivityInvoker extends Invoker {
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const { logger } = o;
   const policy = typeof o.trust === 'function' ? o.trust : compilePolicy(o.trust);
-  const gauges = { pool: undefined as WorkerPool | undefined };
-  const metrics = createMetrics({ instances: () => gauges.pool?.instances ?? 0, queued: () => gauges.pool?.queued ?? 0 });
+  const gauges = { pool: undefined as WorkerPool | undefined, room: undefined as WaitingRoom | undefined };
+  const metrics = createMetrics({ instances: () => gauges.pool?.instances ?? 0, queued: () => gauges.pool?.queued ?? 0, held: () => gauges.room?.waiting() ?? new Map() });
   const cache = await DiskCache.open(o.cacheDir, o.cacheMaxBytes ?? NODE_DEFAULTS.cacheMaxBytes, {
     evicted: (digest) => {
       metrics.cacheEvictions.inc();
@@ -163,7 +163,15 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
 
-  const prePuller = o.prePullDormant === false ? undefined : new PrePuller({ prePull: (fn, mayEvict) => loader.prePull(fn, mayEvict), evictionsFor: (bytes, mayEvict) => cache.evictionsFor(bytes, undefined, mayEvict), logger });
+  const prePuller =
+    o.prePullDormant === false
+      ? undefined
+      : new PrePuller({
+          prePull: (fn, mayEvict) => loader.prePull(fn, mayEvict),
+          evictionsFor: (bytes, mayEvict) => cache.evictionsFor(bytes, undefined, mayEvict),
+          logger,
+          ended: (outcome) => metrics.prePulls.inc({ outcome }),
+        });
 
   let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
@@ -301,7 +309,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     onChange: sendReport,
     timeoutMs: o.coldStartTimeoutMs ?? NODE_DEFAULTS.coldStartTimeoutMs,
     limit: o.maxHeldRequests ?? NODE_DEFAULTS.maxHeldRequests,
+    ended: (key, outcome, waitedMs) => {
+      metrics.heldOutcomes.inc({ function: key, outcome });
+      if (outcome !== 'rejected') metrics.coldStartWait.observe({ function: key }, waitedMs / 1000);
+    },
   });
+  gauges.room = room;
   const server = createHttpServer({
     invoker,
     routes: () => routes,

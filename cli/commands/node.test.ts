@@ -29,3 +29,33 @@ describe('flotilla node: choosing the desired state source', () => {
     expect(code).toBe(2);
   });
 });
+
+describe('flotilla node: scale-from-zero flags', () => {
+  // Checked before the desired state source: no --manifests needed to see the flag's own error.
+  it.each([
+    { name: 'a wait that is not a number', args: ['--cold-start-wait-ms', '30s'], error: /--cold-start-wait-ms: expected an integer 1000\.\.600000, got "30s"/ },
+    { name: 'a wait too short for the operator to place anything', args: ['--cold-start-wait-ms', '999'], error: /--cold-start-wait-ms: expected an integer 1000\.\.600000, got "999"/ },
+    { name: 'a wait above 10 min', args: ['--cold-start-wait-ms', '600001'], error: /--cold-start-wait-ms: expected an integer 1000\.\.600000, got "600001"/ },
+    { name: 'a negative held request limit', args: ['--max-held-requests', '-1'], error: /--max-held-requests: expected an integer 0\.\.10000, got "-1"/ },
+    { name: 'a fractional held request limit', args: ['--max-held-requests', '2.5'], error: /--max-held-requests: expected an integer 0\.\.10000, got "2\.5"/ },
+    { name: 'a held request limit above 10000', args: ['--max-held-requests', '10001'], error: /--max-held-requests: expected an integer 0\.\.10000, got "10001"/ },
+  ])('refuses $name with exit code 2', async ({ args, error }) => {
+    const { code, stderr } = await node(args);
+    expect(stderr).toMatch(error);
+    expect(code).toBe(2);
+  });
+
+  it('accepts the bounds and --no-pre-pull, then goes on to the next check', async () => {
+    const { code, stderr } = await node(['--no-pre-pull', '--cold-start-wait-ms', '1000', '--max-held-requests', '0']);
+    expect(stderr).not.toMatch(/--cold-start-wait-ms|--max-held-requests|pre-pull/);
+    expect(stderr).toMatch(/got neither/);
+    expect(code).toBe(2);
+  });
+
+  it('documents the three flags and their defaults in --help', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [MAIN, 'node', '--help'], { timeout: 20_000 });
+    expect(stdout).toMatch(/--no-pre-pull/);
+    expect(stdout).toMatch(/--cold-start-wait-ms <n>[\s\S]*\(default:\s+"30000"\)/);
+    expect(stdout).toMatch(/--max-held-requests <n>[\s\S]*\(default:\s+"256"\)/);
+  });
+});

@@ -8,12 +8,20 @@ import { findKubeConfig, loadKubeConfig } from '../../operator/kubeconfig.ts';
 import { createKubeClient, systemClock } from '../../operator/runtime/index.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
-import { startNode } from '../../node-runtime/node.ts';
+import { NODE_DEFAULTS, startNode } from '../../node-runtime/node.ts';
 import { ManifestDirSource } from '../../node-runtime/standalone/manifest-dir-source.ts';
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { LocalTickClaims } from '../../node-runtime/triggers/cron/claims.ts';
 import { LeaseTickClaims } from '../../node-runtime/triggers/cron/lease-claims.ts';
 import { intFlag } from './run.ts';
+
+/**
+ * Scale-from-zero bounds. A held request keeps its socket and body (up to 1 MiB) in memory, so the
+ * count is capped for an edge node; the wait must leave the operator time to place the function
+ * (about a second) and stays under the 10 min a client or proxy would wait anyway.
+ */
+const COLD_START_WAIT_MS = { min: 1000, max: 600_000 } as const;
+const MAX_HELD_REQUESTS = { min: 0, max: 10_000 } as const;
 
 interface NodeFlags {
   manifests?: string;
@@ -33,6 +41,10 @@ interface NodeFlags {
   localStore?: string;
   workers?: string;
   queueLimit: string;
+  /** False with --no-pre-pull. */
+  prePull: boolean;
+  coldStartWaitMs: string;
+  maxHeldRequests: string;
   stateDir: string;
   natsUrl?: string;
   nodeName?: string;
@@ -146,6 +158,9 @@ export function register(program: Command): void {
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo> (no registry)')
     .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
     .option('--queue-limit <n>', 'invocations waiting for a worker before 503', '256')
+    .option('--no-pre-pull', 'scale from zero: do not pull the modules of functions this node holds dormant into the disk cache ahead of their first request (that request then waits for the pull too)')
+    .option('--cold-start-wait-ms <n>', `scale from zero: longest a request for a dormant function is held while it is placed here and loaded, then 504 (${COLD_START_WAIT_MS.min}..${COLD_START_WAIT_MS.max})`, String(NODE_DEFAULTS.coldStartTimeoutMs))
+    .option('--max-held-requests <n>', `scale from zero: requests held at once across dormant functions before new ones get 503 + Retry-After; 0 holds none (${MAX_HELD_REQUESTS.min}..${MAX_HELD_REQUESTS.max})`, String(NODE_DEFAULTS.maxHeldRequests))
     .option('--state-dir <dir>', 'functions\' disk state (spec.state.store: disk), one directory per function', join(homedir(), '.local', 'state', 'flotilla', 'node'))
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
     .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
@@ -159,6 +174,12 @@ export function register(program: Command): void {
       }
       // The DaemonSet passes the node name through the downward API as NODE_NAME.
       const nodeName = flags.nodeName ?? process.env['NODE_NAME'] ?? hostname();
+      // Before the desired state source, so a bad number is reported before the kubeconfig is looked for.
+      const scaleFromZero = {
+        prePullDormant: flags.prePull,
+        coldStartTimeoutMs: intFlag('--cold-start-wait-ms', flags.coldStartWaitMs, COLD_START_WAIT_MS.min, COLD_START_WAIT_MS.max),
+        maxHeldRequests: intFlag('--max-held-requests', flags.maxHeldRequests, MAX_HELD_REQUESTS.min, MAX_HELD_REQUESTS.max),
+      };
       const { source, cluster } = desiredStateSource(flags, logger, nodeName);
       const node = await startNode({
         source,
@@ -176,6 +197,7 @@ export function register(program: Command): void {
         stateDir: resolve(flags.stateDir),
         ...(flags.natsUrl !== undefined ? { natsUrl: flags.natsUrl } : {}),
         nodeName,
+        ...scaleFromZero,
         ...tickClaims(flags),
       });
       cluster?.setEndpoint(node.url);

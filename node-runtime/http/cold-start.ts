@@ -20,6 +20,13 @@ export type Readiness =
 /** How a held request ends: go on to the invoker, or answer with the error. */
 export type Held = { readonly ok: true; readonly waitedMs: number } | { readonly ok: false; readonly error: NodeRuntimeError };
 
+/**
+ * How a request held for a dormant function ended, for metrics: served (went on to the invoker),
+ * timeout, failed (the load failed, or the function is no longer routed here), rejected (the limit
+ * was reached: never held), abandoned (the client went away), shutdown (the node stopped).
+ */
+export type HeldOutcome = 'served' | 'timeout' | 'failed' | 'rejected' | 'abandoned' | 'shutdown';
+
 /** A failed load's code as the caller sees it: the node's own when it has one (MemoryLimitBelowInitial...), else a pull failure. */
 function callerCode(code: string): NodeRuntimeCode {
   return Object.hasOwn(HTTP_STATUS, code) ? (code as NodeRuntimeCode) : 'ModulePullFailed';
@@ -59,7 +66,12 @@ export interface WaitingRoomOptions {
   readonly timeoutMs: number;
   /** Requests held at once, across functions, before new ones get 503. */
   readonly limit: number;
+  /** Called as each held request ends (rejected ones with 0 ms: they were never held). For metrics; must not throw. */
+  readonly ended?: (key: string, outcome: HeldOutcome, waitedMs: number) => void;
 }
+
+/** The outcome of a request ended by settle(): served when it goes on, else failed (load failed, or gone). */
+const settled = (held: Held): HeldOutcome => (held.ok ? 'served' : 'failed');
 
 interface Waiter {
   readonly since: number;
@@ -86,6 +98,7 @@ export class WaitingRoom {
     const now = settle(key, node, this.opts.readiness(key), 0);
     if (now) return Promise.resolve(now);
     if (this.count >= limit) {
+      this.opts.ended?.(key, 'rejected', 0);
       return Promise.resolve({ ok: false, error: new NodeRuntimeError('Overloaded', `cold start of ${key} on node ${node}: ${limit} requests already wait for functions to start here; retry shortly`) });
     }
     return new Promise<Held>((resolve) => {
@@ -94,11 +107,11 @@ export class WaitingRoom {
       const waiter: Waiter = {
         since: performance.now(),
         resolve,
-        timer: setTimeout(() => this.release(key, waiter, { ok: false, error: timedOut(key, node, this.opts.readiness(key), timeoutMs) }), timeoutMs),
+        timer: setTimeout(() => this.release(key, waiter, { ok: false, error: timedOut(key, node, this.opts.readiness(key), timeoutMs) }, 'timeout'), timeoutMs),
       };
       waiters.add(waiter);
       this.count++;
-      abandoned?.addEventListener('abort', () => this.release(key, waiter, { ok: false, error: new NodeRuntimeError('ShuttingDown', `cold start of ${key} on node ${node}: the client went away`) }), { once: true });
+      abandoned?.addEventListener('abort', () => this.release(key, waiter, { ok: false, error: new NodeRuntimeError('ShuttingDown', `cold start of ${key} on node ${node}: the client went away`) }, 'abandoned'), { once: true });
       this.opts.onChange();
     });
   }
@@ -109,7 +122,7 @@ export class WaitingRoom {
       const r = this.opts.readiness(key);
       for (const w of waiters) {
         const outcome = settle(key, this.opts.node, r, performance.now() - w.since);
-        if (outcome) this.release(key, w, outcome);
+        if (outcome) this.release(key, w, outcome, settled(outcome));
       }
     }
   }
@@ -122,16 +135,17 @@ export class WaitingRoom {
   /** Answers every held request: the node is stopping. */
   close(): void {
     for (const [key, waiters] of this.held) {
-      for (const w of waiters) this.release(key, w, { ok: false, error: new NodeRuntimeError('ShuttingDown', `cold start of ${key} on node ${this.opts.node}: the node is shutting down; retry on another node`) });
+      for (const w of waiters) this.release(key, w, { ok: false, error: new NodeRuntimeError('ShuttingDown', `cold start of ${key} on node ${this.opts.node}: the node is shutting down; retry on another node`) }, 'shutdown');
     }
   }
 
-  private release(key: string, w: Waiter, outcome: Held): void {
+  private release(key: string, w: Waiter, outcome: Held, how: HeldOutcome): void {
     const waiters = this.held.get(key);
     if (!waiters?.delete(w)) return;
     clearTimeout(w.timer);
     this.count--;
     if (waiters.size === 0) this.held.delete(key);
+    this.opts.ended?.(key, how, performance.now() - w.since);
     w.resolve(outcome);
     this.opts.onChange();
   }

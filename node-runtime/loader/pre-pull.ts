@@ -29,7 +29,15 @@ export interface PrePullContext {
   readonly retryFirstMs?: number;
   /** @default 5 min */
   readonly retryMaxMs?: number;
+  /** Called as each pre-pull ends (metrics); must not throw. */
+  readonly ended?: (outcome: PrePullResult) => void;
 }
+
+/** How one pre-pull ended: pulled into the cache, cached already, skipped for room, or failed (retried with backoff). */
+export type PrePullResult = 'pulled' | 'cached' | 'skipped' | 'failed';
+
+/** The loader's outcome as a PrePullResult. */
+const RESULT = { pulled: 'pulled', cached: 'cached', noRoom: 'skipped' } as const satisfies Record<PrePullOutcome['kind'], PrePullResult>;
 
 const DEFAULTS = { concurrency: 2, retryFirstMs: 5000, retryMaxMs: 300_000 } as const;
 
@@ -122,6 +130,7 @@ export class PrePuller {
     try {
       const outcome = await this.ctx.prePull(fn, this.mayEvict);
       this.failures.delete(digest);
+      this.ctx.ended?.(RESULT[outcome.kind]);
       if (outcome.kind === 'pulled') logger.info({ function: fn.key, digest, ms: Math.round(performance.now() - started) }, 'Pre-pulled dormant module');
       if (outcome.kind === 'noRoom') {
         this.noRoom.set(digest, outcome.bytes);
@@ -136,7 +145,9 @@ export class PrePuller {
   }
 
   private failed(digest: string, fn: FunctionDef, err: unknown): void {
+    // After close() a pull may end because the node is stopping: neither logged nor counted.
     if (this.closed) return;
+    this.ctx.ended?.('failed');
     const failures = (this.failures.get(digest) ?? 0) + 1;
     this.failures.set(digest, failures);
     const delayMs = Math.min(this.ctx.retryMaxMs ?? DEFAULTS.retryMaxMs, (this.ctx.retryFirstMs ?? DEFAULTS.retryFirstMs) * 2 ** (failures - 1));

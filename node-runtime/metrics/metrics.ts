@@ -2,6 +2,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** A cold start's hold spans the operator's placement and a load (tens of ms to seconds), up to the hold limit (30 s by default, --cold-start-wait-ms). */
+const HOLD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
 
 export interface NodeMetrics {
   readonly registry: Registry;
@@ -22,10 +24,22 @@ export interface NodeMetrics {
   readonly circuitOpened: Counter<'route' | 'function'>;
   readonly triggerEvents: Counter<'function' | 'trigger' | 'outcome'>;
   readonly deadLetters: Counter<'function' | 'trigger'>;
+  readonly heldRequests: Gauge<'function'>;
+  readonly heldOutcomes: Counter<'function' | 'outcome'>;
+  readonly coldStartWait: Histogram<'function'>;
+  readonly prePulls: Counter<'outcome'>;
+}
+
+/** Read at scrape time, like the pool's gauges. */
+export interface MetricGauges {
+  readonly instances: () => number;
+  readonly queued: () => number;
+  /** Requests held for dormant functions now, per function key (WaitingRoom.waiting). */
+  readonly held?: () => ReadonlyMap<string, number>;
 }
 
 /** Creates the metrics; `gauges` are read at scrape time. */
-export function createMetrics(gauges: { instances: () => number; queued: () => number }, defaults = true): NodeMetrics {
+export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'flotilla_node_' });
   const registers = [registry];
@@ -53,5 +67,24 @@ export function createMetrics(gauges: { instances: () => number; queued: () => n
       registers,
     }),
     deadLetters: new Counter({ name: 'flotilla_trigger_dead_letters_total', help: 'Events handed to the dead letter (or dropped without one) after their last attempt.', labelNames: ['function', 'trigger'], registers }),
+    heldRequests: new Gauge({
+      name: 'flotilla_held_requests',
+      help: 'Requests held now for a dormant function while it is placed here and loaded (scale from zero).',
+      labelNames: ['function'],
+      registers,
+      collect() {
+        // Reset first: a function nobody waits for any more has no series rather than a stale one.
+        this.reset();
+        for (const [fn, n] of gauges.held?.() ?? []) this.set({ function: fn }, n);
+      },
+    }),
+    heldOutcomes: new Counter({
+      name: 'flotilla_held_requests_total',
+      help: 'How requests for a dormant function ended: served (loaded, went on to the invoker), timeout (not ready within the hold limit), failed (its load failed or it is no longer routed here), rejected (too many held already, 503), abandoned (the client went away), shutdown (the node stopped).',
+      labelNames: ['function', 'outcome'],
+      registers,
+    }),
+    coldStartWait: new Histogram({ name: 'flotilla_cold_start_wait_seconds', help: 'Time a request was held for a dormant function, whatever its outcome (rejected ones are not held).', labelNames: ['function'], buckets: HOLD_BUCKETS, registers }),
+    prePulls: new Counter({ name: 'flotilla_prepulls_total', help: 'Background pre-pulls of dormant modules by outcome: pulled (into the disk cache), cached (already there), skipped (no room without evicting a module in use), failed (retried with backoff).', labelNames: ['outcome'], registers }),
   };
 }

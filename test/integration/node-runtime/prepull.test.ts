@@ -50,6 +50,18 @@ class Assignments {
   }
 }
 
+/** The value of `name`'s sample whose labels include `labels` in a node's /metrics, undefined when it has none. */
+async function sample(url: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const text = (await request(url, '/metrics')).body;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
 interface Line {
   msg: string;
   digest?: string;
@@ -123,6 +135,11 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     expect(nodes.pre.node.report()).toEqual({});
     expect((await nodes.pre.node.metrics.registry.getSingleMetricAsString('flotilla_module_load_stage_duration_seconds')).match(/stage="compile"/)).toBeNull();
     expect(await entries('off')).toEqual([]);
+    // The metrics say the same: every signed module pulled once, the untrusted one failed (and is retried), none skipped; nothing on the other node.
+    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
+    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
+    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'skipped' })).toBeUndefined();
+    expect(await sample(nodes.off.node.url, 'flotilla_prepulls_total')).toBeUndefined();
   });
 
   it('a cold start from a pre-pulled module answers; both nodes are woken alike and the times printed', async () => {
@@ -132,6 +149,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
         const { node, source } = nodes[which];
         const held = request(node.url, `/${name}`, { host: HOST });
         await waitFor(() => Promise.resolve(node.report()[`${NS}/${name}`]?.state === 'Wanted' ? true : undefined), { what: `${which} to hold a request for ${name}`, timeoutMs: 5000 });
+        expect(await sample(node.url, 'flotilla_held_requests', { function: `${NS}/${name}` })).toBe(1);
         const placed = performance.now();
         source.set(assignment(which, signed.slice(0, i + 1).map((f) => f.name)));
         const r = await held;
@@ -144,5 +162,20 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     // Woken: now both caches hold the placed modules; the pre-pulled ones were not pulled again.
     expect((await entries('off')).length).toBe(ROUNDS);
     expect(nodes.pre.logs.filter((l) => l.msg === 'Pre-pulled dormant module')).toHaveLength(ROUNDS);
+    // Each function's one held request is counted served, its hold time observed once (well under the 30 s limit), and nothing is held now.
+    for (const which of ['pre', 'off'] as const) {
+      const { url } = nodes[which].node;
+      for (const f of signed) {
+        const fn = `${NS}/${f.name}`;
+        expect(await sample(url, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
+        expect(await sample(url, 'flotilla_cold_start_wait_seconds_count', { function: fn })).toBe(1);
+        const waited = (await sample(url, 'flotilla_cold_start_wait_seconds_sum', { function: fn }))!;
+        expect(waited).toBeGreaterThan(0);
+        expect(waited).toBeLessThan(30);
+      }
+      expect(await sample(url, 'flotilla_held_requests')).toBeUndefined();
+      expect(await sample(url, 'flotilla_held_requests_total', { outcome: 'timeout' })).toBeUndefined();
+    }
+    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
   });
 });

@@ -75,6 +75,18 @@ async function awaitOutput(p: Proc, pattern: RegExp, timeoutMs = 30_000): Promis
   );
 }
 
+/** The value of `name`'s sample whose labels include `labels` in a node's /metrics, undefined when it has none. */
+async function sample(url: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const text = (await request(url, '/metrics')).body;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 describe('scale from zero: flotilla operator + two flotilla node --cluster processes', () => {
@@ -214,6 +226,15 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     }
     latencies['warmMedian.n1'] = Math.round(median(warm) * 100) / 100;
     expect(first.ms).toBeGreaterThan(median(warm));
+    // The node's metrics: the module came from a pre-pull, one request was held and served (the warm ones were not held), for as long as its header says, and none is held now.
+    const n1 = nodes.get('n1')!.url;
+    const fn = `${ns.name}/cold`;
+    expect(await sample(n1, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBeGreaterThanOrEqual(1);
+    expect(await sample(n1, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
+    expect(await sample(n1, 'flotilla_cold_start_wait_seconds_count', { function: fn })).toBe(1);
+    const waited = (await sample(n1, 'flotilla_cold_start_wait_seconds_sum', { function: fn }))! * 1000;
+    expect(Math.abs(waited - latencies['coldHeld.n1'])).toBeLessThan(20);
+    expect(await sample(n1, 'flotilla_held_requests', { function: fn })).toBeUndefined();
     // Placed on the node that asked, and the operator says so.
     const f = await waitFor(async () => {
       const fn = await get(WASM_FUNCTION_TYPE, 'cold');
@@ -258,6 +279,7 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     expect(r.headers['x-flotilla-error']).toBe('MemoryLimitBelowInitial');
     expect(JSON.parse(r.body)).toMatchObject({ error: 'MemoryLimitBelowInitial', message: expect.stringContaining(`cold start of ${ns.name}/tiny on node n1 failed:`) as unknown });
     expect(r.ms).toBeLessThan(15_000);
+    expect(await sample(nodes.get('n1')!.url, 'flotilla_held_requests_total', { function: `${ns.name}/tiny`, outcome: 'failed' })).toBe(1);
   });
 
   it('a function whose module never verified is routed nowhere: an immediate 404, nothing held', async () => {
@@ -324,6 +346,14 @@ describe('scale from zero: a held request nobody serves', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(JSON.parse(r.body)).toMatchObject({ error: 'Timeout', message: expect.stringMatching(/^cold start of edge\/cold on node solo: not ready within 1 s: the operator has not placed it on this node/) as unknown });
     expect(node.report()).not.toHaveProperty(KEY);
+    // Counted as it happened: one held until the bound (its whole second observed), one refused without being held.
+    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'timeout' })).toBe(1);
+    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'rejected' })).toBe(1);
+    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'served' })).toBeUndefined();
+    expect(await sample(node.url, 'flotilla_cold_start_wait_seconds_count', { function: KEY })).toBe(1);
+    expect(await sample(node.url, 'flotilla_cold_start_wait_seconds_sum', { function: KEY })).toBeGreaterThanOrEqual(0.99);
+    // Its module is nowhere to be pulled: the pre-pull failed (and is retried).
+    expect(await sample(node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
   });
 
   it('a client that gives up frees its place at once: no demand left behind', async () => {
@@ -335,5 +365,7 @@ describe('scale from zero: a held request nobody serves', () => {
     req.destroy();
     await waitFor(() => Promise.resolve(node.report()[KEY] === undefined ? true : undefined), { what: 'the demand to go', timeoutMs: 900 });
     expect(performance.now() - gaveUp).toBeLessThan(500);
+    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'abandoned' })).toBe(1);
+    expect(await sample(node.url, 'flotilla_held_requests', { function: KEY })).toBeUndefined();
   });
 });
