@@ -31,5 +31,5 @@ export type { FlotillaManifests } from './manifests.ts';
 export { ManifestError } from './manifest-error.ts';
 export type { ManifestErrorCode, ManifestIssue } from './manifest-error.ts';
 export { microTime } from './micro-time.ts';
-export { ANNOTATIONS, ASSIGNMENT_KEY, REUSE_ANNOTATION, DEFAULT_CAPACITY, NODE_FIELD_MANAGER, NODE_LABEL, NODE_RUNTIME_POD_LABELS, RUNTIME_LABEL, TRUST_POLICY_KEY, emptyAssignment, nodeLease, nodeObjectName, nodeRuntimeName, parseAssignment, parseNodeLease } from './node-contract.ts';
-export type { AssignedFunction, AssignedRoute, AssignedTrigger, FunctionReport, NodeAssignment, NodeCapacity, NodeHeartbeat, NodeLease, NodeReport, RegisteredNode } from './node-contract.ts';
+export { ANNOTATIONS, ASSIGNMENT_KEY, BACKEND_HEADER, FORWARDED_BY_HEADER, SERVED_BY_HEADER, REUSE_ANNOTATION, DEFAULT_CAPACITY, NODE_FIELD_MANAGER, NODE_LABEL, NODE_RUNTIME_POD_LABELS, RUNTIME_LABEL, TRUST_POLICY_KEY, emptyAssignment, nodeLease, nodeObjectName, nodeRuntimeName, parseAssignment, parseNodeLease } from './node-contract.ts';
+export type { AssignedFunction, AssignedRoute, AssignedTrigger, FunctionReport, NodeAssignment, NodeCapacity, NodeHeartbeat, NodeLease, NodeReport, RegisteredNode, RemoteFunction } from './node-contract.ts';

@@ -15,6 +15,12 @@
  *   node first), and the node serves the held requests once it has loaded it. A node running such a
  *   function reports it `idle` after `scaleToZeroAfterSeconds` without an invocation, and the
  *   operator takes it off the nodes where it is idle: back to zero.
+ * - Forwarding: a function of the pool that runs on other nodes only is handed to every node as
+ *   *remote* (NodeAssignment.remote: the serving endpoints of the ready nodes running it), its
+ *   routes kept, so a load balancer in front of all nodes of a pool may send any request to any of
+ *   them: a node forwards a request for a remote backend to one of the endpoints, marked
+ *   FORWARDED_BY_HEADER, and a request so marked is never forwarded again (no ping-pong on a stale
+ *   assignment: the node answers 503 NotPlacedHere instead).
  *
  * Types, names and the Lease encoding both sides share (node-runtime/cluster writes a node Lease with
  * nodeLease and reads its NodeAssignment; operator/nodes reads the Lease with parseNodeLease and
@@ -45,6 +51,13 @@ export const ANNOTATIONS = {
  * and its memory instead of each getting a pristine one. Off by default (isolation first).
  */
 export const REUSE_ANNOTATION = 'flotilla.dev/instance-reuse';
+
+/** Request header a forwarding node sets to its own name (and response header naming it); a request carrying it is never forwarded again. */
+export const FORWARDED_BY_HEADER = 'x-flotilla-forwarded-by';
+/** Request header a forwarding node sets to the backend (`namespace/name`) it chose, so the receiving node runs that one and the route's weights hold. */
+export const BACKEND_HEADER = 'x-flotilla-backend';
+/** Response header: the node that ran the function (set on every answer a node executes). */
+export const SERVED_BY_HEADER = 'x-flotilla-served-by';
 
 /** Key of the assignment document inside the node's ConfigMap. */
 export const ASSIGNMENT_KEY = 'assignment.json';
@@ -123,7 +136,15 @@ export interface AssignedFunction {
   readonly reuse?: boolean;
 }
 
-/** An HTTP route narrowed to the backends this node runs or holds dormant (weights renormalised to 100). */
+/** A function this node does not run but forwards requests for: where it runs. */
+export interface RemoteFunction {
+  /** `namespace/name`. */
+  readonly function: string;
+  /** Serving endpoints (base URLs, the Leases' ANNOTATIONS.endpoint) of the ready nodes running it, sorted. */
+  readonly endpoints: readonly string[];
+}
+
+/** An HTTP route narrowed to the backends this node runs, holds dormant or forwards (remote; weights renormalised to 100 over those). */
 export interface AssignedRoute {
   readonly namespace: string;
   readonly name: string;
@@ -151,6 +172,11 @@ export interface NodeAssignment {
    * `routes`): a request for one is held while the node reports it Wanted. The node does not load them.
    */
   readonly dormant: readonly AssignedFunction[];
+  /**
+   * Functions of the pool that run on other nodes only (their routes are in `routes`): a request
+   * for one is forwarded to one of its endpoints. Neither loaded nor held here.
+   */
+  readonly remote: readonly RemoteFunction[];
   readonly routes: readonly AssignedRoute[];
   readonly triggers: readonly AssignedTrigger[];
 }
@@ -258,7 +284,7 @@ export function nodeLease(hb: NodeHeartbeat): NodeLease {
 
 /** An empty assignment: what a node runs before the operator has written its ConfigMap, or after it is deleted. */
 export function emptyAssignment(node: string): NodeAssignment {
-  return { node, functions: [], dormant: [], routes: [], triggers: [] };
+  return { node, functions: [], dormant: [], remote: [], routes: [], triggers: [] };
 }
 
 /**
@@ -276,8 +302,8 @@ export function parseAssignment(text: string, node: string): NodeAssignment {
   const d = doc as Partial<Record<keyof NodeAssignment, unknown>> | null;
   if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, functions, dormant, routes, triggers }, got ${JSON.stringify(doc)}`);
   if (d.node !== node) throw new Error(`${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d.node)}`);
-  // An operator from before scale from zero writes no `dormant`: nothing is dormant then.
-  const withDormant = { ...d, dormant: d.dormant ?? [] };
+  // An operator from before scale from zero writes no `dormant`, one from before forwarding no `remote`: nothing is dormant or remote then.
+  const withDormant = { ...d, dormant: d.dormant ?? [], remote: d.remote ?? [] };
   for (const field of ['functions', 'dormant', 'routes', 'triggers'] as const) {
     const list = withDormant[field];
     if (!Array.isArray(list)) throw new Error(`${ASSIGNMENT_KEY}: expected ${field} to be an array, got ${JSON.stringify(list)}`);
@@ -288,5 +314,13 @@ export function parseAssignment(text: string, node: string): NodeAssignment {
       }
     });
   }
+  if (!Array.isArray(withDormant.remote)) throw new Error(`${ASSIGNMENT_KEY}: expected remote to be an array, got ${JSON.stringify(withDormant.remote)}`);
+  withDormant.remote.forEach((item: unknown, i) => {
+    const o = item as Record<string, unknown> | null;
+    const endpoints = o?.['endpoints'];
+    if (o === null || typeof o !== 'object' || typeof o['function'] !== 'string' || !Array.isArray(endpoints) || !endpoints.every((e) => typeof e === 'string')) {
+      throw new Error(`${ASSIGNMENT_KEY}: expected remote[${i}] to be { function: string, endpoints: string[] }, got ${JSON.stringify(item)}`);
+    }
+  });
   return withDormant as NodeAssignment;
 }

@@ -3,7 +3,7 @@ import { CONFIG_MAP_TYPE, FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCT
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
 import type { ConfigMap } from './nodes/assignment.ts';
 import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from '../api/index.ts';
-import { leaseChangeMatters } from './nodes/node-lease.ts';
+import { endpointChangeMatters, leaseChangeMatters } from './nodes/node-lease.ts';
 import type { NodeLease } from '../api/index.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
@@ -122,6 +122,8 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
           watch(routes, allNodesInNamespace),
           watch(triggers, allNodesInNamespace),
           watch(runtimes, allNodesInNamespace),
+          // Every node forwards to the others' endpoints (remote functions).
+          watch(nodeLeases, (lease, old) => (endpointChangeMatters(lease, old, now()) ? allNodesInNamespace(lease) : [])),
           watch(assignments, (cm) => [`${cm.metadata.namespace}/${nodeObjectName(cm.metadata.labels?.[RUNTIME_LABEL] ?? '', cm.metadata.labels?.[NODE_LABEL] ?? '')}`]),
         ],
       },

@@ -19,7 +19,7 @@ const fn = (name: string, over: Partial<AssignedFunction> = {}): AssignedFunctio
   ...over,
 });
 
-const assignment = (over: Partial<NodeAssignment> = {}): NodeAssignment => ({ node: 'n1', functions: [fn('hello')], dormant: [], routes: [], triggers: [], ...over });
+const assignment = (over: Partial<NodeAssignment> = {}): NodeAssignment => ({ node: 'n1', functions: [fn('hello')], dormant: [], remote: [], routes: [], triggers: [], ...over });
 
 describe('desiredStateFromAssignment', () => {
   it('pins the module to the verified digest, never the tag', () => {
@@ -89,6 +89,27 @@ describe('desiredStateFromAssignment: scale from zero', () => {
   });
 });
 
+describe('desiredStateFromAssignment: forwarding', () => {
+  const route = { namespace: 'shop', name: 'r', host: 'shop.example', pathPrefix: '/', methods: [], backends: [{ function: 'shop/hello', weight: 90 }, { function: 'shop/far', weight: 10 }], spec: { timeoutMs: 800, auth: { type: 'none' } } };
+
+  it('keeps a remote backend in its route with its endpoints, never as a function to load or hold', () => {
+    const { state, issues } = desiredStateFromAssignment(assignment({ remote: [{ function: 'shop/far', endpoints: ['http://10.0.0.2:8080'] }], routes: [route] }));
+    expect(issues).toEqual([]);
+    expect([...state.functions.keys()]).toEqual(['shop/hello']);
+    expect(state.dormant?.size).toBe(0);
+    expect([...(state.remote ?? [])]).toEqual([['shop/far', ['http://10.0.0.2:8080']]]);
+    expect(state.routes[0]?.backends).toEqual([{ functionKey: 'shop/hello', weight: 90 }, { functionKey: 'shop/far', weight: 10 }]);
+  });
+
+  it('drops a backend that is neither here nor remote, and an older operator writes no remote list', () => {
+    const { state, issues } = desiredStateFromAssignment(assignment({ routes: [route] }));
+    expect(state.routes[0]?.backends.map((b) => b.functionKey)).toEqual(['shop/hello']);
+    expect(issues.join()).toMatch(/shop\/far names no WasmFunction/);
+    const { remote: _, ...old } = assignment();
+    expect(parseAssignment(JSON.stringify(old), 'n1').remote).toEqual([]);
+  });
+});
+
 describe('parseAssignment', () => {
   it.each([
     { name: 'no ConfigMap yet', text: '', ok: true },
@@ -96,9 +117,11 @@ describe('parseAssignment', () => {
     { name: 'another node', text: JSON.stringify({ ...assignment(), node: 'n2' }), error: /expected node "n1", got "n2"/ },
     { name: 'functions not a list', text: JSON.stringify({ ...assignment(), functions: {} }), error: /expected functions to be an array/ },
     { name: 'dormant not a list', text: JSON.stringify({ ...assignment(), dormant: 'x' }), error: /expected dormant to be an array/ },
+    { name: 'remote not a list', text: JSON.stringify({ ...assignment(), remote: {} }), error: /expected remote to be an array/ },
+    { name: 'a remote function without endpoints', text: JSON.stringify({ ...assignment(), remote: [{ function: 'shop/x', endpoints: [1] }] }), error: /remote\[0\] to be \{ function: string, endpoints: string\[\] \}/ },
     { name: 'an item without a name', text: JSON.stringify({ ...assignment(), routes: [{ namespace: 'shop' }] }), error: /routes\[0\] to have string namespace and name/ },
   ])('$name', ({ text, ok, error }) => {
-    if (ok) expect(parseAssignment(text, 'n1')).toEqual({ node: 'n1', functions: [], dormant: [], routes: [], triggers: [] });
+    if (ok) expect(parseAssignment(text, 'n1')).toEqual({ node: 'n1', functions: [], dormant: [], remote: [], routes: [], triggers: [] });
     else expect(() => parseAssignment(text, 'n1')).toThrow(error);
   });
 });

@@ -41,7 +41,7 @@ describe('nodeAssignment', () => {
     expect(at('n1').functions[0]).toMatchObject({ digest: D, trustPolicy: 'fleet', uid: 'uid-stable' });
   });
 
-  it('narrows routes to local backends and renormalises weights; rejected routes never appear', () => {
+  it('without endpoints for the other nodes, narrows routes to local backends and renormalises weights; rejected routes never appear', () => {
     expect(at('n1').routes).toEqual([expect.objectContaining({ name: 'split', methods: ['GET', 'POST'], backends: [{ function: 'ns/stable', weight: 100 }] })]);
     expect(at('n2').routes[0]?.backends).toEqual([
       { function: 'ns/stable', weight: 90 },
@@ -86,6 +86,43 @@ describe('nodeAssignment', () => {
       expect(a.routes.find((r) => r.name === 'mixed')?.backends).toEqual([{ function: 'ns/stable', weight: 50 }, { function: 'ns/cold', weight: 50 }]);
       expect(JSON.stringify(a)).not.toContain('unsigned');
       expect(a.triggers).toEqual([]);
+    });
+  });
+
+  describe('forwarding', () => {
+    const endpoints = new Map([['n1', 'http://10.0.0.1:8080'], ['n2', 'http://10.0.0.2:8080'], ['n3', 'http://10.0.0.3:8080']]);
+    const zero = { minInstances: 0, scaleToZero: true, scaleToZeroAfterSeconds: 60 };
+    const pool = [fn('stable', ['n1', 'n2']), fn('canary', ['n2']), fn('gone', ['n9']), fn('unverified', ['n2'], null), fn('warm', ['n2'], D, D, zero)];
+    const split = [route('split', [['stable', 90], ['canary', 10]]), route('warm', [['warm', 100]]), route('gone', [['gone', 100]])];
+    const on = (node: string) => nodeAssignment({ node, namespace: 'ns', trustPolicy: 'fleet', functions: pool, routes: split, triggers: [trigger('tick', 'canary', 'cron')], endpoints });
+
+    it('hands a verified function placed only elsewhere as remote, with the endpoints of the ready nodes running it', () => {
+      expect(on('n1').remote).toEqual([{ function: 'ns/canary', endpoints: ['http://10.0.0.2:8080'] }]);
+      expect(on('n3').remote).toEqual([
+        { function: 'ns/canary', endpoints: ['http://10.0.0.2:8080'] },
+        { function: 'ns/stable', endpoints: ['http://10.0.0.1:8080', 'http://10.0.0.2:8080'] },
+      ]);
+      // Running everything itself, n2 forwards nothing; a function on a node without an endpoint (not ready) is nowhere to forward to.
+      expect(on('n2').remote).toEqual([]);
+    });
+
+    it('keeps routes whole with their declared weights; a remote backend is not loaded nor run by triggers', () => {
+      expect(on('n1').routes.find((r) => r.name === 'split')?.backends).toEqual([
+        { function: 'ns/stable', weight: 90 },
+        { function: 'ns/canary', weight: 10 },
+      ]);
+      // 'gone' runs only on a node with no endpoint (not ready): nowhere to send it, no route.
+      expect(on('n3').routes.map((r) => r.name)).toEqual(['split', 'warm']);
+      expect(on('n3').functions).toEqual([]);
+      expect(on('n3').triggers).toEqual([]);
+      expect(JSON.stringify(on('n3'))).not.toContain('unverified');
+    });
+
+    it('a scale-to-zero function placed elsewhere stays dormant (it wakes where the request lands), never remote', () => {
+      const a = on('n1');
+      expect(a.dormant.map((f) => f.name)).toEqual(['warm']);
+      expect(a.remote.map((r) => r.function)).not.toContain('ns/warm');
+      expect(a.routes.map((r) => r.name)).toEqual(['split', 'warm']);
     });
   });
 });

@@ -3,7 +3,7 @@ import { objectKey } from '../runtime/index.ts';
 import type { KubeObject, OwnerReference } from '../runtime/index.ts';
 import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
-import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment } from '../../api/index.ts';
+import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, RemoteFunction } from '../../api/index.ts';
 
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -19,8 +19,11 @@ const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${
  * Only functions whose status names this node and carries a verified module (status.moduleRef,
  * which stays at the last verified one while a newer ref fails) are assigned. A verified
  * scale-to-zero function placed elsewhere or nowhere is dormant on every node its nodeSelector
- * admits, so any of them can take the request that wakes it. Routes keep the backends the node runs
- * or holds dormant, weights renormalised; a cron or MQTT trigger goes to the first of its function's
+ * admits, so any of them can take the request that wakes it. A verified function placed only on
+ * other nodes (and not dormant here) is remote: the node forwards its requests to the endpoints of
+ * the ready nodes running it (`endpoints`), so any node of the pool answers any route. Routes keep
+ * the backends the node runs, holds dormant or forwards, with their declared weights (renormalised
+ * over those: a backend running nowhere loses its share); a cron or MQTT trigger goes to the first of its function's
  * nodes only, a NATS (queue group) or HTTP trigger to all of them (event triggers do not wake a
  * dormant function: only requests are held).
  */
@@ -37,6 +40,8 @@ export function nodeAssignment(input: {
   rejectedRoutes?: ReadonlySet<string>;
   /** Triggers in a chain cycle: never run. */
   rejectedTriggers?: ReadonlySet<string>;
+  /** Serving endpoint of each ready node of the pool (its Lease), for the remote functions' endpoints. */
+  endpoints?: ReadonlyMap<string, string>;
 }): NodeAssignment {
   const verified = input.functions.filter(
     (f) => f.metadata.namespace === input.namespace && f.status?.resolvedDigest !== undefined && f.status.moduleRef !== undefined && !f.metadata.deletionTimestamp,
@@ -66,7 +71,12 @@ export function nodeAssignment(input: {
   const functions = assigned(placed);
   const dormant = assigned(dormantHere);
   const here = new Set(placed.map((f) => objectKey(f)));
-  const routable = new Set([...here, ...dormantHere.map((f) => objectKey(f))]);
+  const remote: RemoteFunction[] = verified
+    .filter((f) => !here.has(objectKey(f)) && !dormantHere.includes(f))
+    .map((f) => ({ function: objectKey(f), endpoints: [...new Set((f.status?.nodes ?? []).flatMap((n) => input.endpoints?.get(n) ?? []))].sort() }))
+    .filter((r) => r.endpoints.length > 0)
+    .sort((a, b) => a.function.localeCompare(b.function));
+  const routable = new Set([...here, ...dormantHere.map((f) => objectKey(f)), ...remote.map((r) => r.function)]);
 
   const routes: AssignedRoute[] = [];
   for (const r of input.routes) {
@@ -100,7 +110,7 @@ export function nodeAssignment(input: {
   }
   triggers.sort(byKey);
 
-  return { node: input.node, functions, dormant, routes, triggers };
+  return { node: input.node, functions, dormant, remote, routes, triggers };
 }
 
 /** The node's assignment ConfigMap, owned by its Lease (a node that is deleted takes its assignments with it). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, nodeLease, parseNodeLease } from '../../api/index.ts';
-import { leaseChangeMatters, nextExpiry } from './node-lease.ts';
+import { endpointChangeMatters, leaseChangeMatters, nextExpiry } from './node-lease.ts';
 
 const hb = { namespace: 'ns', runtime: 'edge', node: 'n1', holder: 'n1-123', leaseDurationSeconds: 10, nowMs: 1_000_000 };
 
@@ -48,5 +48,14 @@ describe('node Lease', () => {
     { name: 'back after expiring', old: nodeLease(hb), next: nodeLease({ ...hb, nowMs: hb.nowMs + 60_000 }), at: hb.nowMs + 60_000, matters: true },
   ])('leaseChangeMatters: $name → $matters', ({ old, next, at, matters }) => {
     expect(leaseChangeMatters(next, old, at)).toBe(matters);
+  });
+
+  it.each([
+    { name: 'a new node', old: undefined, next: nodeLease({ ...hb, endpoint: 'http://a:1' }), at: hb.nowMs, matters: true },
+    { name: 'a new report', old: nodeLease({ ...hb, endpoint: 'http://a:1' }), next: nodeLease({ ...hb, endpoint: 'http://a:1', report: { 'ns/f': { digest: 'd', state: 'Loaded' } } }), at: hb.nowMs, matters: false },
+    { name: 'a moved endpoint', old: nodeLease({ ...hb, endpoint: 'http://a:1' }), next: nodeLease({ ...hb, endpoint: 'http://a:2' }), at: hb.nowMs, matters: true },
+    { name: 'back after expiring', old: nodeLease(hb), next: nodeLease({ ...hb, nowMs: hb.nowMs + 60_000 }), at: hb.nowMs + 60_000, matters: true },
+  ])('endpointChangeMatters: $name → $matters', ({ old, next, at, matters }) => {
+    expect(endpointChangeMatters(next, old, at)).toBe(matters);
   });
 });

@@ -32,6 +32,7 @@ export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorCon
     triggers: ctx.stores.triggers.list((t) => t.metadata.namespace === namespace),
     rejectedRoutes: new Set(routeConflicts(ctx.stores.routes.list()).keys()),
     rejectedTriggers: new Set(chainCycles(ctx.stores.triggers.list((t) => t.metadata.namespace === namespace)).keys()),
+    endpoints: poolEndpoints(ctx, namespace, runtimeName),
   });
   const desired = assignmentConfigMap(namespace, runtimeName, assignment, {
     apiVersion: 'coordination.k8s.io/v1',
@@ -42,8 +43,19 @@ export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorCon
   const cached = ctx.stores.assignments.get(`${namespace}/${nodeObjectName(runtimeName, node.name)}`);
   if (cached?.data?.[ASSIGNMENT_KEY] === desired.data?.[ASSIGNMENT_KEY]) return awaitChange();
   await apply(ctx.client, CONFIG_MAP_TYPE, desired);
-  ctx.log.info({ node: node.name, namespace, functions: assignment.functions.length, routes: assignment.routes.length, triggers: assignment.triggers.length }, 'Applied node assignment');
+  ctx.log.info({ node: node.name, namespace, functions: assignment.functions.length, remote: assignment.remote.length, routes: assignment.routes.length, triggers: assignment.triggers.length }, 'Applied node assignment');
   return awaitChange();
+}
+
+/** Serving endpoint of each ready node of the pool, by node name: where remote functions are forwarded to. */
+function poolEndpoints(ctx: Pick<OperatorContext, 'stores' | 'clock'>, namespace: string, runtime: string): Map<string, string> {
+  const now = ctx.clock.now();
+  return new Map(
+    ctx.stores.nodeLeases
+      .list((l) => l.metadata.namespace === namespace && l.metadata.labels?.[RUNTIME_LABEL] === runtime)
+      .map((l) => parseNodeLease(l, now))
+      .flatMap((n) => (n.ready && n.endpoint ? [[n.name, n.endpoint] as const] : [])),
+  );
 }
 
 /** Every node Lease key in `namespace`: a change to any function, route or trigger there may change any node's assignment. */

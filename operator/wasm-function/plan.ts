@@ -169,7 +169,7 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
   const scaling = fn.spec.scaling;
   const inFlight = current.reduce((sum, name) => sum + (o.nodes.find((n) => n.name === name)?.report[key]?.inFlight ?? 0), 0);
   // Scale to zero runs where it is asked for: an instance stays until its node reports it idle, and
-  // every node holding requests gets one (it answers them itself; nodes do not forward), within
+  // every node holding requests gets one (it answers them itself: a scale-to-zero function is held and woken where its request lands, never forwarded), within
   // maxInstances. Not by concurrency: every node already routes it, so an instance added on a node
   // by load elsewhere would get no requests, go idle and be re-added on each idle window.
   const zero = scaling.scaleToZero ? zeroScaling(key, current, o.nodes) : undefined;

@@ -79,7 +79,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
 
   const assignment = (node: string, placed: readonly string[]): NodeAssignment => {
     const all = [...signed, untrusted];
-    return { node, functions: all.filter((f) => placed.includes(f.name)), dormant: all.filter((f) => !placed.includes(f.name)), routes, triggers: [] };
+    return { node, functions: all.filter((f) => placed.includes(f.name)), dormant: all.filter((f) => !placed.includes(f.name)), remote: [], routes, triggers: [] };
   };
   const entryDir = (which: 'pre' | 'off', digest: string) => join(nodes[which].cacheDir, digest.replace(':', '-'));
   const entries = async (which: 'pre' | 'off') => (await readdir(nodes[which].cacheDir)).filter((n) => n.startsWith('sha256-')).sort();

@@ -311,7 +311,7 @@ describe('scale from zero: a held request nobody serves', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     const dormant = { namespace: 'edge', name: 'cold', uid: 'u', generation: 1, ref: `${harness().registry.host}/never/placed@${digest}`, digest, abi: 'wasi-preview1-wagi', limits: { memoryPages: 16, timeoutMs: 1000, concurrency: 1 }, capabilities: {}, trustPolicy: 'fleet' };
     const route = { namespace: 'edge', name: 'cold', host: HOST, pathPrefix: '/cold', methods: [], backends: [{ function: KEY, weight: 100 }], spec: { timeoutMs: 1000, auth: { type: 'none' } } };
-    const { state, issues } = desiredStateFromAssignment({ node: 'solo', functions: [], dormant: [dormant], routes: [route], triggers: [] });
+    const { state, issues } = desiredStateFromAssignment({ node: 'solo', functions: [], dormant: [dormant], remote: [], routes: [route], triggers: [] });
     expect(issues).toEqual([]);
     node = await startNodeRuntime({
       source: { start: (apply) => Promise.resolve(apply(state)), close: () => Promise.resolve() },
