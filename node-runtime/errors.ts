@@ -19,6 +19,9 @@ export type NodeRuntimeCode =
   // route policies (http/route-policy*.ts)
   | 'RateLimited'
   | 'CircuitOpen'
+  // forwarding (http/forward.ts)
+  | 'ForwardFailed'
+  | 'NotPlacedHere'
   // invoke
   | 'Overloaded'
   | 'RequestTooLarge'
@@ -49,6 +52,8 @@ export const HTTP_STATUS: Readonly<Record<NodeRuntimeCode, number>> = {
   MemoryLimitBelowInitial: 502,
   RateLimited: 429,
   CircuitOpen: 503,
+  ForwardFailed: 502,
+  NotPlacedHere: 503,
   Overloaded: 503,
   RequestTooLarge: 413,
   Timeout: 504,

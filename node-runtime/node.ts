@@ -321,6 +321,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     logger,
     metrics,
     maxRequestBytes: o.maxRequestBytes ?? NODE_DEFAULTS.maxRequestBytes,
+    maxResponseBytes: o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes,
+    nodeName,
+    remote: (key) => current.remote?.get(key),
     hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
     readiness: () => ({
       ready: applied && prefetching === 0 && triggering === 0,

@@ -6,6 +6,7 @@ import type { NodeReport } from '../../api/index.ts';
 import { pino } from 'pino';
 import { findKubeConfig, loadKubeConfig } from '../../operator/kubeconfig.ts';
 import { createKubeClient, systemClock } from '../../operator/runtime/index.ts';
+import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
 import { NODE_DEFAULTS, startNode } from '../../node-runtime/node.ts';
@@ -34,6 +35,7 @@ interface NodeFlags {
   capacity: string;
   port: string;
   host: string;
+  advertiseHost?: string;
   cacheDir: string;
   cacheSizeMb: string;
   trustKey: string[];
@@ -151,6 +153,7 @@ export function register(program: Command): void {
     .option('--lease-seconds <n>', 'cluster mode: node Lease duration; the node renews it every third of that', '10')
     .option('-p, --port <n>', 'HTTP port (0 picks a free one)', '8080')
     .option('--host <addr>', 'listen address', '127.0.0.1')
+    .option('--advertise-host <addr>', 'cluster mode: the address the other nodes of the pool reach this one at, to forward requests for the functions it runs (default: --host; required to forward here when --host is 0.0.0.0, e.g. the pod IP)')
     .option('--cache-dir <dir>', 'module cache directory', join(homedir(), '.cache', 'flotilla', 'node'))
     .option('--cache-size-mb <n>', 'module cache size bound', '1024')
     .option('--trust-key <file>', 'PEM public key the node trusts (repeatable); nothing is trusted by default', collect, [])
@@ -200,7 +203,11 @@ export function register(program: Command): void {
         ...scaleFromZero,
         ...tickClaims(flags),
       });
-      cluster?.setEndpoint(node.url);
+      if (cluster) {
+        const endpoint = advertisedUrl(flags.advertiseHost ?? flags.host, node.port);
+        if (endpoint !== undefined) cluster.setEndpoint(endpoint);
+        else logger.warn({ host: flags.host }, 'No endpoint published: the other nodes of the pool cannot forward requests to this one (listening on every address); pass --advertise-host with the address they reach it at');
+      }
       await waitForSignal();
       logger.info('Shutting down');
       await node.close();

@@ -55,10 +55,12 @@ export function desiredStateFromAssignment(a: NodeAssignment): { state: DesiredS
   const issues: string[] = [];
   const { dormant, ...objects } = objectsFrom(a, issues);
   // Dormant functions go through the same mapping (so routes keep their backends), then are set apart: never loaded here.
-  const built = desiredStateFrom({ ...objects, functions: [...objects.functions, ...dormant], runtimes: [] });
+  // Remote functions are only names here: routes keep them as backends, the node forwards their requests.
+  const remote = new Map(a.remote.map((r) => [r.function, r.endpoints] as const));
+  const built = desiredStateFrom({ ...objects, functions: [...objects.functions, ...dormant], runtimes: [] }, new Set(remote.keys()));
   const dormantKeys = new Set(dormant.map((f) => `${f.metadata.namespace}/${f.metadata.name}`));
   const functions = new Map([...built.state.functions].filter(([key]) => !dormantKeys.has(key)));
   const asleep = new Map([...built.state.functions].filter(([key]) => dormantKeys.has(key)));
   const idleAfterMs = new Map(a.functions.flatMap((f) => (f.scaleToZeroAfterSeconds !== undefined ? [[`${f.namespace}/${f.name}`, f.scaleToZeroAfterSeconds * 1000] as const] : [])));
-  return { state: { ...built.state, functions, dormant: asleep, idleAfterMs }, issues: [...issues, ...built.issues] };
+  return { state: { ...built.state, functions, dormant: asleep, remote, idleAfterMs }, issues: [...issues, ...built.issues] };
 }

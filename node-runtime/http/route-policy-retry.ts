@@ -5,8 +5,9 @@
  * Failure classes (spec.retries.retryOn):
  * - `timeout`: the attempt ran out of time (Timeout: its per-try deadline, the route's, or the
  *   function's own limit).
- * - `connect-failure`: the request never reached the function: no worker slot (Overloaded) or its
- *   module could not be fetched (ModulePullFailed, CacheCorrupted).
+ * - `connect-failure`: the request never reached the function: no worker slot (Overloaded), its
+ *   module could not be fetched (ModulePullFailed, CacheCorrupted), no node running it could be
+ *   reached (ForwardFailed) or the node forwarded to no longer runs it (NotPlacedHere).
  * - `5xx`: any other 5xx answer, from the function itself (a Status: 5xx it wrote) or from the node
  *   on its behalf (Trap, StackOverflow, MemoryLimitExceeded, WorkerCrashed, InvalidResponse, ...).
  * ShuttingDown is no failure of the backend (this node is leaving), and 4xx is the caller's
@@ -28,7 +29,7 @@ export interface RetrySpec {
 /** The outcome of one attempt, as far as policies care. */
 export type AttemptResult = { readonly ok: true; readonly status: number } | { readonly ok: false; readonly code: NodeRuntimeCode };
 
-const CONNECT_FAILURES: ReadonlySet<NodeRuntimeCode> = new Set(['Overloaded', 'ModulePullFailed', 'CacheCorrupted']);
+const CONNECT_FAILURES: ReadonlySet<NodeRuntimeCode> = new Set(['Overloaded', 'ModulePullFailed', 'CacheCorrupted', 'ForwardFailed', 'NotPlacedHere']);
 
 /** The failure class of an attempt, or undefined when it is no failure of the backend. */
 export function failureClass(r: AttemptResult): FailureClass | undefined {

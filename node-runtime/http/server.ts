@@ -6,16 +6,23 @@
  * (route-policy*.ts): its rate limit before the body is read (429 RateLimited), its circuit
  * breakers per backend (503 CircuitOpen when all are open) and its retries (x-flotilla-attempts
  * says how many were made). A request for a dormant function is held until it is loaded
- * (cold-start.ts); its answer carries x-flotilla-cold-start-ms, the time it was held. Three paths
- * are the node's own: /healthz, /readyz and /metrics.
+ * (cold-start.ts); its answer carries x-flotilla-cold-start-ms, the time it was held. A request
+ * for a remote function (cluster mode: it runs on other nodes only) is forwarded to one of them
+ * (forward.ts), as one attempt among the route's retries and under its breakers; a request that
+ * was forwarded here runs the backend the forwarding node chose, never goes on again (503
+ * NotPlacedHere when it does not run here) and gets no retries of its own (the forwarding node
+ * makes them). Every answer a function gives here carries x-flotilla-served-by, this node. Three
+ * paths are the node's own: /healthz, /readyz and /metrics.
  */
 import * as http from 'node:http';
 import type { Logger } from 'pino';
+import { BACKEND_HEADER, FORWARDED_BY_HEADER, SERVED_BY_HEADER } from '../../api/index.ts';
 import { HTTP_STATUS, NodeRuntimeError, type NodeRuntimeCode } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvocationMeta, InvocationOutcome, Invoker } from '../invoke/invoker.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Held } from './cold-start.ts';
+import { Forwarder, relayedOutcome, relayedResponseHeaders, relayedResult, type Relayed } from './forward.ts';
 import { RoutePolicies } from './route-policy.ts';
 import { attemptDeadline, failureClass, isVerdict, nextAttempt, type AttemptResult, type FailureClass } from './route-policy-retry.ts';
 import { pickBackend, type RouteMatch, type RouteTable } from './routes.ts';
@@ -26,6 +33,12 @@ export interface HttpContext {
   readonly logger: Logger;
   readonly metrics?: NodeMetrics;
   readonly maxRequestBytes: number;
+  /** Largest answer relayed from another node (the function's own limit there is maxResponseBytes too). */
+  readonly maxResponseBytes: number;
+  /** This node's name: x-flotilla-served-by on the answers it runs, x-flotilla-forwarded-by on what it forwards. */
+  readonly nodeName: string;
+  /** Cluster mode, forwarding: the endpoints of the nodes running `functionKey` when it runs elsewhere only (remote), else undefined. */
+  readonly remote?: (functionKey: string) => readonly string[] | undefined;
   /** Readiness and a detail object for /readyz. */
   readonly readiness: () => { readonly ready: boolean; readonly detail: unknown };
   /**
@@ -88,17 +101,26 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
 
 export function createHttpServer(ctx: HttpContext): http.Server {
   const policies = new RoutePolicies();
+  const forwarder = new Forwarder(ctx.nodeName, ctx.maxResponseBytes);
   const server = http.createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 300_000 }, (req, res) => {
-    void handle(ctx, policies, req, res).catch((err: unknown) => {
+    void handle(ctx, policies, forwarder, req, res).catch((err: unknown) => {
       ctx.logger.error({ err }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, 'Trap', 'internal error in the node');
       else res.destroy();
     });
   });
+  server.once('close', () => forwarder.close());
   return server;
 }
 
-async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+function notPlacedHere(functionKey: string, node: string, forwardedBy: string): NodeRuntimeError {
+  return new NodeRuntimeError(
+    'NotPlacedHere',
+    `expected node ${node} to run ${functionKey}, the backend node ${forwardedBy} forwarded this request for, got a node that does not (an assignment is stale); a forwarded request is never forwarded again; retry, the operator updates assignments within seconds`,
+  );
+}
+
+async function handle(ctx: HttpContext, policies: RoutePolicies, forwarder: Forwarder, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -139,6 +161,25 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.Incom
     return;
   }
   const { route } = match;
+  const isRemote = (key: string) => ctx.remote?.(key) !== undefined;
+  const forwardedHeader = req.headers[FORWARDED_BY_HEADER];
+  const forwardedBy = Array.isArray(forwardedHeader) ? forwardedHeader.join(', ') : forwardedHeader;
+  let chosen = match;
+  if (forwardedBy !== undefined) {
+    // The forwarding node chose the backend by the route's weights: run that one (any other
+    // backend of the route that runs here when it names none we know), never forward again.
+    const pinned = req.headers[BACKEND_HEADER];
+    const known = typeof pinned === 'string' && route.backends.some((b) => b.functionKey === pinned) ? pinned : undefined;
+    const functionKey = known ?? pickBackend(route, Math.random(), (key) => !isRemote(key));
+    if (functionKey === undefined || isRemote(functionKey)) {
+      count('NotPlacedHere');
+      req.resume();
+      sendError(res, 'NotPlacedHere', notPlacedHere(functionKey ?? route.backends.map((b) => b.functionKey).join(', '), ctx.nodeName, forwardedBy).message);
+      return;
+    }
+    chosen = { route, functionKey };
+  }
+  // Counted where the request arrives, forwarded or not: a forwarding mark anyone can set must not bypass the limit.
   const rate = policies.admit(route, Date.now());
   if (!rate.ok) {
     count('RateLimited');
@@ -178,9 +219,27 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.Incom
     },
     ...(typeof traceparentHeader === 'string' ? { traceparent: traceparentHeader } : {}),
   };
-  const result = await attempts(ctx, policies, match, res, (functionKey, deadlineMs) => ctx.invoker.invoke(functionKey, body, { ...meta, deadlineMs }));
+  const run = async (functionKey: string, deadlineMs: number): Promise<Answer> => {
+    const endpoints = ctx.remote?.(functionKey);
+    if (endpoints === undefined) return { kind: 'outcome', outcome: await ctx.invoker.invoke(functionKey, body, { ...meta, deadlineMs }) };
+    if (forwardedBy !== undefined) return { kind: 'failed', error: notPlacedHere(functionKey, ctx.nodeName, forwardedBy) };
+    const relayed = await forwarder.forward(functionKey, endpoints, { method, url, headers: req.headers, body }, deadlineMs);
+    ctx.metrics?.httpForwarded.inc({ function: functionKey, outcome: relayed instanceof NodeRuntimeError ? relayed.code : relayedOutcome(relayed) });
+    return relayed instanceof NodeRuntimeError ? { kind: 'failed', error: relayed } : { kind: 'relayed', relayed };
+  };
+  const result = await attempts(ctx, policies, chosen, res, run, forwardedBy === undefined);
   if (result.kind === 'gone') return;
-  const extra: http.OutgoingHttpHeaders = route.retries ? { 'x-flotilla-attempts': result.attempts } : {};
+  const extra: http.OutgoingHttpHeaders = route.retries && forwardedBy === undefined ? { 'x-flotilla-attempts': result.attempts } : {};
+  if (result.kind === 'relayed') {
+    const { relayed } = result;
+    count(relayedOutcome(relayed));
+    const headers = relayedResponseHeaders(relayed.headers, ctx.nodeName, relayed.body.length);
+    // A HEAD answer has no body but says how long the GET one is.
+    if (method === 'HEAD' && relayed.headers['content-length'] !== undefined) headers['content-length'] = relayed.headers['content-length'];
+    res.writeHead(relayed.status, { ...headers, ...extra });
+    res.end(method === 'HEAD' ? undefined : relayed.body);
+    return;
+  }
   if (result.kind === 'refused') {
     count(result.error.code);
     sendError(res, result.error.code, result.error.message, { headers: extra, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) });
@@ -190,7 +249,7 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.Incom
   if (!outcome.ok) {
     count(outcome.error.code);
     res.setHeader('traceparent', outcome.traceparent);
-    sendError(res, outcome.error.code, outcome.error.message, { invocationId: outcome.invocationId, headers: extra });
+    sendError(res, outcome.error.code, outcome.error.message, { invocationId: outcome.invocationId, headers: { ...extra, [SERVED_BY_HEADER]: ctx.nodeName } });
     return;
   }
   count('ok');
@@ -201,6 +260,7 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.Incom
     headers[lower] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
   }
   headers['x-flotilla-invocation-id'] = outcome.invocationId;
+  headers[SERVED_BY_HEADER] = ctx.nodeName;
   if (outcome.digest !== undefined) headers['x-flotilla-digest'] = outcome.digest;
   if (coldStartMs !== undefined) headers['x-flotilla-cold-start-ms'] = Math.round(coldStartMs);
   if (extra['x-flotilla-attempts'] !== undefined) headers['x-flotilla-attempts'] = extra['x-flotilla-attempts'];
@@ -210,8 +270,16 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, req: http.Incom
   res.end(method === 'HEAD' ? undefined : outcome.body);
 }
 
+/** How one attempt went: the local invocation's outcome, another node's answer (forwarded), or why neither came. */
+type Answer =
+  | { readonly kind: 'outcome'; readonly outcome: InvocationOutcome }
+  | { readonly kind: 'relayed'; readonly relayed: Relayed }
+  | { readonly kind: 'failed'; readonly error: NodeRuntimeError };
+
 type Attempts =
   | { readonly kind: 'answered'; readonly outcome: InvocationOutcome; readonly attempts: number; readonly coldStartMs?: number }
+  /** Another node ran it (forwarded): its answer as it came. */
+  | { readonly kind: 'relayed'; readonly relayed: Relayed; readonly attempts: number }
   /** Nothing was sent: every backend's circuit is open (or a cold start failed before any invocation). */
   | { readonly kind: 'refused'; readonly error: NodeRuntimeError; readonly attempts: number; readonly retryAfterMs?: number }
   /** The client left while its request was held. */
@@ -220,15 +288,18 @@ type Attempts =
 /**
  * Runs a routed request through the route's circuit breakers and retries (route-policy*.ts):
  * each attempt goes to a backend whose circuit admits it (a retry prefers one not tried yet),
- * waits for a dormant backend to load (cold-start.ts), and is bounded by perTryTimeoutMs and by
- * the route's timeoutMs counted from the first invocation. The last outcome is the answer.
+ * waits for a dormant backend to load (cold-start.ts), goes to another node for a remote one
+ * (forward.ts), and is bounded by perTryTimeoutMs and by the route's timeoutMs counted from the
+ * first invocation. The last outcome is the answer. `retry` false: one attempt only (a request
+ * another node forwarded here: that node retries).
  */
 async function attempts(
   ctx: HttpContext,
   policies: RoutePolicies,
   match: RouteMatch,
   res: http.ServerResponse,
-  invoke: (functionKey: string, deadlineMs: number) => Promise<InvocationOutcome>,
+  invoke: (functionKey: string, deadlineMs: number) => Promise<Answer>,
+  retry: boolean,
 ): Promise<Attempts> {
   const { route } = match;
   // A caller that hung up gets no more tries on its behalf.
@@ -263,9 +334,18 @@ async function attempts(
         last = { kind: 'refused', error: held.error, attempts: attempt };
       } else {
         deadlineMs ??= Date.now() + route.timeoutMs;
-        const outcome = await invoke(functionKey, attemptDeadline(route.retries, route.timeoutMs, Date.now(), deadlineMs));
-        result = outcome.ok ? outcome : { ok: false, code: outcome.error.code };
-        last = { kind: 'answered', outcome, attempts: attempt, ...(held !== undefined ? { coldStartMs: held.waitedMs } : {}) };
+        const answer = await invoke(functionKey, attemptDeadline(route.retries, route.timeoutMs, Date.now(), deadlineMs));
+        if (answer.kind === 'outcome') {
+          const { outcome } = answer;
+          result = outcome.ok ? outcome : { ok: false, code: outcome.error.code };
+          last = { kind: 'answered', outcome, attempts: attempt, ...(held !== undefined ? { coldStartMs: held.waitedMs } : {}) };
+        } else if (answer.kind === 'relayed') {
+          result = relayedResult(answer.relayed);
+          last = { kind: 'relayed', relayed: answer.relayed, attempts: attempt };
+        } else {
+          result = { ok: false, code: answer.error.code };
+          last = { kind: 'refused', error: answer.error, attempts: attempt };
+        }
       }
       failure = failureClass(result);
       verdict = isVerdict(result);
@@ -279,7 +359,7 @@ async function attempts(
       }
     }
     deadlineMs ??= Date.now() + route.timeoutMs;
-    const delay = route.retries && !callerGone() ? nextAttempt(route.retries, attempt, failure, Date.now(), deadlineMs, Math.random()) : undefined;
+    const delay = route.retries && retry && !callerGone() ? nextAttempt(route.retries, attempt, failure, Date.now(), deadlineMs, Math.random()) : undefined;
     if (delay === undefined) return last;
     ctx.metrics?.httpRetries.inc({ route: route.key });
     if (delay > 0) await sleep(delay);

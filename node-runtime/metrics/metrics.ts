@@ -21,6 +21,8 @@ export interface NodeMetrics {
   readonly loadStage: Histogram<'stage'>;
   readonly httpRequests: Counter<'outcome'>;
   readonly httpRetries: Counter<'route'>;
+  /** Requests this node forwarded to another node running the function (cluster mode), by outcome. */
+  readonly httpForwarded: Counter<'function' | 'outcome'>;
   readonly circuitOpened: Counter<'route' | 'function'>;
   readonly triggerEvents: Counter<'function' | 'trigger' | 'outcome'>;
   readonly deadLetters: Counter<'function' | 'trigger'>;
@@ -58,6 +60,7 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
     signatures: new Counter({ name: 'flotilla_signature_verifications_total', help: 'Signature verifications by result (Verified or the refusal reason).', labelNames: ['result'], registers }),
     loadStage: new Histogram({ name: 'flotilla_module_load_stage_duration_seconds', help: 'Time spent in each loading stage.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code: RateLimited, CircuitOpen, ...).', labelNames: ['outcome'], registers }),
+    httpForwarded: new Counter({ name: 'flotilla_http_forwarded_total', help: 'Requests forwarded to another node of the pool that runs the function (it runs elsewhere only), by outcome: ok, or the failure code (ForwardFailed: no node running it could be reached; the remote node\'s code otherwise).', labelNames: ['function', 'outcome'], registers }),
     httpRetries: new Counter({ name: 'flotilla_http_retries_total', help: 'Extra attempts made by route retries (spec.retries), per route.', labelNames: ['route'], registers }),
     circuitOpened: new Counter({ name: 'flotilla_circuit_opened_total', help: 'Times a route backend circuit opened (spec.circuitBreaker), per route and function.', labelNames: ['route', 'function'], registers }),
     triggerEvents: new Counter({

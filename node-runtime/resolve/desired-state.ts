@@ -60,6 +60,11 @@ export interface DesiredState {
    * for it (api/node-contract.ts); they are never loaded from here. Absent: none.
    */
   readonly dormant?: ReadonlyMap<string, FunctionDef>;
+  /**
+   * Cluster mode, forwarding: functions routes may name that run on other nodes only, with the
+   * endpoints of those nodes; a request for one is forwarded there (http/forward.ts). Absent: none.
+   */
+  readonly remote?: ReadonlyMap<string, readonly string[]>;
   /** Cluster mode, scale to zero: per function key, how long without an invocation before the node reports it idle. */
   readonly idleAfterMs?: ReadonlyMap<string, number>;
 }

@@ -40,7 +40,7 @@ function eventTriggers(triggers: readonly FunctionTrigger[], functions: Readonly
   });
 }
 
-function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionDef>, issues: string[]): RouteDef | undefined {
+function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionDef>, remote: ReadonlySet<string>, issues: string[]): RouteDef | undefined {
   const ns = route.metadata.namespace ?? 'default';
   const key = keyOf(route.metadata);
   // Deny by default: a route that asks for authentication is not served until the node enforces it.
@@ -51,7 +51,7 @@ function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionD
   const backends = route.spec.backends
     .map((b) => ({ functionKey: `${ns}/${b.functionRef}`, weight: b.weight }))
     .filter((b) => {
-      if (functions.has(b.functionKey)) return true;
+      if (functions.has(b.functionKey) || remote.has(b.functionKey)) return true;
       issues.push(`FunctionRoute ${key}: backend ${b.functionKey} names no WasmFunction; its share of traffic is dropped`);
       return false;
     });
@@ -71,8 +71,11 @@ function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionD
   };
 }
 
-/** Builds the desired state; `issues` lists what was left out and why. */
-export function desiredStateFrom(m: FlotillaManifests): { state: DesiredState; issues: string[] } {
+/**
+ * Builds the desired state; `issues` lists what was left out and why. `remote`: keys of functions
+ * that run on other nodes (cluster mode), which routes may name as backends too.
+ */
+export function desiredStateFrom(m: FlotillaManifests, remote: ReadonlySet<string> = new Set()): { state: DesiredState; issues: string[] } {
   const issues: string[] = [];
   const functions = new Map<string, FunctionDef>();
   for (const fn of m.functions) {
@@ -84,7 +87,7 @@ export function desiredStateFrom(m: FlotillaManifests): { state: DesiredState; i
   }
   const routes: RouteDef[] = [];
   for (const r of m.routes) {
-    const def = routeDef(r, functions, issues);
+    const def = routeDef(r, functions, remote, issues);
     if (def) routes.push(def);
   }
   return { state: { functions, routes, triggers: eventTriggers(m.triggers, functions, issues) }, issues };

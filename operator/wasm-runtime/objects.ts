@@ -73,8 +73,12 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                 // state (spec.state.store: disk) on the hostPaths below (the root filesystem is read-only), and
                 // reads the trust policy where the operator does (reading it is granted by the
                 // cluster's constructs, which own that namespace).
-                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--port', '8080', '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state'],
-                env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8080', '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state'],
+                // POD_IP: where the pool's other nodes forward requests for the functions this one runs (its Lease's endpoint).
+                env: [
+                  { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                ],
                 ports: [{ name: 'http', containerPort: 8080 }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
