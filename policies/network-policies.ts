@@ -3,8 +3,10 @@
  * serves functions and the node's /metrics, /healthz and /readyz. Out: DNS, the API server, the
  * module registry, the event brokers the cluster declares (NATS, MQTT: triggers, chains across
  * nodes, shared state) and the CIDRs it declares for functions' allowed hosts (NetworkPolicy is
- * L3/L4; the runtime itself enforces the host names per function). Nodes never talk to each other
- * or to the operator directly: everything between them goes through the API server.
+ * L3/L4; the runtime itself enforces the host names per function), and the other node runtimes
+ * on the HTTP port: a node forwards a request for a function it does not run to a node that does
+ * (node-runtime/http/forward.ts). Nodes never talk to the operator directly: assignments and
+ * reports go through the API server.
  */
 
 /** A destination by address block and ports. */
@@ -40,6 +42,8 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
   const rt = p.runtimeNamespace;
   const denyAll = (namespace: string) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('default-deny', namespace), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
   const dns = { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
+  // Forwarding between the nodes of a pool (they all run in the runtimes' namespace, the policy's own).
+  const peers = { to: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.httpPort }] };
   return [
     denyAll(p.namespace),
     ...(rt === p.namespace ? [] : [denyAll(rt)]),
@@ -51,7 +55,7 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
         podSelector: { matchLabels: p.runtimeLabels },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [{ ports: [{ protocol: 'TCP', port: p.httpPort }] }],
-        egress: [dns, to(p.apiServer), to(p.registry), ...(p.eventBrokers ?? []).map(to), ...p.functionEgress.map(to)],
+        egress: [dns, to(p.apiServer), to(p.registry), ...(p.eventBrokers ?? []).map(to), ...p.functionEgress.map(to), peers],
       },
     },
     {

@@ -60,7 +60,7 @@ describe('node runtime NetworkPolicies', () => {
     expect(rt.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
   });
 
-  it('lets runtimes reach only DNS, the API server, the registry, the event brokers and declared hosts; never each other', () => {
+  it('lets runtimes reach only DNS, the API server, the registry, the event brokers, declared hosts and each other on the HTTP port (forwarding)', () => {
     const rt = policies.find((p) => p.metadata.name === 'node-runtime');
     const targets = rt?.spec.egress?.map((e) => JSON.stringify(e.to));
     expect(targets).toEqual([
@@ -69,7 +69,10 @@ describe('node runtime NetworkPolicies', () => {
       JSON.stringify([{ ipBlock: { cidr: '10.0.0.10/32' } }]),
       JSON.stringify([{ ipBlock: { cidr: '10.2.0.5/32' } }]),
       JSON.stringify([{ ipBlock: { cidr: '10.1.0.0/24' } }]),
+      JSON.stringify([{ podSelector: { matchLabels: { app: 'rt' } } }]),
     ]);
+    // Other runtime pods, on the HTTP port only: nothing else of theirs is reachable.
+    expect(rt?.spec.egress?.at(-1)).toEqual({ to: [{ podSelector: { matchLabels: { app: 'rt' } } }], ports: [{ protocol: 'TCP', port: 8080 }] });
   });
 
   it('lets the operator reach only DNS, the API server and the registry (nodes are reached through the API server)', () => {
