@@ -12,15 +12,18 @@ const state = (placedOn: string[]): FleetState => ({
 });
 
 describe('summary', () => {
-  it('lists a function on the nodes of its pool it was placed on', () => {
+  it('lists a function on every node of its pool, saying where it runs and where requests are forwarded', () => {
     const lines = summary(state(['edge-a-node-2'])).split('\n').filter((l) => l.includes('curl'));
-    expect(lines).toEqual([`  echo       curl -H 'Host: echo.example' http://127.0.0.1:12/    (edge-a-node-2)`]);
+    expect(lines).toEqual([
+      `  echo       curl -H 'Host: echo.example' http://127.0.0.1:11/    (edge-a-node-1, forwards to edge-a-node-2)`,
+      `  echo       curl -H 'Host: echo.example' http://127.0.0.1:12/    (edge-a-node-2, runs here)`,
+    ]);
   });
 
   it('lists a function scaled to zero on every node of its pool, saying the first request starts it', () => {
     const lines = summary(state([])).split('\n').filter((l) => l.includes('curl'));
     expect(lines).toHaveLength(2);
-    expect(lines.every((l) => l.endsWith('scaled to zero: the first request starts it)'))).toBe(true);
+    expect(lines.every((l) => l.endsWith(', scaled to zero: the first request starts it)'))).toBe(true);
     expect(lines.join('\n')).not.toContain(':13');
   });
 });

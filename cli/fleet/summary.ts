@@ -13,11 +13,13 @@ export function summary(state: FleetState): string {
   for (const c of state.clusters ?? []) {
     lines.push('', `Cluster ${c.name}   kubeconfig ${c.kubeconfig}`);
     for (const f of c.functions) {
-      const placed = c.nodes.filter((x) => x.pool === f.pool && (f.placedOn ?? []).includes(x.name));
-      // Scaled to zero: any node of its pool takes the first request and the function starts there.
-      const on = placed.length > 0 ? placed : c.nodes.filter((x) => x.pool === f.pool);
-      const note = placed.length > 0 ? '' : ', scaled to zero: the first request starts it';
-      for (const n of on) lines.push(`  ${f.name.padEnd(10)} curl -H 'Host: ${f.host}' ${n.url}${f.path}    (${n.name}${note})`);
+      // Every node of the pool answers: where the function runs, directly; elsewhere by forwarding to
+      // such a node; scaled to zero, the first request starts it on the node that took it.
+      const runsOn = f.placedOn ?? [];
+      for (const n of c.nodes.filter((x) => x.pool === f.pool)) {
+        const note = runsOn.length === 0 ? 'scaled to zero: the first request starts it' : runsOn.includes(n.name) ? 'runs here' : `forwards to ${runsOn.join(', ')}`;
+        lines.push(`  ${f.name.padEnd(10)} curl -H 'Host: ${f.host}' ${n.url}${f.path}    (${n.name}, ${note})`);
+      }
     }
   }
   lines.push('', 'Next:', '  flotilla status              clusters x functions (and the nodes each runs on now), from Argo CD and the clusters', `  kubectl --kubeconfig ${state.clusters?.[0]?.kubeconfig ?? '<kubeconfig>'} get wasmfunctions -n functions`);

@@ -28,8 +28,9 @@ describe('a commit bumping a digest', () => {
 
   it('is served by every node of every cluster with no failed request during the roll', async () => {
     const { repository, digest } = await pushEcho(state, true);
-    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo')))).flat();
-    expect(targets.length, 'nodes running echo').toBeGreaterThanOrEqual(2);
+    // Every node of echo's pool: the ones running it, and the ones forwarding to them.
+    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo', { all: true })))).flat();
+    expect(targets.length, "nodes of echo's pool in both clusters").toBe(4);
     let failures: string[] = [];
     let requests = 0;
     let hammering = true;
@@ -71,5 +72,7 @@ describe('a commit bumping a digest', () => {
     process.stderr.write(`commit -> new digest Ready on every node of both clusters: ${(rollMs / 1000).toFixed(1)} s; ${requests} requests during the roll, ${failures.length} failed\n`);
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(targets.length);
+    // Every node of the pool now answers with the new module, whether it runs echo or forwards to a node that does.
+    for (const target of targets) expect((await getWithHost(`${target.url}/`, target.host)).headers['x-flotilla-digest'], target.node).toBe(digest);
   });
 });

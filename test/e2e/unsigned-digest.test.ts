@@ -34,8 +34,9 @@ describe('a commit pointing at an unsigned digest', () => {
     const argocd = state.argocd;
     if (!argocd) throw new Error('expected Argo CD in the state');
     const { repository, digest } = await pushEcho(state, false);
-    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo')))).flat();
-    expect(targets.length, 'nodes running echo').toBeGreaterThanOrEqual(2);
+    // Every node of echo's pool: the ones running it, and the ones forwarding to them.
+    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo', { all: true })))).flat();
+    expect(targets.length, "nodes of echo's pool in both clusters").toBe(4);
 
     await pointEchoAt(state, `${repository}@${digest}`);
     await commitAndRefresh(state, `echo -> unsigned ${digest}`);
@@ -67,6 +68,8 @@ describe('a commit pointing at an unsigned digest', () => {
     for (const t of targets) {
       const res = await getWithHost(`${t.url}/`, t.host);
       expect(res.status, `${t.node}: ${res.body}`).toBe(200);
+      expect(res.headers['x-flotilla-digest'], t.node).toMatch(/^sha256:[a-f0-9]{64}$/);
+      expect(res.headers['x-flotilla-digest'], t.node).not.toBe(digest);
     }
     // No node reports the unsigned digest at all: the operator never assigned it.
     for (const c of state.clusters ?? []) {

@@ -75,13 +75,17 @@ describe('flotilla up / down', () => {
       expect(c.nodes.map((n) => `${n.name}/${n.pool}`).sort()).toEqual([1, 2].flatMap((i) => pools.map((p) => `${c.name}-node-${i}/${p}`)).sort());
       expect(c.functions.length).toBeGreaterThan(0);
       for (const f of c.functions) {
-        // A function scaled to zero runs nowhere until a request wakes it: any node of its pool takes that request.
-        const placed = await nodesServing(c, f.name);
-        const on = placed.length > 0 ? placed : await nodesServing(c, f.name, { all: true });
-        expect(on.length, `${c.name} ${f.name}`).toBeGreaterThan(0);
-        for (const n of on) {
+        // Every node of the pool answers: directly where the function runs, by forwarding elsewhere.
+        // One scaled to zero runs nowhere until a request wakes it on the node that took it.
+        const placed = (await nodesServing(c, f.name)).map((n) => n.node);
+        const pool = await nodesServing(c, f.name, { all: true });
+        expect(pool.length, `${c.name} ${f.name}`).toBeGreaterThan(0);
+        for (const n of pool) {
           const res = await getWithHost(`${n.url}${f.path}`, n.host);
           expect(res.status, `${f.name} on ${n.node}: ${res.body}`).toBe(200);
+          const servedBy = String(res.headers['x-flotilla-served-by']);
+          if (placed.length > 0) expect(placed, `${f.name} asked on ${n.node}, served by ${servedBy}`).toContain(servedBy);
+          if (placed.length > 0 && !placed.includes(n.node)) expect(res.headers['x-flotilla-forwarded-by'], `${f.name} on ${n.node}`).toBe(n.node);
         }
       }
     }
