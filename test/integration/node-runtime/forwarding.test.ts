@@ -12,34 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AssignedFunction, AssignedRoute, NodeAssignment } from '../../../api/index.ts';
+import type { AssignedFunction, AssignedRoute } from '../../../api/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { desiredStateFromAssignment } from '../../../node-runtime/cluster/from-assignment.ts';
 import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
-import type { DesiredState } from '../../../node-runtime/resolve/desired-state.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
 import { newKey, publish } from './fixtures.ts';
 import { request } from './http-client.ts';
+import { DrivenAssignments } from './node-support.ts';
 
 const HOST = 'apps.example';
 const NS = 'edge';
-
-/** An assignment source the test drives, standing in for the operator's ConfigMap. */
-class Assignments {
-  private apply: ((s: DesiredState) => void) | undefined;
-  start(apply: (s: DesiredState) => void): Promise<void> {
-    this.apply = apply;
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  set(a: NodeAssignment): void {
-    const { state, issues } = desiredStateFromAssignment(a);
-    expect(issues).toEqual([]);
-    this.apply!(state);
-  }
-}
 
 describe('forwarding: node a routes functions that run on node b only', () => {
   const trusted = newKey();
@@ -48,7 +30,7 @@ describe('forwarding: node a routes functions that run on node b only', () => {
   let echo: AssignedFunction;
   /** Where nobody listens: a node that left. */
   let deadEndpoint: string;
-  const nodes: Record<'a' | 'b', { node: RunningNode; source: Assignments }> = {} as never;
+  const nodes: Record<'a' | 'b', { node: RunningNode; source: DrivenAssignments }> = {} as never;
 
   const route = (name: string, backends: [string, number][], spec: object = {}): AssignedRoute => ({
     namespace: NS,
@@ -80,7 +62,7 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     deadEndpoint = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
     await new Promise((resolve) => gone.close(resolve));
     for (const name of ['a', 'b'] as const) {
-      const source = new Assignments();
+      const source = new DrivenAssignments();
       const node = await startNode({ source, logger: pino({ level: 'silent' }), port: 0, cacheDir: join(work, name, 'cache'), trust: { keys: [trusted.publicPem], identities: [] }, workers: 1, nodeName: name });
       nodes[name] = { node, source };
     }

@@ -17,6 +17,7 @@ import { wagiCounter } from '../../../node-runtime/testing/assemble.ts';
 import { harness, waitFor } from '../../harness/index.ts';
 import { newKey, publish, renderManifests, writeManifests, type FunctionManifest } from './fixtures.ts';
 import { request, type Reply } from './http-client.ts';
+import { startManifestNode } from './node-support.ts';
 
 const HOST = 'registry.local';
 let work: string;
@@ -65,17 +66,7 @@ beforeAll(async () => {
   ];
   manifests = join(work, 'manifests');
   await writeManifests(manifests, 'functions.yaml', renderManifests(fns));
-  node = await startNode({
-    source: new ManifestDirSource(manifests, pino({ level: 'silent' })),
-    logger: pino({ level: 'silent' }),
-    port: 0,
-    cacheDir: join(work, 'cache'),
-    trust: { keys: [trusted.publicPem], identities: [] },
-    pull: { localStore: store },
-    workers: 2,
-    queueLimit: 2,
-  });
-  await waitFor(async () => ((await request(node.url, '/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000, what: 'node ready' });
+  node = await startManifestNode({ work, manifests, store, trustedPem: trusted.publicPem, queueLimit: 2 });
 }, 600_000);
 
 afterAll(async () => {

@@ -19,48 +19,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssignedFunction, AssignedRoute, NodeAssignment } from '../../../api/index.ts';
 import { compilePolicy } from '../../../artifacts/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { desiredStateFromAssignment } from '../../../node-runtime/cluster/from-assignment.ts';
 import { readEntryWasm } from '../../../node-runtime/loader/module-loader.ts';
 import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
-import type { DesiredState } from '../../../node-runtime/resolve/desired-state.ts';
 import { verifyModule } from '../../../node-runtime/verify/verify.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
 import { newKey, publish } from './fixtures.ts';
 import { request } from './http-client.ts';
+import { DrivenAssignments, metricSample } from './node-support.ts';
 
 const HOST = 'apps.example';
 const NS = 'edge';
 /** Functions woken one after the other: distinct digests, so the node without pre-pull pulls each. */
 const ROUNDS = 5;
-
-/** An assignment source the test drives, standing in for the operator's ConfigMap. */
-class Assignments {
-  private apply: ((s: DesiredState) => void) | undefined;
-  start(apply: (s: DesiredState) => void): Promise<void> {
-    this.apply = apply;
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  set(a: NodeAssignment): void {
-    const { state, issues } = desiredStateFromAssignment(a);
-    expect(issues).toEqual([]);
-    this.apply!(state);
-  }
-}
-
-/** The value of `name`'s sample whose labels include `labels` in a node's /metrics, undefined when it has none. */
-async function sample(url: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const text = (await request(url, '/metrics')).body;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (m?.[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 interface Line {
   msg: string;
@@ -74,7 +44,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
   const signed: AssignedFunction[] = [];
   let untrusted: AssignedFunction;
   let routes: AssignedRoute[] = [];
-  const nodes: Record<'pre' | 'off', { node: RunningNode; source: Assignments; cacheDir: string; logs: Line[] }> = {} as never;
+  const nodes: Record<'pre' | 'off', { node: RunningNode; source: DrivenAssignments; cacheDir: string; logs: Line[] }> = {} as never;
   const numbers: Record<'prePulled' | 'notPrePulled', number[]> = { prePulled: [], notPrePulled: [] };
 
   const assignment = (node: string, placed: readonly string[]): NodeAssignment => {
@@ -100,7 +70,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     for (const which of ['pre', 'off'] as const) {
       const logs: Line[] = [];
       const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(JSON.parse(chunk.toString()) as Line), done()) }));
-      const source = new Assignments();
+      const source = new DrivenAssignments();
       const cacheDir = join(work, which, 'cache');
       const node = await startNode({ source, logger, port: 0, cacheDir, trust: { keys: [trusted.publicPem], identities: [] }, workers: 1, nodeName: which, prePullDormant: which === 'pre' });
       nodes[which] = { node, source, cacheDir, logs };
@@ -136,10 +106,10 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     expect((await nodes.pre.node.metrics.registry.getSingleMetricAsString('flotilla_module_load_stage_duration_seconds')).match(/stage="compile"/)).toBeNull();
     expect(await entries('off')).toEqual([]);
     // The metrics say the same: every signed module pulled once, the untrusted one failed (and is retried), none skipped; nothing on the other node.
-    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
-    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
-    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'skipped' })).toBeUndefined();
-    expect(await sample(nodes.off.node.url, 'flotilla_prepulls_total')).toBeUndefined();
+    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
+    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
+    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'skipped' })).toBeUndefined();
+    expect(await metricSample(nodes.off.node.url, 'flotilla_prepulls_total')).toBeUndefined();
   });
 
   it('a cold start from a pre-pulled module answers; both nodes are woken alike and the times printed', async () => {
@@ -149,7 +119,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
         const { node, source } = nodes[which];
         const held = request(node.url, `/${name}`, { host: HOST });
         await waitFor(() => Promise.resolve(node.report()[`${NS}/${name}`]?.state === 'Wanted' ? true : undefined), { what: `${which} to hold a request for ${name}`, timeoutMs: 5000 });
-        expect(await sample(node.url, 'flotilla_held_requests', { function: `${NS}/${name}` })).toBe(1);
+        expect(await metricSample(node.url, 'flotilla_held_requests', { function: `${NS}/${name}` })).toBe(1);
         const placed = performance.now();
         source.set(assignment(which, signed.slice(0, i + 1).map((f) => f.name)));
         const r = await held;
@@ -167,15 +137,15 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
       const { url } = nodes[which].node;
       for (const f of signed) {
         const fn = `${NS}/${f.name}`;
-        expect(await sample(url, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
-        expect(await sample(url, 'flotilla_cold_start_wait_seconds_count', { function: fn })).toBe(1);
-        const waited = (await sample(url, 'flotilla_cold_start_wait_seconds_sum', { function: fn }))!;
+        expect(await metricSample(url, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
+        expect(await metricSample(url, 'flotilla_cold_start_wait_seconds_count', { function: fn })).toBe(1);
+        const waited = (await metricSample(url, 'flotilla_cold_start_wait_seconds_sum', { function: fn }))!;
         expect(waited).toBeGreaterThan(0);
         expect(waited).toBeLessThan(30);
       }
-      expect(await sample(url, 'flotilla_held_requests')).toBeUndefined();
-      expect(await sample(url, 'flotilla_held_requests_total', { outcome: 'timeout' })).toBeUndefined();
+      expect(await metricSample(url, 'flotilla_held_requests')).toBeUndefined();
+      expect(await metricSample(url, 'flotilla_held_requests_total', { outcome: 'timeout' })).toBeUndefined();
     }
-    expect(await sample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
+    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
   });
 });

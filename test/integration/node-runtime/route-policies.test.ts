@@ -8,17 +8,16 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { RoutePolicies } from '../../../node-runtime/http/route-policy.ts';
 import { RouteTable } from '../../../node-runtime/http/routes.ts';
-import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
+import type { RunningNode } from '../../../node-runtime/node.ts';
 import type { RouteDef } from '../../../node-runtime/resolve/desired-state.ts';
-import { ManifestDirSource } from '../../../node-runtime/standalone/manifest-dir-source.ts';
 import { waitFor } from '../../harness/index.ts';
 import { newKey, publish, renderManifests, writeManifests } from './fixtures.ts';
 import { request, type Reply } from './http-client.ts';
+import { metricSample, startManifestNode } from './node-support.ts';
 
 const HOST = 'registry.local';
 let work: string;
@@ -61,11 +60,8 @@ const ROUTES = [
 const call = (path: string): Promise<Reply> => request(node.url, path, { host: 'fn.test' });
 const errorOf = (r: Reply): unknown => (JSON.parse(r.body) as { error?: unknown }).error;
 
-async function metric(line: RegExp): Promise<number> {
-  const text = (await request(node.url, '/metrics')).body;
-  const m = text.split('\n').find((l) => line.test(l));
-  return m === undefined ? 0 : Number(m.split(' ').at(-1));
-}
+/** A counter of the node's /metrics, 0 before its first increment. */
+const metric = async (name: string, labels: Record<string, string>): Promise<number> => (await metricSample(node.url, name, labels)) ?? 0;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'flotilla-route-policies-'));
@@ -81,16 +77,7 @@ beforeAll(async () => {
   const manifests = join(work, 'manifests');
   await writeManifests(manifests, 'functions.yaml', renderManifests(fns));
   await writeManifests(manifests, 'routes.yaml', ROUTES.join('---\n'));
-  node = await startNode({
-    source: new ManifestDirSource(manifests, pino({ level: 'silent' })),
-    logger: pino({ level: 'silent' }),
-    port: 0,
-    cacheDir: join(work, 'cache'),
-    trust: { keys: [trusted.publicPem], identities: [] },
-    pull: { localStore: store },
-    workers: 2,
-  });
-  await waitFor(async () => ((await request(node.url, '/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000, what: 'node ready' });
+  node = await startManifestNode({ work, manifests, store, trustedPem: trusted.publicPem });
   // Warm both modules so timings below measure policies, not compilation.
   expect((await call('/hello')).status).toBe(200);
   expect((await call('/misbehave?mode=ok')).status).toBe(200);
@@ -103,7 +90,7 @@ afterAll(async () => {
 
 describe('rateLimit', () => {
   it('admits the burst, then answers 429 RateLimited with Retry-After, and admits again after a token is back', async () => {
-    const before = await metric(/^flotilla_http_requests_total\{outcome="RateLimited"\}/);
+    const before = await metric('flotilla_http_requests_total', { outcome: 'RateLimited' });
     const replies: Reply[] = [];
     for (let i = 0; i < 5; i++) replies.push(await call('/limited'));
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
@@ -112,7 +99,7 @@ describe('rateLimit', () => {
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.headers['content-type']).toBe('application/json');
     expect(JSON.parse(refused.body)).toMatchObject({ error: 'RateLimited', message: expect.stringContaining('route edge/limited admits 1 requests/s (burst 3)') as unknown });
-    expect(await metric(/^flotilla_http_requests_total\{outcome="RateLimited"\}/)).toBe(before + 2);
+    expect(await metric('flotilla_http_requests_total', { outcome: 'RateLimited' })).toBe(before + 2);
     // The other routes are not limited by this one's bucket.
     expect((await call('/plain')).status).toBe(200);
     // 1 token per second: within about a second the route admits one more request, and only one.
@@ -127,7 +114,7 @@ describe('rateLimit', () => {
 
 describe('retries', () => {
   it('turn a canary that traps into successes by retrying on the other backend', async () => {
-    const retriesBefore = await metric(/^flotilla_http_retries_total\{route="edge\/canary"\}/);
+    const retriesBefore = await metric('flotilla_http_retries_total', { route: 'edge/canary' });
     const replies: Reply[] = [];
     for (let i = 0; i < 20; i++) replies.push(await call('/canary?mode=trap'));
     expect(replies.map((r) => r.status)).toEqual(Array(20).fill(200));
@@ -136,7 +123,7 @@ describe('retries', () => {
     // Half the first attempts go to misbehave: all 20 picking hello first has odds of 1 in 2^20.
     const retried = attempts.filter((n) => n === 2).length;
     expect(retried).toBeGreaterThan(0);
-    expect(await metric(/^flotilla_http_retries_total\{route="edge\/canary"\}/)).toBe(retriesBefore + retried);
+    expect(await metric('flotilla_http_retries_total', { route: 'edge/canary' })).toBe(retriesBefore + retried);
     // The same backends without retries: the traps reach the caller.
     const bare: Reply[] = [];
     for (let i = 0; i < 20; i++) bare.push(await call('/canary-bare?mode=trap'));
@@ -181,7 +168,7 @@ describe('circuitBreaker', () => {
     expect(refused.headers['x-flotilla-error']).toBe('CircuitOpen');
     expect(refused.headers['retry-after']).toBe('1');
     expect(JSON.parse(refused.body)).toMatchObject({ error: 'CircuitOpen', message: expect.stringContaining('route edge/fenced') as unknown });
-    expect(await metric(/^flotilla_circuit_opened_total\{route="edge\/fenced",function="edge\/misbehave"\}/)).toBe(1);
+    expect(await metric('flotilla_circuit_opened_total', { route: 'edge/fenced', function: 'edge/misbehave' })).toBe(1);
     // Other routes to the same function have their own breakers.
     expect((await call('/trapping?mode=ok')).status).toBe(200);
 
@@ -206,12 +193,12 @@ describe('circuitBreaker', () => {
     const reopened = await call('/fenced?mode=ok');
     expect(reopened.status).toBe(503);
     expect(errorOf(reopened)).toBe('CircuitOpen');
-    expect(await metric(/^flotilla_circuit_opened_total\{route="edge\/fenced",function="edge\/misbehave"\}/)).toBe(3);
+    expect(await metric('flotilla_circuit_opened_total', { route: 'edge/fenced', function: 'edge/misbehave' })).toBe(3);
   });
 
   it('is per backend: the open backend gets nothing, the others take all the traffic', async () => {
     // Trap until misbehave's circuit on this route opens (hello answers the other half meanwhile).
-    const opened = () => metric(/^flotilla_circuit_opened_total\{route="edge\/fenced-canary",function="edge\/misbehave"\}/);
+    const opened = () => metric('flotilla_circuit_opened_total', { route: 'edge/fenced-canary', function: 'edge/misbehave' });
     let sent = 0;
     while ((await opened()) === 0 && sent < 60) {
       await call('/fenced-canary?mode=trap');

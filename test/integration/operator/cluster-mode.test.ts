@@ -8,8 +8,6 @@
  * in the apiserver. Prints the latencies measured (ms): a killed node's function serving elsewhere,
  * and a request served by the node running it directly vs forwarded by the other node (p50, p90).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,47 +22,17 @@ import { createTestNamespace, harness, uniqueName, waitFor } from '../../harness
 import type { TestNamespace } from '../../harness/index.ts';
 import { newKey, publish } from '../node-runtime/fixtures.ts';
 import { request } from '../node-runtime/http-client.ts';
+import { awaitOutput, run } from './cli-process.ts';
+import type { Proc } from './cli-process.ts';
 import { installCrds } from './crds.ts';
 import { condition } from './fixture.ts';
 import type { WithStatus } from './fixture.ts';
 import { client } from './support.ts';
 
-const MAIN = join(import.meta.dirname, '../../../cli/main.ts');
 /** Node Lease duration: a killed node's functions must move within it (plus one reconcile). */
 const LEASE_SECONDS = 3;
 /** The routes' host (the API takes a DNS name, not a wildcard for any host). */
 const HOST = 'apps.example';
-
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  output: string;
-  readonly exited: Promise<void>;
-}
-
-function run(name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = { name, child, output: '', exited: new Promise((resolve) => child.once('exit', () => resolve())) };
-  const keep = (chunk: Buffer) => {
-    proc.output = (proc.output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return proc;
-}
-
-/** Waits for `pattern` in a process's output; fails with its output if it exits first. */
-async function awaitOutput(p: Proc, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-  let gone = false;
-  void p.exited.then(() => (gone = true));
-  return waitFor(
-    () => {
-      if (gone) throw new Error(`${p.name} exited:\n${p.output}`);
-      return Promise.resolve(pattern.exec(p.output) ?? undefined);
-    },
-    { what: `${p.name} to print ${pattern}`, timeoutMs, describe: () => Promise.resolve(p.output.slice(-3000)) },
-  );
-}
 
 describe('cluster mode: flotilla operator + two flotilla node --cluster processes', () => {
   const api = client();

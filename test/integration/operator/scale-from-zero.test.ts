@@ -9,8 +9,6 @@
  * caches (each node pre-pulls the modules it holds dormant). Latencies (cold first request vs warm)
  * are printed at the end.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,59 +31,19 @@ import { createTestNamespace, harness, uniqueName, waitFor } from '../../harness
 import type { TestNamespace } from '../../harness/index.ts';
 import { newKey, publish } from '../node-runtime/fixtures.ts';
 import { request } from '../node-runtime/http-client.ts';
+import { metricSample } from '../node-runtime/node-support.ts';
 import type { Reply } from '../node-runtime/http-client.ts';
+import { awaitOutput, run } from './cli-process.ts';
+import type { Proc } from './cli-process.ts';
 import { installCrds } from './crds.ts';
 import { condition } from './fixture.ts';
 import type { WithStatus } from './fixture.ts';
 import { client } from './support.ts';
 
-const MAIN = join(import.meta.dirname, '../../../cli/main.ts');
 const LEASE_SECONDS = 3;
 const HOST = 'apps.example';
 /** The idle window under test: the smallest the API takes. */
 const IDLE_SECONDS = 5;
-
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  output: string;
-  readonly exited: Promise<void>;
-}
-
-function run(name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = { name, child, output: '', exited: new Promise((resolve) => child.once('exit', () => resolve())) };
-  const keep = (chunk: Buffer) => {
-    proc.output = (proc.output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return proc;
-}
-
-async function awaitOutput(p: Proc, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-  let gone = false;
-  void p.exited.then(() => (gone = true));
-  return waitFor(
-    () => {
-      if (gone) throw new Error(`${p.name} exited:\n${p.output}`);
-      return Promise.resolve(pattern.exec(p.output) ?? undefined);
-    },
-    { what: `${p.name} to print ${pattern}`, timeoutMs, describe: () => Promise.resolve(p.output.slice(-3000)) },
-  );
-}
-
-/** The value of `name`'s sample whose labels include `labels` in a node's /metrics, undefined when it has none. */
-async function sample(url: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const text = (await request(url, '/metrics')).body;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (m?.[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
@@ -229,12 +187,12 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     // The node's metrics: the module came from a pre-pull, one request was held and served (the warm ones were not held), for as long as its header says, and none is held now.
     const n1 = nodes.get('n1')!.url;
     const fn = `${ns.name}/cold`;
-    expect(await sample(n1, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBeGreaterThanOrEqual(1);
-    expect(await sample(n1, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
-    expect(await sample(n1, 'flotilla_cold_start_wait_seconds_count', { function: fn })).toBe(1);
-    const waited = (await sample(n1, 'flotilla_cold_start_wait_seconds_sum', { function: fn }))! * 1000;
+    expect(await metricSample(n1, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBeGreaterThanOrEqual(1);
+    expect(await metricSample(n1, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
+    expect(await metricSample(n1, 'flotilla_cold_start_wait_seconds_count', { function: fn })).toBe(1);
+    const waited = (await metricSample(n1, 'flotilla_cold_start_wait_seconds_sum', { function: fn }))! * 1000;
     expect(Math.abs(waited - latencies['coldHeld.n1'])).toBeLessThan(20);
-    expect(await sample(n1, 'flotilla_held_requests', { function: fn })).toBeUndefined();
+    expect(await metricSample(n1, 'flotilla_held_requests', { function: fn })).toBeUndefined();
     // Placed on the node that asked, and the operator says so.
     const f = await waitFor(async () => {
       const fn = await get(WASM_FUNCTION_TYPE, 'cold');
@@ -279,7 +237,7 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     expect(r.headers['x-flotilla-error']).toBe('MemoryLimitBelowInitial');
     expect(JSON.parse(r.body)).toMatchObject({ error: 'MemoryLimitBelowInitial', message: expect.stringContaining(`cold start of ${ns.name}/tiny on node n1 failed:`) as unknown });
     expect(r.ms).toBeLessThan(15_000);
-    expect(await sample(nodes.get('n1')!.url, 'flotilla_held_requests_total', { function: `${ns.name}/tiny`, outcome: 'failed' })).toBe(1);
+    expect(await metricSample(nodes.get('n1')!.url, 'flotilla_held_requests_total', { function: `${ns.name}/tiny`, outcome: 'failed' })).toBe(1);
   });
 
   it('a function whose module never verified is routed nowhere: an immediate 404, nothing held', async () => {
@@ -347,13 +305,13 @@ describe('scale from zero: a held request nobody serves', () => {
     expect(JSON.parse(r.body)).toMatchObject({ error: 'Timeout', message: expect.stringMatching(/^cold start of edge\/cold on node solo: not ready within 1 s: the operator has not placed it on this node/) as unknown });
     expect(node.report()).not.toHaveProperty(KEY);
     // Counted as it happened: one held until the bound (its whole second observed), one refused without being held.
-    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'timeout' })).toBe(1);
-    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'rejected' })).toBe(1);
-    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'served' })).toBeUndefined();
-    expect(await sample(node.url, 'flotilla_cold_start_wait_seconds_count', { function: KEY })).toBe(1);
-    expect(await sample(node.url, 'flotilla_cold_start_wait_seconds_sum', { function: KEY })).toBeGreaterThanOrEqual(0.99);
+    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'timeout' })).toBe(1);
+    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'rejected' })).toBe(1);
+    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'served' })).toBeUndefined();
+    expect(await metricSample(node.url, 'flotilla_cold_start_wait_seconds_count', { function: KEY })).toBe(1);
+    expect(await metricSample(node.url, 'flotilla_cold_start_wait_seconds_sum', { function: KEY })).toBeGreaterThanOrEqual(0.99);
     // Its module is nowhere to be pulled: the pre-pull failed (and is retried).
-    expect(await sample(node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
+    expect(await metricSample(node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
   });
 
   it('a client that gives up frees its place at once: no demand left behind', async () => {
@@ -365,7 +323,7 @@ describe('scale from zero: a held request nobody serves', () => {
     req.destroy();
     await waitFor(() => Promise.resolve(node.report()[KEY] === undefined ? true : undefined), { what: 'the demand to go', timeoutMs: 900 });
     expect(performance.now() - gaveUp).toBeLessThan(500);
-    expect(await sample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'abandoned' })).toBe(1);
-    expect(await sample(node.url, 'flotilla_held_requests', { function: KEY })).toBeUndefined();
+    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'abandoned' })).toBe(1);
+    expect(await metricSample(node.url, 'flotilla_held_requests', { function: KEY })).toBeUndefined();
   });
 });
