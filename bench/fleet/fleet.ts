@@ -18,7 +18,6 @@
  * Usage: node bench/fleet/fleet.ts [commits, default 5]
  */
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { commitAndRefresh } from '../../cli/fleet/commit.ts';
+import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { loadKubeConfig } from '../../test/harness/kube.ts';
 import { nodesServing, pointEchoAt, pushEcho } from '../../test/e2e/fleet-fixture.ts';
@@ -76,18 +76,6 @@ function fleetRssMiB(state: FleetState): { total: number; processes: number; byK
   return { total: Math.round(total), processes, byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]): [string, number] => [k, Math.round(v)]).sort((a, b) => b[1] - a[1])) };
 }
 
-/** The x-flotilla-digest of a 200 answer to GET `url` with Host `host` (fetch cannot set Host). */
-function servedDigest(url: string, host: string): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { host }, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-flotilla-digest']) : undefined));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 2 s`)));
-    req.on('error', reject);
-  });
-}
-
 /** Polls until `probe` is true; returns the elapsed ms from `t0`. */
 async function until(t0: number, what: string, probe: () => Promise<boolean>): Promise<number> {
   for (;;) {
@@ -123,7 +111,10 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
       const core = loadKubeConfig(c.kubeconfig).makeApiClient(CoreV1Api);
       return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await core.readNamespacedConfigMap({ name: 'bench-marker', namespace: 'functions' })).data?.['round'] === String(i));
     })),
-    Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => (await servedDigest(t.url, t.host)) === digest))),
+    Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => {
+      const res = await getWithHost(`${t.url}/`, t.host, 2000);
+      return res.status === 200 && res.headers['x-flotilla-digest'] === digest;
+    }))),
   ]);
   const perNode = Object.fromEntries(targets.map((t, k) => [`${t.cluster}/${t.node}`, served[k] ?? NaN]));
   return { floorMs: Math.max(...floors), servedMs: Math.max(...served), perNode };
