@@ -7,17 +7,17 @@
  */
 import { spawn } from 'node:child_process';
 import { openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { ClusterState, FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { nodesServing, upFleet } from './fleet-fixture.ts';
-import type { FleetFixture } from './fleet-fixture.ts';
+import { nodesServing, useFleet } from './fleet-fixture.ts';
 
 /** Longer than the node Lease (10 s): the nodes' heartbeats fail for a whole lease and more. */
 const OUTAGE_MS = 20_000;
@@ -47,23 +47,26 @@ function apiServerOf(state: FleetState, cluster: ClusterState): Captured {
   throw new Error(`no kube-apiserver process naming ${dir}`);
 }
 
+/** True when nothing listens on `url`'s port any more (ECONNREFUSED); a TLS or HTTP error would not tell. */
+function refusesConnections(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
 describe('an edge cluster whose API server stops and restarts', () => {
-  let fleet: FleetFixture;
-  let state: FleetState;
-
-  beforeAll(async () => {
-    fleet = await upFleet();
-    state = fleet.state();
-  });
-
-  afterAll(async () => {
-    // `down` also stops the restarted API server: its command line names the fleet's work dir.
-    await fleet.teardown();
-  });
+  // `down` at the end also stops the restarted API server: its command line names the fleet's work dir.
+  const up = useFleet();
 
   it('keeps serving through the outage, and its Application recovers to Synced/Healthy', async () => {
-    const argocd = state.argocd;
-    const cluster = state.clusters?.find((c) => c.name === 'edge-us-east');
+    const argocd = up.state.argocd;
+    const cluster = up.state.clusters?.find((c) => c.name === 'edge-us-east');
     if (!argocd || !cluster) throw new Error('expected Argo CD and edge-us-east in the fleet state');
     const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
     const app = `flotilla-${cluster.name}`;
@@ -85,15 +88,15 @@ describe('an edge cluster whose API server stops and restarts', () => {
       }
     })();
 
-    const apiserver = apiServerOf(state, cluster);
+    const apiserver = apiServerOf(up.state, cluster);
     const killedAt = Date.now();
     process.kill(apiserver.pid, 'SIGKILL');
-    await waitFor(async () => ((await fetch(`${cluster.server}/readyz`).then(() => false, () => true)) ? true : undefined), { what: `${cluster.server} to refuse connections`, timeoutMs: 10_000 });
+    await waitFor(async () => ((await refusesConnections(cluster.server)) ? true : undefined), { what: `${cluster.server} to refuse connections`, timeoutMs: 10_000 });
     await sleep(OUTAGE_MS);
     const servedDuringOutage = requests;
 
     // Same binary, flags, certificates, port and etcd: what a supervisor (systemd, a static pod) does.
-    const log = openSync(join(state.logDir, cluster.name, 'kube-apiserver-restarted.log'), 'a');
+    const log = openSync(join(up.state.logDir, cluster.name, 'kube-apiserver-restarted.log'), 'a');
     const restarted = spawn(apiserver.argv[0] ?? '', apiserver.argv.slice(1), { env: apiserver.env, cwd: apiserver.cwd, stdio: ['ignore', log, log], detached: true });
     restarted.unref();
     const kc = loadKubeConfig(cluster.kubeconfig);

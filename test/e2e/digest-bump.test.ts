@@ -4,32 +4,20 @@
  * a client hammering echo on every node during the roll never sees a failed request.
  */
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitAndRefresh } from '../../cli/fleet/commit.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
-import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { nodesServing, pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
-import type { FleetFixture } from './fleet-fixture.ts';
+import { nodesServing, pointEchoAt, pushEcho, useFleet } from './fleet-fixture.ts';
 
 describe('a commit bumping a digest', () => {
-  let fleet: FleetFixture;
-  let state: FleetState;
-
-  beforeAll(async () => {
-    fleet = await upFleet();
-    state = fleet.state();
-  });
-
-  afterAll(async () => {
-    await fleet.teardown();
-  });
+  const up = useFleet();
 
   it('is served by every node of every cluster with no failed request during the roll', async () => {
-    const { repository, digest } = await pushEcho(state, true);
+    const { repository, digest } = await pushEcho(up.state, true);
     // Every node of echo's pool: the ones running it, and the ones forwarding to them.
-    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo', { all: true })))).flat();
+    const targets = (await Promise.all((up.state.clusters ?? []).map((c) => nodesServing(c, 'echo', { all: true })))).flat();
     expect(targets.length, "nodes of echo's pool in both clusters").toBe(4);
     let failures: string[] = [];
     let requests = 0;
@@ -47,10 +35,10 @@ describe('a commit bumping a digest', () => {
     })();
 
     const t = performance.now();
-    await pointEchoAt(state, `${repository}@${digest}`);
-    await commitAndRefresh(state, `echo -> ${digest}`);
+    await pointEchoAt(up.state, `${repository}@${digest}`);
+    await commitAndRefresh(up.state, `echo -> ${digest}`);
 
-    for (const c of state.clusters ?? []) {
+    for (const c of up.state.clusters ?? []) {
       const kc = loadKubeConfig(c.kubeconfig);
       const crd = kc.makeApiClient(CustomObjectsApi);
       const leases = kc.makeApiClient(CoordinationV1Api);

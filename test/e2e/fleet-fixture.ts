@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
 import type { Result } from 'execa';
 import { buildWasmArtifact, loadPrivateKey, openStore, parseReference, pushWasmArtifact, signArtifact } from '../../artifacts/index.ts';
 import type { ClusterState, FleetState } from '../../cli/fleet/state.ts';
@@ -51,6 +52,34 @@ export async function upFleet(): Promise<FleetFixture & { readonly upMs: number 
     throw new Error(`flotilla up exited ${up.exitCode}:\n${String(up.stderr).slice(-4000)}`);
   }
   return { ...fixture, upMs };
+}
+
+/**
+ * The fleet of one e2e file: `up` before its tests, `down` after them, always. Read `fleet` and
+ * `state` (the state file as `up` left it) inside tests and hooks, once the file's beforeAll ran.
+ */
+export function useFleet(): { readonly fleet: FleetFixture & { readonly upMs: number }; readonly state: FleetState } {
+  let fleet: (FleetFixture & { readonly upMs: number }) | undefined;
+  let state: FleetState | undefined;
+  beforeAll(async () => {
+    fleet = await upFleet();
+    state = fleet.state();
+  });
+  afterAll(async () => {
+    await fleet?.teardown();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('useFleet: the fleet is read before beforeAll brought it up (or up failed)');
+    return v;
+  };
+  return {
+    get fleet() {
+      return started(fleet);
+    },
+    get state() {
+      return started(state);
+    },
+  };
 }
 
 /** Pushes echo again under a new creation time (a new digest); signs it with the fleet's key unless `sign` is false. */

@@ -6,44 +6,32 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { commitAndRefresh } from '../../cli/fleet/commit.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
-import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { nodesServing, upFleet } from './fleet-fixture.ts';
-import type { FleetFixture } from './fleet-fixture.ts';
+import { nodesServing, useFleet } from './fleet-fixture.ts';
 
 type SyncResource = { kind: string; name: string; status?: string; message?: string };
 
 describe('a commit that breaks a schema rule', () => {
-  let fleet: FleetFixture;
-  let state: FleetState;
-
-  beforeAll(async () => {
-    fleet = await upFleet();
-    state = fleet.state();
-  });
-
-  afterAll(async () => {
-    await fleet.teardown();
-  });
+  const up = useFleet();
 
   it("fails Argo CD's sync with the API server's message and changes nothing running", async () => {
-    const argocd = state.argocd;
-    if (!argocd || !state.git) throw new Error('expected Argo CD and git in the state');
-    for (const c of state.clusters ?? []) {
-      const file = join(state.git.repoDir, 'gitops', 'clusters', c.name, 'wasmfunction_functions_echo.yaml');
+    const argocd = up.state.argocd;
+    if (!argocd || !up.state.git) throw new Error('expected Argo CD and git in the state');
+    for (const c of up.state.clusters ?? []) {
+      const file = join(up.state.git.repoDir, 'gitops', 'clusters', c.name, 'wasmfunction_functions_echo.yaml');
       const text = await readFile(file, 'utf8');
       expect(text).toContain('memoryPages: 64');
       await writeFile(file, text.replace('memoryPages: 64', 'memoryPages: 0'));
     }
-    await commitAndRefresh(state, 'echo: memoryPages 0 (breaks the schema)');
+    await commitAndRefresh(up.state, 'echo: memoryPages 0 (breaks the schema)');
 
     const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
-    for (const c of state.clusters ?? []) {
+    for (const c of up.state.clusters ?? []) {
       // With server-side apply Argo CD dry-runs the apply to diff, so the API server's refusal shows
       // as a ComparisonError condition before any sync; a sync that ran would report SyncFailed.
       const message = await waitFor(
@@ -60,7 +48,7 @@ describe('a commit that breaks a schema rule', () => {
       expect(message).toContain('should be greater than or equal to 1');
     }
 
-    for (const c of state.clusters ?? []) {
+    for (const c of up.state.clusters ?? []) {
       const fn = (await loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: 'functions', plural: 'wasmfunctions', name: 'echo' })) as { spec: { limits: { memoryPages: number } } };
       expect(fn.spec.limits.memoryPages).toBe(64);
       for (const n of await nodesServing(c, 'echo')) expect((await getWithHost(`${n.url}/`, n.host)).status, n.node).toBe(200);

@@ -5,44 +5,32 @@
  * by our Lua health check and read back from the resource tree.
  */
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { commitAndRefresh } from '../../cli/fleet/commit.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
-import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { nodesServing, pointEchoAt, pushEcho, upFleet } from './fleet-fixture.ts';
-import type { FleetFixture } from './fleet-fixture.ts';
+import { nodesServing, pointEchoAt, pushEcho, useFleet } from './fleet-fixture.ts';
 
 type Condition = { type: string; status: string; reason: string; message: string };
 
 describe('a commit pointing at an unsigned digest', () => {
-  let fleet: FleetFixture;
-  let state: FleetState;
-
-  beforeAll(async () => {
-    fleet = await upFleet();
-    state = fleet.state();
-  });
-
-  afterAll(async () => {
-    await fleet.teardown();
-  });
+  const up = useFleet();
 
   it('is never executed, the previous version keeps serving, and Argo CD shows echo Degraded', async () => {
-    const argocd = state.argocd;
+    const argocd = up.state.argocd;
     if (!argocd) throw new Error('expected Argo CD in the state');
-    const { repository, digest } = await pushEcho(state, false);
+    const { repository, digest } = await pushEcho(up.state, false);
     // Every node of echo's pool: the ones running it, and the ones forwarding to them.
-    const targets = (await Promise.all((state.clusters ?? []).map((c) => nodesServing(c, 'echo', { all: true })))).flat();
+    const targets = (await Promise.all((up.state.clusters ?? []).map((c) => nodesServing(c, 'echo', { all: true })))).flat();
     expect(targets.length, "nodes of echo's pool in both clusters").toBe(4);
 
-    await pointEchoAt(state, `${repository}@${digest}`);
-    await commitAndRefresh(state, `echo -> unsigned ${digest}`);
+    await pointEchoAt(up.state, `${repository}@${digest}`);
+    await commitAndRefresh(up.state, `echo -> unsigned ${digest}`);
 
     const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
-    for (const c of state.clusters ?? []) {
+    for (const c of up.state.clusters ?? []) {
       const crd = loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi);
       const verified = await waitFor(
         async () => {
@@ -72,7 +60,7 @@ describe('a commit pointing at an unsigned digest', () => {
       expect(res.headers['x-flotilla-digest'], t.node).not.toBe(digest);
     }
     // No node reports the unsigned digest at all: the operator never assigned it.
-    for (const c of state.clusters ?? []) {
+    for (const c of up.state.clusters ?? []) {
       const leases = await loadKubeConfig(c.kubeconfig).makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'functions' });
       for (const l of leases.items) expect(l.metadata?.annotations?.['flotilla.dev/function-status'] ?? '', l.metadata?.name).not.toContain(digest);
     }

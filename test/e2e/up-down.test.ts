@@ -8,14 +8,13 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
 import { getWithHost } from '../../cli/fleet/http-probe.ts';
 import type { FleetState } from '../../cli/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../harness/kube.ts';
-import { nodesServing, upFleet } from './fleet-fixture.ts';
-import type { FleetFixture } from './fleet-fixture.ts';
+import { nodesServing, useFleet } from './fleet-fixture.ts';
 
 function portOpen(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
@@ -48,26 +47,18 @@ function mentioning(needle: string): number[] {
 }
 
 describe('flotilla up / down', () => {
-  let fleet: FleetFixture;
-  let state: FleetState;
-  const flotilla = (args: string[]) => fleet.flotilla(args);
+  // Down always runs after the file, even when a test failed: nothing may outlive the run.
+  const up = useFleet();
+  const flotilla = (args: string[]) => up.fleet.flotilla(args);
 
-  beforeAll(async () => {
-    const started = await upFleet();
-    fleet = started;
-    state = fleet.state();
-    process.stderr.write(`flotilla up (fresh config dir, examples cache warm): ${(started.upMs / 1000).toFixed(1)} s\n`);
-  });
-
-  afterAll(async () => {
-    // Always, even when a test failed: nothing may outlive the run.
-    await fleet.teardown();
+  beforeAll(() => {
+    process.stderr.write(`flotilla up (fresh config dir, examples cache warm): ${(up.fleet.upMs / 1000).toFixed(1)} s\n`);
   });
 
   it('serves every open HTTP function on every node of both clusters', async () => {
-    expect(state.phase).toBe('ready');
-    expect(state.clusters?.map((c) => c.name)).toEqual(['edge-eu-west', 'edge-us-east']);
-    for (const c of state.clusters ?? []) {
+    expect(up.state.phase).toBe('ready');
+    expect(up.state.clusters?.map((c) => c.name)).toEqual(['edge-eu-west', 'edge-us-east']);
+    for (const c of up.state.clusters ?? []) {
       // Two machines, each running one node runtime per pool (WasmRuntime) of its cluster.
       const runtimes = (await loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', plural: 'wasmruntimes' })) as { items: { metadata: { name: string } }[] };
       const pools = runtimes.items.map((r) => r.metadata.name);
@@ -90,14 +81,14 @@ describe('flotilla up / down', () => {
       }
     }
     // echo answers with what it was sent (the WAGI env of the request).
-    const eu = state.clusters?.[0];
+    const eu = up.state.clusters?.[0];
     const target = eu ? (await nodesServing(eu, 'echo'))[0] : undefined;
     const echo = await getWithHost(`${target?.url ?? ''}/`, target?.host ?? '');
     expect(echo.body).toContain('GET');
   });
 
   it('shows every Application Synced and Healthy, and every WasmFunction Healthy in the resource tree', async () => {
-    const argocd = state.argocd;
+    const argocd = up.state.argocd;
     if (!argocd) throw new Error('expected Argo CD in the state');
     const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
     await waitFor(
@@ -107,7 +98,7 @@ describe('flotilla up / down', () => {
       },
       { what: 'both Applications Synced and Healthy', timeoutMs: 180_000, intervalMs: 1000, describe: async () => JSON.stringify((await api.applications()).map((a) => [a.metadata.name, a.status?.sync?.status, a.status?.health])) },
     );
-    for (const c of state.clusters ?? []) {
+    for (const c of up.state.clusters ?? []) {
       const fns = (await api.resourceTree(`flotilla-${c.name}`)).filter((r) => r.kind === 'WasmFunction');
       expect(fns.length).toBeGreaterThan(0);
       for (const f of fns) expect(f.health?.status, `${c.name} ${f.name}: ${f.health?.message ?? ''}`).toBe('Healthy');
@@ -125,20 +116,20 @@ describe('flotilla up / down', () => {
     const warmMs = performance.now() - t;
     expect(again.exitCode, String(again.stderr)).toBe(0);
     expect(String(again.stderr)).toContain('already up');
-    const now = JSON.parse(readFileSync(fleet.stateFile, 'utf8')) as FleetState;
-    expect(now.supervisorPid).toBe(state.supervisorPid);
+    const now = JSON.parse(readFileSync(up.fleet.stateFile, 'utf8')) as FleetState;
+    expect(now.supervisorPid).toBe(up.state.supervisorPid);
     process.stderr.write(`second flotilla up (reuse): ${(warmMs / 1000).toFixed(1)} s\n`);
   });
 
   it('down leaves no process, port or temp dir behind', async () => {
-    const urls = [state.argocd?.url ?? '', ...(state.clusters ?? []).flatMap((c) => [c.server, ...c.nodes.map((n) => n.url)]), `http://${state.registry?.host ?? ''}`];
+    const urls = [up.state.argocd?.url ?? '', ...(up.state.clusters ?? []).flatMap((c) => [c.server, ...c.nodes.map((n) => n.url)]), `http://${up.state.registry?.host ?? ''}`];
     for (const u of urls) expect(await portOpen(u), u).toBe(true);
     const down = await flotilla(['down']);
     expect(down.exitCode, String(down.stderr)).toBe(0);
-    expect(existsSync(state.workDir)).toBe(false);
-    expect(existsSync(fleet.stateFile)).toBe(false);
-    expect(mentioning(state.workDir)).toEqual([]);
-    for (const pid of [state.supervisorPid, ...state.pids]) expect(() => process.kill(pid, 0), `pid ${pid}`).toThrow();
+    expect(existsSync(up.state.workDir)).toBe(false);
+    expect(existsSync(up.fleet.stateFile)).toBe(false);
+    expect(mentioning(up.state.workDir)).toEqual([]);
+    for (const pid of [up.state.supervisorPid, ...up.state.pids]) expect(() => process.kill(pid, 0), `pid ${pid}`).toThrow();
     for (const u of urls) expect(await portOpen(u), u).toBe(false);
     const status = await flotilla(['status']);
     expect(status.exitCode).toBe(83);
