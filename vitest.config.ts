@@ -3,7 +3,7 @@ import { ClosingLineReporter } from './test/reporters/closing-line.ts';
 
 // Three tiers (docs/architecture.md, "Tests"): unit tests sit next to the code; integration and
 // e2e tests live under test/ and talk to the real servers the harness starts.
-const SOURCE_DIRS = ['api', 'constructs', 'artifacts', 'operator', 'node-runtime', 'clusters', 'policies', 'cli', 'dashboard', 'bench', 'test/harness', 'test/tools', 'test/reporters'];
+const SOURCE_DIRS = ['api', 'constructs', 'artifacts', 'operator', 'node-runtime', 'clusters', 'policies', 'cli', 'kube', 'examples', 'bench', 'devenv', 'test/harness', 'test/reporters'];
 
 export default defineConfig({
   test: {

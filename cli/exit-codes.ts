@@ -63,7 +63,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   // cli/check/problem.ts CheckError (flotilla check).
   CheckFailed: 80,
   GitopsUnreadable: 81,
-  // cli/fleet/errors.ts FleetError (flotilla up / down / status).
+  // devenv/fleet/errors.ts FleetError (flotilla up / down / status).
   StepFailed: 82,
   FleetNotUp: 83,
   FleetStartFailed: 84,

@@ -1,7 +1,7 @@
 import type { ConfigMap } from './nodes/assignment.ts';
 import type { NodeLease } from '../api/index.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
-import type { Context, Store } from './runtime/index.ts';
+import type { Context, Store } from '../kube/index.ts';
 import type { ModuleVerifier } from './wasm-function/verification.ts';
 import type { LeaseHearing } from './wasm-runtime/lease-grace.ts';
 

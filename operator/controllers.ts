@@ -7,8 +7,8 @@ import { endpointChangeMatters, leaseChangeMatters } from './nodes/node-lease.ts
 import type { NodeLease } from '../api/index.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
-import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from './runtime/index.ts';
-import type { Context, ControllerMetrics, KubeObject, Manager } from './runtime/index.ts';
+import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from '../kube/index.ts';
+import type { Context, ControllerMetrics, KubeObject, Manager } from '../kube/index.ts';
 import type { StoreOptions } from '../artifacts/index.ts';
 import { artifactVerifier } from './wasm-function/artifact-verifier.ts';
 import { reconcileWasmFunction } from './wasm-function/reconciler.ts';

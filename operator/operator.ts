@@ -2,8 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { startHealthServer } from './health-server.ts';
 import { registerControllers } from './controllers.ts';
-import { createControllerMetrics, createEventRecorder, createKubeClient, Manager, systemClock } from './runtime/index.ts';
-import type { Clock, Context } from './runtime/index.ts';
+import { createControllerMetrics, createEventRecorder, createKubeClient, Manager, systemClock } from '../kube/index.ts';
+import type { Clock, Context } from '../kube/index.ts';
 import type { StoreOptions } from '../artifacts/index.ts';
 
 export interface OperatorOptions {

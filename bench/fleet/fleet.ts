@@ -24,10 +24,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { commitAndRefresh } from '../../cli/fleet/commit.ts';
-import { getWithHost } from '../../cli/fleet/http-probe.ts';
-import type { FleetState } from '../../cli/fleet/state.ts';
-import { loadKubeConfig } from '../../test/harness/kube.ts';
+import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
+import { getWithHost } from '../../devenv/fleet/http-probe.ts';
+import type { FleetState } from '../../devenv/fleet/state.ts';
+import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 import { nodesServing, pointEchoAt, pushEcho } from '../../test/e2e/fleet-fixture.ts';
 import { median } from '../triggers/stats.ts';
 

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startServer } from '../../test/harness/process.ts';
-import type { RunningServer } from '../../test/harness/process.ts';
+import { startServer } from '../../devenv/servers/process.ts';
+import type { RunningServer } from '../../devenv/servers/process.ts';
 
 const MAIN = join(import.meta.dirname, '../../cli/main.ts');
 

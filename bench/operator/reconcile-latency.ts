@@ -20,14 +20,14 @@ import { ASSIGNMENT_KEY, crdFor, KINDS, NODE_LABEL } from '../../api/index.ts';
 import type { Condition, NodeAssignment } from '../../api/index.ts';
 import { buildExample } from '../../examples/functions/build.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../operator/kinds.ts';
-import { CONFIG_MAP_TYPE, createKubeClient, Informer, resourcePath, systemClock } from '../../operator/runtime/index.ts';
-import type { KubeObject, ResourceType } from '../../operator/runtime/index.ts';
+import { CONFIG_MAP_TYPE, createKubeClient, Informer, resourcePath, systemClock } from '../../kube/index.ts';
+import type { KubeObject, ResourceType } from '../../kube/index.ts';
 import { installCrds } from '../../test/integration/operator/crds.ts';
 import { newKey, publish } from '../../test/integration/node-runtime/fixtures.ts';
 import { request } from '../../test/integration/node-runtime/http-client.ts';
-import { createNamespace, loadKubeConfig, uniqueName } from '../../test/harness/kube.ts';
-import { startHarness } from '../../test/harness/start.ts';
-import { waitFor } from '../../test/harness/wait.ts';
+import { createNamespace, loadKubeConfig, uniqueName } from '../../devenv/servers/kube.ts';
+import { startHarness } from '../../devenv/servers/start.ts';
+import { waitFor } from '../../devenv/servers/wait.ts';
 import { quantile } from '../triggers/stats.ts';
 import { startNodeProcess, startOperatorProcess } from './processes.ts';
 import type { NodeProcess } from './processes.ts';
@@ -63,7 +63,7 @@ function summarize(xs: readonly number[], baselineMedian?: number) {
 }
 
 const watchdog = setTimeout(() => {
-  // The process-exit hook of test/harness/process.ts kills every server it started.
+  // The process-exit hook of devenv/servers/process.ts kills every server it started.
   log(`reconcile-latency: still running after ${WATCHDOG_MS / 1000}s, giving up`);
   process.exit(2);
 }, WATCHDOG_MS);

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { toolPath } from '../../test/tools/paths.ts';
+import { toolPath } from '../../devenv/tools/paths.ts';
 import { buildKey, cacheRoot, publishDir, sha256Hex } from '../../examples/functions/cache.ts';
 import { exampleDir } from '../../examples/functions/build.ts';
 import { findOnPath, runCompiler } from '../../examples/functions/toolchains.ts';

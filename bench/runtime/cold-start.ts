@@ -12,7 +12,7 @@ import { buildExample } from '../../examples/functions/build.ts';
 import { startNode } from '../../node-runtime/node.ts';
 import type { DesiredState, FunctionDef } from '../../node-runtime/resolve/desired-state.ts';
 import { parseReference } from '../../artifacts/index.ts';
-import { startRegistry } from '../../test/harness/registry.ts';
+import { startRegistry } from '../../devenv/servers/registry.ts';
 import { newKey, publish } from '../../test/integration/node-runtime/fixtures.ts';
 import { request } from '../../test/integration/node-runtime/http-client.ts';
 import { prepareRuncBundle, runRuncOnce } from '../runc/bundle.ts';

@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { toolPath } from '../../test/tools/paths.ts';
+import { toolPath } from '../../devenv/tools/paths.ts';
 import { wagiHello } from '../../node-runtime/testing/assemble.ts';
-import { freePort } from '../../test/harness/process.ts';
+import { freePort } from '../../devenv/servers/process.ts';
 
 export interface WrkResult {
   readonly rps: number;

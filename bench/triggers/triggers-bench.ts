@@ -24,7 +24,7 @@ import { buildExample } from '../../examples/functions/build.ts';
 import type { KvBinding } from '../../node-runtime/state/binding.ts';
 import { KvBridgeServer } from '../../node-runtime/state/bridge.ts';
 import { StateService } from '../../node-runtime/state/service.ts';
-import { startNats } from '../../test/harness/nats.ts';
+import { startNats } from '../../devenv/servers/nats.ts';
 import { call, startTestNode, trigger, type TestNode } from '../../test/integration/triggers/node.ts';
 import { quantile, spread } from './stats.ts';
 

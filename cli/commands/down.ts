@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { takeDown } from '../fleet/lifecycle.ts';
-import { fleetPaths, readState } from '../fleet/state.ts';
+import { takeDown } from '../../devenv/fleet/lifecycle.ts';
+import { fleetPaths, readState } from '../../devenv/fleet/state.ts';
 import { progress } from './artifact-common.ts';
 
 /** `flotilla down`: stops the local fleet of `flotilla up` and removes its temp dirs. */

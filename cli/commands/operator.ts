@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { FlotillaError } from '../../api/errors.ts';
-import { findKubeConfig, loadKubeConfig } from '../../operator/kubeconfig.ts';
+import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
 import { collect } from './artifact-common.ts';
 

@@ -2,10 +2,10 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { FlotillaError } from '../../api/errors.ts';
-import { FleetError } from '../fleet/errors.ts';
-import { alive, fleetPaths, readState } from '../fleet/state.ts';
-import { collectStatus } from '../fleet/status.ts';
-import type { FunctionRow } from '../fleet/status.ts';
+import { FleetError } from '../../devenv/fleet/errors.ts';
+import { alive, fleetPaths, readState } from '../../devenv/fleet/state.ts';
+import { collectStatus } from '../../devenv/fleet/status.ts';
+import type { FunctionRow } from '../../devenv/fleet/status.ts';
 
 interface StatusFlags {
   output: string;

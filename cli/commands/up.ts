@@ -1,12 +1,12 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { FlotillaError } from '../../api/errors.ts';
-import { startSupervisor, takeDown } from '../fleet/lifecycle.ts';
-import { checkFleetTools } from '../fleet/preflight.ts';
-import { alive, fleetPaths, readState } from '../fleet/state.ts';
-import { step } from '../fleet/steps.ts';
-import { summary } from '../fleet/summary.ts';
-import { supervise } from '../fleet/supervisor.ts';
+import { startSupervisor, takeDown } from '../../devenv/fleet/lifecycle.ts';
+import { checkFleetTools } from '../../devenv/fleet/preflight.ts';
+import { alive, fleetPaths, readState } from '../../devenv/fleet/state.ts';
+import { step } from '../../devenv/fleet/steps.ts';
+import { summary } from '../../devenv/fleet/summary.ts';
+import { supervise } from '../../devenv/fleet/supervisor.ts';
 import { progress } from './artifact-common.ts';
 
 interface UpFlags {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, KIND_NAMES } from '../../api/index.ts';
 import type { Condition, FlotillaKind } from '../../api/index.ts';
-import { toolPath } from '../../test/tools/paths.ts';
+import { toolPath } from '../../devenv/tools/paths.ts';
 import { healthScript } from './health-checks.ts';
 import { toLua } from './lua-literal.ts';
 

@@ -12,7 +12,7 @@ import { accessSync, constants } from 'node:fs';
 import { access, copyFile, readdir, readFile, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, relative } from 'node:path';
-import { toolPath } from '../../test/tools/paths.ts';
+import { toolPath } from '../../devenv/tools/paths.ts';
 import type { Language } from './catalog.ts';
 import { sha256Hex } from './cache.ts';
 import { ExampleBuildError } from './errors.ts';
@@ -28,7 +28,7 @@ export interface Toolchain {
   compile(sourceDir: string, entry: string, workDir: string, outFile: string, bindingDir?: string): Promise<void>;
 }
 
-const SETUP_HINT = "run 'npm run setup' (it installs the Debian toolchain packages listed in test/tools/versions.json)";
+const SETUP_HINT = "run 'npm run setup' (it installs the Debian toolchain packages listed in devenv/tools/versions.json)";
 
 // Debian's wasi-libc is installed multiarch style rather than as a sysroot tree.
 const WASI_INCLUDE = '/usr/include/wasm32-wasi';
@@ -181,7 +181,7 @@ async function packageVersion(packageJson: string): Promise<string> {
   return String(parsed.version);
 }
 
-/** Absolute path of `bin` in env.PATH, for tools not pinned in test/tools/versions.json. */
+/** Absolute path of `bin` in env.PATH, for tools not pinned in devenv/tools/versions.json. */
 export function findOnPath(bin: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env['PATH'] ?? '').split(delimiter)) {
     if (dir && isExecutableSync(join(dir, bin))) return join(dir, bin);

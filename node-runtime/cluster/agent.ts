@@ -1,13 +1,13 @@
 /**
  * The node runtime's side of the operator contract (api/node-contract.ts), over the API server. It
- * reuses the controller runtime's Informer and KubeClient (operator/runtime/: generic list/watch and
+ * reuses the controller runtime's Informer and KubeClient (kube/: generic list/watch and
  * request code, nothing operator-specific) rather than a second watch implementation.
  */
 import type { Logger } from 'pino';
 import { ASSIGNMENT_KEY, NODE_FIELD_MANAGER, nodeLease, nodeObjectName, parseAssignment } from '../../api/index.ts';
 import type { NodeAssignment, NodeCapacity, NodeReport } from '../../api/index.ts';
-import { CONFIG_MAP_TYPE, Informer, LEASE_TYPE, resourcePath, sleep } from '../../operator/runtime/index.ts';
-import type { Clock, KubeClient, KubeObject } from '../../operator/runtime/index.ts';
+import { CONFIG_MAP_TYPE, Informer, LEASE_TYPE, resourcePath, sleep } from '../../kube/index.ts';
+import type { Clock, KubeClient, KubeObject } from '../../kube/index.ts';
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 

@@ -1,6 +1,6 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
-import { objectKey } from '../runtime/index.ts';
-import type { KubeObject, OwnerReference } from '../runtime/index.ts';
+import { objectKey } from '../../kube/index.ts';
+import type { KubeObject, OwnerReference } from '../../kube/index.ts';
 import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
 import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, RemoteFunction } from '../../api/index.ts';

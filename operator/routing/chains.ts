@@ -1,5 +1,5 @@
 import type { LiveFunctionTrigger } from '../kinds.ts';
-import { objectKey } from '../runtime/index.ts';
+import { objectKey } from '../../kube/index.ts';
 
 /**
  * Triggers whose `next` chain loops back: every trigger contributes edges function → next function

@@ -1,5 +1,5 @@
 import type { LiveFunctionRoute } from '../kinds.ts';
-import { objectKey } from '../runtime/index.ts';
+import { objectKey } from '../../kube/index.ts';
 
 /** Why a route is not served: the route that holds its host + path + method. */
 export type RouteConflicts = ReadonlyMap<string, string>;

@@ -4,8 +4,8 @@ import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import type { DesiredCondition } from '../conditions.ts';
 import { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE } from '../kinds.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger } from '../kinds.ts';
-import { applyStatus, awaitChange, objectKey } from '../runtime/index.ts';
-import type { Action, KubeObject, ResourceType } from '../runtime/index.ts';
+import { applyStatus, awaitChange, objectKey } from '../../kube/index.ts';
+import type { Action, KubeObject, ResourceType } from '../../kube/index.ts';
 import { chainCycles } from './chains.ts';
 import { routeConflicts } from './conflicts.ts';
 

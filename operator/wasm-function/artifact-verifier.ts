@@ -2,7 +2,7 @@ import { TRUST_POLICY_KEY } from '../../api/index.ts';
 import { openStore, parseReference, requireDigest, verifySignatures } from '../../artifacts/index.ts';
 import type { StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
 import type { ConfigMap } from '../nodes/assignment.ts';
-import type { Store } from '../runtime/index.ts';
+import type { Store } from '../../kube/index.ts';
 import { failureFor } from './verification.ts';
 import type { ModuleVerifier, Verification } from './verification.ts';
 

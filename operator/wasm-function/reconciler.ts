@@ -4,8 +4,8 @@ import { WASM_FUNCTION_TYPE } from '../kinds.ts';
 import { statusUnchanged } from '../status-diff.ts';
 import type { LiveWasmFunction } from '../kinds.ts';
 import { nextExpiry } from '../nodes/node-lease.ts';
-import { applyStatus, awaitChange, objectKey, requeueAfter } from '../runtime/index.ts';
-import type { Action } from '../runtime/index.ts';
+import { applyStatus, awaitChange, objectKey, requeueAfter } from '../../kube/index.ts';
+import type { Action } from '../../kube/index.ts';
 import { poolNodes } from '../wasm-runtime/reconciler.ts';
 import { limitsOverCeiling, planFunction } from './plan.ts';
 

@@ -1,6 +1,6 @@
 import type { RegisteredNode } from '../../api/index.ts';
 
-/** How well the operator hears node Leases: the Lease informer's blind spells (operator/runtime Informer). */
+/** How well the operator hears node Leases: the Lease informer's blind spells (kube/ Informer). */
 export interface LeaseHearing {
   /** The watch is failing now: the cache may be stale. */
   readonly blind: boolean;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LiveWasmRuntime } from '../kinds.ts';
 import { NODE_RUNTIME_POD_LABELS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
-import type { KubeObject, OwnerReference } from '../runtime/index.ts';
+import type { KubeObject, OwnerReference } from '../../kube/index.ts';
 
 
 export interface NodeRuntimeObjects {

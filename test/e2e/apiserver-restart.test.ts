@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
-import { getWithHost } from '../../cli/fleet/http-probe.ts';
-import type { ClusterState, FleetState } from '../../cli/fleet/state.ts';
+import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
+import { getWithHost } from '../../devenv/fleet/http-probe.ts';
+import type { ClusterState, FleetState } from '../../devenv/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../harness/kube.ts';
+import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 import { nodesServing, useFleet } from './fleet-fixture.ts';
 
 /** Longer than the node Lease (10 s): the nodes' heartbeats fail for a whole lease and more. */

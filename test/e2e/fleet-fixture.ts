@@ -11,9 +11,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll } from 'vitest';
 import type { Result } from 'execa';
 import { buildWasmArtifact, loadPrivateKey, openStore, parseReference, pushWasmArtifact, signArtifact } from '../../artifacts/index.ts';
-import type { ClusterState, FleetState } from '../../cli/fleet/state.ts';
+import type { ClusterState, FleetState } from '../../devenv/fleet/state.ts';
 import { buildExample } from '../../examples/functions/build.ts';
-import { loadKubeConfig } from '../harness/kube.ts';
+import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 

@@ -7,11 +7,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
-import { commitAndRefresh } from '../../cli/fleet/commit.ts';
-import { getWithHost } from '../../cli/fleet/http-probe.ts';
+import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
+import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
+import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../harness/kube.ts';
+import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 import { nodesServing, useFleet } from './fleet-fixture.ts';
 
 type SyncResource = { kind: string; name: string; status?: string; message?: string };

@@ -6,11 +6,11 @@
  */
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
-import { commitAndRefresh } from '../../cli/fleet/commit.ts';
-import { getWithHost } from '../../cli/fleet/http-probe.ts';
+import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
+import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
+import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../harness/kube.ts';
+import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 import { nodesServing, pointEchoAt, pushEcho, useFleet } from './fleet-fixture.ts';
 
 type Condition = { type: string; status: string; reason: string; message: string };

@@ -16,10 +16,10 @@ import { execa } from 'execa';
 import type { Result } from 'execa';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FleetState } from '../../cli/fleet/state.ts';
-import { step } from '../../cli/fleet/steps.ts';
-import { freePort, httpReady, startServer, tcpReady } from '../harness/process.ts';
-import { toolPath, toolsDir } from '../tools/paths.ts';
+import type { FleetState } from '../../devenv/fleet/state.ts';
+import { step } from '../../devenv/fleet/steps.ts';
+import { freePort, httpReady, startServer, tcpReady } from '../../devenv/servers/process.ts';
+import { toolPath, toolsDir } from '../../devenv/tools/paths.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 const homes: string[] = [];

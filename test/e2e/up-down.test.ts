@@ -9,11 +9,11 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArgoCdApi } from '../../cli/fleet/argocd-api.ts';
-import { getWithHost } from '../../cli/fleet/http-probe.ts';
-import type { FleetState } from '../../cli/fleet/state.ts';
+import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
+import { getWithHost } from '../../devenv/fleet/http-probe.ts';
+import type { FleetState } from '../../devenv/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../harness/kube.ts';
+import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 import { nodesServing, useFleet } from './fleet-fixture.ts';
 
 function portOpen(url: string): Promise<boolean> {

@@ -3,8 +3,8 @@
  * hands their addresses to the test workers through `provide`, and stops them at the end.
  */
 import type { TestProject } from 'vitest/node';
-import { startHarness } from './start.ts';
-import type { HarnessInfo } from './types.ts';
+import { startHarness } from '../../devenv/servers/start.ts';
+import type { HarnessInfo } from '../../devenv/servers/types.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,20 +4,20 @@
  */
 import { inject } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createNamespace, loadKubeConfig } from './kube.ts';
-import type { TestNamespace } from './kube.ts';
-import type { HarnessInfo } from './types.ts';
+import { createNamespace, loadKubeConfig } from '../../devenv/servers/kube.ts';
+import type { TestNamespace } from '../../devenv/servers/kube.ts';
+import type { HarnessInfo } from '../../devenv/servers/types.ts';
 
-export type { HarnessInfo, KubeInfo, RegistryInfo } from './types.ts';
-export type { TestNamespace } from './kube.ts';
-export { applyYaml, kubectl, uniqueName, waitForCrdsEstablished } from './kube.ts';
-export { startArgoCd } from './argocd.ts';
-export type { ArgoCd, ArgoCdOptions } from './argocd.ts';
-export { startGitServer } from './git-server.ts';
-export { waitFor } from './wait.ts';
-export type { WaitOptions } from './wait.ts';
-export { logTail } from './process.ts';
-export type { GitServer } from './git-server.ts';
+export type { HarnessInfo, KubeInfo, RegistryInfo } from '../../devenv/servers/types.ts';
+export type { TestNamespace } from '../../devenv/servers/kube.ts';
+export { applyYaml, kubectl, uniqueName, waitForCrdsEstablished } from '../../devenv/servers/kube.ts';
+export { startArgoCd } from '../../devenv/servers/argocd.ts';
+export type { ArgoCd, ArgoCdOptions } from '../../devenv/servers/argocd.ts';
+export { startGitServer } from '../../devenv/servers/git-server.ts';
+export { waitFor } from '../../devenv/servers/wait.ts';
+export type { WaitOptions } from '../../devenv/servers/wait.ts';
+export { logTail } from '../../devenv/servers/process.ts';
+export type { GitServer } from '../../devenv/servers/git-server.ts';
 
 /** The shared servers of this test run (started by test/harness/global-setup.ts). */
 export function harness(): HarnessInfo {

@@ -16,7 +16,7 @@ import { healthCustomizations } from '../../../constructs/argocd/health-checks.t
 import { WasmFunction } from '../../../constructs/index.ts';
 import { createTestNamespace, harness, kubectl, logTail, startArgoCd, startGitServer, uniqueName, waitFor } from '../../harness/index.ts';
 import type { ArgoCd, GitServer, TestNamespace } from '../../harness/index.ts';
-import { toolDir, toolPath } from '../../tools/paths.ts';
+import { toolDir, toolPath } from '../../../devenv/tools/paths.ts';
 
 interface ResourceStatus {
   kind: string;

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { buildWasmArtifact, generateCosignKeyPair, loadPrivateKey, openStore, parseReference, pushWasmArtifact } from '../../../artifacts/index.ts';
 import type { ArtifactStore, RegistryRepository, WasmArtifact } from '../../../artifacts/index.ts';
 import { uniqueName } from '../../harness/index.ts';
-import { toolPath } from '../../tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 import type { KeyObject } from 'node:crypto';
 
 /** A valid core wasm module, unique per call (a custom section with random bytes), so digests never collide across tests. */

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { loadPrivateKey, openLayout, openStore, parseReference, pullWasm, signArtifact, sha256Digest, signatureTag, verifySignatures } from '../../../artifacts/index.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
-import { toolPath } from '../../tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 import { COSIGN_HTTP, cosign, keyPair, oras, pushedArtifact, tempDir, uniqueModule } from './helpers.ts';
 
 const CLI = join(import.meta.dirname, '../../../cli/main.ts');

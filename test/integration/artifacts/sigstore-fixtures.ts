@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { json } from '@sigstore/core';
 import { execa } from 'execa';
 import { signStatement } from '../../../artifacts/index.ts';
-import { toolPath } from '../../tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 
 export interface TestCa {
   readonly dir: string;

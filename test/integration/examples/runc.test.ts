@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { prepareRuncBundle, runRuncOnce } from '../../../bench/runc/bundle.ts';
 import { RUNC_REQUEST_ENV } from '../../../bench/runc/config.ts';
-import { toolPath } from '../../tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 import { parseCgi } from './wasi-host.ts';
 
 describe('runc baseline', () => {

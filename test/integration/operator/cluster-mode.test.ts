@@ -16,8 +16,8 @@ import { ASSIGNMENT_KEY, crdFor, KINDS, nodeObjectName } from '../../../api/inde
 import type { NodeAssignment } from '../../../api/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
-import { CONFIG_MAP_TYPE, resourcePath } from '../../../operator/runtime/index.ts';
-import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
+import { CONFIG_MAP_TYPE, resourcePath } from '../../../kube/index.ts';
+import type { KubeObject, ResourceType } from '../../../kube/index.ts';
 import { createTestNamespace, harness, uniqueName, waitFor } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
 import { newKey, publish } from '../node-runtime/fixtures.ts';

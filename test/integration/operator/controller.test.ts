@@ -12,8 +12,8 @@ import {
   requeueAfter,
   resourcePath,
   systemClock,
-} from '../../../operator/runtime/index.ts';
-import type { Action, KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
+} from '../../../kube/index.ts';
+import type { Action, KubeObject, ResourceType } from '../../../kube/index.ts';
 import { client, quietLog, check } from './support.ts';
 
 const CONFIG_MAP: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };

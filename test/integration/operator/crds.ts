@@ -1,6 +1,6 @@
 import type { CustomResourceDefinition } from '../../../api/index.ts';
-import { apply, KubeApiError } from '../../../operator/runtime/index.ts';
-import type { KubeClient, KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
+import { apply, KubeApiError } from '../../../kube/index.ts';
+import type { KubeClient, KubeObject, ResourceType } from '../../../kube/index.ts';
 import { waitFor } from '../../harness/index.ts';
 
 const CRD_TYPE: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false };

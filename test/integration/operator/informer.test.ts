@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, harness, waitFor } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
-import { createKubeClient, Informer, resourcePath, systemClock } from '../../../operator/runtime/index.ts';
-import type { KubeClient, KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
-import type { Query, WatchEvent } from '../../../operator/runtime/kube-client.ts';
+import { createKubeClient, Informer, resourcePath, systemClock } from '../../../kube/index.ts';
+import type { KubeClient, KubeObject, ResourceType } from '../../../kube/index.ts';
+import type { Query, WatchEvent } from '../../../kube/kube-client.ts';
 import { client, cuttableProxy, kubeConfigVia, quietLog, check } from './support.ts';
 
 const CONFIG_MAP: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };

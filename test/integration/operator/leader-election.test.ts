@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, harness, waitFor } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
-import { createKubeClient, LeaderElector, LEASE_TYPE, resourcePath, systemClock } from '../../../operator/runtime/index.ts';
-import type { KubeClient, Lease } from '../../../operator/runtime/index.ts';
+import { createKubeClient, LeaderElector, LEASE_TYPE, resourcePath, systemClock } from '../../../kube/index.ts';
+import type { KubeClient, Lease } from '../../../kube/index.ts';
 import { client, cuttableProxy, kubeConfigVia, quietLog, check } from './support.ts';
 
 const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };

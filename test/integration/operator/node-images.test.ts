@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
-import { resourcePath } from '../../../operator/runtime/index.ts';
+import { resourcePath } from '../../../kube/index.ts';
 import { condition, operatorWorld } from './fixture.ts';
 import type { OperatorWorld } from './fixture.ts';
 

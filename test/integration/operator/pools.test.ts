@@ -1,7 +1,7 @@
 import { nodeObjectName } from '../../../api/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
-import { resourcePath } from '../../../operator/runtime/index.ts';
+import { resourcePath } from '../../../kube/index.ts';
 import { waitFor } from '../../harness/index.ts';
 import { condition, fnSpec, operatorWorld } from './fixture.ts';
 import type { OperatorWorld } from './fixture.ts';

@@ -8,7 +8,7 @@
  */
 import { NodeAgent } from '../../../node-runtime/cluster/agent.ts';
 import type { AssignedFunction, FunctionReport, NodeAssignment } from '../../../api/index.ts';
-import { createKubeClient, systemClock } from '../../../operator/runtime/index.ts';
+import { createKubeClient, systemClock } from '../../../kube/index.ts';
 import { harness } from '../../harness/index.ts';
 import { cuttableProxy, kubeConfigVia, quietLog } from './support.ts';
 import type { CuttableProxy } from './support.ts';

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { kubeConfig } from '../../harness/index.ts';
-import { createKubeClient } from '../../../operator/runtime/index.ts';
-import type { KubeClient } from '../../../operator/runtime/index.ts';
+import { createKubeClient } from '../../../kube/index.ts';
+import type { KubeClient } from '../../../kube/index.ts';
 
 export const quietLog = pino({ level: process.env['FLOTILLA_TEST_LOG'] ?? 'silent' });
 

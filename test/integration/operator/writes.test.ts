@@ -14,8 +14,8 @@ import {
   systemClock,
   withFinalizer,
   awaitChange,
-} from '../../../operator/runtime/index.ts';
-import type { KubeObject, ResourceType } from '../../../operator/runtime/index.ts';
+} from '../../../kube/index.ts';
+import type { KubeObject, ResourceType } from '../../../kube/index.ts';
 import { WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
 import { installCrds } from './crds.ts';
 import { client, quietLog } from './support.ts';

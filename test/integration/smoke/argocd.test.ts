@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { applyYaml, createTestNamespace, harness, kubeConfig, logTail, startArgoCd, startGitServer, uniqueName, waitFor } from '../../harness/index.ts';
 import type { ArgoCd, GitServer, TestNamespace } from '../../harness/index.ts';
-import { toolPath } from '../../tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 
 interface AppStatus {
   status?: { sync?: { status?: string; revision?: string }; health?: { status?: string }; conditions?: { type: string; message: string }[] };

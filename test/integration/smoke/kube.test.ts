@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { toolPath } from '../../tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 import { applyYaml, createTestNamespace, harness, kubeConfig, kubectl, uniqueName, waitFor, waitForCrdsEstablished } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
 

@@ -26,7 +26,7 @@ describe('registry smoke', () => {
 
   it('oras round-trips through the referrers registry and discovers an attached artifact via the referrers API', async () => {
     const zot = harness().zot;
-    expect(zot, 'referrers registry (test/tools/referrers-registry) should be built by npm run setup').toBeDefined();
+    expect(zot, 'referrers registry (devenv/tools/referrers-registry) should be built by npm run setup').toBeDefined();
     const host = zot?.host ?? '';
     await roundTrip(host);
 

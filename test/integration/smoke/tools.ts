@@ -1,7 +1,7 @@
 // Runs a pinned tool binary for the smoke tests, failing with its stderr in the message.
 import { execa } from 'execa';
-import type { ToolName } from '../../tools/paths.ts';
-import { toolPath } from '../../tools/paths.ts';
+import type { ToolName } from '../../../devenv/tools/paths.ts';
+import { toolPath } from '../../../devenv/tools/paths.ts';
 
 export async function tool(name: ToolName, args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
   const res = await execa(toolPath(name), args, { cwd: opts.cwd, env: opts.env, reject: false, stdin: 'ignore' });

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { nodeRuntimeName } from '../../api/index.ts';
-import type { KubeApiServer } from '../../test/harness/kube-apiserver.ts';
-import { kubectl } from '../../test/harness/kube.ts';
-import { waitFor } from '../../test/harness/wait.ts';
+import type { KubeApiServer } from '../servers/kube-apiserver.ts';
+import { kubectl } from '../servers/kube.ts';
+import { waitFor } from '../servers/wait.ts';
 
 /** A pool (WasmRuntime) as the local fleet starts it. */
 export interface Pool {

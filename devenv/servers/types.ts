@@ -27,7 +27,7 @@ export interface HarnessInfo {
   readonly registry: RegistryInfo;
   /**
    * A registry with the OCI 1.1 referrers API. Named for zot, which the contract planned; it is
-   * served by test/tools/referrers-registry (go-containerregistry) because zot's Go module cannot
+   * served by devenv/tools/referrers-registry (go-containerregistry) because zot's Go module cannot
    * be fetched here. Absent only when that tool is not built.
    */
   readonly zot?: RegistryInfo;

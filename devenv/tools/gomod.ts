@@ -67,7 +67,7 @@ export function resolveReplaces(replaces: readonly Replace[], localVersions: Rea
       .sort((a, b) => b.length - a.length)[0];
     if (prefix === undefined) {
       throw new Error(
-        `go.mod replace '${r.from} => ${r.to}' points at a local dir; expected a localReplaces prefix in test/tools/versions.json matching '${path}'`,
+        `go.mod replace '${r.from} => ${r.to}' points at a local dir; expected a localReplaces prefix in devenv/tools/versions.json matching '${path}'`,
       );
     }
     const version = localVersions[prefix];

@@ -1,5 +1,5 @@
 /**
- * Where the pinned external tools live. Reads test/tools/versions.json (the one source of truth for
+ * Where the pinned external tools live. Reads devenv/tools/versions.json (the one source of truth for
  * versions) so the harness, the tests and later the CLI resolve the same binaries.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
@@ -82,7 +82,7 @@ export function goBuildOf(name: string, v: Versions = versions()): GoBuild | und
 /** Directory holding a Go-built tool and its companion files: `<toolsDir>/<name>-<version>`. */
 export function toolDir(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
   const build = goBuildOf(name);
-  if (!build) throw new Error(`toolDir: expected a Go-built tool (see test/tools/versions.json), got '${name}'`);
+  if (!build) throw new Error(`toolDir: expected a Go-built tool (see devenv/tools/versions.json), got '${name}'`);
   return join(toolsDir(env), `${name}-${build.version}`);
 }
 
@@ -94,7 +94,7 @@ export function toolPath(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
   const build = goBuildOf(name, v);
   if (build) return join(toolDir(name, env), name);
   const bin = v.debian.binaries[name];
-  if (!bin) throw new Error(`toolPath: '${name}' is in neither go.builds nor debian.binaries of test/tools/versions.json`);
+  if (!bin) throw new Error(`toolPath: '${name}' is in neither go.builds nor debian.binaries of devenv/tools/versions.json`);
   const found = findOnPath(bin, env);
   if (!found) throw new Error(`${name}: expected '${bin}' on PATH (Debian package); run 'npm run setup' to install it`);
   return found;

@@ -1,4 +1,4 @@
-import { microTime } from '../../api/index.ts';
+import { microTime } from '../api/index.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';

@@ -7,7 +7,7 @@
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubectl, loadKubeConfig } from '../../test/harness/kube.ts';
+import { kubectl, loadKubeConfig } from '../servers/kube.ts';
 import type { ArgoApp, ArgoCdApi } from './argocd-api.ts';
 
 /** The part of an ApplicationSet read here. */

@@ -40,7 +40,7 @@ export function buildLog(build: GoBuild): string {
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function sourceDir(build: GoBuild): string {
-  if (!build.source) throw new SetupError(`${build.id}: method 'source' needs a 'source' dir in test/tools/versions.json`);
+  if (!build.source) throw new SetupError(`${build.id}: method 'source' needs a 'source' dir in devenv/tools/versions.json`);
   return join(REPO_ROOT, build.source);
 }
 

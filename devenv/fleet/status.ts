@@ -6,7 +6,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../api/index.ts';
 import type { WasmFunction } from '../../api/index.ts';
-import { loadKubeConfig } from '../../test/harness/kube.ts';
+import { loadKubeConfig } from '../servers/kube.ts';
 import { ArgoCdApi } from './argocd-api.ts';
 import type { FleetState } from './state.ts';
 

@@ -1,4 +1,4 @@
-import { FlotillaError } from '../../api/errors.ts';
+import { FlotillaError } from '../api/errors.ts';
 
 /**
  * Why a call to the API server failed, from the HTTP status and the `Status.reason` it returned.

@@ -12,7 +12,7 @@ import type { FleetPaths, FleetState } from './state.ts';
 import { alive, readState, removeState } from './state.ts';
 import { pendingSteps } from './steps.ts';
 
-const CLI = join(import.meta.dirname, '..', 'main.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'cli', 'main.ts');
 
 /** Pids of processes whose command line mentions `needle` (our servers all name their work dir). */
 function processesMentioning(needle: string): number[] {

@@ -4,7 +4,7 @@
  * against repoURL, which a git:// daemon's push cannot feed), so the commit does not wait for the poll.
  */
 import { execFileSync } from 'node:child_process';
-import { toolPath } from '../../test/tools/paths.ts';
+import { toolPath } from '../tools/paths.ts';
 import { ArgoCdApi } from './argocd-api.ts';
 import type { FleetState } from './state.ts';
 

@@ -77,7 +77,7 @@ describe('FLEET_TOOLS', () => {
         if (!target.startsWith(join(root, 'examples'))) visit(target);
       }
     };
-    visit(join(root, 'cli', 'fleet', 'supervisor.ts'));
+    visit(join(root, 'devenv', 'fleet', 'supervisor.ts'));
     expect(named.size).toBeGreaterThan(5);
     expect([...named].filter((t) => !(FLEET_TOOLS as readonly string[]).includes(t))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 /**
- * An OCI 1.1 registry with the referrers API (test/tools/referrers-registry: go-containerregistry's
+ * An OCI 1.1 registry with the referrers API (devenv/tools/referrers-registry: go-containerregistry's
  * registry). It stands in for zot, whose Go module the reachable module proxy does not serve.
  * Manifests live in memory, blobs on disk: enough for a test run, gone with the process.
  */

@@ -5,8 +5,8 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ToolName } from '../../test/tools/paths.ts';
-import { toolDir, toolPath, toolsDir } from '../../test/tools/paths.ts';
+import type { ToolName } from '../tools/paths.ts';
+import { toolDir, toolPath, toolsDir } from '../tools/paths.ts';
 
 /**
  * Tools the supervisor runs, itself or through the harness modules it starts servers with
