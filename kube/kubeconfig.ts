@@ -46,3 +46,8 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
   }
   return kc;
 }
+
+/** Loads a kubeconfig file named by the caller (a path the program itself wrote or was given). */
+export function loadKubeConfigFile(path: string): KubeConfig {
+  return loadKubeConfig({ kind: 'file', path, from: '--kubeconfig' });
+}

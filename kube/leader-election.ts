@@ -3,26 +3,9 @@ import { sleep } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { microTime } from './events.ts';
 import type { KubeClient } from './kube-client.ts';
+import { LEASE_TYPE } from './lease.ts';
+import type { Lease, LeaseSpec } from './lease.ts';
 import { resourcePath } from './resource.ts';
-import type { ResourceType } from './resource.ts';
-
-export const LEASE_TYPE: ResourceType = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true };
-
-/** The Lease spec fields leader election uses. */
-export interface LeaseSpec {
-  holderIdentity?: string | null;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-export interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec?: LeaseSpec;
-}
 
 /** A Lease record and when this replica first saw it in that state (local clock, so skew between replicas does not matter). */
 export interface Observation {

@@ -1,17 +1,8 @@
-import { FUNCTION_ROUTE, FUNCTION_TRIGGER, GROUP, VERSION, WASM_FUNCTION, WASM_RUNTIME } from '../api/index.ts';
-import type { FunctionRoute, FunctionTrigger, KindDefinition, WasmFunction, WasmRuntime } from '../api/index.ts';
-import type { ObjectMeta, ResourceType } from '../kube/index.ts';
+import type { FunctionRoute, FunctionTrigger, WasmFunction, WasmRuntime } from '../api/index.ts';
+import type { ObjectMeta } from '../kube/index.ts';
 
-function typeOf(def: KindDefinition): ResourceType {
-  return { group: GROUP, version: VERSION, kind: def.kind, plural: def.plural, namespaced: true };
-}
-
-/** The four kinds as the controller runtime addresses them (from api/, the one source). */
-export const WASM_FUNCTION_TYPE = typeOf(WASM_FUNCTION);
-export const WASM_RUNTIME_TYPE = typeOf(WASM_RUNTIME);
-export const FUNCTION_ROUTE_TYPE = typeOf(FUNCTION_ROUTE);
-export const FUNCTION_TRIGGER_TYPE = typeOf(FUNCTION_TRIGGER);
-
+/** The four kinds as the controller runtime addresses them (kube/, from api/). */
+export { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../kube/index.ts';
 export { CONFIG_MAP_TYPE } from '../kube/index.ts';
 
 /** An object as read from the API server: api/ types plus the server-set metadata (uid, resourceVersion, ...). */

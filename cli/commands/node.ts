@@ -85,7 +85,7 @@ function tickClaims(flags: NodeFlags): { tickClaims?: LocalTickClaims | LeaseTic
       if (flags.natsUrl === undefined) throw new NodeRuntimeError('InvalidArgument', '--cron-claims nats: expected --nats-url as well, got none');
       return {};
     case 'lease':
-      return { tickClaims: new LeaseTickClaims(loadKubeConfig(findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() }))) };
+      return { tickClaims: new LeaseTickClaims(createKubeClient(loadKubeConfig(findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() })))) };
     case 'local':
       return { tickClaims: new LocalTickClaims() };
     default:

@@ -5,9 +5,10 @@
  * a git server that refuses, a revision that is gone or output the API server rejects. Transient
  * errors during start-up clear within seconds, so only one that lasts the grace period fails the step.
  */
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubectl, loadKubeConfig } from '../servers/kube.ts';
+import { createKubeClient, loadKubeConfigFile, resourcePath } from '../../kube/index.ts';
+import type { ResourceType } from '../../kube/index.ts';
+import { kubectl } from '../servers/kube.ts';
 import type { ArgoApp, ArgoCdApi } from './argocd-api.ts';
 
 /** The part of an ApplicationSet read here. */
@@ -62,9 +63,11 @@ export interface ArgoView {
   readonly namespace: string;
 }
 
+const APPLICATION_SET_TYPE: ResourceType = { group: 'argoproj.io', version: 'v1alpha1', kind: 'ApplicationSet', plural: 'applicationsets', namespaced: true };
+
 async function appSets(view: ArgoView): Promise<ArgoAppSet[]> {
-  const client = loadKubeConfig(view.kubeconfig).makeApiClient(CustomObjectsApi);
-  const list = (await client.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: view.namespace, plural: 'applicationsets' })) as { items?: ArgoAppSet[] };
+  const client = createKubeClient(loadKubeConfigFile(view.kubeconfig));
+  const list = await client.request<{ items?: ArgoAppSet[] }>({ method: 'GET', path: resourcePath(APPLICATION_SET_TYPE, { namespace: view.namespace }) });
   return list.items ?? [];
 }
 

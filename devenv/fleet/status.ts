@@ -3,10 +3,8 @@
  * cluster's Application, health our Lua check computed for the WasmFunction) with what the operator
  * wrote into the function's status (Ready, SignatureVerified, digest, instances, nodes).
  */
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../api/index.ts';
 import type { WasmFunction } from '../../api/index.ts';
-import { loadKubeConfig } from '../servers/kube.ts';
+import { createKubeClient, loadKubeConfigFile, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
 import { ArgoCdApi } from './argocd-api.ts';
 import type { FleetState } from './state.ts';
 
@@ -40,8 +38,8 @@ export async function collectStatus(state: FleetState): Promise<FunctionRow[]> {
     const app = apps.find((a) => a.spec?.destination?.name === c.name);
     // Argo CD 3 keeps per-resource health in the resource tree only (not in the Application's status).
     const resources = app && argo ? (await argo.resourceTree(app.metadata.name)).filter((r) => r.kind === 'WasmFunction') : [];
-    const api = loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi);
-    const list = (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'wasmfunctions' })) as { items: WasmFunction[] };
+    const client = createKubeClient(loadKubeConfigFile(c.kubeconfig));
+    const list = await client.request<{ items: WasmFunction[] }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE) });
     for (const fn of list.items) {
       const res = resources.find((r) => r.name === fn.metadata.name && r.namespace === fn.metadata.namespace);
       const ready = condition(fn, 'Ready');

@@ -8,11 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../api/index.ts';
 import type { WasmFunction } from '../../api/index.ts';
 import { buildFleet } from '../../clusters/fleet.ts';
 import { renderApp, writeRendered } from '../../constructs/index.ts';
+import { createKubeClient, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
 import { startArgoCd } from '../servers/argocd.ts';
 import type { ArgoCd } from '../servers/argocd.ts';
 import { startEtcd } from '../servers/etcd.ts';
@@ -300,12 +299,12 @@ async function start(
   const placed = await step(ctx, 'every HTTP function answers on every node of its pool', async () => {
     const out: ClusterState[] = [];
     for (const c of clusters) {
-      const api = loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi);
+      const client = createKubeClient(loadKubeConfig(c.kubeconfig));
       const functions: ClusterState['functions'][number][] = [];
       for (const f of c.functions) {
         const on = await waitFor(
           async () => {
-            const fn = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: f.namespace, plural: 'wasmfunctions', name: f.function })) as WasmFunction;
+            const fn = await client.request<WasmFunction>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: f.namespace, name: f.function }) });
             const ready = fn.status?.conditions?.find((x) => x.type === 'Ready');
             return fn.status?.observedGeneration === fn.metadata.generation && ready?.status === 'True' ? (fn.status?.nodes ?? []) : undefined;
           },

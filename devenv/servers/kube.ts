@@ -2,8 +2,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { toolPath } from '../tools/paths.ts';
+import { createKubeClient, KubeApiError, loadKubeConfigFile } from '../../kube/index.ts';
 import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
@@ -14,12 +15,8 @@ export function uniqueName(prefix: string): string {
   return `${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Loads a kubeconfig file into a client-node KubeConfig. */
-export function loadKubeConfig(kubeconfigPath: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  return kc;
-}
+/** Loads a kubeconfig file into a client-node KubeConfig (kube/'s loader, with its errors). */
+export const loadKubeConfig = loadKubeConfigFile;
 
 /** Runs kubectl against `kubeconfig`; rejects with kubectl's stderr in the message. */
 export async function kubectl(kubeconfig: string, args: readonly string[], input?: string): Promise<string> {
@@ -48,14 +45,14 @@ export interface TestNamespace {
 
 /** Creates a uniquely named namespace labelled as test-owned. */
 export async function createNamespace(kc: KubeConfig, prefix: string): Promise<TestNamespace> {
-  const api = kc.makeApiClient(CoreV1Api);
+  const client = createKubeClient(kc);
   const name = uniqueName(prefix);
-  await api.createNamespace({ body: { metadata: { name, labels: { 'flotilla.dev/test': 'true' } } } });
+  await client.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'flotilla.dev/test': 'true' } } } });
   return {
     name,
     async delete() {
-      await api.deleteNamespace({ name }).catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 404) throw err;
+      await client.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` }).catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.code === 'NotFound')) throw err;
       });
     },
   };
@@ -66,11 +63,11 @@ export async function createNamespace(kc: KubeConfig, prefix: string): Promise<T
  * fresh CRD has no status yet, so this polls instead.)
  */
 export async function waitForCrdsEstablished(kc: KubeConfig, names: readonly string[], timeoutMs = 60_000): Promise<void> {
-  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const client = createKubeClient(kc);
   for (const name of names) {
     await waitFor(
       async () => {
-        const crd = await api.readCustomResourceDefinition({ name });
+        const crd = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}` });
         return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
       },
       { what: `CRD ${name} to be Established`, timeoutMs },

@@ -4,15 +4,15 @@
  * claims a tick by replacing the Lease with the new tick and itself as holder; the replace carries
  * the resourceVersion it read, so when two nodes race the API server accepts exactly one (409 for
  * the other). The node runtime needs get/create/update on leases in the functions' namespaces.
- * The Lease's acquire/renew times stay unset: @kubernetes/client-node serializes a MicroTime with
- * millisecond precision, which the API server rejects; the tick annotation says when anyway.
+ * The Lease's acquire/renew times stay unset: the tick annotation says when.
  */
-import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { KubeApiError, LEASE_TYPE, resourcePath } from '../../../kube/index.ts';
+import type { KubeClient, Lease } from '../../../kube/index.ts';
 import type { TickClaims } from './claims.ts';
 
 export const LAST_TICK_ANNOTATION = 'flotilla.dev/last-tick';
 
-const status = (err: unknown): number | undefined => (err instanceof ApiException ? (err as ApiException<unknown>).code : undefined);
+const isCode = (err: unknown, ...codes: string[]): boolean => err instanceof KubeApiError && codes.includes(err.code);
 
 /** The Lease of a trigger "ns/name". */
 export function leaseRef(triggerKey: string): { namespace: string; name: string } {
@@ -21,10 +21,10 @@ export function leaseRef(triggerKey: string): { namespace: string; name: string 
 }
 
 export class LeaseTickClaims implements TickClaims {
-  private readonly api: CoordinationV1Api;
+  private readonly client: KubeClient;
 
-  constructor(kc: KubeConfig) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+  constructor(client: KubeClient) {
+    this.client = client;
   }
 
   async claim(triggerKey: string, tickMs: number, nodeName: string): Promise<boolean> {
@@ -32,41 +32,43 @@ export class LeaseTickClaims implements TickClaims {
     const lease = await this.read(namespace, name);
     if (!lease) {
       try {
-        await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace, annotations: { [LAST_TICK_ANNOTATION]: String(tickMs) } }, spec: { holderIdentity: nodeName } } });
+        const body: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, annotations: { [LAST_TICK_ANNOTATION]: String(tickMs) } }, spec: { holderIdentity: nodeName } };
+        await this.client.request({ method: 'POST', path: resourcePath(LEASE_TYPE, { namespace }), body });
         return true;
       } catch (err) {
-        if (status(err) !== 409) throw err;
+        if (!isCode(err, 'AlreadyExists', 'Conflict')) throw err;
         // Another node created it first, for this tick or an earlier one: claim against its version.
         return this.claim(triggerKey, tickMs, nodeName);
       }
     }
-    const last = Number(lease.metadata?.annotations?.[LAST_TICK_ANNOTATION] ?? -1);
+    const last = Number(lease.metadata.annotations?.[LAST_TICK_ANNOTATION] ?? -1);
     if (last >= tickMs) return false;
-    const body: V1Lease = {
+    // The replace carries the resourceVersion read above: of two racing nodes exactly one wins.
+    const body: Lease = {
       ...lease,
-      metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, [LAST_TICK_ANNOTATION]: String(tickMs) } },
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata.annotations, [LAST_TICK_ANNOTATION]: String(tickMs) } },
       spec: { holderIdentity: nodeName },
     };
     try {
-      await this.api.replaceNamespacedLease({ name, namespace, body });
+      await this.client.request({ method: 'PUT', path: resourcePath(LEASE_TYPE, { namespace, name }), body });
       return true;
     } catch (err) {
-      if (status(err) === 409) return false;
+      if (isCode(err, 'Conflict')) return false;
       throw err;
     }
   }
 
   async lastFired(triggerKey: string): Promise<number | undefined> {
     const { namespace, name } = leaseRef(triggerKey);
-    const v = (await this.read(namespace, name))?.metadata?.annotations?.[LAST_TICK_ANNOTATION];
+    const v = (await this.read(namespace, name))?.metadata.annotations?.[LAST_TICK_ANNOTATION];
     return v === undefined ? undefined : Number(v);
   }
 
-  private async read(namespace: string, name: string): Promise<V1Lease | undefined> {
+  private async read(namespace: string, name: string): Promise<Lease | undefined> {
     try {
-      return await this.api.readNamespacedLease({ name, namespace });
+      return await this.client.request<Lease>({ method: 'GET', path: resourcePath(LEASE_TYPE, { namespace, name }) });
     } catch (err) {
-      if (status(err) === 404) return undefined;
+      if (isCode(err, 'NotFound')) return undefined;
       throw err;
     }
   }

@@ -10,6 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsTickClaims, type TickClaims } from '../../../node-runtime/triggers/cron/claims.ts';
 import { LeaseTickClaims } from '../../../node-runtime/triggers/cron/lease-claims.ts';
+import { createKubeClient } from '../../../kube/index.ts';
 import { createTestNamespace, harness, kubeConfig, uniqueName, type TestNamespace } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { eventually, startTestNode, trigger, type TestNode } from './node.ts';
@@ -64,7 +65,7 @@ describe('cron trigger', () => {
   });
 
   it.concurrent('fires each tick once per cluster, on time, with two runtimes claiming through a Lease', async () => {
-    await expectOneFireOnTime(await twoRuntimes(ns.name, () => new LeaseTickClaims(kubeConfig())));
+    await expectOneFireOnTime(await twoRuntimes(ns.name, () => new LeaseTickClaims(createKubeClient(kubeConfig()))));
   });
 });
 
@@ -74,7 +75,7 @@ describe('tick claims', () => {
       const nc = await connect({ servers: harness().nats.url });
       return { claims: [new NatsTickClaims(nc), new NatsTickClaims(nc)], key: `${uniqueName('claims')}/t`, close: () => nc.close() };
     }],
-    ['a Lease', () => Promise.resolve({ claims: [new LeaseTickClaims(kubeConfig()), new LeaseTickClaims(kubeConfig())], key: `${ns.name}/${uniqueName('t')}`, close: () => Promise.resolve() })],
+    ['a Lease', () => Promise.resolve({ claims: [new LeaseTickClaims(createKubeClient(kubeConfig())), new LeaseTickClaims(createKubeClient(kubeConfig()))], key: `${ns.name}/${uniqueName('t')}`, close: () => Promise.resolve() })],
   ])('through %s give each tick to exactly one of many racing nodes', async (_name, setup) => {
     const { claims, key, close } = await setup();
     try {
