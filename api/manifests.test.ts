@@ -50,6 +50,33 @@ describe('parseManifests', () => {
     }
   });
 
+  it.each([
+    ['a typo in the group', 'flotila.dev/v1alpha1', 'WasmFunction'],
+    ['another version of our group', 'flotilla.dev/v1', 'WasmFunction'],
+    ['our group, any kind', 'flotilla.dev/v2', 'Anything'],
+    ['no apiVersion at all', undefined, 'FunctionRoute'],
+  ])('refuses a document that means to be ours under a wrong apiVersion (%s) instead of skipping it', (_case, apiVersion, kind) => {
+    const doc = `${apiVersion === undefined ? '' : `apiVersion: ${apiVersion}\n`}kind: ${kind}\nmetadata: { name: x }\n`;
+    try {
+      parseManifests(doc, 'fn.yaml');
+      expect.unreachable();
+    } catch (err) {
+      const e = err as ManifestError;
+      expect(e.issues).toEqual([expect.objectContaining({ source: 'fn.yaml', path: 'apiVersion' })]);
+      expect(e.message).toMatch(/fn\.yaml#0: apiVersion .* is not served by Flotilla; expected flotilla\.dev\/v1alpha1/);
+    }
+  });
+
+  it('still skips foreign kinds under foreign apiVersions', () => {
+    expect(parseManifests(`${DEPLOYMENT}---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n`)).toEqual([]);
+  });
+
+  it('refuses two objects of one kind and name in one namespace, naming both places', () => {
+    expect(() => parseManifests(`${FN}---\n${ROUTE}---\n${FN}`, 'all.yaml')).toThrow(/all\.yaml#2: WasmFunction edge\/echo is defined twice \(first in all\.yaml#0\)/);
+    // Same name, other kind or other namespace: distinct objects.
+    expect(parseManifests(`${FN}---\n${FN.replace('namespace: edge', 'namespace: other')}---\n${ROUTE.replace('name: echo }', 'name: echo, namespace: edge }')}`)).toHaveLength(3);
+  });
+
   it('refuses an unknown kind of our group', () => {
     expect(() => parseManifests('apiVersion: flotilla.dev/v1alpha1\nkind: WasmThing\nmetadata: {name: x}\n')).toThrow(/not a flotilla.dev\/v1alpha1 kind/);
   });
@@ -64,6 +91,13 @@ describe('loadManifestDir', () => {
     await writeFile(join(dir, 'notes.txt'), 'ignored');
     const objs = await loadManifestDir(dir);
     expect(objs.map((o) => o.kind)).toEqual(['FunctionRoute', 'WasmFunction']);
+  });
+
+  it('names both files of a duplicate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-manifests-'));
+    await writeFile(join(dir, 'a.yaml'), FN);
+    await writeFile(join(dir, 'b.yaml'), FN);
+    await expect(loadManifestDir(dir)).rejects.toThrow(/b\.yaml#0: WasmFunction edge\/echo is defined twice \(first in a\.yaml#0\)/);
   });
 
   it('says which directory it cannot read', async () => {
