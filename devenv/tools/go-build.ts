@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseGoMod, resolveReplaces, wrapperGoMod } from './gomod.ts';
-import type { GoBuild } from './paths.ts';
+import type { GoBuild, PinnedBuild } from './paths.ts';
 import { toolsDir } from './paths.ts';
 import { run, SetupError } from './run.ts';
 
@@ -33,7 +33,7 @@ export function buildRoot(): string {
   return process.env['FLOTILLA_BUILD_DIR'] || join(homedir(), '.cache', 'flotilla', 'build');
 }
 
-export function buildLog(build: GoBuild): string {
+export function buildLog(build: PinnedBuild): string {
   return join(buildRoot(), `${build.id}-${build.version}.log`);
 }
 
@@ -45,28 +45,28 @@ function sourceDir(build: GoBuild): string {
 }
 
 // A source build is rebuilt when our own Go files change, not only when the pin does.
-function sourceHash(build: GoBuild): string | undefined {
-  if (build.method !== 'source') return undefined;
+function sourceHash(build: PinnedBuild): string | undefined {
+  if (!('method' in build) || build.method !== 'source') return undefined;
   const dir = sourceDir(build);
   const hash = createHash('sha256');
   for (const f of readdirSync(dir).sort()) hash.update(f).update(readFileSync(join(dir, f)));
   return hash.digest('hex');
 }
 
-function stampFor(build: GoBuild, tool: string): string {
+function stampFor(build: PinnedBuild, tool: string): string {
   return JSON.stringify({ tool, build, source: sourceHash(build) }, null, 2) + '\n';
 }
 
 // What decides whether a cached binary is current: the recipe without its display-only fields, so
 // correcting a `coldBuild` estimate in versions.json does not cost a rebuild.
 function recipeOf(stamp: string): string {
-  const parsed = JSON.parse(stamp) as { build: Partial<GoBuild> };
+  const parsed = JSON.parse(stamp) as { build: Partial<PinnedBuild> };
   const { coldBuild: _display, ...recipe } = parsed.build;
   return JSON.stringify({ ...parsed, build: recipe });
 }
 
 /** True when every tool of `build` is in the cache with a stamp of this exact recipe. */
-export function isBuilt(build: GoBuild): boolean {
+export function isBuilt(build: PinnedBuild): boolean {
   return Object.keys(build.tools).every((tool) => {
     try {
       return recipeOf(readFileSync(join(toolsDir(), `${tool}-${build.version}`, STAMP), 'utf8')) === recipeOf(stampFor(build, tool));
@@ -150,7 +150,8 @@ export async function goBuild(build: GoBuild): Promise<void> {
   rmSync(work, { recursive: true, force: true });
 }
 
-function installTool(build: GoBuild, tool: string, outDir: string, sourceDir: string | undefined): void {
+/** Moves a built binary (and its links and companion files) into the cache atomically, stamp last. */
+export function installTool(build: PinnedBuild, tool: string, outDir: string, sourceDir: string | undefined): void {
   const final = join(toolsDir(), `${tool}-${build.version}`);
   const tmp = `${final}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

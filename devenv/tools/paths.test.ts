@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { goBuildOf, toolPath, toolsDir, versions } from './paths.ts';
+import { cargoBuildOf, goBuildOf, toolPath, toolsDir, versions } from './paths.ts';
 import type { ToolName } from './paths.ts';
 
 const ALL: readonly ToolName[] = [
   'kube-apiserver', 'kube-controller-manager', 'etcd', 'kubectl', 'cosign', 'oras', 'zot', 'referrers-registry', 'registry', 'argocd',
-  'nats-server', 'mosquitto', 'redis-server', 'runc', 'clang', 'lua5.1', 'chromium', 'wrk', 'git', 'openssl',
+  'nats-server', 'mosquitto', 'redis-server', 'runc', 'clang', 'lua5.1', 'chromium', 'wrk', 'git', 'openssl', 'wasmtime',
 ];
 
 describe('versions.json', () => {
-  it('pins every tool name exactly once: a Go build, a Debian binary, or a reason it is unavailable', () => {
+  it('pins every tool name exactly once: a Go build, a Cargo build, a Debian binary, or a reason it is unavailable', () => {
     const v = versions();
     for (const name of ALL) {
-      const sources = [goBuildOf(name, v) ? 'go' : '', v.debian.binaries[name] ? 'debian' : '', v.unavailable[name] ? 'unavailable' : ''].filter(Boolean);
+      const sources = [goBuildOf(name, v) ? 'go' : '', cargoBuildOf(name, v) ? 'cargo' : '', v.debian.binaries[name] ? 'debian' : '', v.unavailable[name] ? 'unavailable' : ''].filter(Boolean);
       expect(sources, name).toHaveLength(1);
     }
   });
@@ -29,6 +29,7 @@ describe('toolPath', () => {
     const env = { FLOTILLA_TOOLS_DIR: '/opt/tools', PATH: '' };
     expect(toolsDir(env)).toBe('/opt/tools');
     expect(toolPath('etcd', env)).toMatch(/^\/opt\/tools\/etcd-v\d+\.\d+\.\d+\/etcd$/);
+    expect(toolPath('wasmtime', env)).toMatch(/^\/opt\/tools\/wasmtime-\d+\.\d+\.\d+\/wasmtime$/);
   });
 
   it('says why an unavailable tool cannot be had', () => {

@@ -27,7 +27,8 @@ export type ToolName =
   | 'chromium'
   | 'wrk'
   | 'git'
-  | 'openssl';
+  | 'openssl'
+  | 'wasmtime';
 
 /** One Go build: a module at a version yielding one or more tools (see versions.json). */
 export interface GoBuild {
@@ -55,9 +56,28 @@ export interface GoBuild {
   readonly files?: Readonly<Record<string, string>>;
 }
 
+/** One Cargo build: a crate from the Rust crate registry at a version, `cargo install --locked`. */
+export interface CargoBuild {
+  readonly id: string;
+  readonly crate: string;
+  readonly version: string;
+  /** Crate features to enable on top of (or, with noDefaultFeatures, instead of) the defaults. */
+  readonly features?: readonly string[];
+  readonly noDefaultFeatures?: boolean;
+  readonly coldBuild: string;
+  /** Tool name -> the crate's binary target that is it (only these are built). */
+  readonly tools: Readonly<Record<string, string>>;
+  readonly links?: undefined;
+  readonly files?: undefined;
+}
+
+/** Either kind of build into the tool cache. */
+export type PinnedBuild = GoBuild | CargoBuild;
+
 export interface Versions {
   readonly debian: { readonly packages: readonly string[]; readonly binaries: Readonly<Record<string, string>> };
   readonly go: { readonly builds: readonly GoBuild[] };
+  readonly cargo: { readonly builds: readonly CargoBuild[] };
   /** Tools that cannot be had on this kind of machine, with the reason. */
   readonly unavailable: Readonly<Record<string, string>>;
 }
@@ -79,10 +99,20 @@ export function goBuildOf(name: string, v: Versions = versions()): GoBuild | und
   return v.go.builds.find((b) => Object.hasOwn(b.tools, name));
 }
 
-/** Directory holding a Go-built tool and its companion files: `<toolsDir>/<name>-<version>`. */
+/** The Cargo build that yields `name`, or undefined. */
+export function cargoBuildOf(name: string, v: Versions = versions()): CargoBuild | undefined {
+  return v.cargo.builds.find((b) => Object.hasOwn(b.tools, name));
+}
+
+/** The Go or Cargo build that yields `name`, or undefined for a Debian tool. */
+export function pinnedBuildOf(name: string, v: Versions = versions()): PinnedBuild | undefined {
+  return goBuildOf(name, v) ?? cargoBuildOf(name, v);
+}
+
+/** Directory holding a built tool and its companion files: `<toolsDir>/<name>-<version>`. */
 export function toolDir(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
-  const build = goBuildOf(name);
-  if (!build) throw new Error(`toolDir: expected a Go-built tool (see devenv/tools/versions.json), got '${name}'`);
+  const build = pinnedBuildOf(name);
+  if (!build) throw new Error(`toolDir: expected a Go- or Cargo-built tool (see devenv/tools/versions.json), got '${name}'`);
   return join(toolsDir(env), `${name}-${build.version}`);
 }
 
@@ -91,10 +121,9 @@ export function toolPath(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
   const v = versions();
   const reason = v.unavailable[name];
   if (reason) throw new Error(`${name} is not available: ${reason}`);
-  const build = goBuildOf(name, v);
-  if (build) return join(toolDir(name, env), name);
+  if (pinnedBuildOf(name, v)) return join(toolDir(name, env), name);
   const bin = v.debian.binaries[name];
-  if (!bin) throw new Error(`toolPath: '${name}' is in neither go.builds nor debian.binaries of devenv/tools/versions.json`);
+  if (!bin) throw new Error(`toolPath: '${name}' is in none of go.builds, cargo.builds and debian.binaries of devenv/tools/versions.json`);
   const found = findOnPath(bin, env);
   if (!found) throw new Error(`${name}: expected '${bin}' on PATH (Debian package); run 'npm run setup' to install it`);
   return found;

@@ -1,13 +1,17 @@
 /**
- * `npm run setup`: installs the Debian packages and builds the Go tools pinned in versions.json into
- * the tool cache. Idempotent: a rerun checks dpkg and the build stamps and does nothing else.
+ * `npm run setup`: installs the Debian packages and builds the Go and Cargo tools pinned in
+ * versions.json into the tool cache. Idempotent: a rerun checks dpkg and the build stamps and does
+ * nothing else. The Go builds run one after another (each uses every core) while the Cargo builds
+ * run beside them: on a cold machine their downloads and link steps overlap the other lane's work.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cargoBuild } from './cargo-build.ts';
 import { buildLog, buildRoot, goBuild, isBuilt } from './go-build.ts';
 import { installPackages, missingPackages } from './debian.ts';
 import { acquireLock } from './lock.ts';
 import { toolsDir, versions } from './paths.ts';
+import type { PinnedBuild } from './paths.ts';
 import { SetupError } from './run.ts';
 
 function say(text: string): void {
@@ -26,7 +30,7 @@ async function main(): Promise<void> {
     say(`setup: another setup (pid ${pid}) is installing tools; waiting for it...\n`),
   );
   try {
-    const total = 1 + v.go.builds.length;
+    const total = 1 + v.go.builds.length + v.cargo.builds.length;
     const started = performance.now();
 
     const missing = missingPackages(v.debian.packages);
@@ -38,17 +42,24 @@ async function main(): Promise<void> {
       say(` done in ${secondsSince(t)}\n`);
     }
 
-    for (const [i, build] of v.go.builds.entries()) {
-      const label = `[${i + 2}/${total}] ${Object.keys(build.tools).join('+')} ${build.version}`;
-      if (isBuilt(build)) {
-        say(`${label}: cached\n`);
-        continue;
+    let n = 1;
+    // One lane builds its tools in order; a line when each starts and ends, since lanes interleave.
+    const lane = async <B extends PinnedBuild>(builds: readonly B[], build: (b: B) => Promise<void>): Promise<void> => {
+      for (const b of builds) {
+        const label = `[${++n}/${total}] ${Object.keys(b.tools).join('+')} ${b.version}`;
+        if (isBuilt(b)) {
+          say(`${label}: cached\n`);
+          continue;
+        }
+        say(`${label}: building (cold build takes ${b.coldBuild}; log ${buildLog(b)})\n`);
+        const t = performance.now();
+        await build(b);
+        say(`${label}: built in ${secondsSince(t)}\n`);
       }
-      say(`${label}: building (cold build takes ${build.coldBuild}; log ${buildLog(build)})...`);
-      const t = performance.now();
-      await goBuild(build);
-      say(` done in ${secondsSince(t)}\n`);
-    }
+    };
+    const results = await Promise.allSettled([lane(v.go.builds, goBuild), lane(v.cargo.builds, cargoBuild)]);
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failed.length > 0) throw failed[0];
     for (const [tool, reason] of Object.entries(v.unavailable)) say(`${tool}: not available (${reason})\n`);
     say(`setup: tools ready in ${toolsDir()} (${secondsSince(started)})\n`);
   } finally {
