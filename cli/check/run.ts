@@ -58,9 +58,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckProblem[]> {
 
   const t = performance.now();
   const yamlFiles = committed.filter((f) => /\.ya?ml$/.test(f.path)).map((f) => ({ path: `${root}/${f.path}`, content: f.content }));
-  const { docs, problems: schema } = schemaProblems(yamlFiles);
+  const { docs, checked, problems: schema } = schemaProblems(yamlFiles);
   problems.push(...schema);
-  opts.log(`${docs.length} objects checked against the CRD schemas (${Math.round(performance.now() - t)} ms)`);
+  opts.log(`${checked} flotilla.dev objects checked against the CRD schemas (${Math.round(performance.now() - t)} ms)`);
 
   if (opts.registry !== undefined) {
     const t2 = performance.now();
