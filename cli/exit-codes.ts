@@ -63,6 +63,9 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   // cli/check/problem.ts CheckError (flotilla check).
   CheckFailed: 80,
   GitopsUnreadable: 81,
+  SynthConfigNotFound: 85,
+  SynthConfigInvalid: 86,
+  SynthFailed: 87,
   // devenv/fleet/errors.ts FleetError (flotilla up / down / status).
   StepFailed: 82,
   FleetNotUp: 83,

@@ -14,8 +14,17 @@ export interface CheckProblem {
   readonly message: string;
 }
 
-/** Codes of a failed check: problems were found, or the inputs could not be read at all. */
-export class CheckError extends FlotillaError<'CheckFailed' | 'GitopsUnreadable'> {}
+/**
+ * Codes of a failed check: problems were found, or the inputs could not be read (the rendered tree,
+ * the repository's cdk8s.yaml) or rendered (its `app` command failed).
+ */
+export const CHECK_ERROR_CODES = ['CheckFailed', 'GitopsUnreadable', 'SynthConfigNotFound', 'SynthConfigInvalid', 'SynthFailed'] as const;
+
+/** One of CHECK_ERROR_CODES; each has its own exit code in cli/exit-codes.ts. */
+export type CheckErrorCode = (typeof CHECK_ERROR_CODES)[number];
+
+/** A check that could not run, or found problems. */
+export class CheckError extends FlotillaError<CheckErrorCode> {}
 
 /** `file: object: field: message`, the one-line form CI prints. */
 export function formatProblem(p: CheckProblem): string {

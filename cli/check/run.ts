@@ -1,78 +1,76 @@
 /**
- * `flotilla check` end to end: read the committed GitOps tree, re-render the fleet in memory, then
- * the three checks. Returns every problem (never stops at the first), sorted by file.
+ * `flotilla check` end to end: read the committed render, render afresh with the repository's own
+ * command and compare, then the schema and signature checks. Returns every problem (never stops at
+ * the first), sorted by file.
  */
-import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { buildFleet } from '../../clusters/fleet.ts';
-import { listFiles, renderApp } from '../../constructs/index.ts';
 import type { CheckProblem } from './problem.ts';
 import { CheckError } from './problem.ts';
+import { readTree, renderFresh } from './render.ts';
 import { schemaProblems } from './schema.ts';
 import type { ParsedDoc } from './schema.ts';
 import { signatureProblems } from './signatures.ts';
 import type { RegistryContext } from './signatures.ts';
+import { shortPath } from './sources.ts';
+import type { Sources } from './sources.ts';
 import { staleProblems } from './stale.ts';
 import type { GitopsFile } from './stale.ts';
 
 export interface CheckOptions {
-  /** The rendered GitOps tree (holds clusters/ and argocd/). */
-  readonly gitopsDir: string;
-  /** Paths in messages are relative to this (the repository root). */
+  /** The committed render, and how to render afresh. */
+  readonly sources: Sources;
+  /** Paths in messages are relative to this (the working directory). */
   readonly baseDir: string;
-  /** Compare with a fresh render of clusters/ (off for a tree that this checkout's fleet code did not render). */
-  readonly stale: boolean;
   /** Resolve and verify every module reference (off: no network). */
   readonly registry: RegistryContext | undefined;
   /** Progress lines on stderr. */
   readonly log: (line: string) => void;
 }
 
-async function readTree(dir: string): Promise<GitopsFile[]> {
-  let paths: string[];
+async function readCommitted(sources: Sources): Promise<GitopsFile[]> {
   try {
-    paths = await listFiles(dir);
+    return await readTree(sources.gitopsDir);
   } catch (cause) {
-    throw new CheckError('GitopsUnreadable', `cannot read the GitOps tree ${dir}: ${(cause as Error).message}; pass --gitops <dir> (the folder holding clusters/ and argocd/)`, { cause });
+    const render = sources.rerun === undefined ? '' : `render it (${sources.rerun}), `;
+    throw new CheckError('GitopsUnreadable', `cannot read the rendered manifests ${sources.gitopsDir} (${sources.gitopsOrigin}): ${(cause as Error).message}; ${render}fix the path, or pass --gitops <dir>`, { cause });
   }
-  return Promise.all(paths.filter((p) => /^(clusters|argocd)\//.test(p)).map(async (p) => ({ path: p, content: await readFile(join(dir, p), 'utf8') })));
+}
+
+// A cluster is a clusters/<name>/ folder, the layout Flotilla's constructs render; the rest of the
+// tree (all of it for cdk8s's flat dist/) is one more, so its functions are verified too.
+function clusterOf(path: string): string {
+  return /^clusters\/([^/]+)\//.exec(path)?.[1] ?? '.';
 }
 
 /** Runs every check and returns the problems found. */
 export async function runCheck(opts: CheckOptions): Promise<CheckProblem[]> {
-  const rel = relative(opts.baseDir, opts.gitopsDir);
-  // Outside the base dir, the absolute path reads better than a chain of ../
-  const root = rel === '' ? '.' : rel.startsWith('..') ? opts.gitopsDir : rel;
-  const committed = await readTree(opts.gitopsDir);
+  const { sources } = opts;
+  const root = shortPath(opts.baseDir, sources.gitopsDir);
+  const committed = await readCommitted(sources);
   const problems: CheckProblem[] = [];
 
-  if (opts.stale) {
+  if (sources.fresh !== undefined) {
     const t = performance.now();
-    try {
-      problems.push(...staleProblems(renderApp(buildFleet()), committed, root));
-    } catch (err) {
-      problems.push({ file: 'clusters/', object: '-', field: '-', message: `the fleet code does not render: ${(err as Error).message}` });
-    }
-    opts.log(`rendered output compared with a fresh render (${Math.round(performance.now() - t)} ms)`);
+    const fresh = await renderFresh(sources.fresh);
+    problems.push(...staleProblems(fresh, committed, root, `run ${sources.fresh.rerun} and commit the result`));
+    opts.log(`${root}: ${committed.length} files compared with the ${fresh.length} that ${sources.fresh.origin} renders (${Math.round(performance.now() - t)} ms)`);
   }
 
   const t = performance.now();
   const yamlFiles = committed.filter((f) => /\.ya?ml$/.test(f.path)).map((f) => ({ path: `${root}/${f.path}`, content: f.content }));
-  const { docs, problems: schema } = schemaProblems(yamlFiles);
+  const { docs, checked, problems: schema } = schemaProblems(yamlFiles);
   problems.push(...schema);
-  opts.log(`${docs.length} objects checked against the CRD schemas (${Math.round(performance.now() - t)} ms)`);
+  opts.log(`${checked} flotilla.dev objects checked against the CRD schemas (${Math.round(performance.now() - t)} ms)`);
 
   if (opts.registry !== undefined) {
     const t2 = performance.now();
     const clusters = new Map<string, ParsedDoc[]>();
-    const prefix = `${root}/clusters/`;
     for (const d of docs) {
-      if (!d.file.startsWith(prefix)) continue;
-      const name = d.file.slice(prefix.length).split('/')[0] ?? '';
+      const name = clusterOf(d.file.slice(root.length + 1));
       clusters.set(name, [...(clusters.get(name) ?? []), d]);
     }
+    const functions = docs.filter((d) => d.flotilla?.kind === 'WasmFunction').length;
     problems.push(...(await signatureProblems(clusters, opts.registry)));
-    opts.log(`module references resolved and verified for ${clusters.size} cluster(s) (${Math.round(performance.now() - t2)} ms)`);
+    opts.log(`module references of ${functions} WasmFunction(s) resolved and verified (${Math.round(performance.now() - t2)} ms)`);
   }
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.object.localeCompare(b.object) || a.field.localeCompare(b.field));
 }

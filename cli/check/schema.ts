@@ -19,10 +19,28 @@ export interface ParsedDoc {
   readonly flotilla?: FlotillaObject;
 }
 
+/** What schemaProblems found: the objects that parsed, how many objects were checked, the problems. */
+export interface SchemaResult {
+  /** Every object that parsed and, if of a Flotilla kind, validated. */
+  readonly docs: ParsedDoc[];
+  /** Objects of the flotilla.dev API checked against the schemas, valid or not. */
+  readonly checked: number;
+  readonly problems: CheckProblem[];
+}
+
+// The validator's messages start with the field they are about ("spec.x must be >= 1"); the
+// problem line names it in its own column already.
+function withoutField(field: string, message: string): string {
+  if (field === '') return message;
+  for (const sep of [': ', ' ']) if (message.startsWith(`${field}${sep}`)) return message.slice(field.length + sep.length);
+  return message;
+}
+
 /** Parses every YAML file (paths already prefixed for messages) and validates the Flotilla kinds. */
-export function schemaProblems(files: readonly GitopsFile[]): { docs: ParsedDoc[]; problems: CheckProblem[] } {
+export function schemaProblems(files: readonly GitopsFile[]): SchemaResult {
   const docs: ParsedDoc[] = [];
   const problems: CheckProblem[] = [];
+  let checked = 0;
   for (const f of files) {
     for (const doc of parseAllDocuments(f.content)) {
       if (doc.errors.length > 0) {
@@ -41,14 +59,15 @@ export function schemaProblems(files: readonly GitopsFile[]): { docs: ParsedDoc[
         docs.push({ file: f.path, object, value: o });
         continue;
       }
+      checked++;
       if (!(KIND_NAMES as readonly unknown[]).includes(o['kind'])) {
         problems.push({ file: f.path, object, field: 'kind', message: `expected one of ${KIND_NAMES.join(', ')} for ${API_VERSION}, got ${JSON.stringify(o['kind'])}` });
         continue;
       }
       const result = validateObject(o['kind'] as FlotillaKind, o);
       if (result.ok) docs.push({ file: f.path, object, value: o, flotilla: result.value });
-      else for (const e of result.errors) problems.push({ file: f.path, object, field: e.path === '' ? '-' : e.path, message: e.message });
+      else for (const e of result.errors) problems.push({ file: f.path, object, field: e.path === '' ? '-' : e.path, message: withoutField(e.path, e.message) });
     }
   }
-  return { docs, problems };
+  return { docs, checked, problems };
 }

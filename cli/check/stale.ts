@@ -1,8 +1,8 @@
 /**
- * Rendered output not stale: what the fleet code renders now, compared file by file with what is
- * committed. Pure: both sides come in as data.
+ * Rendered output not stale: what the repository's render command produces now, compared file by
+ * file, byte for byte, with what is committed. Pure: both sides come in as data.
  */
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import type { CheckProblem } from './problem.ts';
 import { objectName } from './problem.ts';
 
@@ -11,8 +11,6 @@ export interface GitopsFile {
   readonly path: string;
   readonly content: string;
 }
-
-const FIX = 'run `npm run synth` and commit the result';
 
 /** Dotted paths where `a` and `b` differ (at most `limit`), depth-first in key order. */
 export function diffPaths(a: unknown, b: unknown, prefix = '', limit = 3): string[] {
@@ -33,19 +31,43 @@ export function diffPaths(a: unknown, b: unknown, prefix = '', limit = 3): strin
   return out;
 }
 
-function safeParse(text: string): unknown {
-  try {
-    return parse(text) as unknown;
-  } catch {
-    return undefined;
+// A file's objects by `Kind namespace/name`: one per file as Flotilla renders, several per file as
+// a plain cdk8s App does (one file per chart). Undefined when the text is not YAML.
+function objectsOf(text: string): Map<string, unknown> | undefined {
+  const docs = parseAllDocuments(text);
+  if (docs.some((d) => d.errors.length > 0)) return undefined;
+  const out = new Map<string, unknown>();
+  for (const d of docs) {
+    const value = d.toJS() as unknown;
+    if (value !== null && value !== undefined) out.set(objectName(value), value);
   }
+  return out;
+}
+
+// The object column of a whole-file problem: its object when it holds exactly one.
+function soleObject(objects: Map<string, unknown> | undefined): string {
+  return objects?.size === 1 ? ([...objects.keys()][0] ?? '-') : '-';
+}
+
+/** Objects and fields where a committed file differs from its fresh render (the text differs). */
+function differences(want: string, have: string): { object: string; field: string }[] {
+  const fresh = objectsOf(want) ?? new Map<string, unknown>();
+  const got = objectsOf(have);
+  if (got === undefined) return [{ object: soleObject(fresh), field: '-' }];
+  const out: { object: string; field: string }[] = [];
+  for (const object of new Set([...fresh.keys(), ...got.keys()])) {
+    const fields = fresh.has(object) && got.has(object) ? diffPaths(fresh.get(object), got.get(object)) : ['-'];
+    for (const field of fields) out.push({ object, field });
+  }
+  // Equal data with different bytes (formatting, key order) is stale too: synth is byte-for-byte.
+  return out.length > 0 ? out : [{ object: soleObject(fresh), field: '-' }];
 }
 
 /**
- * Problems between `rendered` (what synth produces) and `committed` (what is under the GitOps root,
- * limited to the top-level folders the render owns). `root` prefixes paths in the messages.
+ * Problems between `rendered` (what a fresh render produces) and `committed` (what is under the
+ * rendered folder). `root` prefixes paths in the messages; `fix` says how to re-render.
  */
-export function staleProblems(rendered: readonly GitopsFile[], committed: readonly GitopsFile[], root: string): CheckProblem[] {
+export function staleProblems(rendered: readonly GitopsFile[], committed: readonly GitopsFile[], root: string, fix: string): CheckProblem[] {
   const problems: CheckProblem[] = [];
   const onDisk = new Map(committed.map((f) => [f.path, f.content]));
   const fresh = new Map(rendered.map((f) => [f.path, f.content]));
@@ -53,21 +75,15 @@ export function staleProblems(rendered: readonly GitopsFile[], committed: readon
     const file = `${root}/${f.path}`;
     const have = onDisk.get(f.path);
     if (have === undefined) {
-      problems.push({ file, object: objectName(safeParse(f.content)), field: '-', message: `expected this rendered file, got none; ${FIX}` });
+      problems.push({ file, object: soleObject(objectsOf(f.content)), field: '-', message: `expected this rendered file, got none; ${fix}` });
       continue;
     }
     if (have === f.content) continue;
-    const want = safeParse(f.content);
-    const got = safeParse(have);
-    const fields = got === undefined ? ['-'] : diffPaths(want, got);
-    // Equal data with different bytes (formatting, key order) is stale too: synth is byte-for-byte.
-    for (const field of fields.length > 0 ? fields : ['-']) {
-      problems.push({ file, object: objectName(want), field, message: `stale: differs from what the fleet code renders; ${FIX}` });
-    }
+    for (const d of differences(f.content, have)) problems.push({ file, ...d, message: `stale: differs from a fresh render; ${fix}` });
   }
   for (const f of committed) {
     if (fresh.has(f.path)) continue;
-    problems.push({ file: `${root}/${f.path}`, object: objectName(safeParse(f.content)), field: '-', message: `the fleet code no longer renders this file; ${FIX} (synth removes it)` });
+    problems.push({ file: `${root}/${f.path}`, object: soleObject(objectsOf(f.content)), field: '-', message: 'expected no such file, as a fresh render has none; delete it and commit' });
   }
   return problems;
 }

@@ -4,10 +4,14 @@ import { stringify } from 'yaml';
 import { FlotillaError } from '../../api/errors.ts';
 import { CheckError, formatProblem } from '../check/problem.ts';
 import { runCheck } from '../check/run.ts';
+import { resolveSources, shortPath } from '../check/sources.ts';
+import { readSynthConfig } from '../check/synth-config.ts';
 import { progress, storeOptions } from './artifact-common.ts';
 
 interface CheckFlags {
-  gitops: string;
+  repo: string;
+  gitops?: string;
+  synthCommand?: string;
   stale: boolean;
   registry: boolean;
   insecure?: boolean;
@@ -16,15 +20,17 @@ interface CheckFlags {
 }
 
 /**
- * `flotilla check`: what a pull request's CI runs on the GitOps repository. Prints one line per
+ * `flotilla check`: what a pull request's CI runs on a GitOps repository. Prints one line per
  * problem (file: object: field: message) and exits non-zero when there is any.
  */
 export function register(program: Command): void {
   program
     .command('check')
-    .description('Check the GitOps tree: rendered output not stale, manifests valid against the CRD schemas, module digests resolvable and signed by a key or identity the cluster trusts')
-    .option('--gitops <dir>', 'the rendered GitOps tree (holds clusters/ and argocd/)', 'gitops')
-    .option('--no-stale', 'skip comparing with a fresh render of clusters/ (for a tree this checkout did not render)')
+    .description('Check a GitOps repository: rendered output not stale (its cdk8s.yaml app renders the same bytes), manifests valid against the CRD schemas, module digests resolvable and signed by a key or identity the cluster trusts')
+    .option('--repo <dir>', 'the GitOps repository: its cdk8s.yaml names the rendered folder (output) and the command that renders it (app)', '.')
+    .option('--gitops <dir>', 'the rendered manifests to check (default: output in cdk8s.yaml)')
+    .option('--synth-command <cmd>', 'renders the manifests into $CDK8S_OUTDIR, run by a shell in --repo (default: app in cdk8s.yaml)')
+    .option('--no-stale', 'skip rendering afresh and comparing with the committed manifests')
     .option('--no-registry', 'skip resolving and verifying module references (no network)')
     .option('--insecure', 'plain http to non-loopback registries (loopback registries always use http)')
     .option('--retries <n>', 'retries of a failed registry request', '2')
@@ -33,17 +39,26 @@ export function register(program: Command): void {
       if (!['text', 'json', 'yaml'].includes(flags.output)) throw new FlotillaError('InvalidArgument', `--output: expected text, json or yaml, got ${JSON.stringify(flags.output)}`);
       const retries = Number(flags.retries);
       if (!Number.isInteger(retries) || retries < 0) throw new FlotillaError('InvalidArgument', `--retries: expected a whole number >= 0, got ${JSON.stringify(flags.retries)}`);
+      if (flags.synthCommand?.trim() === '') throw new FlotillaError('InvalidArgument', '--synth-command: expected a command that renders the manifests into $CDK8S_OUTDIR, got ""');
+      const cwd = process.cwd();
+      const repo = resolve(flags.repo);
+      const sources = resolveSources(
+        { repo, gitops: flags.gitops === undefined ? undefined : resolve(flags.gitops), synthCommand: flags.synthCommand, stale: flags.stale },
+        await readSynthConfig(repo),
+        cwd,
+      );
       const problems = await runCheck({
-        gitopsDir: resolve(flags.gitops),
-        baseDir: process.cwd(),
-        stale: flags.stale,
+        sources,
+        baseDir: cwd,
         registry: flags.registry ? { store: storeOptions({ output: flags.output, insecure: flags.insecure === true }, { transport: { retries } }) } : undefined,
         log: progress,
       });
       if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ problems }, null, 2)}\n`);
       else if (flags.output === 'yaml') process.stdout.write(stringify({ problems }));
       else for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
-      if (problems.length > 0) throw new CheckError('CheckFailed', `${problems.length} problem(s) in ${flags.gitops}; fix each line above, render with \`npm run synth\`, and run flotilla check again`);
-      progress(`${flags.gitops}: no problems`);
+      const shown = shortPath(cwd, sources.gitopsDir);
+      const rerun = sources.rerun === undefined ? '' : `, render with ${sources.rerun}`;
+      if (problems.length > 0) throw new CheckError('CheckFailed', `${problems.length} problem(s) in ${shown}; fix each line above${rerun}, and run flotilla check again`);
+      progress(`${shown}: no problems`);
     });
 }
