@@ -12,7 +12,7 @@ import { NatsTickClaims, type TickClaims } from '../../../node-runtime/triggers/
 import { LeaseTickClaims } from '../../../node-runtime/triggers/cron/lease-claims.ts';
 import { createTestNamespace, harness, kubeConfig, uniqueName, type TestNamespace } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { eventually, startTestNode, trigger, type TestNode } from './node.ts';
+import { eventually, startTestNode, trigger, type TestNode } from '../../../node-runtime/testing/trigger-node.ts';
 
 let counter: string;
 let ns: TestNamespace;
