@@ -1,16 +1,25 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compilePolicy } from '../artifacts/index.ts';
-import type { TrustPolicy } from '../artifacts/index.ts';
-import { FLEET_TRUST } from '../clusters/base.ts';
+import { compilePolicy, publicKeyPem } from '../artifacts/index.ts';
+import type { TrustPolicy as VerifierPolicy } from '../artifacts/index.ts';
 import { verifyModulesPolicy } from './kyverno.ts';
 import { runtimeNetworkPolicies } from './network-policies.ts';
 import { TRUST_POLICY_KEY, trustPolicyConfigMap } from './trust-policy.ts';
+import type { TrustPolicy } from './trust-policy.ts';
+
+// A policy of the fleet's shape (one key, one release-workflow identity), built here: clusters/
+// (whose FLEET_TRUST this mirrors) sits above policies/, so policies/ may not import it.
+const TRUST: TrustPolicy = {
+  name: 'fleet-trust',
+  keys: [publicKeyPem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)],
+  identities: [{ issuer: 'https://token.actions.githubusercontent.com', subjectRegExp: 'https://github\\.com/flotilla-dev/functions/\\.github/workflows/release\\.yaml@refs/tags/v.*' }],
+};
 
 describe('trust policy ConfigMap', () => {
   it('carries exactly what artifacts/ compiles into a verifier policy', () => {
-    const cm = trustPolicyConfigMap(FLEET_TRUST, 'flotilla-system') as { data: Record<string, string>; metadata: { name: string } };
+    const cm = trustPolicyConfigMap(TRUST, 'flotilla-system') as { data: Record<string, string>; metadata: { name: string } };
     expect(cm.metadata.name).toBe('fleet-trust');
-    const compiled = compilePolicy(JSON.parse(cm.data[TRUST_POLICY_KEY] as string) as TrustPolicy);
+    const compiled = compilePolicy(JSON.parse(cm.data[TRUST_POLICY_KEY] as string) as VerifierPolicy);
     expect(compiled.keys).toHaveLength(1);
     expect(compiled.identities[0]?.pattern?.test('https://github.com/flotilla-dev/functions/.github/workflows/release.yaml@refs/tags/v1.2.0')).toBe(true);
   });
@@ -23,11 +32,11 @@ describe('trust policy ConfigMap', () => {
 
 describe('Kyverno verifyImages policy', () => {
   it('extracts spec.module.ref of WasmFunctions and lists every trusted key and identity', () => {
-    const p = verifyModulesPolicy(FLEET_TRUST) as { spec: { rules: { match: unknown; imageExtractors: unknown; verifyImages: { attestors: { entries: unknown[] }[] }[] }[] } };
+    const p = verifyModulesPolicy(TRUST) as { spec: { rules: { match: unknown; imageExtractors: unknown; verifyImages: { attestors: { entries: unknown[] }[] }[] }[] } };
     const [rule] = p.spec.rules;
     expect(rule?.match).toEqual({ any: [{ resources: { kinds: ['flotilla.dev/v1alpha1/WasmFunction'] } }] });
     expect(rule?.imageExtractors).toEqual({ WasmFunction: [{ name: 'module', path: '/spec/module', value: 'ref' }] });
-    expect(rule?.verifyImages[0]?.attestors[0]?.entries).toHaveLength(FLEET_TRUST.keys.length + FLEET_TRUST.identities.length);
+    expect(rule?.verifyImages[0]?.attestors[0]?.entries).toHaveLength(TRUST.keys.length + TRUST.identities.length);
   });
 
   it('refuses a policy that trusts nothing (it would block every module)', () => {

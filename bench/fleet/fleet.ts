@@ -28,7 +28,7 @@ import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { FleetState } from '../../devenv/fleet/state.ts';
 import { loadKubeConfig } from '../../devenv/servers/kube.ts';
-import { nodesServing, pointEchoAt, pushEcho } from '../../test/e2e/fleet-fixture.ts';
+import { nodesServing, pointEchoAt, pushEcho } from '../../devenv/fixtures/fleet.ts';
 import { median } from '../triggers/stats.ts';
 
 const COMMITS = Number(process.argv[2] ?? 5);

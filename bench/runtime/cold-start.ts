@@ -13,8 +13,8 @@ import { startNode } from '../../node-runtime/node.ts';
 import type { DesiredState, FunctionDef } from '../../node-runtime/resolve/desired-state.ts';
 import { parseReference } from '../../artifacts/index.ts';
 import { startRegistry } from '../../devenv/servers/registry.ts';
-import { newKey, publish } from '../../test/integration/node-runtime/fixtures.ts';
-import { request } from '../../test/integration/node-runtime/http-client.ts';
+import { newKey, publish } from '../../devenv/fixtures/modules.ts';
+import { request } from '../../devenv/fixtures/http-client.ts';
 import { prepareRuncBundle, runRuncOnce } from '../runc/bundle.ts';
 
 export interface ColdStartResult {

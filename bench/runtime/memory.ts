@@ -12,8 +12,8 @@ import { startNode } from '../../node-runtime/node.ts';
 import type { DesiredState, FunctionDef } from '../../node-runtime/resolve/desired-state.ts';
 import { parseReference } from '../../artifacts/index.ts';
 import { encodeSection } from '../../node-runtime/compile/wasm-binary.ts';
-import { newKey, publish } from '../../test/integration/node-runtime/fixtures.ts';
-import { request } from '../../test/integration/node-runtime/http-client.ts';
+import { newKey, publish } from '../../devenv/fixtures/modules.ts';
+import { request } from '../../devenv/fixtures/http-client.ts';
 
 export interface MemoryResult {
   readonly functions: number;

@@ -25,7 +25,7 @@ import type { KvBinding } from '../../node-runtime/state/binding.ts';
 import { KvBridgeServer } from '../../node-runtime/state/bridge.ts';
 import { StateService } from '../../node-runtime/state/service.ts';
 import { startNats } from '../../devenv/servers/nats.ts';
-import { call, startTestNode, trigger, type TestNode } from '../../test/integration/triggers/node.ts';
+import { call, startTestNode, trigger, type TestNode } from '../../node-runtime/testing/trigger-node.ts';
 import { quantile, spread } from './stats.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, events: { type: 'string', default: '2000' }, samples: { type: 'string', default: '200' } } });

@@ -17,7 +17,8 @@ import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { ClusterState, FleetState } from '../../devenv/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../../devenv/servers/kube.ts';
-import { nodesServing, useFleet } from './fleet-fixture.ts';
+import { nodesServing } from '../../devenv/fixtures/fleet.ts';
+import { useFleet } from './fleet-fixture.ts';
 
 /** Longer than the node Lease (10 s): the nodes' heartbeats fail for a whole lease and more. */
 const OUTAGE_MS = 20_000;

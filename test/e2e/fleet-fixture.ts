@@ -3,17 +3,13 @@
  * own fleet and key stay untouched), its recorded state, and a teardown that always runs `down`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll } from 'vitest';
 import type { Result } from 'execa';
-import { buildWasmArtifact, loadPrivateKey, openStore, parseReference, pushWasmArtifact, signArtifact } from '../../artifacts/index.ts';
-import type { ClusterState, FleetState } from '../../devenv/fleet/state.ts';
-import { buildExample } from '../../examples/functions/build.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
+import type { FleetState } from '../../devenv/fleet/state.ts';
 
 const CLI = join(import.meta.dirname, '../../cli/main.ts');
 
@@ -80,35 +76,4 @@ export function useFleet(): { readonly fleet: FleetFixture & { readonly upMs: nu
       return started(state);
     },
   };
-}
-
-/** Pushes echo again under a new creation time (a new digest); signs it with the fleet's key unless `sign` is false. */
-export async function pushEcho(state: FleetState, sign: boolean): Promise<{ repository: string; digest: string }> {
-  if (!state.registry || !state.key) throw new Error('expected registry and key in the fleet state');
-  const repository = `${state.registry.host}/functions/echo`;
-  const store = await openStore(parseReference(repository));
-  const artifact = buildWasmArtifact({ wasm: await readFile(await buildExample('echo')), created: new Date(), source: 'examples/functions/echo', revision: sign ? 'signed' : 'unsigned' });
-  const digest = await pushWasmArtifact(store, artifact);
-  if (sign) await signArtifact(store, digest, { key: await loadPrivateKey(await readFile(state.key.privateKey, 'utf8'), ''), repository });
-  return { repository, digest };
-}
-
-/** Points echo at `ref` in every cluster folder of the served working copy (not yet committed). */
-export async function pointEchoAt(state: FleetState, ref: string): Promise<void> {
-  for (const c of state.clusters ?? []) {
-    const file = join(state.git?.repoDir ?? '', 'gitops', 'clusters', c.name, 'wasmfunction_functions_echo.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace(/ref: .*\/functions\/echo@sha256:[a-f0-9]{64}/, `ref: ${ref}`));
-  }
-}
-
-/**
- * The node runtimes of `cluster` that run HTTP function `name` now (its pool's, on the nodes in its
- * status), with the Host its route matches; with `all`, every node runtime of its pool.
- */
-export async function nodesServing(cluster: ClusterState, name: string, opts: { all?: boolean } = {}): Promise<{ node: string; url: string; host: string }[]> {
-  const route = cluster.functions.find((f) => f.name === name);
-  if (!route) throw new Error(`${cluster.name}: no HTTP function ${name} in the fleet state`);
-  const fn = (await loadKubeConfig(cluster.kubeconfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: route.namespace, plural: 'wasmfunctions', name: route.function })) as { status?: { nodes?: string[] } };
-  const on = fn.status?.nodes ?? [];
-  return cluster.nodes.filter((n) => n.pool === route.pool && (opts.all === true || on.includes(n.name))).map((n) => ({ node: n.name, url: n.url, host: route.host }));
 }

@@ -12,7 +12,8 @@ import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../../devenv/servers/kube.ts';
-import { nodesServing, useFleet } from './fleet-fixture.ts';
+import { nodesServing } from '../../devenv/fixtures/fleet.ts';
+import { useFleet } from './fleet-fixture.ts';
 
 type SyncResource = { kind: string; name: string; status?: string; message?: string };
 

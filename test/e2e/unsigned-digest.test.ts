@@ -11,7 +11,8 @@ import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../../devenv/servers/kube.ts';
-import { nodesServing, pointEchoAt, pushEcho, useFleet } from './fleet-fixture.ts';
+import { nodesServing, pointEchoAt, pushEcho } from '../../devenv/fixtures/fleet.ts';
+import { useFleet } from './fleet-fixture.ts';
 
 type Condition = { type: string; status: string; reason: string; message: string };
 

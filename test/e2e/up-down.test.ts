@@ -14,7 +14,8 @@ import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { FleetState } from '../../devenv/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
 import { loadKubeConfig } from '../../devenv/servers/kube.ts';
-import { nodesServing, useFleet } from './fleet-fixture.ts';
+import { nodesServing } from '../../devenv/fixtures/fleet.ts';
+import { useFleet } from './fleet-fixture.ts';
 
 function portOpen(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);

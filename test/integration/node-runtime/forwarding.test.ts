@@ -16,8 +16,8 @@ import type { AssignedFunction, AssignedRoute } from '../../../api/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
-import { newKey, publish } from './fixtures.ts';
-import { request } from './http-client.ts';
+import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 import { DrivenAssignments } from './node-support.ts';
 
 const HOST = 'apps.example';

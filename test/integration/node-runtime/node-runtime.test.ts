@@ -15,8 +15,8 @@ import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
 import { ManifestDirSource } from '../../../node-runtime/standalone/manifest-dir-source.ts';
 import { wagiCounter } from '../../../node-runtime/testing/assemble.ts';
 import { harness, waitFor } from '../../harness/index.ts';
-import { newKey, publish, renderManifests, writeManifests, type FunctionManifest } from './fixtures.ts';
-import { request, type Reply } from './http-client.ts';
+import { newKey, publish, renderManifests, writeManifests, type FunctionManifest } from '../../../devenv/fixtures/modules.ts';
+import { request, type Reply } from '../../../devenv/fixtures/http-client.ts';
 import { startManifestNode } from './node-support.ts';
 
 const HOST = 'registry.local';

@@ -13,7 +13,7 @@ import type { NodeOptions, RunningNode } from '../../../node-runtime/node.ts';
 import type { DesiredState } from '../../../node-runtime/resolve/desired-state.ts';
 import { ManifestDirSource } from '../../../node-runtime/standalone/manifest-dir-source.ts';
 import { waitFor } from '../../harness/index.ts';
-import { request } from './http-client.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 
 /**
  * A node serving the manifests in `manifests`, modules from the OCI layouts under `store`, trusting

@@ -23,8 +23,8 @@ import { readEntryWasm } from '../../../node-runtime/loader/module-loader.ts';
 import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
 import { verifyModule } from '../../../node-runtime/verify/verify.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
-import { newKey, publish } from './fixtures.ts';
-import { request } from './http-client.ts';
+import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 import { DrivenAssignments, metricSample } from './node-support.ts';
 
 const HOST = 'apps.example';

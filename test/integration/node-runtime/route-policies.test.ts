@@ -15,8 +15,8 @@ import { RouteTable } from '../../../node-runtime/http/routes.ts';
 import type { RunningNode } from '../../../node-runtime/node.ts';
 import type { RouteDef } from '../../../node-runtime/resolve/desired-state.ts';
 import { waitFor } from '../../harness/index.ts';
-import { newKey, publish, renderManifests, writeManifests } from './fixtures.ts';
-import { request, type Reply } from './http-client.ts';
+import { newKey, publish, renderManifests, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { request, type Reply } from '../../../devenv/fixtures/http-client.ts';
 import { metricSample, startManifestNode } from './node-support.ts';
 
 const HOST = 'registry.local';

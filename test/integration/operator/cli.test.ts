@@ -7,7 +7,7 @@ import type { Lease } from '../../../kube/index.ts';
 import { createTestNamespace, harness, waitFor } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
 import { crdFor, KINDS } from '../../../api/index.ts';
-import { installCrds } from './crds.ts';
+import { installCrds } from '../../../devenv/fixtures/crds.ts';
 import { client } from './support.ts';
 
 const MAIN = join(import.meta.dirname, '../../../cli/main.ts');

@@ -16,7 +16,7 @@ import { resourcePath } from '../../../kube/index.ts';
 import type { KubeObject, ResourceType } from '../../../kube/index.ts';
 import { createTestNamespace, harness, kubeConfig, uniqueName, waitFor } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
-import { installCrds } from './crds.ts';
+import { installCrds } from '../../../devenv/fixtures/crds.ts';
 import { simulatedNode } from './simulated-node.ts';
 import type { SimulatedNode, SimulatedNodeOptions } from './simulated-node.ts';
 import { client, quietLog } from './support.ts';

@@ -29,13 +29,13 @@ import { CONFIG_MAP_TYPE, EVENT_TYPE, LEASE_TYPE, resourcePath } from '../../../
 import type { KubeObject, ResourceType } from '../../../kube/index.ts';
 import { createTestNamespace, harness, uniqueName, waitFor } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
-import { newKey, publish } from '../node-runtime/fixtures.ts';
-import { request } from '../node-runtime/http-client.ts';
+import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 import { metricSample } from '../node-runtime/node-support.ts';
-import type { Reply } from '../node-runtime/http-client.ts';
+import type { Reply } from '../../../devenv/fixtures/http-client.ts';
 import { awaitOutput, run } from './cli-process.ts';
 import type { Proc } from './cli-process.ts';
-import { installCrds } from './crds.ts';
+import { installCrds } from '../../../devenv/fixtures/crds.ts';
 import { condition } from './fixture.ts';
 import type { WithStatus } from './fixture.ts';
 import { client } from './support.ts';

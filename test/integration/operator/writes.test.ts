@@ -17,7 +17,7 @@ import {
 } from '../../../kube/index.ts';
 import type { KubeObject, ResourceType } from '../../../kube/index.ts';
 import { WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
-import { installCrds } from './crds.ts';
+import { installCrds } from '../../../devenv/fixtures/crds.ts';
 import { client, quietLog } from './support.ts';
 
 const CONFIG_MAP: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };

@@ -11,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
-import { eventually, startTestNode, trigger, type TestNode } from './node.ts';
+import { eventually, startTestNode, trigger, type TestNode } from '../../../node-runtime/testing/trigger-node.ts';
 
 let echo: string;
 let nc: NatsConnection;

@@ -13,7 +13,7 @@ import { LeaseTickClaims } from '../../../node-runtime/triggers/cron/lease-claim
 import { createKubeClient } from '../../../kube/index.ts';
 import { createTestNamespace, harness, kubeConfig, uniqueName, type TestNamespace } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { eventually, startTestNode, trigger, type TestNode } from './node.ts';
+import { eventually, startTestNode, trigger, type TestNode } from '../../../node-runtime/testing/trigger-node.ts';
 
 let counter: string;
 let ns: TestNamespace;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskKvStore } from '../../../node-runtime/state/disk-store.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { eventually, startNodeProcess, startTestNode, trigger, type TestNode, type TestNodeConfig } from './node.ts';
+import { eventually, startNodeProcess, startTestNode, trigger, type TestNode, type TestNodeConfig } from '../../../node-runtime/testing/trigger-node.ts';
 
 let counter: string;
 let nc: NatsConnection;

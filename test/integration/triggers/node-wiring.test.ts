@@ -16,8 +16,8 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
-import { newKey, publish, writeManifests } from '../node-runtime/fixtures.ts';
-import { request } from '../node-runtime/http-client.ts';
+import { newKey, publish, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const HOST = 'registry.local';

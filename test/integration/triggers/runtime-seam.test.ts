@@ -16,7 +16,7 @@ import { startNode } from '../../../node-runtime/node.ts';
 import type { DesiredState } from '../../../node-runtime/resolve/desired-state.ts';
 import { EventRuntime } from '../../../node-runtime/triggers/manager.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
-import { eventually, trigger } from './node.ts';
+import { eventually, trigger } from '../../../node-runtime/testing/trigger-node.ts';
 
 it('runs a NATS event through the node runtime\'s own invoker', async () => {
   const echo = await buildExample('echo');

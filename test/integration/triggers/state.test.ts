@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
-import { call, startTestNode, type TestNode } from './node.ts';
+import { call, startTestNode, type TestNode } from '../../../node-runtime/testing/trigger-node.ts';
 
 let notes: string, counter: string, visits: string;
 const open: TestNode[] = [];

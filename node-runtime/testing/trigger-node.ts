@@ -1,5 +1,5 @@
 /**
- * A node for the trigger tests: the real engine (compile stage, worker pool, WASI/WAGI, flotilla:kv)
+ * A node for the trigger tests and benchmark: the real engine (compile stage, worker pool, WASI/WAGI, flotilla:kv)
  * behind the narrow FunctionInvoker the triggers use, plus the EventRuntime and StateService.
  * The node runtime's own wiring (node-runtime/invoke) does the same with the desired state.
  */
@@ -8,16 +8,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { FunctionTrigger } from '../../../api/index.ts';
-import { compileModule } from '../../../node-runtime/compile/compile.ts';
-import type { LoadedModule } from '../../../node-runtime/engine/instances.ts';
-import { WorkerPool } from '../../../node-runtime/engine/worker-pool.ts';
-import { StateService } from '../../../node-runtime/state/service.ts';
-import type { TickClaims } from '../../../node-runtime/triggers/cron/claims.ts';
-import type { TriggerEvents } from '../../../node-runtime/triggers/definition.ts';
-import type { EventInvocationMeta, EventOutcome, FunctionInvoker } from '../../../node-runtime/triggers/invoker.ts';
-import { EventRuntime } from '../../../node-runtime/triggers/manager.ts';
-import { cgiEnvironment } from '../../../node-runtime/wasi/wagi.ts';
+import type { FunctionTrigger } from '../../api/index.ts';
+import { compileModule } from '../compile/compile.ts';
+import type { LoadedModule } from '../engine/instances.ts';
+import { WorkerPool } from '../engine/worker-pool.ts';
+import { StateService } from '../state/service.ts';
+import type { TickClaims } from '../triggers/cron/claims.ts';
+import type { TriggerEvents } from '../triggers/definition.ts';
+import type { EventInvocationMeta, EventOutcome, FunctionInvoker } from '../triggers/invoker.ts';
+import { EventRuntime } from '../triggers/manager.ts';
+import { cgiEnvironment } from '../wasi/wagi.ts';
 
 export interface TestFunction {
   readonly wasm: string;
@@ -147,9 +147,9 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   }
 }
 
-/** A trigger node in its own process (node-main.ts), for tests that kill a node mid-message. */
+/** A trigger node in its own process (trigger-node-main.ts), for tests that kill a node mid-message. */
 export interface NodeProcess {
-  /** Resolves once the node's stdout has shown `text` (node-main.ts logs "ready" and each "invoke <fn>"). */
+  /** Resolves once the node's stdout has shown `text` (trigger-node-main.ts logs "ready" and each "invoke <fn>"). */
   waitForOutput(text: string, timeoutMs: number, what: string): Promise<void>;
   /** SIGKILL, no graceful shutdown: nothing acked, released or flushed. Resolves when it has exited. */
   kill(): Promise<void>;
@@ -157,7 +157,7 @@ export interface NodeProcess {
 
 /** Starts `config` as a separate node process and waits until it is ready. */
 export async function startNodeProcess(config: TestNodeConfig): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'node-main.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'trigger-node-main.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   let out = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -3,7 +3,7 @@
  * graceful shutdown, no ack. Config (TestNodeConfig as JSON) in argv[2]; prints "ready" once its
  * triggers run and "invoke <function>" when an invocation starts.
  */
-import { startTestNode, type TestNodeConfig } from './node.ts';
+import { startTestNode, type TestNodeConfig } from './trigger-node.ts';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as TestNodeConfig;
 await startTestNode({ ...config, onInvoke: (fn) => process.stdout.write(`invoke ${fn}\n`) });
