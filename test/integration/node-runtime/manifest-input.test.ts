@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wagiHello } from '../../../node-runtime/testing/assemble.ts';
 import { waitFor } from '../../harness/index.ts';
 import { awaitOutput, run, type Proc } from '../operator/cli-process.ts';
-import { newKey, publish, renderManifests, writeManifests } from './fixtures.ts';
-import { request } from './http-client.ts';
+import { newKey, publish, renderManifests, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 
 let work: string;
 let store: string;
