@@ -42,7 +42,7 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
   const functions = new Map<string, FunctionDef>();
   const deploy = async (name: string, ref: string, memoryPages: number): Promise<number> => {
     const parsed = parseReference(ref);
-    const fn: FunctionDef = { key: `bench/${name}`, module: { kind: 'oci', ref: parsed, digest: parsed.digest!, text: ref }, memoryPages, timeoutMs: 5000, concurrency: 4, env: [], preopens: [], reuse: false };
+    const fn: FunctionDef = { key: `bench/${name}`, module: { kind: 'oci', ref: parsed, digest: parsed.digest!, text: ref }, memoryPages, timeoutMs: 5000, concurrency: 4, env: [], reuse: false, grants: {} };
     functions.set(fn.key, fn);
     const routes = [...functions.values()].map((f) => ({ key: f.key, host: '*', pathPrefix: `/${f.key.split('/')[1]}`, methods: [], backends: [{ functionKey: f.key, weight: 100 }], timeoutMs: 10_000 }));
     const t0 = performance.now();

@@ -60,7 +60,7 @@ export async function measureMemory(workDir: string, n: number, log: (l: string)
     const functions = new Map<string, FunctionDef>();
     refs.forEach((ref, i) => {
       const parsed = parseReference(ref);
-      functions.set(`mem/fn-${i}`, { key: `mem/fn-${i}`, module: { kind: 'oci', ref: parsed, digest: parsed.digest!, text: ref }, memoryPages: 256, timeoutMs: 5000, concurrency: 4, env: [], preopens: [], reuse: false });
+      functions.set(`mem/fn-${i}`, { key: `mem/fn-${i}`, module: { kind: 'oci', ref: parsed, digest: parsed.digest!, text: ref }, memoryPages: 256, timeoutMs: 5000, concurrency: 4, env: [], reuse: false, grants: {} });
     });
     const routes = [...functions.keys()].map((k) => ({ key: k, host: '*', pathPrefix: `/${k.split('/')[1]}`, methods: [], backends: [{ functionKey: k, weight: 100 }], timeoutMs: 10_000 }));
     apply({ functions, routes, triggers: [] });

@@ -8,6 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 import { compileModule } from '../../node-runtime/compile/compile.ts';
 import { ModuleInstances, type LoadedModule } from '../../node-runtime/engine/instances.ts';
+import { ThreadCapabilities } from '../../node-runtime/engine/link.ts';
 import { callWagi } from '../../node-runtime/engine/wagi-call.ts';
 import { WorkerPool } from '../../node-runtime/engine/worker-pool.ts';
 import { wagiHello } from '../../node-runtime/testing/assemble.ts';
@@ -35,10 +36,10 @@ async function perOpAsync(n: number, body: () => Promise<unknown>): Promise<numb
 export async function measureOverhead(runs: number, n: number): Promise<OverheadRun[]> {
   const bytes = wagiHello();
   const { module, layout } = await compileModule(bytes, 16, 'hello');
-  const loaded: LoadedModule = { name: 'bench/hello', digest: 'sha256:bench', module, layout, preopens: [], reuse: false };
+  const loaded: LoadedModule = { name: 'bench/hello', digest: 'sha256:bench', module, layout, reuse: false, capabilities: { wasi: { preopens: [] } } };
   const raw = new WebAssembly.Module(bytes);
   const stub = { wasi_snapshot_preview1: { fd_write: () => 0 } };
-  const inst = new ModuleInstances(loaded);
+  const inst = await ModuleInstances.create(loaded, new ThreadCapabilities());
   const call = { stdin: new Uint8Array(), env: ['REQUEST_METHOD=GET'], maxResponseBytes: 1 << 16 };
   const pool = new WorkerPool({ size: 1, queueLimit: 16 });
   const task = () => pool.run({ moduleId: 'hello', loaded, call, deadlineMs: Date.now() + 5000, concurrency: 1 });

@@ -60,7 +60,7 @@ export function register(program: Command): void {
         ...(flags.localStore !== undefined ? { pull: { localStore: flags.localStore } } : {}),
       });
       const { loaded } = await loader.load(fn);
-      const code = runCommand(loaded, {
+      const code = await runCommand(loaded, {
         args: [module, ...args],
         env: fn.env.map((e) => `${e.name}=${e.value}`),
         stdin: processStdin(),

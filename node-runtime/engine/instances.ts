@@ -8,14 +8,15 @@
  * give a pristine instance (memory grew, or the code can change tables / passive segments, see
  * code-scan.ts) the instance is dropped and a new one made. Opt-in reuse keeps the instance as
  * the module left it. One thread runs one invocation at a time, so one instance per module is enough.
+ * Imports come from the host capabilities the module was linked against (link.ts).
  */
+import type { CapabilityInstance } from '../capabilities/capability.ts';
+import type { CapabilityConfigs } from '../capabilities/registry.ts';
+import type { ModuleLayout } from '../compile/rewrite.ts';
 import { NodeRuntimeError } from '../errors.ts';
 import { WasiExit } from '../wasi/abi.ts';
-import { WasiHost, type WasiIo } from '../wasi/host.ts';
-import type { Preopen } from '../wasi/preopen-fs.ts';
-import type { ModuleLayout } from '../compile/rewrite.ts';
-import type { KvBinding } from '../state/binding.ts';
-import { kvHostModule } from '../state/kv-host.ts';
+import type { WasiIo } from '../wasi/host.ts';
+import type { LinkedCapabilities, ThreadCapabilities } from './link.ts';
 
 const PAGE = 65536;
 
@@ -26,11 +27,10 @@ export interface LoadedModule {
   readonly digest: string;
   readonly module: WebAssembly.Module;
   readonly layout: ModuleLayout;
-  readonly preopens: readonly Preopen[];
   /** Opt-in instance reuse: state survives between invocations. */
   readonly reuse: boolean;
-  /** The `flotilla:kv` state store the function is bound to (docs/events.md); absent: no kv imports. */
-  readonly kv?: KvBinding;
+  /** The host capabilities configured for the function (preopens, its kv store...); one absent is not linked. */
+  readonly capabilities: CapabilityConfigs;
 }
 
 export interface RunResult {
@@ -43,7 +43,8 @@ export interface RunResult {
 
 interface Live {
   readonly instance: WebAssembly.Instance;
-  readonly host: WasiHost;
+  /** Each capability's part of this instance, in list order. */
+  readonly capabilities: readonly CapabilityInstance[];
   readonly memory: WebAssembly.Memory;
   readonly globals: readonly WebAssembly.Global[];
   readonly start: () => void;
@@ -67,13 +68,25 @@ function micros(since: bigint): number {
 
 export class ModuleInstances {
   readonly loaded: LoadedModule;
+  private readonly linked: LinkedCapabilities;
   private live: Live | undefined;
+  /** Linking time not yet reported: it belongs to the first cold start. */
+  private linkMicros: number;
 
-  constructor(loaded: LoadedModule) {
+  private constructor(loaded: LoadedModule, linked: LinkedCapabilities, linkMicros: number) {
     this.loaded = loaded;
+    this.linked = linked;
+    this.linkMicros = linkMicros;
+  }
+
+  /** Links `loaded` against the thread's host capabilities. Throws UnsupportedModule for a module it cannot run. */
+  static async create(loaded: LoadedModule, capabilities: ThreadCapabilities): Promise<ModuleInstances> {
     if (!loaded.layout.functionExports.includes('_start')) {
       throw new NodeRuntimeError('UnsupportedModule', `function ${loaded.name}: expected a WASI command module exporting _start, got exports [${loaded.layout.functionExports.join(', ')}]`);
     }
+    const t0 = process.hrtime.bigint();
+    const linked = await capabilities.link(loaded);
+    return new ModuleInstances(loaded, linked, micros(t0));
   }
 
   /** Live instances held (0 or 1), for the instances gauge. */
@@ -82,28 +95,26 @@ export class ModuleInstances {
   }
 
   private instantiate(): Live {
-    const host = new WasiHost(this.loaded.preopens);
+    const capabilities = this.linked.instantiate();
+    const imports: WebAssembly.Imports = {};
+    for (const c of capabilities) Object.assign(imports, c.imports);
     let instance: WebAssembly.Instance;
-    // The kv imports read the memory, which exists only once the instance does.
-    const bound: { memory?: WebAssembly.Memory } = {};
-    const kv = this.loaded.kv ? kvHostModule(this.loaded.kv, () => bound.memory!) : {};
     try {
-      instance = new WebAssembly.Instance(this.loaded.module, { ...host.imports(this.loaded.layout.imports), ...kv });
+      instance = new WebAssembly.Instance(this.loaded.module, imports);
     } catch (err) {
-      // V8 reports a missing import module as a TypeError, a missing or mistyped name as a LinkError.
+      // Linking checked names; V8 still refuses a mistyped import (LinkError) or a missing one (TypeError).
       if (err instanceof WebAssembly.LinkError || err instanceof TypeError) {
-        throw new NodeRuntimeError('UnsupportedModule', `function ${this.loaded.name}: expected only wasi_snapshot_preview1 imports, got a link error: ${err.message}`, { cause: err });
+        throw new NodeRuntimeError('UnsupportedModule', `function ${this.loaded.name}: expected imports of the types the host capabilities provide, got a link error: ${err.message}`, { cause: err });
       }
       throw this.classify(err, undefined);
     }
     const exports = instance.exports;
     const memory = exports[this.loaded.layout.memoryExport] as WebAssembly.Memory;
-    bound.memory = memory;
-    host.bind(memory);
+    for (const c of capabilities) c.bind?.(memory);
     const globals = this.loaded.layout.mutableGlobalExports.map((n) => exports[n] as WebAssembly.Global);
     return {
       instance,
-      host,
+      capabilities,
       memory,
       globals,
       start: exports._start as () => void,
@@ -121,13 +132,17 @@ export class ModuleInstances {
     if (!this.live) {
       const t0 = process.hrtime.bigint();
       this.live = this.instantiate();
-      initMicros = micros(t0);
+      initMicros = micros(t0) + this.linkMicros;
+      this.linkMicros = 0;
       cold = true;
     }
     const live = this.live;
     live.dirty = true;
-    live.host.begin(io);
+    // Indexed loops: this is the request path, and they allocate nothing.
+    const capabilities = live.capabilities;
+    let begun = 0;
     try {
+      for (; begun < capabilities.length; begun++) capabilities[begun]!.begin?.(io);
       live.start();
       return { exitCode: 0, cold, initMicros };
     } catch (err) {
@@ -135,7 +150,7 @@ export class ModuleInstances {
       live.failed = true;
       throw this.classify(err, live);
     } finally {
-      live.host.end();
+      for (let i = 0; i < begun; i++) capabilities[i]!.end?.();
     }
   }
 

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import type { InputSource, OutputSink, WasiIo } from '../wasi/host.ts';
 import { ModuleInstances, type LoadedModule } from './instances.ts';
+import { ThreadCapabilities } from './link.ts';
 
 /** Reads the process's stdin synchronously (the module's fd_read is synchronous). */
 export function processStdin(): InputSource {
@@ -38,7 +39,7 @@ export function fdSink(fd: number): OutputSink {
 /** A command's I/O is exactly one WASI invocation's. */
 export type CommandIo = WasiIo;
 
-/** Runs `_start` once; returns the module's exit code (traps throw a NodeRuntimeError). */
-export function runCommand(loaded: LoadedModule, io: CommandIo): number {
-  return new ModuleInstances(loaded).run(io).exitCode;
+/** Links and runs `_start` once; resolves to the module's exit code (traps reject with a NodeRuntimeError). */
+export async function runCommand(loaded: LoadedModule, io: CommandIo): Promise<number> {
+  return (await ModuleInstances.create(loaded, new ThreadCapabilities())).run(io).exitCode;
 }

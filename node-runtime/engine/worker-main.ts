@@ -6,12 +6,18 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { NodeRuntimeError, toSerialized } from '../errors.ts';
-import { ModuleInstances } from './instances.ts';
+import { ModuleInstances, type LoadedModule } from './instances.ts';
+import { ThreadCapabilities } from './link.ts';
 import { callWagi } from './wagi-call.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, InvokeMessage, ToWorker } from './protocol.ts';
 
 const port = parentPort!;
+const capabilities = new ThreadCapabilities();
 const modules = new Map<string, ModuleInstances>();
+/** Modules being linked; a drop meanwhile deletes the id, so the linked module is not kept. */
+const linking = new Set<string>();
+/** Modules whose link failed: the pool sends a module once, so the next call links it again from here. */
+const refused = new Map<string, LoadedModule>();
 
 function liveInstances(): number {
   let n = 0;
@@ -19,19 +25,16 @@ function liveInstances(): number {
   return n;
 }
 
-port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'drop') {
-    modules.delete(msg.moduleId);
-    return;
-  }
-  let instances = modules.get(msg.moduleId);
+function fail(msg: InvokeMessage, err: unknown, stderr: string): void {
+  const error = err instanceof NodeRuntimeError ? toSerialized(err) : { code: 'Trap' as const, message: `worker failed: ${String(err)}` };
+  const reply: FromWorker = { type: 'done', id: msg.id, ok: false, error, stderr, instances: liveInstances() };
+  port.postMessage(reply);
+}
+
+/** Runs one invocation on linked instances, replies, then resets the instance (off the request path). */
+function invoke(msg: InvokeMessage, instances: ModuleInstances): void {
   let stderr = '';
   try {
-    if (!instances) {
-      if (!msg.module) throw new NodeRuntimeError('WorkerCrashed', `worker has no module ${msg.moduleId} and none was sent`);
-      instances = new ModuleInstances(msg.module);
-      modules.set(msg.moduleId, instances);
-    }
     const call = { stdin: msg.stdin, env: msg.envBlock === '' ? [] : msg.envBlock.split('\0'), maxResponseBytes: msg.maxResponseBytes };
     const out = callWagi(instances, call, (e) => { stderr = e; });
     const reply: FromWorker = {
@@ -40,14 +43,43 @@ port.on('message', (msg: ToWorker) => {
     };
     port.postMessage(reply, [out.response.body.buffer as ArrayBuffer]);
   } catch (err) {
-    const error = err instanceof NodeRuntimeError ? toSerialized(err) : { code: 'Trap' as const, message: `worker failed: ${String(err)}` };
-    const reply: FromWorker = { type: 'done', id: msg.id, ok: false, error, stderr, instances: liveInstances() };
-    port.postMessage(reply);
+    fail(msg, err, stderr);
   }
   try {
-    instances?.recycle();
+    instances.recycle();
   } catch {
     // A failed re-instantiation resurfaces as the next invocation's error; drop the instances.
     modules.delete(msg.moduleId);
   }
+}
+
+/** First invocation of a module in this worker: link it (capabilities may prepare asynchronously), then run. */
+async function linkAndInvoke(msg: InvokeMessage): Promise<void> {
+  const { moduleId } = msg;
+  const loaded = msg.module ?? refused.get(moduleId);
+  let instances: ModuleInstances;
+  try {
+    if (!loaded) throw new NodeRuntimeError('WorkerCrashed', `worker has no module ${moduleId} and none was sent`);
+    linking.add(moduleId);
+    instances = await ModuleInstances.create(loaded, capabilities);
+  } catch (err) {
+    if (linking.delete(moduleId) && loaded) refused.set(moduleId, loaded);
+    fail(msg, err, '');
+    return;
+  }
+  refused.delete(moduleId);
+  if (linking.delete(moduleId)) modules.set(moduleId, instances);
+  invoke(msg, instances);
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'drop') {
+    modules.delete(msg.moduleId);
+    linking.delete(msg.moduleId);
+    refused.delete(msg.moduleId);
+    return;
+  }
+  const instances = modules.get(msg.moduleId);
+  if (instances) invoke(msg, instances);
+  else void linkAndInvoke(msg);
 });

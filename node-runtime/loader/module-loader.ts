@@ -9,11 +9,12 @@
 import { readFile } from 'node:fs/promises';
 import { openLayout, sha256Digest, wasmLayerOf, type CompiledPolicy, type Reference } from '../../artifacts/index.ts';
 import type { DiskCache, EvictionGuard } from '../cache/disk-cache.ts';
+import type { NodeServices } from '../capabilities/capability.ts';
+import { configureCapabilities, type CapabilityConfigs } from '../capabilities/registry.ts';
 import { compileModule, type CompiledModule } from '../compile/compile.ts';
 import { NodeRuntimeError } from '../errors.ts';
 import type { LoadedModule } from '../engine/instances.ts';
 import { pullModule, type PullOptions } from '../pull/pull.ts';
-import type { KvBinding } from '../state/binding.ts';
 import { moduleIdentity, type FunctionDef } from '../resolve/desired-state.ts';
 import { verifyModule } from '../verify/verify.ts';
 
@@ -36,15 +37,10 @@ export interface LoaderOptions {
   readonly pull?: PullOptions;
   readonly events?: LoaderEvents;
   /**
-   * Binds functions with `state` to their `flotilla:kv` store (StateService). Absent: a function
-   * bound to state does not load.
+   * What the node lends host capabilities to configure a function (its state store...). A
+   * function granted a capability whose service is absent does not load.
    */
-  readonly state?: StateBinder;
-}
-
-/** Where a function's kv calls go; `shared` asks for the cluster-wide store (throws when there is none). */
-export interface StateBinder {
-  bindingFor(functionKey: string, shared: boolean): KvBinding;
+  readonly services?: NodeServices;
 }
 
 /** What a pre-pull did: already cached, pulled and verified into the cache, or refused for lack of room. */
@@ -68,8 +64,8 @@ export class ModuleLoader {
   private readonly options: LoaderOptions;
   /** Compiled modules by digest and memory limit (the rewrite depends on the limit). */
   private readonly compiled = new Map<string, Promise<CompiledModule>>();
-  /** Per FunctionDef object (immutable, replaced on change): its module id and kv binding, computed once, not per request. */
-  private readonly perFunction = new WeakMap<FunctionDef, { moduleId: string; kv: KvBinding | undefined }>();
+  /** Per FunctionDef object (immutable, replaced on change): its module id and configured capabilities, computed once, not per request. */
+  private readonly perFunction = new WeakMap<FunctionDef, { moduleId: string; capabilities: CapabilityConfigs }>();
 
   constructor(options: LoaderOptions) {
     this.options = options;
@@ -91,23 +87,11 @@ export class ModuleLoader {
     const { module, layout } = await compiled;
     let known = this.perFunction.get(fn);
     if (known === undefined) {
-      known = { moduleId: moduleIdentity(fn), kv: this.bindState(fn) };
+      known = { moduleId: moduleIdentity(fn), capabilities: configureCapabilities(fn.key, fn.grants, this.options.services ?? {}) };
       this.perFunction.set(fn, known);
     }
-    const { moduleId, kv } = known;
-    return { moduleId, loaded: { name: fn.key, digest, module, layout, preopens: fn.preopens, reuse: fn.reuse, ...(kv ? { kv } : {}) } };
-  }
-
-  private bindState(fn: FunctionDef): KvBinding | undefined {
-    if (!fn.state) return undefined;
-    if (!this.options.state) {
-      throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: expected a state directory for spec.state, got none; start the node with one (flotilla node --state-dir)`);
-    }
-    try {
-      return this.options.state.bindingFor(fn.key, fn.state === 'nats');
-    } catch (err) {
-      throw new NodeRuntimeError('InvalidArgument', `function ${fn.key}: spec.state.store ${fn.state}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+    const { moduleId, capabilities } = known;
+    return { moduleId, loaded: { name: fn.key, digest, module, layout, reuse: fn.reuse, capabilities } };
   }
 
   /** Forgets compiled modules no function uses any more. */

@@ -20,7 +20,7 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 function fn(name: string, c: string): FunctionDef {
   const text = `registry.example/fns/${name}@${digest(c)}`;
-  return { key: `edge/${name}`, module: { kind: 'oci', ref: parseReference(text), digest: digest(c), text }, memoryPages: 16, timeoutMs: 1000, concurrency: 1, env: [], preopens: [], reuse: false };
+  return { key: `edge/${name}`, module: { kind: 'oci', ref: parseReference(text), digest: digest(c), text }, memoryPages: 16, timeoutMs: 1000, concurrency: 1, env: [], reuse: false, grants: {} };
 }
 
 interface Log {

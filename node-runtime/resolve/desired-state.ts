@@ -5,7 +5,7 @@
  */
 import type { FunctionRouteSpec, FunctionTrigger } from '../../api/index.ts';
 import type { Reference } from '../../artifacts/index.ts';
-import type { Preopen } from '../wasi/preopen-fs.ts';
+import type { Grants } from '../capabilities/registry.ts';
 
 export type ModuleSource =
   | { readonly kind: 'oci'; readonly ref: Reference; readonly digest: string; readonly text: string }
@@ -20,14 +20,13 @@ export interface FunctionDef {
   readonly timeoutMs: number;
   readonly concurrency: number;
   readonly env: readonly { readonly name: string; readonly value: string }[];
-  readonly preopens: readonly Preopen[];
   /** Opt-in instance reuse (annotation flotilla.dev/instance-reuse: "true"). */
   readonly reuse: boolean;
   /**
-   * The `flotilla:kv` store the function is bound to (spec.state.store): `disk` on this node,
-   * `nats` a bucket shared by the cluster. Absent: the module gets no kv imports.
+   * What the spec grants each host capability (capabilities/registry.ts): preopened volumes,
+   * the `flotilla:kv` store (spec.state.store)... A capability with no grant gets its default.
    */
-  readonly state?: 'disk' | 'nats';
+  readonly grants: Grants;
 }
 
 export interface RouteDef {
@@ -76,8 +75,8 @@ export interface DesiredStateSource {
   close(): Promise<void>;
 }
 
-/** Identity of a function's loaded module: a change in any part (the kv binding too) needs new instances. */
+/** Identity of a function's loaded module: a change in any part (a grant too) needs new instances. */
 export function moduleIdentity(fn: FunctionDef): string {
   const m = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
-  return JSON.stringify([fn.key, m, fn.memoryPages, fn.reuse, fn.preopens, fn.state ?? null]);
+  return JSON.stringify([fn.key, m, fn.memoryPages, fn.reuse, fn.grants]);
 }

@@ -51,8 +51,8 @@ describe('desiredStateFrom', () => {
       timeoutMs: 900,
       concurrency: 8,
       env: [{ name: 'MODE', value: 'fast' }],
-      preopens: [{ guestPath: '/data', hostPath: '/srv/data', readOnly: true }],
       reuse: true,
+      grants: { wasi: { preopens: [{ guestPath: '/data', hostPath: '/srv/data', readOnly: true }] } },
     });
   });
 
@@ -79,9 +79,9 @@ describe('desiredStateFrom', () => {
 
   it('binds a function to its state store: none, disk by default, nats when asked', () => {
     const { state: s } = state(`${fn('plain')}---\n${fn('local')}  state: {}\n---\n${fn('shared')}  state:\n    store: nats\n`);
-    expect(s.functions.get('edge/plain')?.state).toBeUndefined();
-    expect(s.functions.get('edge/local')?.state).toBe('disk');
-    expect(s.functions.get('edge/shared')?.state).toBe('nats');
+    expect(s.functions.get('edge/plain')?.grants.kv).toBeUndefined();
+    expect(s.functions.get('edge/local')?.grants.kv).toEqual({ store: 'disk' });
+    expect(s.functions.get('edge/shared')?.grants.kv).toEqual({ store: 'nats' });
   });
 
   it('passes event triggers through with their defaults, leaves out http ones and those naming no function', () => {

@@ -7,6 +7,7 @@
 import { REUSE_ANNOTATION } from '../../api/index.ts';
 import type { FlotillaManifests, FunctionRoute, FunctionTrigger, WasmFunction } from '../../api/index.ts';
 import { parseReference, requireDigest } from '../../artifacts/index.ts';
+import { grantsFrom } from '../capabilities/registry.ts';
 import type { DesiredState, FunctionDef, RouteDef } from './desired-state.ts';
 
 function keyOf(meta: { name: string; namespace?: string | undefined }): string {
@@ -23,9 +24,8 @@ function functionDef(fn: WasmFunction): FunctionDef {
     timeoutMs: limits.timeoutMs,
     concurrency: limits.concurrency,
     env: capabilities.env.map((e) => ({ name: e.name, value: e.value })),
-    preopens: capabilities.volumes.map((v) => ({ guestPath: v.mountPath, hostPath: v.hostPath, readOnly: v.readOnly })),
     reuse: fn.metadata.annotations?.[REUSE_ANNOTATION] === 'true',
-    ...(fn.spec.state ? { state: fn.spec.state.store } : {}),
+    grants: grantsFrom(fn.spec),
   };
 }
 

@@ -12,7 +12,9 @@ import type { FunctionDef } from '../resolve/desired-state.ts';
 import type { Preopen } from '../wasi/preopen-fs.ts';
 
 /** The function's limits and grants as the command line gives them, and how to pull an OCI reference. */
-export type ModuleArgOptions = Pick<FunctionDef, 'memoryPages' | 'timeoutMs' | 'concurrency' | 'env' | 'preopens'> & {
+export type ModuleArgOptions = Pick<FunctionDef, 'memoryPages' | 'timeoutMs' | 'concurrency' | 'env'> & {
+  /** Directories preopened for the module (`--dir`). */
+  readonly preopens: readonly Preopen[];
   readonly pull: PullOptions;
 };
 
@@ -43,7 +45,7 @@ export function parseDirs(values: readonly string[]): Preopen[] {
 }
 
 export async function functionFromArg(arg: string, o: ModuleArgOptions): Promise<FunctionDef> {
-  const common = { memoryPages: o.memoryPages, timeoutMs: o.timeoutMs, concurrency: o.concurrency, env: o.env, preopens: o.preopens, reuse: false };
+  const common = { memoryPages: o.memoryPages, timeoutMs: o.timeoutMs, concurrency: o.concurrency, env: o.env, reuse: false, grants: { wasi: { preopens: o.preopens } } };
   if (arg.endsWith('.wasm') || (await isFile(arg))) {
     if (!(await isFile(arg))) throw new NodeRuntimeError('InvalidArgument', `expected a .wasm file or an OCI reference, got ${arg} (no such file)`);
     return { key: `local/${basename(arg).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'module'}`, module: { kind: 'file', path: arg }, ...common };

@@ -7,6 +7,9 @@ import { FlotillaError } from '../../api/errors.ts';
 /** Import module name a guest declares (`(import "flotilla:kv" "get" ...)`). */
 export const KV_MODULE = 'flotilla:kv';
 
+/** The functions the module provides, each returning a KV_STATUS code (docs/events.md has their signatures). */
+export const KV_FUNCTIONS = ['get', 'set', 'delete', 'list'] as const;
+
 /** Largest key, in UTF-8 bytes (hex-encoded it still fits one file name and one NATS KV token). */
 export const MAX_KEY_BYTES = 120;
 /** Largest value, in bytes. */

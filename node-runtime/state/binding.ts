@@ -15,6 +15,11 @@ export type KvBinding =
    */
   | { readonly store: 'nats'; readonly channel: string; readonly bucket: string };
 
+/** Where a function's kv calls go (StateService); `shared` asks for the cluster-wide store (throws when there is none). */
+export interface StateBinder {
+  bindingFor(functionKey: string, shared: boolean): KvBinding;
+}
+
 const LABEL = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 
 /** Splits and checks a "namespace/name" function key. */

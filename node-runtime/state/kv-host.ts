@@ -3,7 +3,7 @@
  * own store (docs/events.md has the ABI). Pointers are offsets into the guest's exported memory;
  * every import returns a KV_STATUS code and never traps on a guest mistake (a bad pointer is Fault).
  */
-import { checkKey, checkPrefix, checkValue, KV_MODULE, KV_STATUS, KvError, listBytes } from './abi.ts';
+import { checkKey, checkPrefix, checkValue, KV_MODULE, KV_STATUS, KvError, listBytes, type KV_FUNCTIONS } from './abi.ts';
 import type { KvBinding } from './binding.ts';
 import { BridgeKvStore } from './bridge.ts';
 import { DiskKvStore } from './disk-store.ts';
@@ -72,22 +72,6 @@ export function kvImports(store: SyncKvStore, memory: () => WebAssembly.Memory):
         }),
       list: (prefixPtr: number, prefixLen: number, bufPtr: number, bufCap: number, lenOutPtr: number): number =>
         guard(() => answer(listBytes(store.list(checkPrefix(bytes(u(prefixPtr), u(prefixLen))))), u(bufPtr), u(bufCap), u(lenOutPtr))),
-    },
+    } satisfies Record<(typeof KV_FUNCTIONS)[number], (...args: number[]) => number>,
   };
-}
-
-const stores = new Map<string, SyncKvStore>();
-
-/**
- * The `flotilla:kv` imports of a function bound to `binding`, for the engine to link. Stores are
- * kept per binding for the worker's life: instances come and go, the bridge channel stays.
- */
-export function kvHostModule(binding: KvBinding, memory: () => WebAssembly.Memory): WebAssembly.Imports {
-  const id = JSON.stringify(binding);
-  let store = stores.get(id);
-  if (!store) {
-    store = openSyncStore(binding);
-    stores.set(id, store);
-  }
-  return kvImports(store, memory);
 }

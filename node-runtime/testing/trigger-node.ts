@@ -92,7 +92,7 @@ export async function startTestNode(config: TestNodeConfig): Promise<TestNode> {
   const state = new StateService({ diskRoot: config.diskRoot, ...(events.nats ? { nats: events.nats } : {}) });
   for (const [key, f] of Object.entries(config.functions)) {
     const { module, layout } = await compileModule(await readFile(f.wasm), 256, `function ${key}`);
-    const loaded: LoadedModule = { name: key, digest: `file:${f.wasm}`, module, layout, preopens: [], reuse: false, kv: state.bindingFor(key, f.state === 'nats') };
+    const loaded: LoadedModule = { name: key, digest: `file:${f.wasm}`, module, layout, reuse: false, capabilities: { wasi: { preopens: [] }, kv: state.bindingFor(key, f.state === 'nats') } };
     functions.set(key, { loaded, env: Object.entries(f.env ?? {}).map(([name, value]) => ({ name, value })), timeoutMs: f.timeoutMs ?? 5000 });
   }
   const problems = await events.apply(config.triggers ?? [], { timeouts: new Map([...functions].map(([k, v]) => [k, v.timeoutMs])) });

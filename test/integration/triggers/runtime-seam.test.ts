@@ -21,7 +21,7 @@ import { eventually, trigger } from '../../../node-runtime/testing/trigger-node.
 it('runs a NATS event through the node runtime\'s own invoker', async () => {
   const echo = await buildExample('echo');
   const state: DesiredState = {
-    functions: new Map([['shop/echo', { key: 'shop/echo', module: { kind: 'file', path: echo }, memoryPages: 256, timeoutMs: 5000, concurrency: 4, env: [], preopens: [], reuse: false }]]),
+    functions: new Map([['shop/echo', { key: 'shop/echo', module: { kind: 'file', path: echo }, memoryPages: 256, timeoutMs: 5000, concurrency: 4, env: [], reuse: false, grants: {} }]]),
     routes: [],
     triggers: [],
   };

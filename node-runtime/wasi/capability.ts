@@ -1,0 +1,45 @@
+/**
+ * WASI preview1 as a host capability. The ABI itself (stdio, args, env, clocks, random) comes with
+ * every function (`spec.abi: wasi-preview1-wagi`); what the spec grants on top are the preopened
+ * directories of `spec.capabilities.volumes`. Every preview1 function name links: the ones we do
+ * not grant answer NOSYS/NOTCAPABLE (host.ts), so any toolchain's module links.
+ */
+import type { HostCapability } from '../capabilities/capability.ts';
+import { WASI_MODULE } from './abi.ts';
+import { WasiHost } from './host.ts';
+import type { Preopen } from './preopen-fs.ts';
+
+/** What the spec grants WASI: the directories preopened for the module. */
+export interface WasiGrant {
+  readonly preopens: readonly Preopen[];
+}
+
+const NO_PREOPENS: WasiGrant = { preopens: [] };
+
+export const wasiCapability: HostCapability<'wasi', WasiGrant, WasiGrant> = {
+  name: 'wasi',
+  modules: [WASI_MODULE],
+  grantedBy: 'spec.abi',
+
+  grant: (spec) => ({ preopens: spec.capabilities.volumes.map((v) => ({ guestPath: v.mountPath, hostPath: v.hostPath, readOnly: v.readOnly })) }),
+
+  // Always linked: a function without volumes still has the ABI.
+  configure: (_functionKey, grant) => grant ?? NO_PREOPENS,
+
+  unsupported: (imp) => (imp.kind === 0 ? undefined : `expected a function, got a non-function import ${imp.name}`),
+
+  init: () => ({
+    prepare: (config, imports) => ({
+      instantiate() {
+        // One host per instance for its whole life: it keeps the fd table between begin and end.
+        const host = new WasiHost(config.preopens);
+        return {
+          imports: host.imports(imports),
+          bind: (memory) => host.bind(memory),
+          begin: (io) => host.begin(io),
+          end: () => host.end(),
+        };
+      },
+    }),
+  }),
+};
