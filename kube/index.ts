@@ -3,8 +3,6 @@
 export { awaitChange, requeueAfter } from './action.ts';
 export type { Action } from './action.ts';
 export { apply, applyStatus, deleteIfExists, FIELD_MANAGER } from './apply.ts';
-export { Backoff, backoffDelay } from './backoff.ts';
-export type { BackoffOptions } from './backoff.ts';
 export { sleep, systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export type { Context } from './context.ts';
