@@ -4,7 +4,7 @@
  * wrote into the function's status (Ready, SignatureVerified, digest, instances, nodes).
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../api/index.ts';
+import { GROUP, pinnedDigest, VERSION } from '../../api/index.ts';
 import type { WasmFunction } from '../../api/index.ts';
 import { loadKubeConfig } from '../servers/kube.ts';
 import { ArgoCdApi } from './argocd-api.ts';
@@ -53,7 +53,7 @@ export async function collectStatus(state: FleetState): Promise<FunctionRow[]> {
         health: res?.health?.status ?? 'Unknown',
         healthMessage: res?.health?.message ?? '',
         ready: ready ? `${ready.status} (${ready.reason})` : 'Unknown',
-        digest: fn.status?.resolvedDigest ?? /@(sha256:[a-f0-9]+)/.exec(fn.spec.module.ref)?.[1] ?? '',
+        digest: fn.status?.resolvedDigest ?? pinnedDigest(fn.spec.module.ref) ?? '',
         verified: verified ? (verified.status === 'True' ? 'True' : `${verified.status} (${verified.reason})`) : 'Unknown',
         instances: `${fn.status?.readyInstances ?? 0}/${fn.status?.desiredInstances ?? 0}`,
         nodes: fn.status?.nodes ?? [],
