@@ -17,7 +17,7 @@ describe('trust policy ConfigMap', () => {
 
   it('refuses an identity with both subject and pattern, and a key that is not PEM', () => {
     expect(() => trustPolicyConfigMap({ name: 't', keys: [], identities: [{ issuer: 'i', subject: 's', subjectRegExp: 's' }] }, 'ns')).toThrow('identities[0]: expected exactly one of subject or subjectRegExp');
-    expect(() => trustPolicyConfigMap({ name: 't', keys: ['ssh-ed25519 AAAA'], identities: [] }, 'ns')).toThrow('keys[0]: expected a PEM public key');
+    expect(() => trustPolicyConfigMap({ name: 't', keys: ['ssh-ed25519 AAAA'], identities: [] }, 'ns')).toThrow("keys[0]: expected a PEM 'PUBLIC KEY' block");
   });
 });
 
