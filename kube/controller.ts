@@ -122,8 +122,8 @@ export class Controller<T extends KubeObject, C> {
 
   private async reconcileKey(key: string): Promise<Action | undefined> {
     const obj = this.spec.informer.store.get(key);
-    // Gone from the cache: nothing to converge. Cleanup of external state is the finalizer's job,
-    // which runs while the object still exists with a deletionTimestamp.
+    // Gone from the cache: nothing to converge. Cleanup of external state would need a finalizer
+    // (run while the object still exists with a deletionTimestamp); no kind of ours has any.
     if (!obj) {
       this.failures.delete(key);
       return undefined;
