@@ -5,6 +5,7 @@
  */
 import Type from 'typebox';
 import type { TProperties, TSchemaOptions } from 'typebox';
+import { DIGEST } from './digest.ts';
 
 /** A closed object with a description (required on every field: it is what `kubectl explain` shows). */
 export function obj<P extends TProperties>(description: string, properties: P, options: TSchemaOptions = {}) {
@@ -32,7 +33,7 @@ export const HOSTNAME = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a
  * Also the CEL rule, so the API server and the validator say the same thing about a tag.
  */
 export const DIGEST_REF =
-  '^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)+@sha256:[a-f0-9]{64}$';
+  '^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)+@' + DIGEST + '$';
 
 /** Metadata as Flotilla reads it. */
 export const ObjectMetaSchema = Type.Object(

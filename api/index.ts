@@ -6,6 +6,7 @@ export { API_VERSION, CATEGORY, GROUP, VERSION } from './group.ts';
 export { CONDITION_TYPES, ConditionSchema, REASON_CODES, isReasonCode } from './conditions.ts';
 export type { Condition, ConditionType, ReasonCode } from './conditions.ts';
 export { CRON_PATTERN } from './cron.ts';
+export { DIGEST, DIGEST_PATTERN, isDigest, pinnedDigest } from './digest.ts';
 export { DIGEST_REF, DNS_LABEL } from './fields.ts';
 export type { ObjectMeta } from './fields.ts';
 export { ABIS, SCALE_TO_ZERO_AFTER_SECONDS, WASM_PAGE_BYTES, WasmFunctionSpecSchema, WasmFunctionStatusSchema } from './wasm-function.ts';

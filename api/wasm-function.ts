@@ -1,6 +1,7 @@
 /** `WasmFunction`: one WebAssembly module, pinned by digest, with its limits, grants and scaling. */
 import Type from 'typebox';
 import { ConditionsSchema } from './conditions.ts';
+import { DIGEST_PATTERN } from './digest.ts';
 import { DIGEST_REF, DNS_LABEL, HOSTNAME, obj, stringMap } from './fields.ts';
 import { celRules, celString } from './rules.ts';
 
@@ -156,7 +157,7 @@ export const WasmFunctionSpecSchema = obj('Desired state of a WasmFunction.', {
 export const WasmFunctionStatusSchema = obj('Observed state of a WasmFunction, written by the operator.', {
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64', description: 'metadata.generation the status reflects.' })),
   conditions: Type.Optional(ConditionsSchema),
-  resolvedDigest: Type.Optional(Type.String({ maxLength: 71, pattern: '^sha256:[a-f0-9]{64}$', description: 'Digest of the module manifest the nodes run: spec.module.ref once verified; while a newer ref fails verification or cannot be pulled, the last verified one.' })),
+  resolvedDigest: Type.Optional(Type.String({ maxLength: 71, pattern: DIGEST_PATTERN, description: 'Digest of the module manifest the nodes run: spec.module.ref once verified; while a newer ref fails verification or cannot be pulled, the last verified one.' })),
   moduleRef: Type.Optional(Type.String({ maxLength: 512, description: 'Full reference (<registry>/<repository>@<resolvedDigest>) of the module the nodes run.' })),
   readyInstances: Type.Optional(Type.Integer({ minimum: 0, format: 'int32', description: 'Instances ready to serve.' })),
   desiredInstances: Type.Optional(Type.Integer({ minimum: 0, format: 'int32', description: 'Instances the operator wants running.' })),

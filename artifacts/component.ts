@@ -1,4 +1,5 @@
 import { OciError } from './errors.ts';
+import { WasmReader } from './wasm-encoding.ts';
 
 /** The `component` field of the Wasm OCI config: the world a component imports and exports. */
 export interface ComponentInfo {
@@ -6,43 +7,12 @@ export interface ComponentInfo {
   readonly exports: string[];
 }
 
-/** A cursor over a component binary; every read is bounds-checked so a truncated file fails cleanly. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  pos: number;
-  constructor(bytes: Uint8Array, pos: number) {
-    this.#bytes = bytes;
-    this.pos = pos;
-  }
-  get done(): boolean {
-    return this.pos >= this.#bytes.byteLength;
-  }
-  byte(): number {
-    const b = this.#bytes[this.pos];
-    if (b === undefined) throw new OciError('InvalidArtifact', `wasm component: expected more bytes at offset ${this.pos}, got end of file`);
-    this.pos++;
-    return b;
-  }
-  u32(): number {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-    }
-    throw new OciError('InvalidArtifact', `wasm component: expected a LEB128 integer at offset ${this.pos}, got more than 5 bytes`);
-  }
-  name(): string {
-    const len = this.u32();
-    const start = this.pos;
-    this.pos += len;
-    if (this.pos > this.#bytes.byteLength) throw new OciError('InvalidArtifact', `wasm component: expected a ${len}-byte name at offset ${start}, got end of file`);
-    return Buffer.from(this.#bytes.subarray(start, this.pos)).toString('utf8');
-  }
-}
+/** A malformed component: every primitive read fails as InvalidArtifact. */
+const invalid = (what: string) => new OciError('InvalidArtifact', `wasm component: expected a valid component binary, got ${what}`);
+
 
 /** importname'/exportname': 0x00 name | 0x01 name versionsuffix' (older encoders). */
-function externName(r: Reader): string {
+function externName(r: WasmReader): string {
   const tag = r.byte();
   const name = r.name();
   if (tag === 0x01 && r.byte() === 0x01) r.name();
@@ -50,7 +20,7 @@ function externName(r: Reader): string {
   return name;
 }
 
-function externDesc(r: Reader): void {
+function externDesc(r: WasmReader): void {
   const kind = r.byte();
   if (kind === 0x00) {
     r.byte();
@@ -71,14 +41,14 @@ function externDesc(r: Reader): void {
 export function componentInfo(wasm: Uint8Array): ComponentInfo {
   const imports: string[] = [];
   const exports: string[] = [];
-  const r = new Reader(wasm, 8);
+  const r = new WasmReader(wasm, 8, invalid);
   while (!r.done) {
     const id = r.byte();
     const size = r.u32();
     const end = r.pos + size;
     if (end > wasm.byteLength) throw new OciError('InvalidArtifact', `wasm component: expected section ${id} of ${size} bytes, got end of file`);
     if (id === 10 || id === 11) {
-      const section = new Reader(wasm.subarray(0, end), r.pos);
+      const section = new WasmReader(wasm.subarray(0, end), r.pos, invalid);
       for (let n = section.u32(); n > 0; n--) {
         const name = externName(section);
         if (id === 10) {

@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
+import { isDigest } from '../api/digest.ts';
 import { OciError } from './errors.ts';
 
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+/** Digest syntax is api/'s (one source); artifacts read it here with the other digest helpers. */
+export { isDigest };
 
 /** The OCI digest (`sha256:<hex>`) of some bytes. */
 export function sha256Digest(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** True for a well-formed sha256 digest; other algorithms are refused on purpose (one algorithm to audit). */
-export function isDigest(value: string): boolean {
-  return DIGEST_RE.test(value);
-}
-
 /** Validates a digest string, naming `field` in the error. */
 export function assertDigest(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !DIGEST_RE.test(value)) {
+  if (typeof value !== 'string' || !isDigest(value)) {
     throw new OciError('InvalidReference', `${field}: expected a digest sha256:<64 lowercase hex>, got ${JSON.stringify(value)}`);
   }
   return value;

@@ -1,10 +1,11 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
+import { DIGEST_PATTERN } from '../api/digest.ts';
 import { checkDigest, sha256Digest as sha256 } from './digest.ts';
 import { OciError } from './errors.ts';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from './media-types.ts';
 
-const Digest = Type.String({ pattern: '^sha256:[a-f0-9]{64}$' });
+const Digest = Type.String({ pattern: DIGEST_PATTERN });
 const Annotations = Type.Record(Type.String(), Type.String());
 
 /** An OCI content descriptor. */

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
+import { DIGEST_PATTERN } from '../api/digest.ts';
 import { componentInfo } from './component.ts';
 import { OciError } from './errors.ts';
 import type { Descriptor, ImageManifest } from './manifest.ts';
@@ -21,7 +22,7 @@ export const WasmConfigSchema = Type.Object({
   author: Type.Optional(Type.String()),
   architecture: Type.Literal('wasm'),
   os: Type.Union([Type.Literal('wasip1'), Type.Literal('wasip2')]),
-  layerDigests: Type.Array(Type.String({ pattern: '^sha256:[a-f0-9]{64}$' }), { minItems: 1 }),
+  layerDigests: Type.Array(Type.String({ pattern: DIGEST_PATTERN }), { minItems: 1 }),
   component: Type.Optional(
     Type.Object({
       exports: Type.Optional(Type.Array(Type.String())),

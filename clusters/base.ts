@@ -6,12 +6,12 @@
 import type { App } from 'cdk8s';
 import { EdgeCluster, FunctionApp } from '../constructs/index.ts';
 import type { EdgeClusterProps } from '../constructs/index.ts';
-import type { TrustPolicy } from '../policies/trust-policy.ts';
+import type { NamedTrustPolicy } from '../policies/trust-policy.ts';
 import { loadImages, loadModules } from './pinned.ts';
 import type { Modules } from './pinned.ts';
 
 /** Keys and identities the whole fleet trusts (a cluster overlay may add its own). */
-export const FLEET_TRUST: TrustPolicy = {
+export const FLEET_TRUST: NamedTrustPolicy = {
   name: 'fleet-trust',
   keys: [
     `-----BEGIN PUBLIC KEY-----
@@ -30,7 +30,7 @@ export interface ClusterOverlay {
   /** Runtime pools beyond or replacing the base's ("default"). */
   readonly runtimes?: EdgeClusterProps['runtimes'];
   /** Extra trusted identities of this cluster. */
-  readonly extraIdentities?: TrustPolicy['identities'];
+  readonly extraIdentities?: NamedTrustPolicy['identities'];
   readonly network?: Partial<EdgeClusterProps['network']>;
   readonly kyverno?: boolean;
   /** The cluster's own functions (echo comes from the base). */

@@ -10,7 +10,7 @@ import { runtimeNetworkPolicies } from '../policies/network-policies.ts';
 import type { EgressTarget } from '../policies/network-policies.ts';
 import { verifyModulesPolicy } from '../policies/kyverno.ts';
 import { trustPolicyConfigMap } from '../policies/trust-policy.ts';
-import type { TrustPolicy } from '../policies/trust-policy.ts';
+import type { NamedTrustPolicy } from '../policies/trust-policy.ts';
 import { FlotillaCrds } from './crds.ts';
 import type { RenderTarget } from './render.ts';
 import { checkCluster } from './fleet-rules.ts';
@@ -33,7 +33,7 @@ export interface EdgeClusterProps {
   readonly systemNamespace?: string;
   /** Operator image, and node runtime images by version (every WasmRuntime's version needs one), all pinned by digest. */
   readonly images: { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>> };
-  readonly trustPolicy: TrustPolicy;
+  readonly trustPolicy: NamedTrustPolicy;
   /** Runtime pools by name. */
   readonly runtimes: Readonly<Record<string, Omit<WasmRuntimeProps, 'name' | 'trustPolicy'>>>;
   readonly network: { readonly registry: EgressTarget; readonly apiServer: EgressTarget; readonly functionEgress: readonly EgressTarget[]; readonly eventBrokers?: readonly EgressTarget[] };

@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { GROUP, NODE_RUNTIME_POD_LABELS } from '../api/index.ts';
+import { GROUP, NODE_RUNTIME_POD_LABELS, pinnedDigest } from '../api/index.ts';
 
 export const OPERATOR_LABELS = { 'app.kubernetes.io/name': 'flotilla-operator', 'app.kubernetes.io/part-of': 'flotilla' };
 /** Labels of the node runtime pods the operator's DaemonSets create. */
@@ -28,8 +28,6 @@ export interface FlotillaSystemProps {
   readonly operatorReplicas?: number;
 }
 
-const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
-
 /** Operator + node runtime of one cluster. */
 export class FlotillaSystem extends Construct {
   constructor(scope: Construct, id: string, props: FlotillaSystemProps) {
@@ -37,7 +35,7 @@ export class FlotillaSystem extends Construct {
     const nodeImages = Object.entries(props.nodeRuntimeImages).sort(([a], [b]) => a.localeCompare(b));
     if (nodeImages.length === 0) throw new Error('FlotillaSystem nodeRuntimeImages: expected at least one version -> image pinned by @sha256:<64 hex>, got none');
     for (const [prop, image] of [['operatorImage', props.operatorImage], ...nodeImages.map(([v, image]) => [`nodeRuntimeImages[${v}]`, image] as const)] as const) {
-      if (!DIGEST_PINNED.test(image)) throw new Error(`FlotillaSystem ${prop}: expected an image pinned by @sha256:<64 hex>, got ${JSON.stringify(image)}`);
+      if (pinnedDigest(image) === undefined) throw new Error(`FlotillaSystem ${prop}: expected an image pinned by @sha256:<64 hex>, got ${JSON.stringify(image)}`);
     }
     const ns = props.namespace;
 
@@ -72,7 +70,7 @@ export class FlotillaSystem extends Construct {
       // The operator's node DaemonSets run the image pinned for their WasmRuntime's version, never a tag.
       args: [
         'operator', '--namespace', ns, '--listen', `0.0.0.0:${METRICS_PORT}`,
-        '--node-image', (nodeImages[0]?.[1] ?? '').replace(DIGEST_PINNED, ''),
+        '--node-image', (nodeImages[0]?.[1] ?? '').replace(/@[^@]*$/, ''),
         ...nodeImages.flatMap(([v, image]) => ['--node-image-pin', `${v}=${image}`]),
         '--require-pinned-node-images',
       ],

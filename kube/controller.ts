@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { requeueAfter } from './action.ts';
 import type { Action } from './action.ts';
-import { backoffDelay } from './backoff.ts';
-import type { BackoffOptions } from './backoff.ts';
+import { backoffDelay } from '../api/backoff.ts';
+import type { BackoffOptions } from '../api/backoff.ts';
 import type { Clock } from './clock.ts';
 import type { Informer } from './informer.ts';
 import type { ControllerMetrics } from './metrics.ts';
@@ -122,8 +122,8 @@ export class Controller<T extends KubeObject, C> {
 
   private async reconcileKey(key: string): Promise<Action | undefined> {
     const obj = this.spec.informer.store.get(key);
-    // Gone from the cache: nothing to converge. Cleanup of external state is the finalizer's job,
-    // which runs while the object still exists with a deletionTimestamp.
+    // Gone from the cache: nothing to converge. Cleanup of external state would need a finalizer
+    // (run while the object still exists with a deletionTimestamp); no kind of ours has any.
     if (!obj) {
       this.failures.delete(key);
       return undefined;
@@ -147,7 +147,7 @@ export class Controller<T extends KubeObject, C> {
       } catch (policyErr) {
         // A broken error policy must not kill the worker or drop the key: retry on the default backoff.
         this.deps.log.error({ controller: this.name, key, err: (policyErr as Error).message }, 'Error policy threw');
-        action = requeueAfter(backoffDelay(failures, { initialMs: 5, maxMs: 300_000 }));
+        action = requeueAfter(backoffDelay(failures, DEFAULT_ERROR_BACKOFF));
       }
       this.deps.log.warn({ controller: this.name, key, reason, failures, err: (err as Error).message, action }, 'Reconcile failed');
       return action;
@@ -163,7 +163,10 @@ function errorReason(err: unknown): string {
   return typeof code === 'string' && /^[A-Z][A-Za-z]*$/.test(code) ? code : 'Unknown';
 }
 
-/** The usual error policy: retry each key with its own exponential backoff (5 ms, 10 ms, ... up to `maxMs`). */
-export function backoffErrorPolicy<T, C>(opts: BackoffOptions = { initialMs: 5, maxMs: 300_000 }): ErrorPolicy<T, C> {
+/** Per-key retry after a failed reconcile: 5 ms doubling up to 5 min, equal jitter (keys failing together spread out). */
+const DEFAULT_ERROR_BACKOFF: BackoffOptions = { initialMs: 5, maxMs: 300_000 };
+
+/** The usual error policy: retry each key with its own exponential backoff (5 ms, 10 ms, ... up to `maxMs`, jittered). */
+export function backoffErrorPolicy<T, C>(opts: BackoffOptions = DEFAULT_ERROR_BACKOFF): ErrorPolicy<T, C> {
   return (_err, _obj, _ctx, failures) => requeueAfter(backoffDelay(failures, opts));
 }

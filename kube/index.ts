@@ -1,10 +1,8 @@
-// The controller runtime: informers, work queue, controllers, finalizers, apply, Events and leader
+// The controller runtime: informers, work queue, controllers, apply, Events and leader
 // election. Reconcilers import from here only.
 export { awaitChange, requeueAfter } from './action.ts';
 export type { Action } from './action.ts';
 export { apply, applyStatus, deleteIfExists, FIELD_MANAGER } from './apply.ts';
-export { Backoff, backoffDelay } from './backoff.ts';
-export type { BackoffOptions } from './backoff.ts';
 export { sleep, systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export type { Context } from './context.ts';
@@ -14,7 +12,6 @@ export { KubeApiError } from './errors.ts';
 export type { KubeApiErrorCode } from './errors.ts';
 export { createEventRecorder, EVENT_TYPE } from './events.ts';
 export type { EventInput, EventRecorder } from './events.ts';
-export { finalizerStep, withFinalizer } from './finalizer.ts';
 export { Informer } from './informer.ts';
 export type { InformerOptions } from './informer.ts';
 export { createKubeClient } from './kube-client.ts';

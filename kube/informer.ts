@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { Backoff } from './backoff.ts';
-import type { BackoffOptions } from './backoff.ts';
+import { Backoff } from '../api/backoff.ts';
+import type { BackoffOptions } from '../api/backoff.ts';
 import { sleep } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { KubeApiError } from './errors.ts';

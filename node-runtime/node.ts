@@ -7,6 +7,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { backoffDelay, type BackoffOptions } from '../api/backoff.ts';
 import { isReasonCode } from '../api/index.ts';
 import type { FunctionReport, NodeReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
@@ -97,9 +98,8 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-/** Backoff of a failed load's retries: 1 s, 2 s, 4 s ... up to 5 min. */
-const RETRY_FIRST_MS = 1000;
-const RETRY_MAX_MS = 300_000;
+/** Backoff of a failed load's retries: 1 s, 2 s, 4 s ... up to 5 min, equal jitter (nodes failing together spread out). */
+const LOAD_RETRY: BackoffOptions = { initialMs: 1000, maxMs: 300_000 };
 
 export const NODE_DEFAULTS = {
   cacheMaxBytes: 1 << 30,
@@ -255,7 +255,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         const timer = setTimeout(() => {
           retries.delete(timer);
           if (current.functions.get(fn.key) === fn) prefetch(fn);
-        }, Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)));
+        }, backoffDelay(failures, LOAD_RETRY));
         retries.add(timer);
       },
     ).finally(() => prefetching--);

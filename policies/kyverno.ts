@@ -4,7 +4,7 @@
  * object. `imageExtractors` teach Kyverno where our kind keeps its image reference.
  */
 import { API_VERSION } from '../api/index.ts';
-import type { TrustPolicy } from './trust-policy.ts';
+import type { NamedTrustPolicy } from './trust-policy.ts';
 
 /** Rekor/Fulcio endpoints used for keyless verification. */
 export interface KeylessEndpoints {
@@ -13,7 +13,7 @@ export interface KeylessEndpoints {
 }
 
 /** The ClusterPolicy verifying `spec.module.ref` of every WasmFunction. */
-export function verifyModulesPolicy(policy: TrustPolicy, endpoints: KeylessEndpoints = {}): Record<string, unknown> {
+export function verifyModulesPolicy(policy: NamedTrustPolicy, endpoints: KeylessEndpoints = {}): Record<string, unknown> {
   const rekor = endpoints.rekorUrl === undefined ? { ignoreTlog: true, url: '' } : { url: endpoints.rekorUrl };
   const entries = [
     ...policy.keys.map((pem) => ({ keys: { publicKeys: pem, rekor: { ignoreTlog: true, url: '' }, ctlog: { ignoreSCT: true } } })),

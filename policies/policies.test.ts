@@ -1,15 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, publicKeyPem } from '../artifacts/index.ts';
-import type { TrustPolicy as VerifierPolicy } from '../artifacts/index.ts';
+import type { TrustPolicy } from '../artifacts/index.ts';
 import { verifyModulesPolicy } from './kyverno.ts';
 import { runtimeNetworkPolicies } from './network-policies.ts';
 import { TRUST_POLICY_KEY, trustPolicyConfigMap } from './trust-policy.ts';
-import type { TrustPolicy } from './trust-policy.ts';
+import type { NamedTrustPolicy } from './trust-policy.ts';
 
 // A policy of the fleet's shape (one key, one release-workflow identity), built here: clusters/
 // (whose FLEET_TRUST this mirrors) sits above policies/, so policies/ may not import it.
-const TRUST: TrustPolicy = {
+const TRUST: NamedTrustPolicy = {
   name: 'fleet-trust',
   keys: [publicKeyPem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)],
   identities: [{ issuer: 'https://token.actions.githubusercontent.com', subjectRegExp: 'https://github\\.com/flotilla-dev/functions/\\.github/workflows/release\\.yaml@refs/tags/v.*' }],
@@ -19,14 +19,14 @@ describe('trust policy ConfigMap', () => {
   it('carries exactly what artifacts/ compiles into a verifier policy', () => {
     const cm = trustPolicyConfigMap(TRUST, 'flotilla-system') as { data: Record<string, string>; metadata: { name: string } };
     expect(cm.metadata.name).toBe('fleet-trust');
-    const compiled = compilePolicy(JSON.parse(cm.data[TRUST_POLICY_KEY] as string) as VerifierPolicy);
+    const compiled = compilePolicy(JSON.parse(cm.data[TRUST_POLICY_KEY] as string) as TrustPolicy);
     expect(compiled.keys).toHaveLength(1);
     expect(compiled.identities[0]?.pattern?.test('https://github.com/flotilla-dev/functions/.github/workflows/release.yaml@refs/tags/v1.2.0')).toBe(true);
   });
 
   it('refuses an identity with both subject and pattern, and a key that is not PEM', () => {
     expect(() => trustPolicyConfigMap({ name: 't', keys: [], identities: [{ issuer: 'i', subject: 's', subjectRegExp: 's' }] }, 'ns')).toThrow('identities[0]: expected exactly one of subject or subjectRegExp');
-    expect(() => trustPolicyConfigMap({ name: 't', keys: ['ssh-ed25519 AAAA'], identities: [] }, 'ns')).toThrow('keys[0]: expected a PEM public key');
+    expect(() => trustPolicyConfigMap({ name: 't', keys: ['ssh-ed25519 AAAA'], identities: [] }, 'ns')).toThrow("keys[0]: expected a PEM 'PUBLIC KEY' block");
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../errors.ts';
-import { backoffDelay, DEFAULT_TRANSPORT, parseRetryAfter, TransientError, withRetries } from './transport.ts';
+import { DEFAULT_TRANSPORT, parseRetryAfter, retryDelay, TransientError, withRetries } from './transport.ts';
 
 const opts = { ...DEFAULT_TRANSPORT, backoffMs: 100, maxBackoffMs: 1000, random: () => 0.999 };
 
@@ -13,7 +13,7 @@ describe('retry policy', () => {
     [1, 5000, 1000],
     [1, 300, 300],
   ])('attempt %i with Retry-After %j waits %i ms', (attempt, retryAfter, expected) => {
-    expect(backoffDelay(attempt, opts, retryAfter)).toBe(expected);
+    expect(retryDelay(attempt, opts, retryAfter)).toBe(expected);
   });
 
   it('parses Retry-After seconds and dates', () => {

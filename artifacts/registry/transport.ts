@@ -1,3 +1,4 @@
+import { backoffDelay } from '../../api/backoff.ts';
 import { OciError } from '../errors.ts';
 import type { OciErrorCode } from '../errors.ts';
 
@@ -35,11 +36,13 @@ export class TransientError extends OciError {
   }
 }
 
-/** Delay before attempt `attempt` (1-based): exponential with full jitter, or the server's Retry-After. */
-export function backoffDelay(attempt: number, options: TransportOptions, retryAfterMs?: number): number {
+/**
+ * Delay before retry `attempt` (1-based): the server's Retry-After when it sent one (capped), else
+ * exponential with full jitter (the caller is waiting: the least total wait for the same spread).
+ */
+export function retryDelay(attempt: number, options: TransportOptions, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, options.maxBackoffMs);
-  const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempt - 1));
-  return Math.floor(options.random() * ceiling);
+  return backoffDelay(attempt, { initialMs: options.backoffMs, maxMs: options.maxBackoffMs, jitter: 'full' }, options.random);
 }
 
 /** Parses Retry-After (seconds or HTTP date) into milliseconds from `now`. */
@@ -58,7 +61,7 @@ export async function withRetries<T>(options: TransportOptions, op: (attempt: nu
     } catch (err) {
       const transient = toTransient(err);
       if (transient === undefined || attempt >= options.retries) throw transient ?? err;
-      await options.sleep(backoffDelay(attempt + 1, options, transient.retryAfterMs));
+      await options.sleep(retryDelay(attempt + 1, options, transient.retryAfterMs));
     }
   }
 }

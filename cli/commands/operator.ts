@@ -2,6 +2,7 @@ import { hostname, homedir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { DIGEST } from '../../api/digest.ts';
 import { FlotillaError } from '../../api/errors.ts';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
@@ -22,11 +23,13 @@ interface OperatorFlags {
   forgetNodesAfter: string;
 }
 
+const NODE_IMAGE_PIN = new RegExp(`^([^=\\s]+)=(\\S+@${DIGEST})$`);
+
 /** `--node-image-pin <version>=<repository>@sha256:<hex>` values as version -> pinned image; one pin per version. */
 export function parseNodeImagePins(values: readonly string[]): Map<string, string> {
   const pins = new Map<string, string>();
   for (const v of values) {
-    const m = /^([^=\s]+)=(\S+@sha256:[a-f0-9]{64})$/.exec(v);
+    const m = NODE_IMAGE_PIN.exec(v);
     if (!m) throw new FlotillaError('InvalidArgument', `--node-image-pin: expected <version>=<repository>@sha256:<64 hex> (e.g. 0.1.0=registry.example/flotilla/node-runtime@sha256:...), got ${JSON.stringify(v)}`);
     const [, version = '', image = ''] = m;
     const before = pins.get(version);

@@ -73,10 +73,10 @@ describe('npm run lint:edges on a copy of the tree', () => {
     await plant('node-runtime/cluster/planted.ts', "export { x } from '../../operator/planted-target.ts';\n");
     await plant('kube/planted.ts', "export type { X } from '../test/planted-target.ts';\n");
     await plant('api/planted.ts', "export type { App } from 'cdk8s';\n");
-    // policies/ unit tests may import artifacts/ (an exception in rooms.ts); its other files may not.
-    await plant('artifacts/planted-target.ts', 'export const x = 1;\n');
-    await plant('policies/planted.ts', "export { x } from '../artifacts/planted-target.ts';\n");
-    await plant('policies/planted.test.ts', "export { x } from '../artifacts/planted-target.ts';\n");
+    // constructs/ unit tests may import devenv/tools/ (an exception in rooms.ts); its other files may not.
+    await plant('devenv/tools/planted-target.ts', 'export const x = 1;\n');
+    await plant('constructs/planted.ts', "export { x } from '../devenv/tools/planted-target.ts';\n");
+    await plant('constructs/planted.test.ts', "export { x } from '../devenv/tools/planted-target.ts';\n");
 
     const r = await lintEdges(dir);
     expect(r.exitCode, r.output).not.toBe(0);
@@ -85,7 +85,7 @@ describe('npm run lint:edges on a copy of the tree', () => {
         { rule: 'room-node-runtime', from: 'node-runtime/cluster/planted.ts', to: 'operator/planted-target.ts' },
         { rule: 'room-kube', from: 'kube/planted.ts', to: 'test/planted-target.ts' },
         { rule: 'room-api-packages', from: 'api/planted.ts', to: expect.stringMatching(/^node_modules\/cdk8s\//) as string },
-        { rule: 'room-policies', from: 'policies/planted.ts', to: 'artifacts/planted-target.ts' },
+        { rule: 'room-constructs', from: 'constructs/planted.ts', to: 'devenv/tools/planted-target.ts' },
       ]),
     );
     expect(r.violations).toHaveLength(4);

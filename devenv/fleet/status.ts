@@ -3,6 +3,7 @@
  * cluster's Application, health our Lua check computed for the WasmFunction) with what the operator
  * wrote into the function's status (Ready, SignatureVerified, digest, instances, nodes).
  */
+import { pinnedDigest } from '../../api/index.ts';
 import type { WasmFunction } from '../../api/index.ts';
 import { createKubeClient, loadKubeConfigFile, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
 import { ArgoCdApi } from './argocd-api.ts';
@@ -51,7 +52,7 @@ export async function collectStatus(state: FleetState): Promise<FunctionRow[]> {
         health: res?.health?.status ?? 'Unknown',
         healthMessage: res?.health?.message ?? '',
         ready: ready ? `${ready.status} (${ready.reason})` : 'Unknown',
-        digest: fn.status?.resolvedDigest ?? /@(sha256:[a-f0-9]+)/.exec(fn.spec.module.ref)?.[1] ?? '',
+        digest: fn.status?.resolvedDigest ?? pinnedDigest(fn.spec.module.ref) ?? '',
         verified: verified ? (verified.status === 'True' ? 'True' : `${verified.status} (${verified.reason})`) : 'Unknown',
         instances: `${fn.status?.readyInstances ?? 0}/${fn.status?.desiredInstances ?? 0}`,
         nodes: fn.status?.nodes ?? [],

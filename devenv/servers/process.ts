@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, type BackoffOptions } from '../../api/backoff.ts';
 import { addressInUse, groupListensOn, portHolder } from './ports.ts';
 
 /** A server failed to start or misbehaved; the message carries the log tail. */
@@ -53,6 +54,9 @@ export function logTail(file: string, lines = 40): string {
     return `(no log at ${file})`;
   }
 }
+
+/** Readiness probes: 50 ms doubling up to 500 ms; no jitter, nothing else polls this process. */
+const READY_POLL: BackoffOptions = { initialMs: 50, maxMs: 500, jitter: 'none' };
 
 // Servers run in their own process groups (so stop() reaches their children), which also means
 // they would outlive a test runner that dies without running teardown. This process-wide set is
@@ -115,7 +119,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const deadline = Date.now() + (spec.timeoutMs ?? 60_000);
   // Set when the probe passed while another process held spec.port.
   let answeredByOther = false;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+  for (let polls = 1; ; polls++) {
     if (exited !== undefined) {
       // Whatever it forked goes with it: nothing of a failed start may stay behind.
       if (pid !== undefined) signalGroup(pid, 'SIGKILL');
@@ -134,7 +138,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
         `${spec.name} was not ready after ${(spec.timeoutMs ?? 60_000) / 1000}s${other}; log ${spec.logFile}:\n${logTail(spec.logFile)}`,
       );
     }
-    await sleep(delay);
+    await sleep(backoffDelay(polls, READY_POLL));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where the pinned external tools live. Reads devenv/tools/versions.json (the one source of truth for
- * versions) so the harness, the tests and later the CLI resolve the same binaries.
+ * versions) so the harness, the tests and the CLI's local fleet resolve the same binaries.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

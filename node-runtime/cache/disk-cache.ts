@@ -14,9 +14,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDigest } from '../../api/digest.ts';
 import { NodeRuntimeError } from '../errors.ts';
 
-const ENTRY = /^sha256-([a-f0-9]{64})$/;
 const TEMP_PREFIX = '.fill-';
 
 export interface DiskCacheEvents {
@@ -53,10 +53,16 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/** An entry's directory name: its digest with `-` for `:` (a colon is awkward in a file name). */
 function entryName(digest: string): string {
-  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  if (!m) throw new NodeRuntimeError('InvalidArgument', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
-  return `sha256-${m[1]}`;
+  if (!isDigest(digest)) throw new NodeRuntimeError('InvalidArgument', `expected a digest sha256:<64 hex>, got ${JSON.stringify(digest)}`);
+  return digest.replace(':', '-');
+}
+
+/** The digest an entry directory holds, or undefined for a name that is no entry. */
+function entryDigest(name: string): string | undefined {
+  const digest = name.replace('-', ':');
+  return isDigest(digest) ? digest : undefined;
 }
 
 export class DiskCache {
@@ -85,10 +91,10 @@ export class DiskCache {
         await rm(path, { recursive: true, force: true });
         continue;
       }
-      const m = ENTRY.exec(name);
-      if (!m) continue;
+      const digest = entryDigest(name);
+      if (digest === undefined) continue;
       const st = await stat(path);
-      cache.entries.set(`sha256:${m[1]}`, { bytes: await sizeOf(path), lastUsed: st.mtimeMs });
+      cache.entries.set(digest, { bytes: await sizeOf(path), lastUsed: st.mtimeMs });
     }
     return cache;
   }

@@ -26,7 +26,7 @@ function skipBlockType(r: Reader): void {
     r.pos++;
     return;
   }
-  r.skipSigned(5); // a type index as s33
+  r.s33(); // a type index as s33
 }
 
 function memarg(r: Reader): void {
@@ -45,11 +45,11 @@ function instruction(r: Reader, op: number): string | undefined {
     case 0x11: case 0x13: r.u32(); r.u32(); return;
     case 0x1c: { const n = r.u32(); for (let i = 0; i < n; i++) r.valueType(); return; }
     case 0x3f: case 0x40: r.u32(); return;
-    case 0x41: r.skipSigned(5); return;
-    case 0x42: r.skipSigned(10); return;
+    case 0x41: r.s32(); return;
+    case 0x42: r.s64(); return;
     case 0x43: r.skip(4); return;
     case 0x44: r.skip(8); return;
-    case 0xd0: r.skipSigned(5); return;
+    case 0xd0: r.s33(); return;
     case 0xfc: {
       const sub = r.u32();
       if (sub <= 7) return;

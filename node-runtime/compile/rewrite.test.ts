@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assemble, I32, I64, OP, sleb, wagiCounter, wagiHello } from '../testing/assemble.ts';
+import { sleb, u32leb } from '../../artifacts/wasm-encoding.ts';
+import { assemble, I32, I64, OP, wagiCounter, wagiHello } from '../testing/assemble.ts';
 import { scanCode } from './code-scan.ts';
 import { GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, rewriteModule } from './rewrite.ts';
-import { readOutline, readSections, u32leb } from './wasm-binary.ts';
+import { readOutline, readSections } from './wasm-binary.ts';
 
 const VOID = { params: [], results: [] };
 

@@ -7,9 +7,10 @@
  *   growing the node's memory.
  * Only the export and memory sections change; code, data and everything else are copied byte for byte.
  */
+import { u32leb } from '../../artifacts/wasm-encoding.ts';
 import { NodeRuntimeError } from '../errors.ts';
 import {
-  encodeName, encodeSection, EXTERNAL_KIND, insertionIndex, readOutline, SECTION, u32leb,
+  encodeName, encodeSection, EXTERNAL_KIND, insertionIndex, readOutline, SECTION,
   type Import, type ModuleOutline,
 } from './wasm-binary.ts';
 import { scanCode } from './code-scan.ts';

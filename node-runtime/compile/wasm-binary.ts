@@ -2,8 +2,10 @@
  * A reader for the parts of the WebAssembly binary format the compile stage needs: the section
  * list, imports, tables, memories, globals and exports. It does not validate the module (V8 does
  * that when it compiles); it only decodes enough to rewrite it safely and refuses anything it does
- * not understand, so a rewrite never silently produces a different module than it claims.
+ * not understand, so a rewrite never silently produces a different module than it claims. The
+ * primitive values (LEB128, names) are artifacts' WasmReader, the one decoder of them.
  */
+import { u32leb, WasmReader } from '../../artifacts/wasm-encoding.ts';
 import { NodeRuntimeError } from '../errors.ts';
 
 export const SECTION = {
@@ -67,52 +69,10 @@ function invalid(what: string): NodeRuntimeError {
   return new NodeRuntimeError('InvalidModule', `expected a valid WebAssembly binary, got ${what}; rebuild the module for wasm32-wasi`);
 }
 
-/** A cursor over a byte array with the primitive decoders of the binary format. */
-export class Reader {
-  readonly bytes: Uint8Array;
-  pos: number;
-
+/** A cursor over a module: the primitive decoders, InvalidModule on malformed input, and the module's own types. */
+export class Reader extends WasmReader {
   constructor(bytes: Uint8Array, pos = 0) {
-    this.bytes = bytes;
-    this.pos = pos;
-  }
-
-  byte(): number {
-    const b = this.bytes[this.pos];
-    if (b === undefined) throw invalid(`a truncated byte stream at offset ${this.pos}`);
-    this.pos++;
-    return b;
-  }
-
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      if (shift === 28 && (b & 0x70) !== 0) throw invalid(`an unsigned LEB128 wider than 32 bits at offset ${this.pos - 1}`);
-      result |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result >>> 0;
-      shift += 7;
-      if (shift > 28) throw invalid(`an unsigned LEB128 longer than 5 bytes at offset ${this.pos}`);
-    }
-  }
-
-  /** Skips a signed LEB128 of at most `maxBytes` bytes (we never need the value of a signed immediate). */
-  skipSigned(maxBytes: number): void {
-    for (let i = 0; i < maxBytes; i++) if ((this.byte() & 0x80) === 0) return;
-    throw invalid(`a signed LEB128 longer than ${maxBytes} bytes at offset ${this.pos}`);
-  }
-
-  skip(n: number): void {
-    if (this.pos + n > this.bytes.length) throw invalid(`a truncated byte stream at offset ${this.pos}`);
-    this.pos += n;
-  }
-
-  name(): string {
-    const len = this.u32();
-    const start = this.pos;
-    this.skip(len);
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes.subarray(start, start + len));
+    super(bytes, pos, invalid);
   }
 
   limits(): Limits {
@@ -131,12 +91,12 @@ export class Reader {
       const op = this.byte();
       switch (op) {
         case 0x0b: return;
-        case 0x41: this.skipSigned(5); break;
-        case 0x42: this.skipSigned(10); break;
+        case 0x41: this.s32(); break;
+        case 0x42: this.s64(); break;
         case 0x43: this.skip(4); break;
         case 0x44: this.skip(8); break;
         case 0x23: case 0xd2: this.u32(); break;
-        case 0xd0: this.skipSigned(5); break;
+        case 0xd0: this.s33(); break;
         case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended-const arithmetic
         case 0xfd: if (this.u32() !== 12) throw invalid('a SIMD constant expression other than v128.const'); this.skip(16); break;
         default: throw invalid(`opcode 0x${op.toString(16)} in a constant expression`);
@@ -147,7 +107,7 @@ export class Reader {
   /** Reads a value type; reference types with a heap type immediate are accepted and skipped. */
   valueType(): number {
     const t = this.byte();
-    if (t === 0x63 || t === 0x64) this.skipSigned(5);
+    if (t === 0x63 || t === 0x64) this.s33();
     return t;
   }
 }
@@ -240,19 +200,6 @@ export function readOutline(bytes: Uint8Array): ModuleOutline {
     if (r.pos !== s.end) throw invalid(`section id ${s.id} with ${s.end - r.pos} trailing bytes`);
   }
   return { sections, imports, importedCounts, tables, memories, globals, exports };
-}
-
-/** Encodes an unsigned LEB128. */
-export function u32leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
 }
 
 /** Encodes a name (length-prefixed UTF-8). */

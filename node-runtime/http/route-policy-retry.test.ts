@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptDeadline, backoffMs, failureClass, isVerdict, nextAttempt, type AttemptResult, type RetrySpec } from './route-policy-retry.ts';
+import { attemptDeadline, failureClass, isVerdict, nextAttempt, type AttemptResult, type RetrySpec } from './route-policy-retry.ts';
 
 describe('failureClass', () => {
   it.each<[AttemptResult, string | undefined]>([
@@ -37,11 +37,12 @@ describe('isVerdict', () => {
   });
 });
 
-describe('backoffMs', () => {
+describe('the route backoff', () => {
   it('is full jitter over 25 ms doubling, capped at 250 ms', () => {
-    expect([1, 2, 3, 4, 5, 10].map((n) => backoffMs(n, 0.999999))).toEqual([24, 49, 99, 199, 249, 249]);
-    expect(backoffMs(3, 0)).toBe(0);
-    expect(backoffMs(3, 0.5)).toBe(50);
+    const many: RetrySpec = { attempts: 20, retryOn: ['5xx'] };
+    expect([1, 2, 3, 4, 5, 10].map((n) => nextAttempt(many, n, '5xx', 0, 10_000, 0.999999))).toEqual([24, 49, 99, 199, 249, 249]);
+    expect(nextAttempt(many, 3, '5xx', 0, 10_000, 0)).toBe(0);
+    expect(nextAttempt(many, 3, '5xx', 0, 10_000, 0.5)).toBe(50);
   });
 });
 

@@ -14,6 +14,7 @@
  * business: neither is retried nor counted by the breaker. Request bodies are buffered, so every
  * attempt replays the same bytes.
  */
+import { backoffDelay, type BackoffOptions } from '../../api/backoff.ts';
 import type { RETRY_ON } from '../../api/index.ts';
 import { HTTP_STATUS, type NodeRuntimeCode } from '../errors.ts';
 
@@ -51,20 +52,18 @@ export function isVerdict(r: AttemptResult): boolean {
 
 /**
  * The schema gives no backoff for routes, so this one is fixed (Envoy's default): full jitter over
- * 25 ms doubling per retry, capped at 250 ms. `random` in [0,1) is injected.
+ * 25 ms doubling per retry, capped at 250 ms.
  */
-export function backoffMs(retry: number, random: number): number {
-  return Math.floor(random * Math.min(250, 25 * 2 ** (retry - 1)));
-}
+const ROUTE_BACKOFF: BackoffOptions = { initialMs: 25, maxMs: 250, jitter: 'full' };
 
 /**
- * The delay before the next attempt, or undefined for no further attempt: `attempt` (1-based) was
- * the last allowed, its failure is not one `retryOn` names, or the wait would end at or past the
- * route's deadline (no attempt gets less than nothing).
+ * The delay before the next attempt (ROUTE_BACKOFF, `random` in [0,1) its jitter), or undefined for
+ * no further attempt: `attempt` (1-based) was the last allowed, its failure is not one `retryOn`
+ * names, or the wait would end at or past the route's deadline (no attempt gets less than nothing).
  */
 export function nextAttempt(spec: RetrySpec, attempt: number, failure: FailureClass | undefined, nowMs: number, deadlineMs: number, random: number): number | undefined {
   if (failure === undefined || attempt > spec.attempts || !spec.retryOn.includes(failure)) return undefined;
-  const delay = backoffMs(attempt, random);
+  const delay = backoffDelay(attempt, ROUTE_BACKOFF, () => random);
   return nowMs + delay < deadlineMs ? delay : undefined;
 }
 

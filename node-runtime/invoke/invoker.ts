@@ -1,6 +1,6 @@
 /**
  * The trigger seam: `invoke(functionKey, payload, meta)` is the one entry every trigger uses (the
- * HTTP adapter now; cron, NATS and MQTT later). It gives the invocation its context (id, deadline,
+ * HTTP adapter and the cron, NATS and MQTT triggers). It gives the invocation its context (id, deadline,
  * W3C trace context), loads the module, runs it on the worker pool, and counts and logs the
  * outcome exactly once. Failures come back as values with their typed code, never thrown.
  */

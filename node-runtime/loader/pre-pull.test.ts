@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { BackoffOptions } from '../../api/backoff.ts';
 import { parseReference } from '../../artifacts/index.ts';
 import { DiskCache } from '../cache/disk-cache.ts';
 import type { FunctionDef } from '../resolve/desired-state.ts';
@@ -29,7 +30,7 @@ interface Log {
   digest?: string;
 }
 
-async function setup(maxBytes: number, pull: (fn: FunctionDef) => Promise<void> = () => Promise.resolve(), options: { concurrency?: number; retryFirstMs?: number } = {}) {
+async function setup(maxBytes: number, pull: (fn: FunctionDef) => Promise<void> = () => Promise.resolve(), options: { concurrency?: number; retry?: BackoffOptions } = {}) {
   const cache = await DiskCache.open(await mkdtemp(join(tmpdir(), 'flotilla-prepull-')), maxBytes);
   const logs: Log[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(JSON.parse(chunk.toString()) as Log), done()) }));
@@ -125,19 +126,25 @@ describe('PrePuller', () => {
 
   it('logs a failure and retries with backoff until it succeeds; never throws', async () => {
     let failuresLeft = 2;
-    const { cache, puller, logs, calls } = await setup(100_000, () => (failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('registry down'), { code: 'ModulePullFailed' })) : Promise.resolve()), { retryFirstMs: 20 });
+    const { cache, puller, logs, calls } = await setup(100_000, () => (failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('registry down'), { code: 'ModulePullFailed' })) : Promise.resolve()), { retry: { initialMs: 20, maxMs: 1000 } });
     puller.update([fn('fb', 'b')], []);
     await puller.idle();
     expect(puller.failing().get(digest('b'))).toBe(1);
     await until('the retries to succeed', () => cache.has(digest('b')));
     expect(calls).toEqual(['edge/fb', 'edge/fb', 'edge/fb']);
     const warnings = logs.filter((l) => l.msg.startsWith('Pre-pull of dormant module failed: registry down'));
-    expect(warnings.map((l) => (l as Log & { failures: number; retryInMs: number }).retryInMs)).toEqual([20, 40]);
+    // 20 ms doubling, equal jitter: the first wait in [10, 20), the second in [20, 40).
+    const waits = warnings.map((l) => (l as Log & { failures: number; retryInMs: number }).retryInMs);
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeGreaterThanOrEqual(10);
+    expect(waits[0]).toBeLessThan(20);
+    expect(waits[1]).toBeGreaterThanOrEqual(20);
+    expect(waits[1]).toBeLessThan(40);
     expect(puller.failing().size).toBe(0);
   });
 
   it('drops the retry of a function no longer dormant, and pulls nothing after close', async () => {
-    const { cache, puller, calls } = await setup(100_000, () => Promise.reject(new Error('registry down')), { retryFirstMs: 20 });
+    const { cache, puller, calls } = await setup(100_000, () => Promise.reject(new Error('registry down')), { retry: { initialMs: 20, maxMs: 1000 } });
     puller.update([fn('fb', 'b')], []);
     await puller.idle();
     puller.update([], [fn('fb', 'b')]);

@@ -13,6 +13,7 @@
  * the node or holds up a request: a load of the same module joins a pull in progress.
  */
 import type { Logger } from 'pino';
+import { backoffDelay, type BackoffOptions } from '../../api/backoff.ts';
 import type { EvictionGuard } from '../cache/disk-cache.ts';
 import type { FunctionDef } from '../resolve/desired-state.ts';
 import type { PrePullOutcome } from './module-loader.ts';
@@ -25,10 +26,8 @@ export interface PrePullContext {
   readonly logger: Logger;
   /** Pulls at once. @default 2 */
   readonly concurrency?: number;
-  /** First retry after a failure, doubling. @default 5 s */
-  readonly retryFirstMs?: number;
-  /** @default 5 min */
-  readonly retryMaxMs?: number;
+  /** Waits between the retries of a failed pre-pull. @default 5 s doubling up to 5 min, equal jitter */
+  readonly retry?: BackoffOptions;
   /** Called as each pre-pull ends (metrics); must not throw. */
   readonly ended?: (outcome: PrePullResult) => void;
 }
@@ -39,7 +38,7 @@ export type PrePullResult = 'pulled' | 'cached' | 'skipped' | 'failed';
 /** The loader's outcome as a PrePullResult. */
 const RESULT = { pulled: 'pulled', cached: 'cached', noRoom: 'skipped' } as const satisfies Record<PrePullOutcome['kind'], PrePullResult>;
 
-const DEFAULTS = { concurrency: 2, retryFirstMs: 5000, retryMaxMs: 300_000 } as const;
+const DEFAULTS = { concurrency: 2, retry: { initialMs: 5000, maxMs: 300_000 } } as const;
 
 export class PrePuller {
   private readonly ctx: PrePullContext;
@@ -150,7 +149,7 @@ export class PrePuller {
     this.ctx.ended?.('failed');
     const failures = (this.failures.get(digest) ?? 0) + 1;
     this.failures.set(digest, failures);
-    const delayMs = Math.min(this.ctx.retryMaxMs ?? DEFAULTS.retryMaxMs, (this.ctx.retryFirstMs ?? DEFAULTS.retryFirstMs) * 2 ** (failures - 1));
+    const delayMs = backoffDelay(failures, this.ctx.retry ?? DEFAULTS.retry);
     const code = (err as { code?: unknown } | null)?.code;
     this.ctx.logger.warn(
       { function: fn.key, digest, code: typeof code === 'string' ? code : 'Error', failures, retryInMs: delayMs },

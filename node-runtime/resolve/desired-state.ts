@@ -1,7 +1,7 @@
 /**
  * The desired state the node serves, in the runtime's own terms: functions (module, limits,
- * grants, state binding), routes and event triggers. Sources (standalone manifests now, the
- * operator later) produce it; the node applies it. Pure data.
+ * grants, state binding), routes and event triggers. Sources (standalone manifests, or the
+ * operator's assignment in cluster mode) produce it; the node applies it. Pure data.
  */
 import type { FunctionRouteSpec, FunctionTrigger } from '../../api/index.ts';
 import type { Reference } from '../../artifacts/index.ts';

@@ -2,7 +2,8 @@
  * A tiny WebAssembly assembler for tests and benchmarks: hand-written modules as bytes, so the
  * engine's tests do not depend on a toolchain. Not used by the runtime itself.
  */
-import { encodeName, encodeSection, u32leb } from '../compile/wasm-binary.ts';
+import { sleb, u32leb } from '../../artifacts/wasm-encoding.ts';
+import { encodeName, encodeSection } from '../compile/wasm-binary.ts';
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
@@ -22,21 +23,6 @@ export interface AsmModule {
   readonly exports?: readonly AsmExport[];
   readonly start?: number;
   readonly data?: readonly { readonly offset: number; readonly bytes: Uint8Array | string }[];
-}
-
-/** Signed LEB128 (for i32.const / i64.const immediates). */
-export function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = BigInt(n);
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
 }
 
 const KIND = { func: 0, table: 1, memory: 2, global: 3 } as const;

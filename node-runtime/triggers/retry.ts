@@ -2,6 +2,7 @@
  * What to do with an event after an attempt: the retry policy of a FunctionTrigger as a pure
  * decision, shared by the NATS and MQTT sources so both behave the same.
  */
+import { backoffDelay } from '../../api/backoff.ts';
 import type { FunctionTriggerSpec } from '../../api/index.ts';
 
 export type RetryPolicy = FunctionTriggerSpec['retry'];
@@ -13,10 +14,14 @@ export type Decision =
   /** Last attempt failed: publish to the dead letter (when configured), then drop. */
   | { readonly action: 'deadLetter' };
 
-/** Delay before attempt `attempt + 1`: initial x multiplier^(attempt-1), capped at maxMs. */
+/**
+ * Delay before attempt `attempt + 1`: initial x multiplier^(attempt-1), capped at maxMs, exactly as
+ * the trigger's `retry.backoff` says and docs/events.md promises (no jitter: the user wrote this
+ * schedule down).
+ */
 export function backoffMs(policy: RetryPolicy, attempt: number): number {
   const { initialMs, maxMs, multiplier } = policy.backoff;
-  return Math.min(maxMs, initialMs * multiplier ** Math.max(0, attempt - 1));
+  return backoffDelay(Math.max(1, attempt), { initialMs, maxMs, factor: multiplier, jitter: 'none' });
 }
 
 /** The decision after attempt `attempt` (1-based) succeeded or failed. */

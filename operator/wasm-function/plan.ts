@@ -1,6 +1,6 @@
 import type { DesiredCondition } from '../conditions.ts';
 import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
-import { SCALE_TO_ZERO_AFTER_SECONDS } from '../../api/index.ts';
+import { pinnedDigest, SCALE_TO_ZERO_AFTER_SECONDS } from '../../api/index.ts';
 import type { RegisteredNode } from '../../api/index.ts';
 import { place } from '../nodes/placement.ts';
 import type { Verification } from './verification.ts';
@@ -44,8 +44,6 @@ export interface FunctionPlan {
 
 /** Failures on a node before the function counts as Degraded there (one crash is noise, three is a pattern). */
 export const DEGRADED_AFTER_FAILURES = 3;
-
-const DIGEST = /@(sha256:[a-f0-9]{64})$/;
 
 /** Below this share of targetConcurrency per instance we scale down; the gap keeps a load near the boundary from flapping. */
 export const SCALE_DOWN_AT = 0.7;
@@ -115,7 +113,7 @@ function pending(type: DesiredCondition['type'], message: string): DesiredCondit
 export function planFunction(o: FunctionObservation): FunctionPlan {
   const { fn, runtime } = o;
   const key = `${fn.metadata.namespace}/${fn.metadata.name}`;
-  const digest = DIGEST.exec(fn.spec.module.ref)?.[1];
+  const digest = pinnedDigest(fn.spec.module.ref);
   const notRunning = (conditions: DesiredCondition[]): FunctionPlan => ({ nodes: [], desiredInstances: 0, readyInstances: 0, conditions });
   if (!digest) {
     const message = `spec.module.ref ${fn.spec.module.ref} is not pinned by digest: use <registry>/<repository>@sha256:<hex> (flotilla push prints it)`;

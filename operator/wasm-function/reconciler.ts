@@ -1,3 +1,4 @@
+import { pinnedDigest } from '../../api/index.ts';
 import type { OperatorContext } from '../context.ts';
 import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import { WASM_FUNCTION_TYPE } from '../kinds.ts';
@@ -26,7 +27,7 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
   if (fn.metadata.deletionTimestamp) return awaitChange();
   const namespace = fn.metadata.namespace ?? '';
   const runtime = ctx.stores.runtimes.get(`${namespace}/${fn.spec.runtimeClass}`);
-  const verifiable = runtime !== undefined && limitsOverCeiling(fn, runtime).length === 0 && /@sha256:[a-f0-9]{64}$/.test(fn.spec.module.ref);
+  const verifiable = runtime !== undefined && limitsOverCeiling(fn, runtime).length === 0 && pinnedDigest(fn.spec.module.ref) !== undefined;
   const verification = verifiable ? await ctx.verifier.verify(fn.spec.module.ref, runtime.spec.trustPolicyRef.name) : undefined;
 
   const nodes = runtime ? poolNodes(ctx, namespace, runtime.metadata.name) : [];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildWasmArtifact, generateCosignKeyPair, loadPrivateKey, openStore, parseReference, pushWasmArtifact } from '../../../artifacts/index.ts';
 import type { ArtifactStore, RegistryRepository, WasmArtifact } from '../../../artifacts/index.ts';
+import { u32leb } from '../../../artifacts/wasm-encoding.ts';
 import { uniqueName } from '../../harness/index.ts';
 import { toolPath } from '../../../devenv/tools/paths.ts';
 import type { KeyObject } from 'node:crypto';
@@ -13,18 +14,7 @@ import type { KeyObject } from 'node:crypto';
 /** A valid core wasm module, unique per call (a custom section with random bytes), so digests never collide across tests. */
 export function uniqueModule(extra = 0): Buffer {
   const payload = Buffer.concat([Buffer.from([4]), Buffer.from('test'), randomBytes(16 + extra)]);
-  return Buffer.concat([Buffer.from('0061736d01000000', 'hex'), Buffer.from([0]), leb(payload.length), payload]);
-}
-
-function leb(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return Buffer.from(out);
+  return Buffer.concat([Buffer.from('0061736d01000000', 'hex'), Buffer.from([0]), Buffer.from(u32leb(payload.length)), payload]);
 }
 
 export async function tempDir(prefix = 'flotilla-art-'): Promise<string> {

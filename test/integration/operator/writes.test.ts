@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, waitFor } from '../../harness/index.ts';
+import { createTestNamespace } from '../../harness/index.ts';
 import type { TestNamespace } from '../../harness/index.ts';
 import { crdFor, WASM_RUNTIME } from '../../../api/index.ts';
 import {
@@ -8,12 +8,8 @@ import {
   createEventRecorder,
   EVENT_TYPE,
   FIELD_MANAGER,
-  KubeApiError,
-  requeueAfter,
   resourcePath,
   systemClock,
-  withFinalizer,
-  awaitChange,
 } from '../../../kube/index.ts';
 import type { KubeObject, ResourceType } from '../../../kube/index.ts';
 import { WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
@@ -23,7 +19,7 @@ import { client, quietLog } from './support.ts';
 const CONFIG_MAP: ResourceType = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 
-describe('writes: server-side apply, status, finalizers, Events', () => {
+describe('writes: server-side apply, status, Events', () => {
   let ns: TestNamespace;
   const api = client();
   const get = (name: string) => api.request<ConfigMap>({ method: 'GET', path: resourcePath(CONFIG_MAP, { namespace: ns.name, name }) });
@@ -59,30 +55,6 @@ describe('writes: server-side apply, status, finalizers, Events', () => {
     expect(written.status?.readyNodes).toBe(3);
     expect(written.metadata.generation).toBe(runtime.metadata.generation); // status writes do not bump generation
     expect(written.metadata.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.subresource === 'status')).toBe(true);
-  });
-
-  it('withFinalizer: adds with a guarded patch, runs cleanup on delete, then lets the object go', async () => {
-    const F = 'flotilla.dev/test-cleanup';
-    await api.request({ method: 'POST', path: resourcePath(CONFIG_MAP, { namespace: ns.name }), body: { metadata: { name: 'fin', finalizers: ['other.example/keep'] } } });
-    const cleaned: string[] = [];
-    const handlers = { apply: () => Promise.resolve(requeueAfter(1000)), cleanup: (o: ConfigMap) => (cleaned.push(o.metadata.name ?? ''), Promise.resolve(awaitChange())) };
-
-    const first = await get('fin');
-    expect(await withFinalizer(api, CONFIG_MAP, F, first, handlers)).toEqual(awaitChange());
-    expect((await get('fin')).metadata.finalizers).toEqual(['other.example/keep', F]);
-
-    // The guard: a patch computed from a stale read fails instead of clobbering the list.
-    await expect(withFinalizer(api, CONFIG_MAP, 'flotilla.dev/second', first, handlers)).rejects.toSatisfy((e: unknown) => e instanceof KubeApiError && e.status === 422);
-
-    expect(await withFinalizer(api, CONFIG_MAP, F, await get('fin'), handlers)).toEqual(requeueAfter(1000));
-    await api.request({ method: 'DELETE', path: resourcePath(CONFIG_MAP, { namespace: ns.name, name: 'fin' }) });
-    const deleting = await get('fin');
-    expect(deleting.metadata.deletionTimestamp).toBeDefined();
-    await withFinalizer(api, CONFIG_MAP, F, deleting, handlers);
-    expect(cleaned).toEqual(['fin']);
-    expect((await get('fin')).metadata.finalizers).toEqual(['other.example/keep']); // only ours removed
-    await api.request({ method: 'PATCH', path: resourcePath(CONFIG_MAP, { namespace: ns.name, name: 'fin' }), body: [{ op: 'remove', path: '/metadata/finalizers' }], contentType: 'application/json-patch+json' });
-    await waitFor(async () => (await get('fin').then(() => undefined, (e: unknown) => (e instanceof KubeApiError && e.code === 'NotFound' ? true : undefined))), { what: 'fin to be gone', timeoutMs: 5_000 });
   });
 
   it('records events.k8s.io/v1 Events about an object', async () => {
