@@ -1,57 +1,10 @@
 /** `FunctionTrigger`: binds a function to an event source (cron, NATS JetStream, MQTT or HTTP). */
 import Type from 'typebox';
+import type { TOptional } from 'typebox';
 import { ConditionsSchema } from './conditions.ts';
-import { CRON_PATTERN } from './cron.ts';
 import { obj, objectName } from './fields.ts';
-import { celRules, celString } from './rules.ts';
-
-/** Event sources a trigger can bind. */
-export const TRIGGER_TYPES = ['cron', 'nats', 'mqtt', 'http'] as const;
-export type TriggerType = (typeof TRIGGER_TYPES)[number];
-
-/** What happens to cron ticks missed while no node ran the trigger. */
-export const MISSED_RUN_POLICIES = ['RunOnce', 'Skip'] as const;
-export type MissedRunPolicy = (typeof MISSED_RUN_POLICIES)[number];
-
-const CronSourceSchema = obj(
-  'Fires on a schedule.',
-  {
-    schedule: Type.String({
-      minLength: 1,
-      maxLength: 256,
-      description: 'Five-field cron schedule (minute hour day-of-month month day-of-week, numbers, ranges, lists, steps) or @hourly, @daily, @weekly, @monthly, @yearly.',
-    }),
-    timeZone: Type.String({ maxLength: 64, default: 'UTC', pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$', description: 'IANA time zone the schedule is read in.' }),
-    payload: Type.String({ maxLength: 65536, default: '', description: 'Request body handed to the function on every tick.' }),
-    missedRuns: Type.Enum([...MISSED_RUN_POLICIES], {
-      default: 'RunOnce',
-      description:
-        'What a node does at start when the latest tick was not fired by any node (all were down): RunOnce fires it late, once, however many ticks were missed; Skip waits for the next tick.',
-    }),
-  },
-  celRules({
-    rule: `self.schedule.matches(${celString(CRON_PATTERN)})`,
-    message: 'cron.schedule is not a valid schedule: expected five fields "minute hour day-of-month month day-of-week" (e.g. "*/5 * * * *") or @hourly/@daily/@weekly/@monthly/@yearly',
-    fieldPath: '.schedule',
-  }),
-);
-
-const NatsSourceSchema = obj('Consumes a NATS JetStream subject.', {
-  url: Type.String({ maxLength: 512, pattern: '^(nats|tls)://[^\\s]+$', description: 'NATS server URL, nats://host:port.' }),
-  stream: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^.*>\\s]+$', description: 'JetStream stream name.' }),
-  subject: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s]+$', description: 'Subject filter of the consumer; wildcards * and > allowed.' }),
-  durable: Type.Optional(Type.String({ maxLength: 255, pattern: '^[A-Za-z0-9_-]+$', description: 'Durable consumer name; defaults to "<namespace>-<trigger>".' })),
-});
-
-const MqttSourceSchema = obj('Subscribes to an MQTT topic.', {
-  url: Type.String({ maxLength: 512, pattern: '^(mqtt|mqtts|tcp|ssl)://[^\\s]+$', description: 'Broker URL, mqtt://host:port.' }),
-  topic: Type.String({ minLength: 1, maxLength: 65535, description: 'Topic filter; wildcards + and # allowed.' }),
-  qos: Type.Integer({ minimum: 0, maximum: 2, default: 1, format: 'int32', description: 'Subscription QoS: 0, 1 or 2.' }),
-});
-
-const HttpSourceSchema = obj('Serves the function over HTTP through a FunctionRoute.', {
-  routeRef: objectName('Name of the FunctionRoute (same namespace) that sends requests to this function.'),
-});
+import { celRules } from './rules.ts';
+import { BROKER_TRIGGER_TYPES, TRIGGER_KINDS, TRIGGER_TYPES, type TriggerType } from './trigger-kinds.ts';
 
 const BackoffSchema = obj(
   'Exponential backoff between attempts.',
@@ -90,17 +43,23 @@ const NextSchema = obj('A function that receives this function\'s output as its 
   functionRef: objectName('Name of the next WasmFunction (same namespace).'),
 });
 
-const sources = ['cron', 'nats', 'mqtt', 'http'] as const;
+/** Each kind's section, optional: the rules below say which one must be set. */
+const sections = Object.fromEntries(TRIGGER_TYPES.map((t) => [t, Type.Optional(TRIGGER_KINDS[t].section)])) as {
+  [T in TriggerType]: TOptional<(typeof TRIGGER_KINDS)[T]['section']>;
+};
+
+/** Broker messages have headers to filter on and a broker to take the dead letters. */
+const isMessaging = BROKER_TRIGGER_TYPES.map((t) => `self.type == '${t}'`).join(' || ');
+
+/** "a, b and c". */
+const listed = (words: readonly string[], conjunction: string): string => (words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`);
 
 export const FunctionTriggerSpecSchema = obj(
   'Desired state of a FunctionTrigger. Set exactly the source block named by `type`.',
   {
     functionRef: objectName('Name of the WasmFunction (same namespace) the trigger invokes.'),
-    type: Type.Enum([...TRIGGER_TYPES], { description: 'Event source: cron, nats, mqtt or http.' }),
-    cron: Type.Optional(CronSourceSchema),
-    nats: Type.Optional(NatsSourceSchema),
-    mqtt: Type.Optional(MqttSourceSchema),
-    http: Type.Optional(HttpSourceSchema),
+    type: Type.Enum([...TRIGGER_TYPES], { description: `Event source: ${listed(TRIGGER_TYPES, 'or')}.` }),
+    ...sections,
     retry: RetrySchema,
     deadLetter: Type.Optional(
       obj('Where events go after the last failed attempt.', {
@@ -118,20 +77,20 @@ export const FunctionTriggerSpecSchema = obj(
     }),
   },
   celRules(
-    ...sources.map((s) => ({
+    ...TRIGGER_TYPES.map((s) => ({
       rule: `has(self.${s}) == (self.type == '${s}')`,
       message: `spec.${s} must be set when type is ${s} and only then; set the block that matches spec.type`,
       fieldPath: `.${s}`,
     })),
     {
-      rule: "!has(self.deadLetter) || self.type == 'nats' || self.type == 'mqtt'",
-      message: 'deadLetter needs a messaging source: only nats and mqtt triggers have one; remove deadLetter',
+      rule: `!has(self.deadLetter) || ${isMessaging}`,
+      message: `deadLetter needs a messaging source: only ${listed(BROKER_TRIGGER_TYPES, 'and')} triggers have one; remove deadLetter`,
       fieldPath: '.deadLetter',
       reason: 'FieldValueForbidden',
     },
     {
-      rule: "size(self.filters) == 0 || self.type == 'nats' || self.type == 'mqtt'",
-      message: 'filters match message headers: only nats and mqtt triggers have them; remove filters',
+      rule: `size(self.filters) == 0 || ${isMessaging}`,
+      message: `filters match message headers: only ${listed(BROKER_TRIGGER_TYPES, 'and')} triggers have them; remove filters`,
       fieldPath: '.filters',
       reason: 'FieldValueForbidden',
     },

@@ -13,8 +13,10 @@ export { ABIS, SCALE_TO_ZERO_AFTER_SECONDS, WASM_PAGE_BYTES, WasmFunctionSpecSch
 export type { Capabilities, FunctionLimits, FunctionPlacement, FunctionScaling, FunctionState, WasmFunctionSpec, WasmFunctionStatus } from './wasm-function.ts';
 export { WasmRuntimeSpecSchema, WasmRuntimeStatusSchema } from './wasm-runtime.ts';
 export type { WasmRuntimeSpec, WasmRuntimeStatus } from './wasm-runtime.ts';
-export { TRIGGER_TYPES, MISSED_RUN_POLICIES, FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';
-export type { FunctionTriggerSpec, FunctionTriggerStatus, MissedRunPolicy, TriggerType } from './function-trigger.ts';
+export { FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';
+export type { FunctionTriggerSpec, FunctionTriggerStatus } from './function-trigger.ts';
+export { BROKER_TRIGGER_TYPES, MISSED_RUN_POLICIES, TRIGGER_KINDS, TRIGGER_TYPES, brokerEndpoint } from './trigger-kinds.ts';
+export type { Broker, BrokerTriggerType, MissedRunPolicy, SourceTriggerType, TriggerKind, TriggerSection, TriggerType } from './trigger-kinds.ts';
 export { AUTH_TYPES, HTTP_METHODS, RETRY_ON, FunctionRouteSpecSchema, FunctionRouteStatusSchema } from './function-route.ts';
 export type { FunctionRouteSpec, FunctionRouteStatus } from './function-route.ts';
 export { FUNCTION_ROUTE, FUNCTION_TRIGGER, KINDS, KIND_NAMES, WASM_FUNCTION, WASM_RUNTIME, objectSchema } from './kinds.ts';

@@ -4,7 +4,8 @@
  * cross-object rules of the whole cluster run once and report every problem with its construct path.
  */
 import { ApiObject, Chart } from 'cdk8s';
-import { nodeRuntimeName } from '../api/index.ts';
+import { brokerEndpoint, nodeRuntimeName } from '../api/index.ts';
+import type { FunctionTriggerSpec } from '../api/index.ts';
 import type { Construct } from 'constructs';
 import { runtimeNetworkPolicies } from '../policies/network-policies.ts';
 import type { EgressTarget } from '../policies/network-policies.ts';
@@ -131,23 +132,18 @@ export class EdgeCluster extends Chart implements RenderTarget {
   }
 }
 
-/** Default ports of the broker URL schemes triggers accept. */
-const BROKER_PORTS: Readonly<Record<string, number>> = { nats: 4222, tls: 4222, mqtt: 1883, tcp: 1883, mqtts: 8883, ssl: 8883 };
-
 /**
  * Triggers whose broker port no declared event broker opens: the node runtime's NetworkPolicy
  * (default deny) would block them at run time, so say it at synth. The host is a name and the
  * allowance a CIDR, so only the port can be checked here.
  */
-function unreachableBrokers(triggers: readonly { path: string; name: string; spec: { type: string; nats?: { url: string }; mqtt?: { url: string } } }[], brokers: readonly EgressTarget[]): string[] {
+function unreachableBrokers(triggers: readonly { path: string; name: string; spec: FunctionTriggerSpec }[], brokers: readonly EgressTarget[]): string[] {
   const problems: string[] = [];
   for (const t of triggers) {
-    const url = t.spec.type === 'nats' ? t.spec.nats?.url : t.spec.type === 'mqtt' ? t.spec.mqtt?.url : undefined;
-    if (url === undefined) continue;
-    const parsed = /^([a-z]+):\/\/[^/:]+(?::(\d+))?/.exec(url);
-    const port = parsed?.[2] !== undefined ? Number(parsed[2]) : BROKER_PORTS[parsed?.[1] ?? ''];
-    if (port === undefined || brokers.some((b) => b.ports.includes(port))) continue;
-    problems.push(`${t.path}: FunctionTrigger ${t.name} reads ${url}, but network.eventBrokers opens no port ${port}: the node runtimes' NetworkPolicy would block it; add { cidr: '<broker address>/32', ports: [${port}] } to the cluster's network.eventBrokers`);
+    const broker = brokerEndpoint(t.spec);
+    const port = broker?.port;
+    if (broker === undefined || port === undefined || brokers.some((b) => b.ports.includes(port))) continue;
+    problems.push(`${t.path}: FunctionTrigger ${t.name} reads ${broker.url}, but network.eventBrokers opens no port ${port}: the node runtimes' NetworkPolicy would block it; add { cidr: '<broker address>/32', ports: [${port}] } to the cluster's network.eventBrokers`);
   }
   return problems;
 }

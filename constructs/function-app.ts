@@ -4,12 +4,13 @@
  * FunctionTrigger objects (and a WasmRuntime when the app brings its own pool).
  */
 import { Construct } from 'constructs';
-import type { FunctionTriggerSpec } from '../api/index.ts';
+import { BROKER_TRIGGER_TYPES } from '../api/index.ts';
+import type { BrokerTriggerType } from '../api/index.ts';
 import { ConstructError } from './errors.ts';
 import { FunctionRoute } from './function-route.ts';
 import type { FunctionRouteProps } from './function-route.ts';
 import { FunctionTrigger } from './function-trigger.ts';
-import type { FunctionTriggerProps } from './function-trigger.ts';
+import type { FunctionTriggerProps, SourceSettings, TriggerSource } from './function-trigger.ts';
 import { WasmFunction } from './wasm-function.ts';
 import type { IWasmFunction, WasmFunctionProps } from './wasm-function.ts';
 import { WasmRuntime } from './wasm-runtime.ts';
@@ -25,10 +26,8 @@ export interface HttpProps extends Omit<FunctionRouteProps, 'backends' | 'name'>
 /** Delivery settings shared by every event trigger of the app. */
 type Delivery = Pick<FunctionTriggerProps, 'retry' | 'deadLetter' | 'concurrency' | 'filters' | 'next'>;
 
-/** A NATS JetStream or MQTT source. */
-export type EventSource =
-  | ({ readonly nats: NonNullable<FunctionTriggerSpec['nats']> } & Delivery)
-  | ({ readonly mqtt: { readonly url: string; readonly topic: string; readonly qos?: number } } & Delivery);
+/** A broker source (NATS JetStream, MQTT): its settings under its kind's name, e.g. `{ nats: {...} }`. */
+export type EventSource = { [T in BrokerTriggerType]: { readonly [K in T]: SourceSettings[T] } & Delivery }[BrokerTriggerType];
 
 export interface FunctionAppProps extends Omit<WasmFunctionProps, 'name' | 'runtimeClass'> {
   /** The pool that runs the app: an existing one, or props for a dedicated pool named after the app.
@@ -85,9 +84,11 @@ export class FunctionApp extends Construct implements IWasmFunction {
       triggers.push(new FunctionTrigger(this, `Cron${i}`, { name: `${id}-cron-${i}`, function: this.function, source: { type: 'cron', cron: { schedule } }, next }));
     });
     events.forEach((e, i) => {
-      const { nats, mqtt, ...delivery } = { nats: undefined, mqtt: undefined, ...e };
-      const source = nats !== undefined ? ({ type: 'nats', nats } as const) : ({ type: 'mqtt', mqtt: mqtt } as const);
-      triggers.push(new FunctionTrigger(this, `Event${i}`, { name: `${id}-${source.type}-${i}`, function: this.function, source, next, ...delivery }));
+      const type = BROKER_TRIGGER_TYPES.find((t) => t in e);
+      if (type === undefined) throw new ConstructError('InvalidProps', `FunctionApp "${id}" events[${i}]: expected one of ${BROKER_TRIGGER_TYPES.join(', ')}, got ${Object.keys(e).join(', ') || 'none'}`);
+      const { [type]: settings, ...delivery } = e as EventSource & Record<BrokerTriggerType, unknown>;
+      const source = { type, [type]: settings } as TriggerSource;
+      triggers.push(new FunctionTrigger(this, `Event${i}`, { name: `${id}-${type}-${i}`, function: this.function, source, next, ...delivery }));
     });
     this.triggers = triggers;
   }

@@ -1,16 +1,23 @@
 /** Low-level construct of a `FunctionTrigger` object. */
 import { Construct } from 'constructs';
 import type { ApiObject } from 'cdk8s';
-import type { FunctionTrigger as FunctionTriggerObject, FunctionTriggerSpec, MissedRunPolicy } from '../api/index.ts';
+import type { FunctionTrigger as FunctionTriggerObject, FunctionTriggerSpec, TriggerSection, TriggerType } from '../api/index.ts';
 import { compact, renderObject, validatedObject } from './flotilla-object.ts';
 import type { IWasmFunction } from './wasm-function.ts';
 
+/** `S` with the fields the schema defaults left optional. */
+type Defaulted<S, K extends keyof S> = Omit<S, K> & Partial<Pick<S, K>>;
+
+/** Each kind's source block as a construct takes it: a kind missing here is a type error. */
+export interface SourceSettings {
+  readonly cron: Defaulted<TriggerSection<'cron'>, 'timeZone' | 'payload' | 'missedRuns'>;
+  readonly nats: TriggerSection<'nats'>;
+  readonly mqtt: Defaulted<TriggerSection<'mqtt'>, 'qos'>;
+  readonly http: TriggerSection<'http'>;
+}
+
 /** The event source: exactly one of the API's source blocks, tagged by type. */
-export type TriggerSource =
-  | { readonly type: 'cron'; readonly cron: { readonly schedule: string; readonly timeZone?: string; readonly payload?: string; readonly missedRuns?: MissedRunPolicy } }
-  | { readonly type: 'nats'; readonly nats: NonNullable<FunctionTriggerSpec['nats']> }
-  | { readonly type: 'mqtt'; readonly mqtt: { readonly url: string; readonly topic: string; readonly qos?: number } }
-  | { readonly type: 'http'; readonly http: { readonly routeRef: string } };
+export type TriggerSource = { [T in TriggerType]: { readonly type: T } & { readonly [K in T]: SourceSettings[T] } }[TriggerType];
 
 export interface FunctionTriggerProps {
   /** The function invoked. */

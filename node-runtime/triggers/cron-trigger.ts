@@ -5,11 +5,11 @@
  * to redeliver it). The event: id and idempotency key "<trigger>@<tick time>", the same on every
  * node, the trigger's payload as data.
  */
+import type { TriggerSection } from '../../api/index.ts';
 import { attempt } from './delivery.ts';
-import type { RunningTrigger, TriggerContext, TriggerDef } from './definition.ts';
-import { TriggerError } from './errors.ts';
+import type { RunningTrigger, SourceHost, TriggerContext, TriggerDef, TriggerSource } from './definition.ts';
 import type { TriggerEvent } from './event.ts';
-import type { TickClaims } from './cron/claims.ts';
+import { LocalTickClaims, NatsTickClaims, type TickClaims } from './cron/claims.ts';
 import { missedTick, parseSchedule } from './cron/schedule.ts';
 
 /** setTimeout's ceiling is ~24.8 days; wake up at least daily and recompute. */
@@ -36,9 +36,13 @@ export interface CronOptions {
   readonly now?: () => Date;
 }
 
-export async function startCronTrigger(ctx: TriggerContext, def: TriggerDef, options: CronOptions): Promise<RunningTrigger> {
-  const source = def.spec.cron;
-  if (!source) throw new TriggerError('InvalidTrigger', `trigger ${def.key}: expected spec.cron for type cron, got none`);
+/** The cron source; its triggers share one way of claiming ticks (SourceHost.tickClaims). */
+export function cronSource(host: SourceHost): TriggerSource<'cron'> {
+  const claims = host.tickClaims ?? (host.cluster ? new NatsTickClaims(host.cluster.connection) : new LocalTickClaims());
+  return { start: (def, source) => startCronTrigger(host, def, source, { claims }) };
+}
+
+async function startCronTrigger(ctx: TriggerContext, def: TriggerDef, source: TriggerSection<'cron'>, options: CronOptions): Promise<RunningTrigger> {
   const schedule = parseSchedule(source.schedule, source.timeZone);
   const now = options.now ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;

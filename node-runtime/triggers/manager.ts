@@ -1,9 +1,10 @@
 /**
  * Runs the FunctionTriggers of the functions this node hosts: computes each trigger's definition
- * (plan, ack wait) from the desired state, starts what is new or changed, stops what is gone.
- * Every node hosting a trigger's function runs it; the sources make that safe (one durable
- * consumer, one shared subscription group, one claim per cron tick). It also wires chaining:
- * local invokes here, remote ones over NATS, and serves this node's functions to other nodes.
+ * (plan, ack wait) from the desired state, starts what is new or changed on its kind's source
+ * (sources.ts), stops what is gone. Every node hosting a trigger's function runs it; the sources
+ * make that safe (one durable consumer, one shared subscription group, one claim per cron tick).
+ * It also wires chaining: local invokes here, remote ones over NATS, and serves this node's
+ * functions to other nodes.
  */
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -12,13 +13,10 @@ import type { FunctionTrigger } from '../../api/index.ts';
 import { planChain } from '../chain/plan.ts';
 import { InvokeService, RemoteInvoker } from '../chain/remote.ts';
 import { ChainRunner } from '../chain/runner.ts';
-import { LocalTickClaims, NatsTickClaims, type TickClaims } from './cron/claims.ts';
-import { startCronTrigger } from './cron-trigger.ts';
-import { ACK_MARGIN_MS, type RunningTrigger, type TriggerContext, type TriggerDef, type TriggerEvents } from './definition.ts';
-import { TriggerError } from './errors.ts';
+import type { TickClaims } from './cron/claims.ts';
+import { ACK_MARGIN_MS, type RunningTrigger, type TriggerDef, type TriggerEvents } from './definition.ts';
 import type { FunctionInvoker } from './invoker.ts';
-import { startMqttTrigger } from './mqtt-trigger.ts';
-import { startNatsTrigger } from './nats-trigger.ts';
+import { closeSources, createSources, runsAsSource, startTrigger, type TriggerSources } from './sources.ts';
 
 export interface EventRuntimeOptions {
   readonly invoker: FunctionInvoker;
@@ -58,25 +56,28 @@ export function triggerDef(t: FunctionTrigger, hosted: HostedFunctions): Trigger
 
 export class EventRuntime {
   private readonly options: EventRuntimeOptions;
-  private readonly connections = new Map<string, Promise<NatsConnection>>();
   private readonly runningTriggers = new Map<string, { identity: string; trigger: RunningTrigger }>();
   private hosted: HostedFunctions = { timeouts: new Map() };
-  private readonly ctx: TriggerContext;
-  private readonly claims: TickClaims;
+  private readonly sources: TriggerSources;
   private readonly service: InvokeService | undefined;
   private readonly cluster: NatsConnection | undefined;
 
   private constructor(options: EventRuntimeOptions, cluster: NatsConnection | undefined) {
     this.options = options;
     this.cluster = cluster;
-    if (cluster && options.natsUrl) this.connections.set(options.natsUrl, Promise.resolve(cluster));
     const chain = new ChainRunner({
       local: options.invoker,
       ...(cluster ? { remote: new RemoteInvoker(cluster) } : {}),
       isLocal: (fn) => this.hosted.timeouts.has(fn),
     });
-    this.ctx = { chain, logger: options.logger, nodeName: options.nodeName, ...(options.events ? { events: options.events } : {}) };
-    this.claims = options.tickClaims ?? (cluster ? new NatsTickClaims(cluster) : new LocalTickClaims());
+    this.sources = createSources({
+      chain,
+      logger: options.logger,
+      nodeName: options.nodeName,
+      ...(options.events ? { events: options.events } : {}),
+      ...(cluster && options.natsUrl ? { cluster: { url: options.natsUrl, connection: cluster } } : {}),
+      ...(options.tickClaims ? { tickClaims: options.tickClaims } : {}),
+    });
     this.service = cluster ? new InvokeService(cluster, options.invoker, options.logger) : undefined;
   }
 
@@ -105,7 +106,7 @@ export class EventRuntime {
     const problems: TriggerProblem[] = [];
     const want = new Map<string, TriggerDef>();
     for (const t of triggers) {
-      if (t.spec.type === 'http') continue;
+      if (!runsAsSource(t.spec.type)) continue;
       try {
         const def = triggerDef(t, hosted);
         if (hosted.timeouts.has(def.plan[0]!)) want.set(def.key, def);
@@ -123,7 +124,7 @@ export class EventRuntime {
     for (const [key, def] of want) {
       if (this.runningTriggers.has(key)) continue;
       try {
-        this.runningTriggers.set(key, { identity: JSON.stringify(def), trigger: await this.startOne(def) });
+        this.runningTriggers.set(key, { identity: JSON.stringify(def), trigger: await startTrigger(this.sources, def) });
       } catch (err) {
         problems.push({ trigger: key, error: err as Error });
         this.options.logger.warn({ trigger: key, err: (err as Error).message }, 'Trigger did not start');
@@ -136,29 +137,7 @@ export class EventRuntime {
     await Promise.all([...this.runningTriggers.values()].map((r) => r.trigger.stop()));
     this.runningTriggers.clear();
     this.service?.close();
-    for (const c of this.connections.values()) await (await c).drain().catch(() => undefined);
-  }
-
-  private startOne(def: TriggerDef): Promise<RunningTrigger> {
-    switch (def.spec.type) {
-      case 'cron':
-        return startCronTrigger(this.ctx, def, { claims: this.claims });
-      case 'nats':
-        return this.connection(def.spec.nats!.url).then((nc) => startNatsTrigger(this.ctx, def, nc));
-      case 'mqtt':
-        return startMqttTrigger(this.ctx, def);
-      case 'http':
-        throw new TriggerError('InvalidTrigger', `trigger ${def.key}: http triggers are served by routes, not here`);
-    }
-  }
-
-  private connection(url: string): Promise<NatsConnection> {
-    let c = this.connections.get(url);
-    if (!c) {
-      c = connect({ servers: url, name: `flotilla-node-${this.options.nodeName}` });
-      this.connections.set(url, c);
-      c.catch(() => this.connections.delete(url));
-    }
-    return c;
+    await closeSources(this.sources);
+    await this.cluster?.drain().catch(() => undefined);
   }
 }

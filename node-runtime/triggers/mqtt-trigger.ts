@@ -12,9 +12,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import mqtt, { type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { TriggerSection } from '../../api/index.ts';
 import { TriggerError } from './errors.ts';
 import { attempt, deadLetterHeaders } from './delivery.ts';
-import type { RunningTrigger, TriggerContext, TriggerDef } from './definition.ts';
+import type { RunningTrigger, SourceHost, TriggerContext, TriggerDef, TriggerSource } from './definition.ts';
 import { normalizeHeaders, type TriggerEvent } from './event.ts';
 
 /** Most connections one node opens for one trigger's concurrency. */
@@ -50,9 +51,12 @@ export function mqttEvent(def: TriggerDef, topic: string, packet: IPublishPacket
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef): Promise<RunningTrigger> {
-  const source = def.spec.mqtt;
-  if (!source) throw new TriggerError('InvalidTrigger', `trigger ${def.key}: expected spec.mqtt for type mqtt, got none`);
+/** The MQTT source: each trigger opens its own connections to the broker its spec names. */
+export function mqttSource(host: SourceHost): TriggerSource<'mqtt'> {
+  return { start: (def, source) => startMqttTrigger(host, def, source) };
+}
+
+async function startMqttTrigger(ctx: TriggerContext, def: TriggerDef, source: TriggerSection<'mqtt'>): Promise<RunningTrigger> {
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
   const idBase = createHash('sha256').update(`${ctx.nodeName}\n${def.key}`).digest('hex').slice(0, 16);

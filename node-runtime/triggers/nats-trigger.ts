@@ -10,9 +10,11 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import type { TriggerSection } from '../../api/index.ts';
 import { TriggerError } from './errors.ts';
 import { attempt, deadLetterHeaders } from './delivery.ts';
-import type { RunningTrigger, TriggerContext, TriggerDef } from './definition.ts';
+import type { RunningTrigger, SourceHost, TriggerContext, TriggerDef, TriggerSource } from './definition.ts';
 import { normalizeHeaders, type TriggerEvent } from './event.ts';
 import { Slots } from './slots.ts';
 
@@ -45,9 +47,32 @@ export function natsEvent(def: TriggerDef, m: JsMsg): TriggerEvent {
   };
 }
 
-export async function startNatsTrigger(ctx: TriggerContext, def: TriggerDef, nc: NatsConnection): Promise<RunningTrigger> {
-  const source = def.spec.nats;
-  if (!source) throw new TriggerError('InvalidTrigger', `trigger ${def.key}: expected spec.nats for type nats, got none`);
+/**
+ * The NATS source: one connection per server URL, shared by the triggers reading it; the
+ * cluster's own connection serves the triggers on the cluster's NATS.
+ */
+export function natsSource(host: SourceHost): TriggerSource<'nats'> {
+  const opened = new Map<string, Promise<NatsConnection>>();
+  const connection = (url: string): Promise<NatsConnection> => {
+    if (host.cluster?.url === url) return Promise.resolve(host.cluster.connection);
+    let c = opened.get(url);
+    if (!c) {
+      c = connect({ servers: url, name: `flotilla-node-${host.nodeName}` });
+      opened.set(url, c);
+      c.catch(() => opened.delete(url));
+    }
+    return c;
+  };
+  return {
+    start: async (def, source) => startNatsTrigger(host, def, source, await connection(source.url)),
+    async close() {
+      for (const c of opened.values()) await c.then((nc) => nc.drain()).catch(() => undefined);
+      opened.clear();
+    },
+  };
+}
+
+async function startNatsTrigger(ctx: TriggerContext, def: TriggerDef, source: TriggerSection<'nats'>, nc: NatsConnection): Promise<RunningTrigger> {
   const durable = durableName(def);
   const maxAttempts = def.spec.retry.maxAttempts;
   const config: Partial<ConsumerConfig> = {

@@ -1,16 +1,13 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
 import { objectKey } from '../../kube/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
-import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
+import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, TRIGGER_KINDS, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
 import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, RemoteFunction } from '../../api/index.ts';
 
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
-
-/** Sources whose consumers must not run on every node (a cron firing N times, an MQTT message handled N times). */
-const SINGLE_NODE_TRIGGERS = new Set(['cron', 'mqtt']);
 
 const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`);
 
@@ -101,7 +98,7 @@ export function nodeAssignment(input: {
   for (const t of input.triggers) {
     const fnKey = `${t.metadata.namespace}/${t.spec.functionRef}`;
     if (t.metadata.namespace !== input.namespace || !here.has(fnKey) || input.rejectedTriggers?.has(objectKey(t))) continue;
-    if (SINGLE_NODE_TRIGGERS.has(t.spec.type)) {
+    if (TRIGGER_KINDS[t.spec.type].nodes === 'first') {
       const fn = placed.find((f) => objectKey(f) === fnKey);
       const first = [...(fn?.status?.nodes ?? [])].sort()[0];
       if (first !== input.node) continue;
