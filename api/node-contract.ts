@@ -27,6 +27,9 @@
  * writes the assignment), so the two can never drift apart. Pure.
  */
 import { microTime } from './micro-time.ts';
+import { validateNodeCapacity, validateNodeLabels, validateNodeReport } from './node-report.ts';
+import type { NodeCapacity, NodeReport } from './node-report.ts';
+import type { ValidationResult } from './validate.ts';
 
 /** Label on node Leases and assignment ConfigMaps: the WasmRuntime (same namespace) the node belongs to. */
 export const RUNTIME_LABEL = 'flotilla.dev/runtime';
@@ -85,35 +88,6 @@ export function nodeRuntimeName(runtime: string): string {
 export function nodeObjectName(runtime: string, node: string): string {
   return `flotilla-node-${runtime}.${node}`;
 }
-
-/** How much a node takes. */
-export interface NodeCapacity {
-  /** Functions the node accepts. */
-  readonly functions: number;
-}
-
-/**
- * One function as a node reports it. `digest` says which version the state is about. `Wanted`: a
- * dormant function (not run here) with requests waiting for it: demand the operator places it for.
- */
-export interface FunctionReport {
-  readonly digest: string;
-  readonly state: 'Loading' | 'Loaded' | 'Failed' | 'Wanted';
-  /** CamelCase reason when Failed (from api/ REASON_CODES, e.g. CompileFailed, NoSignature). */
-  readonly reason?: string;
-  readonly message?: string;
-  /** Consecutive failures on this node; the operator marks the function Degraded past a threshold. */
-  readonly failures?: number;
-  /** Invocations in flight on this node, averaged over the last heartbeat interval (drives autoscaling). */
-  readonly inFlight?: number;
-  /** Wanted: requests held on this node for the function. */
-  readonly waiting?: number;
-  /** A scale-to-zero function without an invocation here for its scaleToZeroAfterSeconds (and none in flight). */
-  readonly idle?: boolean;
-}
-
-/** Function key (`namespace/name`) → report. */
-export type NodeReport = Readonly<Record<string, FunctionReport>>;
 
 /** A function as the node must run it. */
 export interface AssignedFunction {
@@ -210,14 +184,21 @@ export interface RegisteredNode {
 /** Capacity of a node that does not say: enough for a small edge box. */
 export const DEFAULT_CAPACITY: NodeCapacity = { functions: 100 };
 
-function parseJson<T>(text: string | undefined, fallback: T, what: string, problems: string[]): T {
+/** An annotation's JSON, validated: `fallback` when absent, or when it does not validate (with the reason in `problems`). */
+function readAnnotation<T>(annotations: Readonly<Record<string, string>>, key: string, validate: (v: unknown) => ValidationResult<T>, fallback: T, problems: string[]): T {
+  const text = annotations[key];
   if (text === undefined) return fallback;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as T;
+    parsed = JSON.parse(text);
   } catch {
-    problems.push(`annotation ${what} is not JSON`);
+    problems.push(`annotation ${key} is not JSON`);
     return fallback;
   }
+  const result = validate(parsed);
+  if (result.ok) return result.value;
+  problems.push(`annotation ${key}: ${result.errors.map((e) => e.message).join('; ')}`);
+  return fallback;
 }
 
 /**
@@ -228,10 +209,9 @@ export function parseNodeLease(lease: NodeLease, nowMs: number): RegisteredNode 
   const labels = lease.metadata.labels ?? {};
   const annotations = lease.metadata.annotations ?? {};
   const problems: string[] = [];
-  const nodeLabels = parseJson<Record<string, string>>(annotations[ANNOTATIONS.nodeLabels], {}, ANNOTATIONS.nodeLabels, problems);
-  const capacity = parseJson<NodeCapacity>(annotations[ANNOTATIONS.capacity], DEFAULT_CAPACITY, ANNOTATIONS.capacity, problems);
-  const report = parseJson<NodeReport>(annotations[ANNOTATIONS.report], {}, ANNOTATIONS.report, problems);
-  if (!Number.isInteger(capacity.functions) || capacity.functions < 0) problems.push(`capacity.functions must be an integer >= 0, got ${JSON.stringify(capacity.functions)}`);
+  const nodeLabels = readAnnotation(annotations, ANNOTATIONS.nodeLabels, validateNodeLabels, {}, problems);
+  const capacity = readAnnotation(annotations, ANNOTATIONS.capacity, validateNodeCapacity, DEFAULT_CAPACITY, problems);
+  const report = readAnnotation(annotations, ANNOTATIONS.report, validateNodeReport, {}, problems);
   const renew = Date.parse(lease.spec?.renewTime ?? '');
   const expiresAtMs = Number.isNaN(renew) || !lease.spec?.holderIdentity ? 0 : renew + (lease.spec.leaseDurationSeconds ?? 0) * 1000;
   return {
