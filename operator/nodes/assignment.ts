@@ -1,7 +1,7 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
 import { objectKey } from '../../kube/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
-import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, nodeObjectName } from '../../api/index.ts';
+import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
 import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, RemoteFunction } from '../../api/index.ts';
 
@@ -25,7 +25,8 @@ const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${
  * the backends the node runs, holds dormant or forwards, with their declared weights (renormalised
  * over those: a backend running nowhere loses its share); a cron or MQTT trigger goes to the first of its function's
  * nodes only, a NATS (queue group) or HTTP trigger to all of them (event triggers do not wake a
- * dormant function: only requests are held).
+ * dormant function: only requests are held). Every entry carries its object's whole spec as the API
+ * server holds it (api/node-assignment.ts), beside what is decided here.
  */
 export function nodeAssignment(input: {
   node: string;
@@ -57,15 +58,11 @@ export function nodeAssignment(input: {
         name: f.metadata.name,
         uid: f.metadata.uid ?? '',
         generation: f.metadata.generation ?? 0,
+        spec: f.spec,
         ref: f.status?.moduleRef ?? '',
         digest: f.status?.resolvedDigest ?? '',
-        abi: f.spec.abi,
-        limits: f.spec.limits,
-        capabilities: f.spec.capabilities,
-        ...(f.spec.state ? { state: f.spec.state } : {}),
         trustPolicy: input.trustPolicy,
         ...(f.metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
-        ...(f.spec.scaling.scaleToZero ? { scaleToZeroAfterSeconds: f.spec.scaling.scaleToZeroAfterSeconds ?? SCALE_TO_ZERO_AFTER_SECONDS } : {}),
       }))
       .sort(byKey);
   const functions = assigned(placed);
@@ -88,11 +85,8 @@ export function nodeAssignment(input: {
     routes.push({
       namespace: ns,
       name: r.metadata.name,
-      host: r.spec.host,
-      pathPrefix: r.spec.pathPrefix,
-      methods: [...r.spec.methods].sort(),
-      backends: local.map((b) => ({ function: `${ns}/${b.functionRef}`, weight: Math.round((b.weight * 100) / total) })),
-      spec: { timeoutMs: r.spec.timeoutMs, retries: r.spec.retries, circuitBreaker: r.spec.circuitBreaker, auth: r.spec.auth, rateLimit: r.spec.rateLimit },
+      spec: r.spec,
+      backends: local.map((b) => ({ functionRef: b.functionRef, weight: Math.round((b.weight * 100) / total) })),
     });
   }
   routes.sort(byKey);
@@ -106,7 +100,7 @@ export function nodeAssignment(input: {
       const first = [...(fn?.status?.nodes ?? [])].sort()[0];
       if (first !== input.node) continue;
     }
-    triggers.push({ namespace: t.metadata.namespace ?? '', name: t.metadata.name, function: fnKey, spec: t.spec });
+    triggers.push({ namespace: t.metadata.namespace ?? '', name: t.metadata.name, spec: t.spec });
   }
   triggers.sort(byKey);
 
