@@ -11,7 +11,6 @@ const fn = (name: string, over: Record<string, unknown> = {}) => ({
   uid: `uid-${name}`,
   generation: 2,
   spec: {
-    module: { ref: REF },
     abi: 'wasi-preview1-wagi',
     limits: { memoryPages: 16, timeoutMs: 500, concurrency: 2 },
     capabilities: { env: [], allowedHosts: [], volumes: [] },
@@ -48,7 +47,7 @@ describe('parseAssignment', () => {
   });
 
   it('fills the spec defaults the CRD declares', () => {
-    const { assignment } = read(doc({ functions: [fn('hello', { spec: { module: { ref: REF } } })] }));
+    const { assignment } = read(doc({ functions: [fn('hello', { spec: {} })] }));
     expect(assignment.functions[0]?.spec).toMatchObject({ abi: 'wasi-preview1-wagi', limits: { memoryPages: 256, timeoutMs: 5000, concurrency: 8 }, scaling: { minInstances: 1, scaleToZero: false } });
   });
 
@@ -66,6 +65,7 @@ describe('parseAssignment', () => {
   it.each([
     { name: 'limits outside the schema', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, limits: { memoryPages: 0 } } })] }), issue: 'functions[1] shop/bad left out: functions[1].spec.limits.memoryPages must be >= 1, got 0' },
     { name: 'an unknown spec field', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, gpu: true } })] }), issue: 'functions[1].spec.gpu is an unknown field' },
+    { name: 'its declared module (the node runs ref)', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, module: { ref: REF } } })] }), issue: 'functions[1].spec.module is an unknown field' },
     { name: 'a spec CEL rule broken', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, capabilities: { volumes: [{ name: 'v', hostPath: '/data/../etc', mountPath: '/d' }] } } })] }), issue: 'functions[1].spec.capabilities.volumes[0].hostPath: hostPath must not contain ".." segments' },
     { name: 'a module that is not pinned', d: doc({ functions: [fn('hello'), fn('bad', { ref: 'registry.example/shop/bad:v1' })] }), issue: 'functions[1].ref must match' },
     { name: 'a module pinned to another digest', d: doc({ functions: [fn('hello'), fn('bad', { digest: `sha256:${'b'.repeat(64)}` })] }), issue: 'functions[1].ref: ref must be pinned to digest' },

@@ -24,13 +24,14 @@ const functionKey = (description: string) => Type.String({ maxLength: 127, patte
 const namespace = Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL, description: 'Namespace of the object.' });
 
 export const AssignedFunctionSchema = obj(
-  'A function as the node must run it (or hold dormant): its WasmFunction spec and the module the operator verified.',
+  'A function as the node must run it (or hold dormant): its WasmFunction spec and the module the operator verified in place of the declared one.',
   {
     namespace,
     name: objectName('Name of the WasmFunction.'),
     uid: Type.String({ maxLength: 128, description: 'metadata.uid of the WasmFunction.' }),
     generation: Type.Integer({ minimum: 0, description: 'metadata.generation the spec is from.' }),
-    spec: WasmFunctionSpecSchema,
+    // Without its module: a declared ref that has not verified (yet) must never reach a node, not even as a field it ignores.
+    spec: Type.Omit(WasmFunctionSpecSchema, ['module'], { description: 'The WasmFunction spec, all but module: the node runs ref.', additionalProperties: false }),
     ref: Type.String({
       maxLength: 512,
       pattern: DIGEST_REF,

@@ -11,13 +11,18 @@ function valid<T>(r: ValidationResult<T>): T {
   return r.value;
 }
 
-/** An assigned function: its spec as the API server holds it (defaults filled), `spec` over a minimal one. */
+/** Its spec as the API server holds it (defaults filled, `spec` over a minimal one), less the module, which the operator gives as `ref`. */
+function specOf(name: string, spec: object): AssignedFunction['spec'] {
+  const { module: _declared, ...rest } = valid(validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata: { name }, spec: { module: { ref: `registry.example/shop/${name}@${DIGEST}` }, ...spec } })).spec;
+  return rest;
+}
+
 const fn = (name: string, spec: object = {}, over: Partial<AssignedFunction> = {}): AssignedFunction => ({
   namespace: 'shop',
   name,
   uid: `uid-${name}`,
   generation: 1,
-  spec: valid(validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata: { name }, spec: { module: { ref: `registry.example/shop/${name}@${DIGEST}` }, ...spec } })).spec,
+  spec: specOf(name, spec),
   ref: `registry.example/shop/${name}@${DIGEST}`,
   digest: DIGEST,
   trustPolicy: 'fleet',
@@ -41,11 +46,11 @@ const trigger = (name: string, spec: object): AssignedTrigger => ({
 const assignment = (over: Partial<NodeAssignment> = {}): NodeAssignment => ({ node: 'n1', functions: [fn('hello')], dormant: [], remote: [], routes: [], triggers: [], ...over });
 
 describe('desiredStateFromAssignment', () => {
-  it('runs the module the operator verified, never a newer spec.module.ref', () => {
-    const rolling = fn('hello', { module: { ref: `registry.example/shop/hello@${NEWER}` } });
-    const { state, issues } = desiredStateFromAssignment(assignment({ functions: [rolling] }));
+  it('runs the module the operator verified', () => {
+    const verified = fn('hello', {}, { ref: `registry.example/shop/hello@${NEWER}`, digest: NEWER });
+    const { state, issues } = desiredStateFromAssignment(assignment({ functions: [verified] }));
     expect(issues).toEqual([]);
-    expect(state.functions.get('shop/hello')?.module).toMatchObject({ kind: 'oci', digest: DIGEST, text: `registry.example/shop/hello@${DIGEST}` });
+    expect(state.functions.get('shop/hello')?.module).toMatchObject({ kind: 'oci', digest: NEWER, text: `registry.example/shop/hello@${NEWER}` });
   });
 
   it('takes limits and capabilities from the spec', () => {

@@ -12,7 +12,7 @@ import { desiredStateFrom } from '../resolve/from-manifests.ts';
 
 const keyOf = (o: { namespace: string; name: string }) => `${o.namespace}/${o.name}`;
 
-/** The WasmFunction an assigned (or dormant) function stands for, running the module the operator verified (a newer spec.module.ref is never followed by the node). */
+/** The WasmFunction an assigned (or dormant) function stands for, running the module the operator verified. */
 function wasmFunction(f: AssignedFunction): WasmFunction {
   const metadata = { name: f.name, namespace: f.namespace, ...(f.reuse === true ? { annotations: { [REUSE_ANNOTATION]: 'true' } } : {}) };
   return { apiVersion: API_VERSION, kind: 'WasmFunction', metadata, spec: { ...f.spec, module: { ref: f.ref } } };

@@ -35,12 +35,16 @@ describe('nodeAssignment', () => {
 
   it('assigns the verified module from status, never a newer spec ref that has not verified', () => {
     const blocked = nodeAssignment({ node: 'n1', namespace: 'ns', trustPolicy: 'fleet', functions: [fn('rolled', ['n1'], D, NEW)], routes: [], triggers: [] });
-    expect(blocked.functions[0]).toMatchObject({ ref: `r/x@${D}`, digest: D, spec: { module: { ref: `r/x@${NEW}` } } });
+    expect(blocked.functions[0]).toMatchObject({ ref: `r/x@${D}`, digest: D });
+    // Not even as the declared spec.module: a node is never handed a ref that has not verified.
+    expect(blocked.functions[0]?.spec).not.toHaveProperty('module');
+    expect(JSON.stringify(blocked)).not.toContain(NEW);
   });
 
-  it("carries each object's whole spec as the API server holds it", () => {
+  it("carries each object's whole spec as the API server holds it, a function's module given way to the verified one", () => {
     const a = at('n1');
-    expect(a.functions[0]?.spec).toEqual(functions[0]?.spec);
+    const { module: _declared, ...spec } = functions[0]!.spec;
+    expect(a.functions[0]?.spec).toEqual(spec);
     expect(a.routes[0]?.spec).toEqual(routes[0]?.spec);
     expect(a.triggers.map((t) => t.spec)).toEqual([triggers[1]?.spec, triggers[0]?.spec]);
   });

@@ -26,7 +26,8 @@ const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${
  * over those: a backend running nowhere loses its share); a cron or MQTT trigger goes to the first of its function's
  * nodes only, a NATS (queue group) or HTTP trigger to all of them (event triggers do not wake a
  * dormant function: only requests are held). Every entry carries its object's whole spec as the API
- * server holds it (api/node-assignment.ts), beside what is decided here.
+ * server holds it (api/node-assignment.ts) beside what is decided here; a function's declared module
+ * gives way to the verified one.
  */
 export function nodeAssignment(input: {
   node: string;
@@ -53,16 +54,16 @@ export function nodeAssignment(input: {
   );
   const assigned = (list: readonly LiveWasmFunction[]): AssignedFunction[] =>
     list
-      .map((f) => ({
-        namespace: f.metadata.namespace ?? '',
-        name: f.metadata.name,
-        uid: f.metadata.uid ?? '',
-        generation: f.metadata.generation ?? 0,
-        spec: f.spec,
-        ref: f.status?.moduleRef ?? '',
-        digest: f.status?.resolvedDigest ?? '',
+      .map(({ metadata, spec: { module: _declared, ...spec }, status }) => ({
+        namespace: metadata.namespace ?? '',
+        name: metadata.name,
+        uid: metadata.uid ?? '',
+        generation: metadata.generation ?? 0,
+        spec,
+        ref: status?.moduleRef ?? '',
+        digest: status?.resolvedDigest ?? '',
         trustPolicy: input.trustPolicy,
-        ...(f.metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
+        ...(metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
       }))
       .sort(byKey);
   const functions = assigned(placed);
