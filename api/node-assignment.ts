@@ -1,9 +1,10 @@
 /**
  * `NodeAssignment`: what the operator tells one node to run, the `assignment.json` of the node's
  * ConfigMap (api/node-contract.ts). Each function, route and trigger carries its object's whole
- * `spec` as the API server validated it, beside what the operator decided (the verified module,
- * the trust policy, which backends this node serves), so the node runs exactly the declared object
- * and nothing is copied field by field. One schema yields the types and the node's validator.
+ * `spec` as the API server validated it (a function's but its declared module), beside what the
+ * operator decided (the verified module, the trust policy, which backends this node serves), so
+ * the node runs the declared object and nothing is copied field by field. One schema yields the
+ * types and the node's validator.
  */
 import Type from 'typebox';
 import { DIGEST_REF, DNS_LABEL, obj, objectName } from './fields.ts';
