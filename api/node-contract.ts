@@ -22,11 +22,15 @@
  *   FORWARDED_BY_HEADER, and a request so marked is never forwarded again (no ping-pong on a stale
  *   assignment: the node answers 503 NotPlacedHere instead).
  *
- * Types, names and the Lease encoding both sides share (node-runtime/cluster writes a node Lease with
+ * Names and the Lease encoding both sides share (node-runtime/cluster writes a node Lease with
  * nodeLease and reads its NodeAssignment; operator/nodes reads the Lease with parseNodeLease and
- * writes the assignment), so the two can never drift apart. Pure.
+ * writes the assignment), so the two can never drift apart; the shapes are TypeBox schemas, the
+ * assignment in node-assignment.ts and the Lease annotations in node-report.ts. Pure.
  */
 import { microTime } from './micro-time.ts';
+import { validateNodeCapacity, validateNodeLabels, validateNodeReport } from './node-report.ts';
+import type { NodeCapacity, NodeReport } from './node-report.ts';
+import type { ValidationResult } from './validate.ts';
 
 /** Label on node Leases and assignment ConfigMaps: the WasmRuntime (same namespace) the node belongs to. */
 export const RUNTIME_LABEL = 'flotilla.dev/runtime';
@@ -59,9 +63,6 @@ export const BACKEND_HEADER = 'x-flotilla-backend';
 /** Response header: the node that ran the function (set on every answer a node executes). */
 export const SERVED_BY_HEADER = 'x-flotilla-served-by';
 
-/** Key of the assignment document inside the node's ConfigMap. */
-export const ASSIGNMENT_KEY = 'assignment.json';
-
 /** Key of the trust policy (`{ keys, identities }`, artifacts' TrustPolicy) inside a trust policy ConfigMap. */
 export const TRUST_POLICY_KEY = 'policy.json';
 
@@ -84,101 +85,6 @@ export function nodeRuntimeName(runtime: string): string {
  */
 export function nodeObjectName(runtime: string, node: string): string {
   return `flotilla-node-${runtime}.${node}`;
-}
-
-/** How much a node takes. */
-export interface NodeCapacity {
-  /** Functions the node accepts. */
-  readonly functions: number;
-}
-
-/**
- * One function as a node reports it. `digest` says which version the state is about. `Wanted`: a
- * dormant function (not run here) with requests waiting for it: demand the operator places it for.
- */
-export interface FunctionReport {
-  readonly digest: string;
-  readonly state: 'Loading' | 'Loaded' | 'Failed' | 'Wanted';
-  /** CamelCase reason when Failed (from api/ REASON_CODES, e.g. CompileFailed, NoSignature). */
-  readonly reason?: string;
-  readonly message?: string;
-  /** Consecutive failures on this node; the operator marks the function Degraded past a threshold. */
-  readonly failures?: number;
-  /** Invocations in flight on this node, averaged over the last heartbeat interval (drives autoscaling). */
-  readonly inFlight?: number;
-  /** Wanted: requests held on this node for the function. */
-  readonly waiting?: number;
-  /** A scale-to-zero function without an invocation here for its scaleToZeroAfterSeconds (and none in flight). */
-  readonly idle?: boolean;
-}
-
-/** Function key (`namespace/name`) → report. */
-export type NodeReport = Readonly<Record<string, FunctionReport>>;
-
-/** A function as the node must run it. */
-export interface AssignedFunction {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly generation: number;
-  /** The module reference, pinned by digest. */
-  readonly ref: string;
-  readonly digest: string;
-  readonly abi: string;
-  readonly limits: unknown;
-  readonly capabilities: unknown;
-  readonly state?: unknown;
-  /** Name of the trust policy ConfigMap the node verifies the module against (in the operator's namespace, where the operator verified it). */
-  readonly trustPolicy: string;
-  /** Scale-to-zero functions only (spec.scaling.scaleToZeroAfterSeconds): seconds without an invocation before the node reports the function idle. */
-  readonly scaleToZeroAfterSeconds?: number;
-  /** The function opted into instance reuse (annotation REUSE_ANNOTATION "true"); absent means pristine instances. */
-  readonly reuse?: boolean;
-}
-
-/** A function this node does not run but forwards requests for: where it runs. */
-export interface RemoteFunction {
-  /** `namespace/name`. */
-  readonly function: string;
-  /** Serving endpoints (base URLs, the Leases' ANNOTATIONS.endpoint) of the ready nodes running it, sorted. */
-  readonly endpoints: readonly string[];
-}
-
-/** An HTTP route narrowed to the backends this node runs, holds dormant or forwards (remote; weights renormalised to 100 over those). */
-export interface AssignedRoute {
-  readonly namespace: string;
-  readonly name: string;
-  readonly host: string;
-  readonly pathPrefix: string;
-  readonly methods: readonly string[];
-  readonly backends: readonly { readonly function: string; readonly weight: number }[];
-  readonly spec: unknown;
-}
-
-/** A trigger whose function runs on this node. */
-export interface AssignedTrigger {
-  readonly namespace: string;
-  readonly name: string;
-  readonly function: string;
-  readonly spec: unknown;
-}
-
-/** Everything one node runs: the content of its assignment ConfigMap. Sorted, so equal plans serialise equally. */
-export interface NodeAssignment {
-  readonly node: string;
-  readonly functions: readonly AssignedFunction[];
-  /**
-   * Scale-to-zero functions this node does not run but may be asked for (their routes are in
-   * `routes`): a request for one is held while the node reports it Wanted. The node does not load them.
-   */
-  readonly dormant: readonly AssignedFunction[];
-  /**
-   * Functions of the pool that run on other nodes only (their routes are in `routes`): a request
-   * for one is forwarded to one of its endpoints. Neither loaded nor held here.
-   */
-  readonly remote: readonly RemoteFunction[];
-  readonly routes: readonly AssignedRoute[];
-  readonly triggers: readonly AssignedTrigger[];
 }
 
 /** A node Lease as both sides read and write it: the coordination.k8s.io/v1 fields used plus labels and annotations. */
@@ -210,14 +116,21 @@ export interface RegisteredNode {
 /** Capacity of a node that does not say: enough for a small edge box. */
 export const DEFAULT_CAPACITY: NodeCapacity = { functions: 100 };
 
-function parseJson<T>(text: string | undefined, fallback: T, what: string, problems: string[]): T {
+/** An annotation's JSON, validated: `fallback` when absent, or when it does not validate (with the reason in `problems`). */
+function readAnnotation<T>(annotations: Readonly<Record<string, string>>, key: string, validate: (v: unknown) => ValidationResult<T>, fallback: T, problems: string[]): T {
+  const text = annotations[key];
   if (text === undefined) return fallback;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as T;
+    parsed = JSON.parse(text);
   } catch {
-    problems.push(`annotation ${what} is not JSON`);
+    problems.push(`annotation ${key} is not JSON`);
     return fallback;
   }
+  const result = validate(parsed);
+  if (result.ok) return result.value;
+  problems.push(`annotation ${key}: ${result.errors.map((e) => e.message).join('; ')}`);
+  return fallback;
 }
 
 /**
@@ -228,10 +141,9 @@ export function parseNodeLease(lease: NodeLease, nowMs: number): RegisteredNode 
   const labels = lease.metadata.labels ?? {};
   const annotations = lease.metadata.annotations ?? {};
   const problems: string[] = [];
-  const nodeLabels = parseJson<Record<string, string>>(annotations[ANNOTATIONS.nodeLabels], {}, ANNOTATIONS.nodeLabels, problems);
-  const capacity = parseJson<NodeCapacity>(annotations[ANNOTATIONS.capacity], DEFAULT_CAPACITY, ANNOTATIONS.capacity, problems);
-  const report = parseJson<NodeReport>(annotations[ANNOTATIONS.report], {}, ANNOTATIONS.report, problems);
-  if (!Number.isInteger(capacity.functions) || capacity.functions < 0) problems.push(`capacity.functions must be an integer >= 0, got ${JSON.stringify(capacity.functions)}`);
+  const nodeLabels = readAnnotation(annotations, ANNOTATIONS.nodeLabels, validateNodeLabels, {}, problems);
+  const capacity = readAnnotation(annotations, ANNOTATIONS.capacity, validateNodeCapacity, DEFAULT_CAPACITY, problems);
+  const report = readAnnotation(annotations, ANNOTATIONS.report, validateNodeReport, {}, problems);
   const renew = Date.parse(lease.spec?.renewTime ?? '');
   const expiresAtMs = Number.isNaN(renew) || !lease.spec?.holderIdentity ? 0 : renew + (lease.spec.leaseDurationSeconds ?? 0) * 1000;
   return {
@@ -280,47 +192,4 @@ export function nodeLease(hb: NodeHeartbeat): NodeLease {
     metadata: { name: nodeObjectName(hb.runtime, hb.node), namespace: hb.namespace, labels: { [RUNTIME_LABEL]: hb.runtime, [NODE_LABEL]: hb.node }, annotations },
     spec: { holderIdentity: hb.holder, leaseDurationSeconds: hb.leaseDurationSeconds, renewTime: microTime(hb.nowMs) },
   };
-}
-
-/** An empty assignment: what a node runs before the operator has written its ConfigMap, or after it is deleted. */
-export function emptyAssignment(node: string): NodeAssignment {
-  return { node, functions: [], dormant: [], remote: [], routes: [], triggers: [] };
-}
-
-/**
- * Reads an `assignment.json` ('' = none yet). Checks the envelope and the identity fields the node
- * keys on; the function, route and trigger specs are validated by the node as api/ objects.
- */
-export function parseAssignment(text: string, node: string): NodeAssignment {
-  if (text === '') return emptyAssignment(node);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${ASSIGNMENT_KEY}: expected JSON, got a parse error: ${(err as Error).message}`, { cause: err });
-  }
-  const d = doc as Partial<Record<keyof NodeAssignment, unknown>> | null;
-  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, functions, dormant, routes, triggers }, got ${JSON.stringify(doc)}`);
-  if (d.node !== node) throw new Error(`${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d.node)}`);
-  // An operator from before scale from zero writes no `dormant`, one from before forwarding no `remote`: nothing is dormant or remote then.
-  const withDormant = { ...d, dormant: d.dormant ?? [], remote: d.remote ?? [] };
-  for (const field of ['functions', 'dormant', 'routes', 'triggers'] as const) {
-    const list = withDormant[field];
-    if (!Array.isArray(list)) throw new Error(`${ASSIGNMENT_KEY}: expected ${field} to be an array, got ${JSON.stringify(list)}`);
-    list.forEach((item: unknown, i) => {
-      const o = item as Record<string, unknown> | null;
-      if (o === null || typeof o !== 'object' || typeof o['namespace'] !== 'string' || typeof o['name'] !== 'string') {
-        throw new Error(`${ASSIGNMENT_KEY}: expected ${field}[${i}] to have string namespace and name, got ${JSON.stringify(item)}`);
-      }
-    });
-  }
-  if (!Array.isArray(withDormant.remote)) throw new Error(`${ASSIGNMENT_KEY}: expected remote to be an array, got ${JSON.stringify(withDormant.remote)}`);
-  withDormant.remote.forEach((item: unknown, i) => {
-    const o = item as Record<string, unknown> | null;
-    const endpoints = o?.['endpoints'];
-    if (o === null || typeof o !== 'object' || typeof o['function'] !== 'string' || !Array.isArray(endpoints) || !endpoints.every((e) => typeof e === 'string')) {
-      throw new Error(`${ASSIGNMENT_KEY}: expected remote[${i}] to be { function: string, endpoints: string[] }, got ${JSON.stringify(item)}`);
-    }
-  });
-  return withDormant as NodeAssignment;
 }

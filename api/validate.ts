@@ -3,6 +3,7 @@
  * first (as the API server does), then the structural schema (closed objects: unknown fields are
  * errors), list keys, and finally the CEL rules evaluated from the very text in the CRD.
  */
+import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { evaluateRule } from './cel.ts';
@@ -21,12 +22,16 @@ export type ValidationResult<T> = { readonly ok: true; readonly value: T } | { r
 
 type Json = Record<string, unknown>;
 
-function pointerToPath(pointer: string): string {
-  if (pointer === '') return '';
+/** The segments of a JSON pointer (RFC 6901), unescaped: a map key may hold `/` (a node report's `namespace/name`). */
+function segments(pointer: string): string[] {
   return pointer
-    .slice(1)
     .split('/')
-    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function pointerToPath(pointer: string): string {
+  return segments(pointer)
     .reduce((acc, seg) => (/^[0-9]+$/.test(seg) ? `${acc}[${seg}]` : acc === '' ? seg : `${acc}.${seg}`), '');
 }
 
@@ -36,7 +41,7 @@ function join(path: string, field: string): string {
 
 function valueAt(root: unknown, pointer: string): unknown {
   let v = root;
-  for (const seg of pointer.split('/').slice(1)) v = (v as Json | undefined)?.[seg];
+  for (const seg of segments(pointer)) v = (v as Json | undefined)?.[seg];
   return v;
 }
 
@@ -158,10 +163,31 @@ function walk(schema: Json, value: unknown, path: string, errors: ValidationErro
   }
 }
 
+/**
+ * A validator for any schema built from these blocks: applies defaults and returns the typed value,
+ * or every error at once (structural first; list keys and CEL rules once the shape is right).
+ */
+export function makeSchemaValidator<T>(schema: TSchema): (value: unknown) => ValidationResult<T> {
+  const plain = JSON.parse(JSON.stringify(schema)) as Json;
+  // Compiled once: the check runs on every node Lease the operator reads; the (slower) error walk only for a value that fails it.
+  const compiled = Compile(schema);
+  // A schema without defaults (a node report) has nothing to fill, so its input need not be copied first (a field named `default` only costs a copy).
+  const hasDefaults = JSON.stringify(plain).includes('"default":');
+  return (input) => {
+    const value = hasDefaults ? Value.Default(schema, structuredClone(input)) : input;
+    if (!compiled.Check(value)) {
+      const structural = [...Value.Errors(schema, value)].flatMap((e) => describeError(schema, value, e as unknown as TbError));
+      if (structural.length > 0) return { ok: false, errors: dedupe(structural) };
+    }
+    const errors: ValidationError[] = [];
+    walk(plain, value, '', errors);
+    return errors.length > 0 ? { ok: false, errors: dedupe(errors) } : { ok: true, value: value as T };
+  };
+}
+
 /** A validator for one kind: applies defaults and returns the typed object, or every error at once. */
 export function makeValidator<T extends FlotillaObject>(def: KindDefinition): (obj: unknown) => ValidationResult<T> {
-  const schema = objectSchema(def);
-  const plain = JSON.parse(JSON.stringify(schema)) as Json;
+  const validate = makeSchemaValidator<T>(objectSchema(def));
   return (obj) => {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
       return { ok: false, errors: [{ path: '', message: `expected a ${def.kind} object, got ${show(obj)}` }] };
@@ -173,12 +199,7 @@ export function makeValidator<T extends FlotillaObject>(def: KindDefinition): (o
         errors: [{ path: 'kind', message: `expected apiVersion ${API_VERSION} kind ${def.kind}, got apiVersion ${show(o.apiVersion)} kind ${show(o.kind)}` }],
       };
     }
-    const value = Value.Default(schema, structuredClone(obj));
-    const structural = [...Value.Errors(schema, value)].flatMap((e) => describeError(schema, value, e as unknown as TbError));
-    if (structural.length > 0) return { ok: false, errors: dedupe(structural) };
-    const errors: ValidationError[] = [];
-    walk(plain, value, '', errors);
-    return errors.length > 0 ? { ok: false, errors: dedupe(errors) } : { ok: true, value: value as T };
+    return validate(obj);
   };
 }
 

@@ -33,7 +33,8 @@ export interface NodeAgentOptions {
 
 /**
  * Heartbeats the node Lease with the node's report, and delivers each new NodeAssignment from the
- * node's ConfigMap (empty while there is none; an unreadable one is logged and the previous kept). A report change is sent at once rather than at
+ * node's ConfigMap (empty while there is none; an unreadable one is logged and the previous kept;
+ * entries that do not validate are logged and left out). A report change is sent at once rather than at
  * the next beat, so Ready follows loading closely. stop() releases the Lease (holder cleared), so the
  * operator moves the node's functions away without waiting for expiry.
  */
@@ -65,7 +66,9 @@ export class NodeAgent {
       if (text === this.lastAssignment) return;
       this.lastAssignment = text;
       try {
-        onAssignment(parseAssignment(text, this.opts.node));
+        const { assignment, issues } = parseAssignment(text, this.opts.node);
+        for (const issue of issues) this.opts.log.warn({ node: this.opts.node }, issue);
+        onAssignment(assignment);
       } catch (err) {
         this.opts.log.error({ node: this.opts.node, err: (err as Error).message }, 'Unreadable assignment; keeping the previous one');
       }

@@ -1,20 +1,30 @@
 import { describe, expect, it } from 'vitest';
+import { API_VERSION, ASSIGNMENT_KEY, formatErrors, parseAssignment, validateFunctionRoute, validateFunctionTrigger, validateWasmFunction } from '../../api/index.ts';
+import type { ValidationResult } from '../../api/index.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
-import { nodeAssignment } from './assignment.ts';
+import { assignmentConfigMap, nodeAssignment } from './assignment.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const NEW = `sha256:${'b'.repeat(64)}`;
+
+/** The object as the API server holds it: validated, defaults filled. */
+function valid<T>(r: ValidationResult<T>): T {
+  if (!r.ok) throw new Error(formatErrors(r.errors));
+  return r.value;
+}
+const meta = (name: string) => ({ name, namespace: 'ns' });
 /** `digest`: the verified module in status (null: none yet); the spec may already name a newer one. */
-const fn = (name: string, nodes: string[], digest: string | null = D, specDigest = D, scaling: object = { minInstances: 1, scaleToZero: false }, placement?: object): LiveWasmFunction =>
-  ({
-    metadata: { name, namespace: 'ns', uid: `uid-${name}`, generation: 1 },
-    spec: { module: { ref: `r/x@${specDigest}` }, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, scaling, ...(placement ? { placement } : {}), runtimeClass: 'edge' },
-    status: { nodes, ...(digest ? { resolvedDigest: digest, moduleRef: `r/x@${digest}` } : {}) },
-  }) as unknown as LiveWasmFunction;
+const fn = (name: string, nodes: string[], digest: string | null = D, specDigest = D, scaling: object = { minInstances: 1, scaleToZero: false }, placement?: object): LiveWasmFunction => ({
+  ...valid(validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata: meta(name), spec: { module: { ref: `r/x@${specDigest}` }, scaling, ...(placement ? { placement } : {}), runtimeClass: 'edge' } })),
+  metadata: { ...meta(name), uid: `uid-${name}`, generation: 1 },
+  status: { nodes, ...(digest ? { resolvedDigest: digest, moduleRef: `r/x@${digest}` } : {}) },
+});
 const route = (name: string, backends: [string, number][]): LiveFunctionRoute =>
-  ({ metadata: { name, namespace: 'ns' }, spec: { host: 'h', pathPrefix: '/', methods: ['POST', 'GET'], backends: backends.map(([functionRef, weight]) => ({ functionRef, weight })) } }) as unknown as LiveFunctionRoute;
-const trigger = (name: string, functionRef: string, type: string): LiveFunctionTrigger =>
-  ({ metadata: { name, namespace: 'ns' }, spec: { functionRef, type, next: [] } }) as unknown as LiveFunctionTrigger;
+  valid(validateFunctionRoute({ apiVersion: API_VERSION, kind: 'FunctionRoute', metadata: meta(name), spec: { host: 'h', methods: ['POST', 'GET'], backends: backends.map(([functionRef, weight]) => ({ functionRef, weight })) } }));
+const SOURCES: Record<string, object> = { cron: { schedule: '*/5 * * * *' }, nats: { url: 'nats://nats:4222', stream: 'S', subject: 'orders' } };
+const trigger = (name: string, functionRef: string, type: 'cron' | 'nats'): LiveFunctionTrigger =>
+  valid(validateFunctionTrigger({ apiVersion: API_VERSION, kind: 'FunctionTrigger', metadata: meta(name), spec: { functionRef, type, [type]: SOURCES[type] } }));
+const owner = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'flotilla-node-edge.n1', uid: 'lease-uid' };
 
 describe('nodeAssignment', () => {
   const functions = [fn('stable', ['n1', 'n2']), fn('canary', ['n2']), fn('unverified', ['n1'], null)];
@@ -26,6 +36,28 @@ describe('nodeAssignment', () => {
   it('assigns the verified module from status, never a newer spec ref that has not verified', () => {
     const blocked = nodeAssignment({ node: 'n1', namespace: 'ns', trustPolicy: 'fleet', functions: [fn('rolled', ['n1'], D, NEW)], routes: [], triggers: [] });
     expect(blocked.functions[0]).toMatchObject({ ref: `r/x@${D}`, digest: D });
+    // Not even as the declared spec.module: a node is never handed a ref that has not verified.
+    expect(blocked.functions[0]?.spec).not.toHaveProperty('module');
+    expect(JSON.stringify(blocked)).not.toContain(NEW);
+  });
+
+  it("carries each object's whole spec as the API server holds it, a function's module given way to the verified one", () => {
+    const a = at('n1');
+    const { module: _declared, ...spec } = functions[0]!.spec;
+    expect(a.functions[0]?.spec).toEqual(spec);
+    expect(a.routes[0]?.spec).toEqual(routes[0]?.spec);
+    expect(a.triggers.map((t) => t.spec)).toEqual([triggers[1]?.spec, triggers[0]?.spec]);
+  });
+
+  it('writes what a node of the same build reads back whole, and stays small', () => {
+    for (const node of ['n1', 'n2']) {
+      const text = assignmentConfigMap('ns', 'edge', at(node), owner).data?.[ASSIGNMENT_KEY] ?? '';
+      expect(parseAssignment(text, node)).toEqual({ assignment: at(node), issues: [] });
+    }
+    // A ConfigMap holds at most 1 MiB: a pool of 300 functions (a route each) must leave most of it free.
+    const many = Array.from({ length: 300 }, (_, i) => fn(`f${i}`, ['n1']));
+    const text = assignmentConfigMap('ns', 'edge', nodeAssignment({ node: 'n1', namespace: 'ns', trustPolicy: 'fleet', functions: many, routes: many.map((f) => route(f.metadata.name, [[f.metadata.name, 100]])), triggers: [] }), owner).data?.[ASSIGNMENT_KEY] ?? '';
+    expect(text.length).toBeLessThan(300 * 1024);
   });
 
   it('carries the instance-reuse opt-in from the annotation', () => {
@@ -42,10 +74,11 @@ describe('nodeAssignment', () => {
   });
 
   it('without endpoints for the other nodes, narrows routes to local backends and renormalises weights; rejected routes never appear', () => {
-    expect(at('n1').routes).toEqual([expect.objectContaining({ name: 'split', methods: ['GET', 'POST'], backends: [{ function: 'ns/stable', weight: 100 }] })]);
+    const declared = route('split', [['stable', 90], ['canary', 10]]).spec;
+    expect(at('n1').routes).toEqual([{ namespace: 'ns', name: 'split', spec: declared, backends: [{ functionRef: 'stable', weight: 100 }] }]);
     expect(at('n2').routes[0]?.backends).toEqual([
-      { function: 'ns/stable', weight: 90 },
-      { function: 'ns/canary', weight: 10 },
+      { functionRef: 'stable', weight: 90 },
+      { functionRef: 'canary', weight: 10 },
     ]);
   });
 
@@ -69,21 +102,20 @@ describe('nodeAssignment', () => {
     it('hands a verified function placed nowhere to every node its selector admits as dormant, with its routes', () => {
       const a = on('n1', { zone: 'a' });
       expect(a.dormant.map((f) => f.name)).toEqual(['cold', 'warm']);
-      expect(a.dormant[0]).toMatchObject({ digest: D, ref: `r/x@${D}`, scaleToZeroAfterSeconds: 60 });
+      expect(a.dormant[0]).toMatchObject({ digest: D, ref: `r/x@${D}`, spec: { scaling: { scaleToZero: true, scaleToZeroAfterSeconds: 60 } } });
       expect(a.routes.map((r) => r.name)).toEqual(['cold', 'mixed', 'warm']);
       expect(on('n3', { zone: 'b' }).dormant.map((f) => f.name)).toEqual(['cold', 'picky', 'warm']);
     });
 
-    it('a node running it gets it as a function with its idle window, not dormant', () => {
+    it('a node running it gets it as a function (its spec says the idle window), not dormant', () => {
       const b = on('n2', { zone: 'b' });
-      expect(b.functions.find((f) => f.name === 'warm')).toMatchObject({ scaleToZeroAfterSeconds: 60 });
+      expect(b.functions.find((f) => f.name === 'warm')).toMatchObject({ spec: { scaling: { scaleToZero: true, scaleToZeroAfterSeconds: 60 } } });
       expect(b.dormant.map((f) => f.name)).not.toContain('warm');
-      expect(on('n1', {}).functions.find((f) => f.name === 'stable')).not.toHaveProperty('scaleToZeroAfterSeconds');
     });
 
     it('keeps dormant backends in a split with running ones; never an unverified function; triggers do not wake', () => {
       const a = on('n1', { zone: 'a' });
-      expect(a.routes.find((r) => r.name === 'mixed')?.backends).toEqual([{ function: 'ns/stable', weight: 50 }, { function: 'ns/cold', weight: 50 }]);
+      expect(a.routes.find((r) => r.name === 'mixed')?.backends).toEqual([{ functionRef: 'stable', weight: 50 }, { functionRef: 'cold', weight: 50 }]);
       expect(JSON.stringify(a)).not.toContain('unsigned');
       expect(a.triggers).toEqual([]);
     });
@@ -108,8 +140,8 @@ describe('nodeAssignment', () => {
 
     it('keeps routes whole with their declared weights; a remote backend is not loaded nor run by triggers', () => {
       expect(on('n1').routes.find((r) => r.name === 'split')?.backends).toEqual([
-        { function: 'ns/stable', weight: 90 },
-        { function: 'ns/canary', weight: 10 },
+        { functionRef: 'stable', weight: 90 },
+        { functionRef: 'canary', weight: 10 },
       ]);
       // 'gone' runs only on a node with no endpoint (not ready): nowhere to send it, no route.
       expect(on('n3').routes.map((r) => r.name)).toEqual(['split', 'warm']);

@@ -1,7 +1,7 @@
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction } from '../kinds.ts';
 import { objectKey } from '../../kube/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
-import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, SCALE_TO_ZERO_AFTER_SECONDS, TRIGGER_KINDS, nodeObjectName } from '../../api/index.ts';
+import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, TRIGGER_KINDS, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
 import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, RemoteFunction } from '../../api/index.ts';
 
@@ -22,7 +22,9 @@ const byKey = <T extends { namespace: string; name: string }>(a: T, b: T) => `${
  * the backends the node runs, holds dormant or forwards, with their declared weights (renormalised
  * over those: a backend running nowhere loses its share); a cron or MQTT trigger goes to the first of its function's
  * nodes only, a NATS (queue group) or HTTP trigger to all of them (event triggers do not wake a
- * dormant function: only requests are held).
+ * dormant function: only requests are held). Every entry carries its object's whole spec as the API
+ * server holds it (api/node-assignment.ts) beside what is decided here; a function's declared module
+ * gives way to the verified one.
  */
 export function nodeAssignment(input: {
   node: string;
@@ -49,20 +51,16 @@ export function nodeAssignment(input: {
   );
   const assigned = (list: readonly LiveWasmFunction[]): AssignedFunction[] =>
     list
-      .map((f) => ({
-        namespace: f.metadata.namespace ?? '',
-        name: f.metadata.name,
-        uid: f.metadata.uid ?? '',
-        generation: f.metadata.generation ?? 0,
-        ref: f.status?.moduleRef ?? '',
-        digest: f.status?.resolvedDigest ?? '',
-        abi: f.spec.abi,
-        limits: f.spec.limits,
-        capabilities: f.spec.capabilities,
-        ...(f.spec.state ? { state: f.spec.state } : {}),
+      .map(({ metadata, spec: { module: _declared, ...spec }, status }) => ({
+        namespace: metadata.namespace ?? '',
+        name: metadata.name,
+        uid: metadata.uid ?? '',
+        generation: metadata.generation ?? 0,
+        spec,
+        ref: status?.moduleRef ?? '',
+        digest: status?.resolvedDigest ?? '',
         trustPolicy: input.trustPolicy,
-        ...(f.metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
-        ...(f.spec.scaling.scaleToZero ? { scaleToZeroAfterSeconds: f.spec.scaling.scaleToZeroAfterSeconds ?? SCALE_TO_ZERO_AFTER_SECONDS } : {}),
+        ...(metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
       }))
       .sort(byKey);
   const functions = assigned(placed);
@@ -85,11 +83,8 @@ export function nodeAssignment(input: {
     routes.push({
       namespace: ns,
       name: r.metadata.name,
-      host: r.spec.host,
-      pathPrefix: r.spec.pathPrefix,
-      methods: [...r.spec.methods].sort(),
-      backends: local.map((b) => ({ function: `${ns}/${b.functionRef}`, weight: Math.round((b.weight * 100) / total) })),
-      spec: { timeoutMs: r.spec.timeoutMs, retries: r.spec.retries, circuitBreaker: r.spec.circuitBreaker, auth: r.spec.auth, rateLimit: r.spec.rateLimit },
+      spec: r.spec,
+      backends: local.map((b) => ({ functionRef: b.functionRef, weight: Math.round((b.weight * 100) / total) })),
     });
   }
   routes.sort(byKey);
@@ -103,7 +98,7 @@ export function nodeAssignment(input: {
       const first = [...(fn?.status?.nodes ?? [])].sort()[0];
       if (first !== input.node) continue;
     }
-    triggers.push({ namespace: t.metadata.namespace ?? '', name: t.metadata.name, function: fnKey, spec: t.spec });
+    triggers.push({ namespace: t.metadata.namespace ?? '', name: t.metadata.name, spec: t.spec });
   }
   triggers.sort(byKey);
 

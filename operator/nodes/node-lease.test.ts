@@ -34,6 +34,26 @@ describe('node Lease', () => {
     expect(node.problem).toMatch(/capacity is not JSON/);
   });
 
+  it('reads every field of a report', () => {
+    const report = { 'ns/f': { digest: 'sha256:x', state: 'Failed', reason: 'CompileFailed', message: 'bad module', failures: 2, inFlight: 0.5, waiting: 0, idle: false }, 'ns/g': { digest: 'sha256:y', state: 'Wanted', waiting: 3 } } as const;
+    const node = parseNodeLease(nodeLease({ ...hb, report }), hb.nowMs);
+    expect(node).toMatchObject({ ready: true, report });
+    expect(node.problem).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'a report state it does not know', key: ANNOTATIONS.report, value: '{"ns/f":{"digest":"sha256:x","state":"Running"}}', problem: 'annotation flotilla.dev/function-status: ns/f.state must be one of "Loading", "Loaded", "Failed", "Wanted", got "Running"' },
+    { name: 'a report without a digest', key: ANNOTATIONS.report, value: '{"ns/f":{"state":"Loaded"}}', problem: 'annotation flotilla.dev/function-status: ns/f.digest is required; set it' },
+    { name: 'a negative capacity', key: ANNOTATIONS.capacity, value: '{"functions":-1}', problem: 'annotation flotilla.dev/capacity: functions must be >= 0, got -1' },
+    { name: 'a fractional capacity', key: ANNOTATIONS.capacity, value: '{"functions":1.5}', problem: 'annotation flotilla.dev/capacity: functions must be of type "integer", got 1.5' },
+    { name: 'labels that are not strings', key: ANNOTATIONS.nodeLabels, value: '{"zone":1}', problem: 'annotation flotilla.dev/node-labels: zone must be of type "string", got 1' },
+  ])('a node with $name is not ready and says where', ({ key, value, problem }) => {
+    const lease = nodeLease(hb);
+    lease.metadata.annotations = { ...lease.metadata.annotations, [key]: value };
+    const node = parseNodeLease(lease, hb.nowMs);
+    expect(node).toMatchObject({ ready: false, problem, capacity: { functions: 0 } });
+  });
+
   it('nextExpiry is the soonest ready expiry (plus a margin)', () => {
     const a = parseNodeLease(nodeLease(hb), hb.nowMs);
     const b = parseNodeLease(nodeLease({ ...hb, node: 'n2', nowMs: hb.nowMs + 5000 }), hb.nowMs);

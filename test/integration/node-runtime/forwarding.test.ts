@@ -18,7 +18,7 @@ import { startNode, type RunningNode } from '../../../node-runtime/node.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
 import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
-import { DrivenAssignments } from './node-support.ts';
+import { DrivenAssignments, assignedFunction, assignedRoute } from './node-support.ts';
 
 const HOST = 'apps.example';
 const NS = 'edge';
@@ -32,15 +32,7 @@ describe('forwarding: node a routes functions that run on node b only', () => {
   let deadEndpoint: string;
   const nodes: Record<'a' | 'b', { node: RunningNode; source: DrivenAssignments }> = {} as never;
 
-  const route = (name: string, backends: [string, number][], spec: object = {}): AssignedRoute => ({
-    namespace: NS,
-    name,
-    host: HOST,
-    pathPrefix: `/${name}`,
-    methods: [],
-    backends: backends.map(([fn, weight]) => ({ function: `${NS}/${fn}`, weight })),
-    spec: { timeoutMs: 3000, auth: { type: 'none' }, ...spec },
-  });
+  const route = (name: string, backends: [string, number][], spec: object = {}): AssignedRoute => assignedRoute(NS, name, HOST, backends, { timeoutMs: 3000, ...spec });
   const routes = [
     route('split', [['hello', 50], ['echo', 50]]),
     route('retried', [['far', 100]], { retries: { attempts: 2, retryOn: ['connect-failure'] } }),
@@ -53,7 +45,7 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     const registry = harness().registry.host;
     const fn = async (name: string, example: string): Promise<AssignedFunction> => {
       const ref = await publish({ kind: 'registry', registry, repository: `${repo}/${name}` }, new Uint8Array(await readFile(await buildExample(example))), trusted);
-      return { namespace: NS, name, uid: name, generation: 1, ref, digest: ref.slice(ref.indexOf('@') + 1), abi: 'wasi-preview1-wagi', limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 2 }, capabilities: {}, trustPolicy: 'fleet' };
+      return assignedFunction(NS, name, ref, { limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 2 } });
     };
     hello = await fn('hello', 'hello');
     echo = await fn('echo', 'echo');

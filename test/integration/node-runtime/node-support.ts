@@ -1,12 +1,13 @@
 /**
  * Pieces the node runtime integration tests share: a node started on a manifest directory and ready,
  * a desired-state source the test drives with NodeAssignments (standing in for the operator's
- * ConfigMap), and one sample read from a node's /metrics.
+ * ConfigMap) and their entries, and one sample read from a node's /metrics.
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import type { NodeAssignment } from '../../../api/index.ts';
+import { API_VERSION, formatErrors, validateFunctionRoute, validateWasmFunction } from '../../../api/index.ts';
+import type { AssignedFunction, AssignedRoute, NodeAssignment, ValidationResult } from '../../../api/index.ts';
 import { desiredStateFromAssignment } from '../../../node-runtime/cluster/from-assignment.ts';
 import { startNode } from '../../../node-runtime/node.ts';
 import type { NodeOptions, RunningNode } from '../../../node-runtime/node.ts';
@@ -33,6 +34,24 @@ export async function startManifestNode(o: { work: string; manifests: string; st
   });
   await waitFor(async () => ((await request(node.url, '/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000, what: 'node ready' });
   return node;
+}
+
+function valid<T>(r: ValidationResult<T>): T {
+  if (!r.ok) throw new Error(formatErrors(r.errors));
+  return r.value;
+}
+
+/** An assigned function running `ref` (`host/repo@digest`), its spec (`spec` over the module) defaulted as the API server does. */
+export function assignedFunction(namespace: string, name: string, ref: string, spec: object = {}): AssignedFunction {
+  const { module: _declared, ...declared } = valid(validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata: { name, namespace }, spec: { module: { ref }, ...spec } })).spec;
+  return { namespace, name, uid: name, generation: 1, spec: declared, ref, digest: ref.slice(ref.indexOf('@') + 1), trustPolicy: 'fleet' };
+}
+
+/** An assigned route on `host` + `/<name>` to `backends` ([function name, weight], all served by the node), its spec (`spec` over those) defaulted. */
+export function assignedRoute(namespace: string, name: string, host: string, backends: readonly (readonly [string, number])[], spec: object = {}): AssignedRoute {
+  const declared = backends.map(([functionRef, weight]) => ({ functionRef, weight }));
+  const route = valid(validateFunctionRoute({ apiVersion: API_VERSION, kind: 'FunctionRoute', metadata: { name, namespace }, spec: { host, pathPrefix: `/${name}`, backends: declared, ...spec } }));
+  return { namespace, name, spec: route.spec, backends: route.spec.backends };
 }
 
 /** An assignment source the test drives, standing in for the operator's ConfigMap. */

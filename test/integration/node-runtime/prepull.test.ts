@@ -25,7 +25,7 @@ import { verifyModule } from '../../../node-runtime/verify/verify.ts';
 import { harness, uniqueName, waitFor } from '../../harness/index.ts';
 import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
-import { DrivenAssignments, metricSample } from './node-support.ts';
+import { DrivenAssignments, assignedFunction, assignedRoute, metricSample } from './node-support.ts';
 
 const HOST = 'apps.example';
 const NS = 'edge';
@@ -61,12 +61,11 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     const registry = harness().registry.host;
     const fn = async (name: string, signer = trusted): Promise<AssignedFunction> => {
       const ref = await publish({ kind: 'registry', registry, repository: `${repo}/${name}` }, wasm, signer);
-      const digest = ref.slice(ref.indexOf('@') + 1);
-      return { namespace: NS, name, uid: name, generation: 1, ref, digest, abi: 'wasi-preview1-wagi', limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 2 }, capabilities: {}, trustPolicy: 'fleet' };
+      return assignedFunction(NS, name, ref, { limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 2 } });
     };
     for (let i = 0; i < ROUNDS; i++) signed.push(await fn(`hello-${i}`));
     untrusted = await fn('stranger', newKey());
-    routes = [...signed, untrusted].map((f) => ({ namespace: NS, name: f.name, host: HOST, pathPrefix: `/${f.name}`, methods: [], backends: [{ function: `${NS}/${f.name}`, weight: 100 }], spec: { timeoutMs: 2000, auth: { type: 'none' } } }));
+    routes = [...signed, untrusted].map((f) => assignedRoute(NS, f.name, HOST, [[f.name, 100]], { timeoutMs: 2000 }));
     for (const which of ['pre', 'off'] as const) {
       const logs: Line[] = [];
       const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(JSON.parse(chunk.toString()) as Line), done()) }));

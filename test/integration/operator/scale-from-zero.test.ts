@@ -31,7 +31,7 @@ import { createTestNamespace, harness, uniqueName, waitFor } from '../../harness
 import type { TestNamespace } from '../../harness/index.ts';
 import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
-import { metricSample } from '../node-runtime/node-support.ts';
+import { assignedFunction, assignedRoute, metricSample } from '../node-runtime/node-support.ts';
 import type { Reply } from '../../../devenv/fixtures/http-client.ts';
 import { awaitOutput, run } from './cli-process.ts';
 import type { Proc } from './cli-process.ts';
@@ -267,8 +267,8 @@ describe('scale from zero: a held request nobody serves', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'flotilla-from-zero-node-'));
     const digest = `sha256:${'a'.repeat(64)}`;
-    const dormant = { namespace: 'edge', name: 'cold', uid: 'u', generation: 1, ref: `${harness().registry.host}/never/placed@${digest}`, digest, abi: 'wasi-preview1-wagi', limits: { memoryPages: 16, timeoutMs: 1000, concurrency: 1 }, capabilities: {}, trustPolicy: 'fleet' };
-    const route = { namespace: 'edge', name: 'cold', host: HOST, pathPrefix: '/cold', methods: [], backends: [{ function: KEY, weight: 100 }], spec: { timeoutMs: 1000, auth: { type: 'none' } } };
+    const dormant = assignedFunction('edge', 'cold', `${harness().registry.host}/never/placed@${digest}`, { limits: { memoryPages: 16, timeoutMs: 1000, concurrency: 1 }, scaling: { minInstances: 0, scaleToZero: true } });
+    const route = assignedRoute('edge', 'cold', HOST, [['cold', 100]], { timeoutMs: 1000 });
     const { state, issues } = desiredStateFromAssignment({ node: 'solo', functions: [], dormant: [dormant], remote: [], routes: [route], triggers: [] });
     expect(issues).toEqual([]);
     node = await startNodeRuntime({
