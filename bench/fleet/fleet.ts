@@ -22,7 +22,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CONFIG_MAP_TYPE, createKubeClient, resourcePath } from '../../kube/index.ts';
 import { execa } from 'execa';
 import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
@@ -108,8 +108,9 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
   await commitAndRefresh(state, `bench: echo -> ${digest} (round ${i})`);
   const [floors, served] = await Promise.all([
     Promise.all(clusters.map((c) => {
-      const core = loadKubeConfig(c.kubeconfig).makeApiClient(CoreV1Api);
-      return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await core.readNamespacedConfigMap({ name: 'bench-marker', namespace: 'functions' })).data?.['round'] === String(i));
+      const client = createKubeClient(loadKubeConfig(c.kubeconfig));
+      const path = resourcePath(CONFIG_MAP_TYPE, { namespace: 'functions', name: 'bench-marker' });
+      return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await client.request<{ data?: Record<string, string> }>({ method: 'GET', path })).data?.['round'] === String(i));
     })),
     Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => {
       const res = await getWithHost(`${t.url}/`, t.host, 2000);
