@@ -643,6 +643,16 @@ export class WasiHost {
     this.bytes('poll_oneoff', inPtr, nsubs * 48);
     this.bytes('poll_oneoff', outPtr, nsubs * 32);
     const v = this.view();
+    // wasmtime's shortcut for a lone relative clock sleeps whatever the clock is (CPU-time ones too).
+    if (nsubs === 1 && v.getUint8(inPtr + 8) === EVENTTYPE.CLOCK && (v.getUint16(inPtr + 40, true) & SUBCLOCK_ABSTIME) === 0) {
+      const id = v.getUint32(inPtr + 16, true);
+      if (id > CLOCK.THREAD_CPUTIME) invalid('poll_oneoff', 'clockid', id);
+      const ms = Number(v.getBigUint64(inPtr + 24, true)) / 1e6;
+      if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+      this.writeEvent(outPtr, v.getBigUint64(inPtr, true), EVENTTYPE.CLOCK, 1n, 0);
+      v.setUint32(neventsPtr, 1, true);
+      return ERRNO.SUCCESS;
+    }
     const start = process.hrtime.bigint();
     const realStart = realtimeNs();
     // Pass 1: validate every subscription and find whether any is ready now, else the earliest deadline.
@@ -686,15 +696,19 @@ export class WasiHost {
           if (st.size <= d.position) flags = EVENT_FD_READWRITE_HANGUP;
         }
       }
-      const e = outPtr + events++ * 32;
-      v.setBigUint64(e, v.getBigUint64(s, true), true);
-      v.setUint16(e + 8, ERRNO.SUCCESS, true);
-      v.setUint8(e + 10, tag);
-      v.setBigUint64(e + 16, nbytes, true);
-      v.setUint16(e + 24, flags, true);
+      this.writeEvent(outPtr + events++ * 32, v.getBigUint64(s, true), tag, nbytes, flags);
     }
     v.setUint32(neventsPtr, events, true);
     return ERRNO.SUCCESS;
+  }
+
+  private writeEvent(e: number, userdata: bigint, type: number, nbytes: bigint, flags: number): void {
+    const v = this.view();
+    v.setBigUint64(e, userdata, true);
+    v.setUint16(e + 8, ERRNO.SUCCESS, true);
+    v.setUint8(e + 10, type);
+    v.setBigUint64(e + 16, nbytes, true);
+    v.setUint16(e + 24, flags, true);
   }
 }
 

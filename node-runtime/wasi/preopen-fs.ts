@@ -115,9 +115,9 @@ const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constant
 /**
  * Walks `guestPath` from the directory open as `baseFd` and calls `use` with where it ends; every
  * directory opened on the way is closed afterwards. `follow`: a symlink as the last component is
- * followed (a trailing slash follows it too, as POSIX says).
+ * followed; `slashFollows`: so is one named with a trailing slash (POSIX; wasmtime's stat does not).
  */
-export function withResolved<T>(baseFd: number, guestPath: string, follow: boolean, use: (r: Resolved) => T): T {
+export function withResolved<T>(baseFd: number, guestPath: string, follow: boolean, use: (r: Resolved) => T, slashFollows = true): T {
   if (guestPath === '') throw new FsErrno(ERRNO.NOENT);
   if (guestPath.startsWith('/')) throw new FsErrno(ERRNO.PERM);
   if (guestPath.includes('\0')) throw new FsErrno(ERRNO.INVAL);
@@ -137,7 +137,7 @@ export function withResolved<T>(baseFd: number, guestPath: string, follow: boole
         continue;
       }
       const last = i === parts.length - 1;
-      if (last && !follow && !dirOnly) return use({ dirFd: top(), name, dirOnly });
+      if (last && !follow && !(dirOnly && slashFollows)) return use({ dirFd: top(), name, dirOnly });
       let st: fs.Stats;
       try {
         st = fs.lstatSync(at(top(), name));
@@ -216,7 +216,14 @@ export function openAt(dir: DirHandle, guestPath: string, o: OpenRequest): DirHa
     // NOFOLLOW: a symlink left as the last component was not to be followed. NONBLOCK: opening a
     // FIFO found in a volume must not park the thread.
     flags |= c.O_NOFOLLOW | c.O_NONBLOCK;
-    const hostFd = fs.openSync(at(r.dirFd, r.name), flags, 0o666);
+    let hostFd: number;
+    try {
+      hostFd = fs.openSync(at(r.dirFd, r.name), flags, 0o666);
+    } catch (err) {
+      // O_DIRECTORY|O_NOFOLLOW on a symlink: the kernel says "not a directory", wasmtime says LOOP.
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' && !o.follow && fs.lstatSync(at(r.dirFd, r.name)).isSymbolicLink()) throw new FsErrno(ERRNO.LOOP);
+      throw err;
+    }
     try {
       const st = fs.fstatSync(hostFd);
       if (st.isDirectory()) return { kind: 'dir', hostFd, preopen: dir.preopen, readRight: o.readRight };
@@ -235,11 +242,17 @@ export function requireWritable(dir: DirHandle): void {
 
 /** path_filestat_get: stat of what `guestPath` names (its last symlink followed when `follow`). */
 export function statAt(dir: DirHandle, guestPath: string, follow: boolean): fs.BigIntStats {
-  return withResolved(dir.hostFd, guestPath, follow, (r) => {
-    const st = fs.lstatSync(at(r.dirFd, r.name), { bigint: true });
-    if (r.dirOnly && !st.isDirectory()) throw new FsErrno(ERRNO.NOTDIR);
-    return st;
-  });
+  return withResolved(
+    dir.hostFd,
+    guestPath,
+    follow,
+    (r) => {
+      const st = fs.lstatSync(at(r.dirFd, r.name), { bigint: true });
+      if (r.dirOnly && !st.isDirectory() && !st.isSymbolicLink()) throw new FsErrno(ERRNO.NOTDIR);
+      return st;
+    },
+    false,
+  );
 }
 
 /** path_create_directory. */
@@ -260,7 +273,11 @@ export function unlinkAt(dir: DirHandle, guestPath: string): void {
 /** path_remove_directory. */
 export function rmdirAt(dir: DirHandle, guestPath: string): void {
   requireWritable(dir);
-  withResolved(dir.hostFd, guestPath, false, (r) => fs.rmdirSync(at(r.dirFd, r.name)));
+  withResolved(dir.hostFd, guestPath, false, (r) => {
+    // "d/" is "d/." to wasmtime, whose rmdir refuses it as Linux refuses rmdir(".").
+    if (r.dirOnly) throw new FsErrno(fs.lstatSync(at(r.dirFd, r.name)).isDirectory() ? ERRNO.INVAL : ERRNO.NOTDIR);
+    fs.rmdirSync(at(r.dirFd, r.name));
+  });
 }
 
 /** path_rename: both ends resolved in their own directories; rename(2) follows neither. */

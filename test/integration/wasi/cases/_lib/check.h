@@ -54,12 +54,12 @@ static const char *errno_name(int e) {
 /** Unbuffered stdout: a trap must not lose lines still in libc's buffer. */
 static void setup(void) { setvbuf(stdout, NULL, _IONBF, 0); }
 
-static __wasi_errno_t open_at(__wasi_fd_t dir, const char *path, __wasi_oflags_t o, __wasi_rights_t r, __wasi_fdflags_t f, __wasi_fd_t *fd) {
+__attribute__((unused)) static __wasi_errno_t open_at(__wasi_fd_t dir, const char *path, __wasi_oflags_t o, __wasi_rights_t r, __wasi_fdflags_t f, __wasi_fd_t *fd) {
   return __wasi_path_open(dir, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, path, o, r, R_ALL, f, fd);
 }
 
 /** Writes a whole string to fd (looping over short writes). */
-static __wasi_errno_t put(__wasi_fd_t fd, const char *s) {
+__attribute__((unused)) static __wasi_errno_t put(__wasi_fd_t fd, const char *s) {
   size_t len = strlen(s);
   while (len > 0) {
     __wasi_ciovec_t iov = {(const uint8_t *)s, len};
@@ -73,11 +73,17 @@ static __wasi_errno_t put(__wasi_fd_t fd, const char *s) {
 }
 
 /** Prints what fd holds from its current position (up to 255 bytes). */
-static void show(const char *label, __wasi_fd_t fd) {
+__attribute__((unused)) static void show(const char *label, __wasi_fd_t fd) {
   char buf[256];
   __wasi_iovec_t iov = {(uint8_t *)buf, sizeof buf - 1};
   __wasi_size_t n = 0;
   __wasi_errno_t e = __wasi_fd_read(fd, &iov, 1, &n);
   buf[n] = 0;
   printf("%s: %s \"%s\"\n", label, errno_name(e), buf);
+}
+
+/** Closes fd, saying so only when that fails. */
+__attribute__((unused)) static void closefd(__wasi_fd_t fd) {
+  __wasi_errno_t e = __wasi_fd_close(fd);
+  if (e) printf("close %u: %s\n", fd, errno_name(e));
 }
