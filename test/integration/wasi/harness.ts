@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { toolPath } from '../../../devenv/tools/paths.ts';
 import { buildKey, cacheRoot, publishFile, sourceDigests } from '../../../examples/functions/cache.ts';
 import type { Language } from '../../../examples/functions/catalog.ts';
@@ -70,8 +70,13 @@ export function readCase(name: string): CaseSpec {
 }
 
 /** Compiles a case (or finds it in the cache) and returns its .wasm path. */
-export async function buildCase(name: string): Promise<string> {
-  const dir = join(CASES_DIR, name);
+export function buildCase(name: string): Promise<string> {
+  return buildProgram(join(CASES_DIR, name));
+}
+
+/** Compiles the program in `dir` (main.c, main.go or main.as; cached) and returns its .wasm path. */
+export async function buildProgram(dir: string): Promise<string> {
+  const name = basename(dir);
   const entry = Object.keys(SOURCES).find((s) => existsSync(join(dir, s)))!;
   const toolchain = await probeToolchain(SOURCES[entry]!, process.env);
   // The shared C header lives beside the cases: part of every C case's key.
