@@ -113,6 +113,9 @@ const DIR_NOT_RIGHTS = RIGHTS.FD_SEEK | RIGHTS.FD_FILESTAT_SET_SIZE | RIGHTS.PAT
 
 type HostFunction = (...args: never[]) => number | void;
 
+/** begin()'s root list when there are no preopens: the request path allocates none. */
+const NO_ROOTS: DirHandle[] = [];
+
 export class WasiHost {
   private memory: WebAssembly.Memory | undefined;
   private dv = new DataView(new ArrayBuffer(0));
@@ -133,7 +136,7 @@ export class WasiHost {
 
   /** Starts an invocation: a fresh fd table with stdio and the preopens. */
   begin(io: WasiIo): void {
-    const roots: DirHandle[] = [];
+    const roots: DirHandle[] = this.preopens.length === 0 ? NO_ROOTS : [];
     try {
       for (const p of this.preopens) roots.push(openRoot(p));
     } catch (err) {
