@@ -1,8 +1,8 @@
 /**
  * WASI preview1 as a host capability. The ABI itself (stdio, args, env, clocks, random) comes with
  * every function (`spec.abi: wasi-preview1-wagi`); what the spec grants on top are the preopened
- * directories of `spec.capabilities.volumes`. Every preview1 function name links: the ones we do
- * not grant answer NOSYS/NOTCAPABLE (host.ts), so any toolchain's module links.
+ * directories of `spec.capabilities.volumes`. Every preview1 function name links (sockets answer
+ * NOTSOCK, an unknown name NOSYS: host.ts), so any toolchain's module links.
  */
 import type { HostCapability } from '../capabilities/capability.ts';
 import { WASI_MODULE } from './abi.ts';
