@@ -28,6 +28,7 @@ export const REASON_CODES = [
   'NoMatchingNodes',
   'RuntimeNotFound',
   'LimitsExceedCeiling',
+  'HostPathNotAllowed',
   'InstancesFailing',
   'NodesNotReady',
   'AllNodesReady',

@@ -12,6 +12,8 @@ export type { ObjectMeta } from './fields.ts';
 export { ABIS, SCALE_TO_ZERO_AFTER_SECONDS, WASM_PAGE_BYTES, WasmFunctionSpecSchema, WasmFunctionStatusSchema } from './wasm-function.ts';
 export type { Capabilities, FunctionLimits, FunctionPlacement, FunctionScaling, FunctionState, WasmFunctionSpec, WasmFunctionStatus } from './wasm-function.ts';
 export { WasmRuntimeSpecSchema, WasmRuntimeStatusSchema } from './wasm-runtime.ts';
+export { AllowedHostPathSchema, HostPathsSchema, NEVER_HOST_PATHS, hostPathRefusal, isUnder } from './host-paths.ts';
+export type { AllowedHostPath, HostPaths } from './host-paths.ts';
 export type { WasmRuntimeSpec, WasmRuntimeStatus } from './wasm-runtime.ts';
 export { FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';
 export type { FunctionTriggerSpec, FunctionTriggerStatus } from './function-trigger.ts';

@@ -20,6 +20,7 @@ const fn = (name: string, over: Record<string, unknown> = {}) => ({
   ref: REF,
   digest: D,
   trustPolicy: 'fleet',
+  hostPaths: { allowed: [] },
   ...over,
 });
 const backends = [{ functionRef: 'hello', weight: 100 }];
@@ -66,7 +67,9 @@ describe('parseAssignment', () => {
     { name: 'limits outside the schema', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, limits: { memoryPages: 0 } } })] }), issue: 'functions[1] shop/bad left out: functions[1].spec.limits.memoryPages must be >= 1, got 0' },
     { name: 'an unknown spec field', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, gpu: true } })] }), issue: 'functions[1].spec.gpu is an unknown field' },
     { name: 'its declared module (the node runs ref)', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, module: { ref: REF } } })] }), issue: 'functions[1].spec.module is an unknown field' },
-    { name: 'a spec CEL rule broken', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, capabilities: { volumes: [{ name: 'v', hostPath: '/data/../etc', mountPath: '/d' }] } } })] }), issue: 'functions[1].spec.capabilities.volumes[0].hostPath: hostPath must not contain ".." segments' },
+    { name: 'a spec CEL rule broken', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, capabilities: { volumes: [{ name: 'v', hostPath: '/data/../etc', mountPath: '/d' }] } } })] }), issue: 'functions[1].spec.capabilities.volumes[0].hostPath: capabilities.volumes[].hostPath must be a normalized absolute path' },
+    { name: 'a volume of /proc', d: doc({ functions: [fn('hello'), fn('bad', { spec: { ...fn('bad').spec, capabilities: { volumes: [{ name: 'v', hostPath: '/proc', mountPath: '/d' }] } } })] }), issue: 'functions[1].spec.capabilities.volumes[0].hostPath: capabilities.volumes[].hostPath must not be / or under /proc' },
+    { name: 'a host path ceiling allowing /sys', d: doc({ functions: [fn('hello'), fn('bad', { hostPaths: { allowed: [{ path: '/sys' }] } })] }), issue: 'functions[1].hostPaths.allowed[0].path: hostPaths.allowed[].path must not be / or under /proc' },
     { name: 'a module that is not pinned', d: doc({ functions: [fn('hello'), fn('bad', { ref: 'registry.example/shop/bad:v1' })] }), issue: 'functions[1].ref must match' },
     { name: 'a module pinned to another digest', d: doc({ functions: [fn('hello'), fn('bad', { digest: `sha256:${'b'.repeat(64)}` })] }), issue: 'functions[1].ref: ref must be pinned to digest' },
     { name: 'the old field-by-field shape', d: doc({ functions: [fn('hello'), { namespace: 'shop', name: 'old', uid: 'u', generation: 1, ref: REF, digest: D, abi: 'wasi-preview1-wagi', limits: {}, capabilities: {}, trustPolicy: 'fleet' }] }), issue: 'functions[1].spec is required' },

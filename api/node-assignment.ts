@@ -2,13 +2,14 @@
  * `NodeAssignment`: what the operator tells one node to run, the `assignment.json` of the node's
  * ConfigMap (api/node-contract.ts). Each function, route and trigger carries its object's whole
  * `spec` as the API server validated it (a function's but its declared module), beside what the
- * operator decided (the verified module, the trust policy, which backends this node serves), so
- * the node runs the declared object and nothing is copied field by field. One schema yields the
+ * operator decided (the verified module, the trust policy, its pool's host path ceiling, which
+ * backends this node serves), so the node runs the declared object and nothing is copied field by field. One schema yields the
  * types and the node's validator.
  */
 import Type from 'typebox';
 import { DIGEST_PATTERN } from './digest.ts';
 import { DIGEST_REF, DNS_LABEL, obj, objectName } from './fields.ts';
+import { HostPathsSchema } from './host-paths.ts';
 import { FunctionRouteSpecSchema } from './function-route.ts';
 import { FunctionTriggerSpecSchema } from './function-trigger.ts';
 import { celRules } from './rules.ts';
@@ -46,6 +47,8 @@ export const AssignedFunctionSchema = obj(
       description: "Name of the trust policy ConfigMap the node verifies the module against (in the operator's namespace, where the operator verified it).",
     }),
     reuse: Type.Optional(Type.Boolean({ description: 'The function opted into instance reuse (annotation flotilla.dev/instance-reuse "true"); absent means pristine instances.' })),
+    // Its WasmRuntime's ceiling, which the node enforces again itself; absent (an older operator) defaults to none allowed.
+    hostPaths: HostPathsSchema,
   },
   celRules({ rule: "self.ref.endsWith('@' + self.digest)", message: 'ref must be pinned to digest: expected <registry>/<repository>@<digest>', fieldPath: '.ref' }),
 );

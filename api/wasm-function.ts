@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { ConditionsSchema } from './conditions.ts';
 import { DIGEST_PATTERN } from './digest.ts';
 import { DIGEST_REF, DNS_LABEL, HOSTNAME, obj, stringMap } from './fields.ts';
+import { hostPathRules, hostPathString } from './host-paths.ts';
 import { celRules, celString } from './rules.ts';
 
 /** ABIs a module may be written against. WAGI: request on stdin + env, response on stdout. */
@@ -32,11 +33,13 @@ export const VolumeSchema = obj(
   'A host directory preopened for the module (WASI preopen).',
   {
     name: Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL, description: 'Volume name, unique within the function.' }),
-    hostPath: Type.String({ minLength: 1, maxLength: 1024, pattern: '^/', description: 'Absolute directory on the node.' }),
+    hostPath: hostPathString(
+      "Absolute, normalized directory on the node; it must be at or below an entry of the WasmRuntime's spec.hostPaths.allowed (none by default), and never /, /proc, /sys or /dev.",
+    ),
     mountPath: Type.String({ minLength: 1, maxLength: 1024, pattern: '^/', description: 'Absolute path the module sees.' }),
     readOnly: Type.Boolean({ default: true, description: 'Mount read-only (the default); set false to let the module write.' }),
   },
-  celRules({ rule: "!self.hostPath.split('/').exists(s, s == '..')", message: 'hostPath must not contain ".." segments; give a canonical absolute path', fieldPath: '.hostPath' }),
+  { 'x-kubernetes-validations': hostPathRules('hostPath', 'capabilities.volumes[].hostPath') },
 );
 
 export const CapabilitiesSchema = obj('Capabilities granted to the module. Nothing is granted by default: no env, no network, no filesystem.', {

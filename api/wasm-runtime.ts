@@ -2,6 +2,7 @@
 import Type from 'typebox';
 import { ConditionsSchema } from './conditions.ts';
 import { obj, objectName, stringMap } from './fields.ts';
+import { HostPathsSchema } from './host-paths.ts';
 import { celRules } from './rules.ts';
 
 const limit = (what: string, max: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: max, format: 'int32', description: what }));
@@ -32,6 +33,7 @@ export const WasmRuntimeSpecSchema = obj(
     ceilings: Type.Optional(LimitSetSchema('Largest limits a function in this pool may ask for.')),
     cache: obj('On-disk module cache of each node.', { sizeMiB: Type.Integer({ minimum: 16, maximum: 1048576, default: 1024, format: 'int32', description: 'Size bound of the content-addressed cache; least recently used modules are evicted.' }) }, { default: {} }),
     warmPool: obj('Pre-instantiated instances kept per node.', { size: Type.Integer({ minimum: 0, maximum: 1000, default: 0, format: 'int32', description: 'Instances kept warm per node.' }) }, { default: {} }),
+    hostPaths: HostPathsSchema,
     nodeSelector: Type.Optional(stringMap('Node labels of the nodes in this pool.')),
     trustPolicyRef: obj('The trust policy modules must satisfy before they run.', { name: objectName('Name of the trust policy ConfigMap in the operator namespace.') }),
   },

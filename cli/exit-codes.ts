@@ -60,6 +60,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   ShuttingDown: 77,
   RateLimited: 78,
   CircuitOpen: 79,
+  HostPathNotAllowed: 90,
   // cli/check/problem.ts CheckError (flotilla check).
   CheckFailed: 80,
   GitopsUnreadable: 81,

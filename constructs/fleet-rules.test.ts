@@ -56,6 +56,16 @@ describe('cross-object rules at synth', () => {
     expect(msg).toContain('test-edge/t-http: http.routeRef names FunctionRoute "nowhere"');
   });
 
+  it("refuses volumes outside the pool's host path ceiling (none by default), and accepts them once allowed", () => {
+    const volumes = [{ name: 'data', hostPath: '/srv/data/a', mountPath: '/data', readOnly: false }];
+    const msg = problems((c) => new WasmFunction(c, 'files', { module: REF, capabilities: { volumes } }));
+    expect(msg).toContain('test-edge/files: capabilities.volumes data: expected /srv/data/a at or below an entry of WasmRuntime "default" spec.hostPaths.allowed (empty: no host paths), got none');
+    const app = Testing.app();
+    const cluster = new EdgeCluster(app, 'test-edge', { ...CLUSTER_PROPS, runtimes: { default: { ...CLUSTER_PROPS.runtimes['default']!, hostPaths: { allowed: [{ path: '/srv/data' }] } } } });
+    new WasmFunction(cluster, 'files', { module: REF, capabilities: { volumes } });
+    expect(() => renderApp(app)).toThrow('capabilities.volumes data: expected a read-only volume');
+  });
+
   it('accepts a reference declared with fromName', () => {
     expect(problems((c) => new FunctionTrigger(c, 't', { function: WasmFunction.fromName(c, 'ext', 'elsewhere'), source: { type: 'cron', cron: { schedule: '@daily' } } }))).toBe('');
   });

@@ -2,6 +2,7 @@
  * Rules across objects of one cluster, checked at synth so every problem is reported at once with
  * the construct path of the object at fault. Pure: takes the declared objects, returns problems.
  */
+import { hostPathRefusal } from '../api/index.ts';
 import type { FunctionRouteSpec, FunctionTriggerSpec, WasmFunctionSpec, WasmRuntimeSpec } from '../api/index.ts';
 
 /** One declared object: where it was declared and what it says. */
@@ -92,6 +93,10 @@ export function checkCluster(objs: ClusterObjects): FleetProblem[] {
       if (ceiling !== undefined && f.spec.limits[limit] > ceiling) {
         out.push({ path: f.path, message: `limits.${limit} is ${f.spec.limits[limit]}, above the ceiling ${ceiling} of WasmRuntime "${rt.name}"; lower it or raise the pool's ceiling` });
       }
+    }
+    for (const v of f.spec.capabilities.volumes) {
+      const refusal = hostPathRefusal(v.hostPath, v.readOnly, rt.spec.hostPaths.allowed, `WasmRuntime "${rt.name}" spec.hostPaths.allowed`);
+      if (refusal !== undefined) out.push({ path: f.path, message: `capabilities.volumes ${v.name}: ${refusal}` });
     }
   }
 

@@ -37,9 +37,12 @@ export interface WasmRuntimeProps {
   /** Node labels of the pool's nodes.
    * @default every node */
   readonly nodeSelector?: Record<string, string>;
+  /** Host directories the pool's functions may preopen (capabilities.volumes), each with what is below it.
+   * @default { allowed: [] }: no host paths */
+  readonly hostPaths?: { readonly allowed: readonly { readonly path: string; readonly readOnly?: boolean }[] };
 }
 
-/** A WasmRuntime: engine settings, limit defaults and ceilings, cache and nodes of one pool. */
+/** A WasmRuntime: engine settings, limit defaults and ceilings, host paths, cache and nodes of one pool. */
 export class WasmRuntime extends Construct implements IWasmRuntime {
   /** A reference to a pool declared elsewhere. */
   static fromName(_scope: Construct, _id: string, name: string): IWasmRuntime {

@@ -16,6 +16,8 @@ export type NodeRuntimeCode =
   | 'InvalidModule'
   | 'UnsupportedModule'
   | 'MemoryLimitBelowInitial'
+  // configure (host capabilities bound to the node)
+  | 'HostPathNotAllowed'
   // route policies (http/route-policy*.ts)
   | 'RateLimited'
   | 'CircuitOpen'
@@ -50,6 +52,7 @@ export const HTTP_STATUS: Readonly<Record<NodeRuntimeCode, number>> = {
   InvalidModule: 502,
   UnsupportedModule: 502,
   MemoryLimitBelowInitial: 502,
+  HostPathNotAllowed: 500,
   RateLimited: 429,
   CircuitOpen: 503,
   ForwardFailed: 502,

@@ -154,7 +154,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     cache,
     policy,
     ...(o.pull ? { pull: o.pull } : {}),
-    services: { ...(o.stateDir !== undefined ? { state: { bindingFor: (key: string, shared: boolean) => wired.state!.bindingFor(key, shared) } } : {}) },
+    services: {
+      ownDirs: [o.cacheDir, ...(o.stateDir !== undefined ? [o.stateDir] : [])],
+      ...(o.stateDir !== undefined ? { state: { bindingFor: (key: string, shared: boolean) => wired.state!.bindingFor(key, shared) } } : {}),
+    },
     events: {
       cache: (c, result) => metrics.cacheRequests.inc({ cache: c, result }),
       pulled: (outcome) => metrics.modulePulls.inc({ outcome }),

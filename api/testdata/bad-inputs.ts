@@ -52,6 +52,11 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: 'duplicate env var', kind: 'WasmFunction', spec: fn({ capabilities: { env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] } }), field: 'spec.capabilities.env' },
   { name: 'allowed host with scheme', kind: 'WasmFunction', spec: fn({ capabilities: { allowedHosts: ['https://api.example'] } }), field: 'capabilities.allowedHosts[0]' },
   { name: 'volume escaping with ..', kind: 'WasmFunction', spec: fn({ capabilities: { volumes: [{ name: 'data', hostPath: '/srv/../etc', mountPath: '/data' }] } }), field: 'volumes[0].hostPath' },
+  { name: 'volume with a trailing slash', kind: 'WasmFunction', spec: fn({ capabilities: { volumes: [{ name: 'data', hostPath: '/srv/data/', mountPath: '/data' }] } }), field: 'volumes[0].hostPath' },
+  { name: 'volume with //', kind: 'WasmFunction', spec: fn({ capabilities: { volumes: [{ name: 'data', hostPath: '/srv//data', mountPath: '/data' }] } }), field: 'volumes[0].hostPath' },
+  { name: 'volume of /proc (the node environment)', kind: 'WasmFunction', spec: fn({ capabilities: { volumes: [{ name: 'data', hostPath: '/proc', mountPath: '/data' }] } }), field: 'volumes[0].hostPath' },
+  { name: 'volume under /sys', kind: 'WasmFunction', spec: fn({ capabilities: { volumes: [{ name: 'data', hostPath: '/sys/kernel', mountPath: '/data' }] } }), field: 'volumes[0].hostPath' },
+  { name: 'volume of the root', kind: 'WasmFunction', spec: fn({ capabilities: { volumes: [{ name: 'data', hostPath: '/', mountPath: '/data' }] } }), field: 'volumes[0].hostPath' },
   { name: 'unknown state store', kind: 'WasmFunction', spec: fn({ state: { store: 'redis' } }), field: 'state.store' },
   { name: 'state with a server address', kind: 'WasmFunction', spec: fn({ state: { store: 'nats', address: 'nats.example:4222' } }), field: 'state.address' },
   { name: 'unknown cron missed-run policy', kind: 'FunctionTrigger', spec: trig({ cron: { schedule: '@daily', missedRuns: 'RunAll' } }), field: 'cron.missedRuns' },
@@ -78,6 +83,9 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: 'runtime default above ceiling', kind: 'WasmRuntime', spec: rt({ defaults: { memoryPages: 512 }, ceilings: { memoryPages: 256 } }), field: 'defaults.memoryPages' },
   { name: 'runtime version not semver', kind: 'WasmRuntime', spec: rt({ version: 'latest' }), field: 'spec.version' },
   { name: 'runtime without trust policy', kind: 'WasmRuntime', spec: { version: '0.1.0' }, field: 'trustPolicyRef' },
+  { name: 'runtime allowing /dev', kind: 'WasmRuntime', spec: rt({ hostPaths: { allowed: [{ path: '/dev' }] } }), field: 'hostPaths.allowed[0].path' },
+  { name: 'runtime allowing a path with ..', kind: 'WasmRuntime', spec: rt({ hostPaths: { allowed: [{ path: '/srv/../proc' }] } }), field: 'hostPaths.allowed[0].path' },
+  { name: 'runtime allowing a relative path', kind: 'WasmRuntime', spec: rt({ hostPaths: { allowed: [{ path: 'srv/data' }] } }), field: 'hostPaths.allowed[0].path' },
 ];
 
 /** The full object of a bad input. */

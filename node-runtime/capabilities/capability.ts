@@ -12,7 +12,7 @@
  *
  * `configure`'s result travels to the workers inside the LoadedModule, so it is plain data.
  */
-import type { WasmFunctionSpec } from '../../api/index.ts';
+import type { HostPaths, WasmFunctionSpec } from '../../api/index.ts';
 import type { Import } from '../compile/wasm-binary.ts';
 import type { StateBinder } from '../state/binding.ts';
 import type { WasiIo } from '../wasi/host.ts';
@@ -21,6 +21,15 @@ import type { WasiIo } from '../wasi/host.ts';
 export interface NodeServices {
   /** Where functions' `flotilla:kv` calls go (StateService); absent: the node has no state directory. */
   readonly state?: StateBinder;
+  /** The node's own directories (module cache, state): never granted to a module, nor a directory holding one. */
+  readonly ownDirs?: readonly string[];
+}
+
+/** What the function's pool (its WasmRuntime) allows beyond the API's bounds: a grant stays within it. */
+export interface PoolCeilings {
+  /** Where it is declared, for refusals: `WasmRuntime <namespace>/<name>`. */
+  readonly name: string;
+  readonly hostPaths: HostPaths;
 }
 
 /** One capability; `Grant` is what the spec grants, `Config` what travels to the workers. */
@@ -31,8 +40,8 @@ export interface HostCapability<Name extends string = string, Grant = unknown, C
   readonly modules: readonly string[];
   /** The spec field that grants it, for the refusal of a module that imports it ungranted. */
   readonly grantedBy: string;
-  /** What `spec` grants; undefined: nothing. Pure; throws naming the field it refuses. */
-  grant(spec: WasmFunctionSpec): Grant | undefined;
+  /** What `spec` grants within its pool's ceilings; undefined: nothing. Pure; throws naming the field it refuses. */
+  grant(spec: WasmFunctionSpec, pool: PoolCeilings): Grant | undefined;
   /**
    * The grant bound to this node (a store binding, a connection name); undefined: not linked, so
    * a module importing it is refused. Throws a NodeRuntimeError naming the spec field.

@@ -14,10 +14,12 @@ function spec(extra: Record<string, unknown>): WasmFunctionSpec {
 const disk = { bindingFor: (key: string, shared: boolean) => (shared ? { store: 'nats' as const, channel: 'c', bucket: key } : { store: 'disk' as const, dir: `/kv/${key}` }) };
 
 describe('host capability grants and configuration', () => {
-  it('reads each grant from its spec field', () => {
-    expect(grantsFrom(spec({}))).toEqual({ wasi: { preopens: [] } });
-    expect(grantsFrom(spec({ capabilities: { volumes: [{ name: 'd', hostPath: '/srv/d', mountPath: '/data' }] }, state: { store: 'nats' } }))).toEqual({
-      wasi: { preopens: [{ guestPath: '/data', hostPath: '/srv/d', readOnly: true }] },
+  it('reads each grant from its spec field, within the pool', () => {
+    const pool = { name: 'WasmRuntime ns/edge', hostPaths: { allowed: [{ path: '/srv', readOnly: true }] } };
+    const wasi = { allowed: pool.hostPaths.allowed, allowedBy: 'WasmRuntime ns/edge spec.hostPaths.allowed' };
+    expect(grantsFrom(spec({}), pool)).toEqual({ wasi: { dirs: [], ...wasi } });
+    expect(grantsFrom(spec({ capabilities: { volumes: [{ name: 'd', hostPath: '/srv/d', mountPath: '/data' }] }, state: { store: 'nats' } }), pool)).toEqual({
+      wasi: { dirs: [{ guestPath: '/data', hostPath: '/srv/d', readOnly: true, grantedAs: 'spec.capabilities.volumes d' }], ...wasi },
       kv: { store: 'nats' },
     });
   });

@@ -6,7 +6,7 @@
 import type { WasmFunctionSpec } from '../../api/index.ts';
 import { kvCapability } from '../state/capability.ts';
 import { wasiCapability } from '../wasi/capability.ts';
-import type { HostCapability, NodeServices } from './capability.ts';
+import type { HostCapability, NodeServices, PoolCeilings } from './capability.ts';
 
 /** Every host capability this node has. */
 export const HOST_CAPABILITIES = [wasiCapability, kvCapability] as const;
@@ -22,11 +22,11 @@ export type CapabilityConfigs = { readonly [C in Listed as C['name']]?: C extend
 // Walked generically: each entry is read and written under its own name only.
 const LIST: readonly HostCapability[] = HOST_CAPABILITIES;
 
-/** The grants of a WasmFunction spec (validated and defaulted by api/). Pure; throws naming the field. */
-export function grantsFrom(spec: WasmFunctionSpec): Grants {
+/** The grants of a WasmFunction spec (validated and defaulted by api/) in its pool. Pure; throws naming the field. */
+export function grantsFrom(spec: WasmFunctionSpec, pool: PoolCeilings): Grants {
   const out: Record<string, unknown> = {};
   for (const c of LIST) {
-    const grant = c.grant(spec);
+    const grant = c.grant(spec, pool);
     if (grant !== undefined) out[c.name] = grant;
   }
   return out;

@@ -26,6 +26,7 @@ const fn = (name: string, spec: object = {}, over: Partial<AssignedFunction> = {
   ref: `registry.example/shop/${name}@${DIGEST}`,
   digest: DIGEST,
   trustPolicy: 'fleet',
+  hostPaths: { allowed: [] },
   ...over,
 });
 
@@ -55,7 +56,18 @@ describe('desiredStateFromAssignment', () => {
 
   it('takes limits and capabilities from the spec', () => {
     const { state } = desiredStateFromAssignment(assignment({ functions: [fn('hello', { limits: { memoryPages: 16, timeoutMs: 500, concurrency: 2 }, capabilities: { env: [{ name: 'GREETING', value: 'hi' }] }, state: { store: 'disk' } })] }));
-    expect(state.functions.get('shop/hello')).toMatchObject({ memoryPages: 16, timeoutMs: 500, concurrency: 2, env: [{ name: 'GREETING', value: 'hi' }], grants: { wasi: { preopens: [] }, kv: { store: 'disk' } } });
+    expect(state.functions.get('shop/hello')).toMatchObject({ memoryPages: 16, timeoutMs: 500, concurrency: 2, env: [{ name: 'GREETING', value: 'hi' }], grants: { wasi: { dirs: [] }, kv: { store: 'disk' } } });
+  });
+
+  it("binds the volumes to the pool's host path ceiling the operator sent", () => {
+    const volumes = [{ name: 'data', hostPath: '/srv/data/a', mountPath: '/data' }];
+    const hostPaths = { allowed: [{ path: '/srv/data', readOnly: true }] };
+    const { state } = desiredStateFromAssignment(assignment({ functions: [fn('hello', { runtimeClass: 'edge', capabilities: { volumes } }, { hostPaths })] }));
+    expect(state.functions.get('shop/hello')?.grants.wasi).toEqual({
+      dirs: [{ guestPath: '/data', hostPath: '/srv/data/a', readOnly: true, grantedAs: 'spec.capabilities.volumes data' }],
+      allowed: hostPaths.allowed,
+      allowedBy: 'WasmRuntime shop/edge spec.hostPaths.allowed',
+    });
   });
 
   it('keeps instances pristine unless the function opted into reuse, through the ConfigMap JSON too', () => {

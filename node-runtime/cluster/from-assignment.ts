@@ -34,7 +34,10 @@ export function desiredStateFromAssignment(a: NodeAssignment): { state: DesiredS
   // Dormant functions go through the same mapping (so routes keep their backends), then are set apart: never loaded here.
   // Remote functions are only names here: routes keep them as backends, the node forwards their requests.
   const remote = new Map(a.remote.map((r) => [r.function, r.endpoints] as const));
-  const built = desiredStateFrom({ ...objects, functions: [...objects.functions, ...dormant], runtimes: [] }, new Set(remote.keys()));
+  // The pool's host path ceiling comes with each function: the node enforces it again.
+  const ceilings = new Map([...a.functions, ...a.dormant].map((f) => [keyOf(f), f.hostPaths] as const));
+  const poolOf = (fn: WasmFunction) => ({ name: `WasmRuntime ${fn.metadata.namespace ?? ''}/${fn.spec.runtimeClass}`, hostPaths: ceilings.get(`${fn.metadata.namespace ?? ''}/${fn.metadata.name}`) ?? { allowed: [] } });
+  const built = desiredStateFrom({ ...objects, functions: [...objects.functions, ...dormant], runtimes: [] }, new Set(remote.keys()), poolOf);
   const dormantKeys = new Set(a.dormant.map(keyOf));
   const functions = new Map([...built.state.functions].filter(([key]) => !dormantKeys.has(key)));
   const asleep = new Map([...built.state.functions].filter(([key]) => dormantKeys.has(key)));

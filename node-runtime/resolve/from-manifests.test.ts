@@ -52,8 +52,28 @@ describe('desiredStateFrom', () => {
       concurrency: 8,
       env: [{ name: 'MODE', value: 'fast' }],
       reuse: true,
-      grants: { wasi: { preopens: [{ guestPath: '/data', hostPath: '/srv/data', readOnly: true }] } },
+      grants: { wasi: { dirs: [{ guestPath: '/data', hostPath: '/srv/data', readOnly: true, grantedAs: 'spec.capabilities.volumes data' }] } },
     });
+  });
+
+  it("binds volumes to the host path ceiling of the function's WasmRuntime in the manifests, none without one", () => {
+    const runtime = `apiVersion: flotilla.dev/v1alpha1
+kind: WasmRuntime
+metadata:
+  name: default
+  namespace: edge
+spec:
+  version: 0.1.0
+  trustPolicyRef:
+    name: fleet
+  hostPaths:
+    allowed:
+      - path: /srv
+`;
+    const bound = state(`${fn('hello')}---\n${runtime}`).state.functions.get('edge/hello')?.grants.wasi;
+    expect(bound).toMatchObject({ allowed: [{ path: '/srv', readOnly: true }], allowedBy: 'WasmRuntime edge/default spec.hostPaths.allowed' });
+    const alone = state(fn('hello')).state.functions.get('edge/hello')?.grants.wasi;
+    expect(alone).toMatchObject({ allowed: [], allowedBy: 'WasmRuntime edge/default (not in the manifests) spec.hostPaths.allowed' });
   });
 
   it('keeps the known backends of a route and reports the missing one', () => {

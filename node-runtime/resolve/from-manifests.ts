@@ -1,12 +1,14 @@
 /**
  * Desired state from Flotilla objects (validated and defaulted by api/): WasmFunctions become
- * FunctionDefs, FunctionRoutes RouteDefs, event FunctionTriggers pass through. Pure. A route
- * naming a missing function keeps its other backends and reports the gap, and a trigger naming a
- * missing function is left out with a report, so one mistake does not take the rest down.
+ * FunctionDefs (their grants within their WasmRuntime's ceilings), FunctionRoutes RouteDefs, event
+ * FunctionTriggers pass through. Pure. A route naming a missing function keeps its other backends
+ * and reports the gap, and a trigger naming a missing function is left out with a report, so one
+ * mistake does not take the rest down.
  */
 import { REUSE_ANNOTATION } from '../../api/index.ts';
-import type { FlotillaManifests, FunctionRoute, FunctionTrigger, WasmFunction } from '../../api/index.ts';
+import type { FlotillaManifests, FunctionRoute, FunctionTrigger, WasmFunction, WasmRuntime } from '../../api/index.ts';
 import { parseReference, requireDigest } from '../../artifacts/index.ts';
+import type { PoolCeilings } from '../capabilities/capability.ts';
 import { grantsFrom } from '../capabilities/registry.ts';
 import type { DesiredState, FunctionDef, RouteDef } from './desired-state.ts';
 
@@ -14,7 +16,20 @@ function keyOf(meta: { name: string; namespace?: string | undefined }): string {
   return `${meta.namespace ?? 'default'}/${meta.name}`;
 }
 
-function functionDef(fn: WasmFunction): FunctionDef {
+/** The pool of one function: what its WasmRuntime allows (grants stay within it). */
+export type PoolOf = (fn: WasmFunction) => PoolCeilings;
+
+/** Pools from the WasmRuntime objects beside the functions; a function naming none gets no host paths. */
+function poolsFrom(runtimes: readonly WasmRuntime[]): PoolOf {
+  const byKey = new Map(runtimes.map((r) => [keyOf(r.metadata), r.spec.hostPaths] as const));
+  return (fn) => {
+    const key = keyOf({ namespace: fn.metadata.namespace, name: fn.spec.runtimeClass });
+    const hostPaths = byKey.get(key);
+    return hostPaths ? { name: `WasmRuntime ${key}`, hostPaths } : { name: `WasmRuntime ${key} (not in the manifests)`, hostPaths: { allowed: [] } };
+  };
+}
+
+function functionDef(fn: WasmFunction, pool: PoolCeilings): FunctionDef {
   const ref = parseReference(fn.spec.module.ref);
   const { limits, capabilities } = fn.spec;
   return {
@@ -25,7 +40,7 @@ function functionDef(fn: WasmFunction): FunctionDef {
     concurrency: limits.concurrency,
     env: capabilities.env.map((e) => ({ name: e.name, value: e.value })),
     reuse: fn.metadata.annotations?.[REUSE_ANNOTATION] === 'true',
-    grants: grantsFrom(fn.spec),
+    grants: grantsFrom(fn.spec, pool),
   };
 }
 
@@ -73,14 +88,15 @@ function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionD
 
 /**
  * Builds the desired state; `issues` lists what was left out and why. `remote`: keys of functions
- * that run on other nodes (cluster mode), which routes may name as backends too.
+ * that run on other nodes (cluster mode), which routes may name as backends too. `poolOf`: each
+ * function's pool ceilings, by default from the manifests' WasmRuntimes.
  */
-export function desiredStateFrom(m: FlotillaManifests, remote: ReadonlySet<string> = new Set()): { state: DesiredState; issues: string[] } {
+export function desiredStateFrom(m: FlotillaManifests, remote: ReadonlySet<string> = new Set(), poolOf: PoolOf = poolsFrom(m.runtimes)): { state: DesiredState; issues: string[] } {
   const issues: string[] = [];
   const functions = new Map<string, FunctionDef>();
   for (const fn of m.functions) {
     try {
-      functions.set(keyOf(fn.metadata), functionDef(fn));
+      functions.set(keyOf(fn.metadata), functionDef(fn, poolOf(fn)));
     } catch (err) {
       issues.push(`WasmFunction ${keyOf(fn.metadata)}: ${err instanceof Error ? err.message : String(err)}`);
     }

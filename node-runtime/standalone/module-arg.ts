@@ -45,7 +45,9 @@ export function parseDirs(values: readonly string[]): Preopen[] {
 }
 
 export async function functionFromArg(arg: string, o: ModuleArgOptions): Promise<FunctionDef> {
-  const common = { memoryPages: o.memoryPages, timeoutMs: o.timeoutMs, concurrency: o.concurrency, env: o.env, reuse: false, grants: { wasi: { preopens: o.preopens } } };
+  // The user on the command line is the one granting: each --dir is its own ceiling (the node's never-list still applies).
+  const wasi = { dirs: o.preopens.map((p) => ({ ...p, grantedAs: `--dir ${p.hostPath}` })), allowed: o.preopens.map((p) => ({ path: p.hostPath, readOnly: p.readOnly })), allowedBy: 'the --dir flags' };
+  const common = { memoryPages: o.memoryPages, timeoutMs: o.timeoutMs, concurrency: o.concurrency, env: o.env, reuse: false, grants: { wasi } };
   if (arg.endsWith('.wasm') || (await isFile(arg))) {
     if (!(await isFile(arg))) throw new NodeRuntimeError('InvalidArgument', `expected a .wasm file or an OCI reference, got ${arg} (no such file)`);
     return { key: `local/${basename(arg).replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'module'}`, module: { kind: 'file', path: arg }, ...common };

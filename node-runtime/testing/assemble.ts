@@ -206,3 +206,38 @@ export function wagiEcho(): Uint8Array {
     data: [{ offset: 1024, bytes: header }],
   });
 }
+
+/**
+ * A WAGI "cat": opens `file` in the first preopened directory (fd 3), reads it (one fd_read, up to
+ * 4 KiB) and answers with its bytes. Traps when the open fails, so a missing grant shows as a 500.
+ */
+export function wagiCat(file: string): Uint8Array {
+  const header = 'Content-Type: text/plain\n\n';
+  const hlen = header.length;
+  const plen = new TextEncoder().encode(file).length;
+  const T_PATH_OPEN = 2;
+  return assemble({
+    types: [{ params: [I32, I32, I32, I32], results: [I32] }, { params: [], results: [] }, { params: [I32, I32, I32, I32, I32, I64, I64, I32, I32], results: [I32] }],
+    imports: [{ module: WASI, name: 'fd_read', type: T_FD_READ }, { module: WASI, name: 'fd_write', type: T_FD_WRITE }, { module: WASI, name: 'path_open', type: T_PATH_OPEN }],
+    funcs: [{
+      type: T_VOID,
+      body: [
+        // path_open(3, 0, path@128, plen, 0, rights fd_read, 0, 0, fd@16); trap unless errno 0
+        OP.i32_const, 3, OP.i32_const, 0, OP.i32_const, ...sleb(128), OP.i32_const, ...sleb(plen), OP.i32_const, 0,
+        0x42 /* i64.const */, 2, 0x42, 0, OP.i32_const, 0, OP.i32_const, 16, OP.call, 2,
+        OP.if, 0x40, OP.unreachable, OP.end,
+        // iov{buf=1024+hlen, len=4096}; fd_read(fd, iov@0, 1, nread@8)
+        OP.i32_const, 0, OP.i32_const, ...sleb(1024 + hlen), OP.i32_store, 2, 0,
+        OP.i32_const, 4, OP.i32_const, ...sleb(4096), OP.i32_store, 2, 0,
+        OP.i32_const, 16, OP.i32_load, 2, 0, OP.i32_const, 0, OP.i32_const, 1, OP.i32_const, 8, OP.call, 0, OP.drop,
+        // iov{buf=1024, len=hlen+nread}; fd_write(1, ...)
+        OP.i32_const, 0, OP.i32_const, ...sleb(1024), OP.i32_store, 2, 0,
+        OP.i32_const, 4, OP.i32_const, 8, OP.i32_load, 2, 0, OP.i32_const, ...sleb(hlen), OP.i32_add, OP.i32_store, 2, 0,
+        OP.i32_const, 1, OP.i32_const, 0, OP.i32_const, 1, OP.i32_const, 12, OP.call, 1, OP.drop,
+      ],
+    }],
+    memory: { min: 1 },
+    exports: [{ name: 'memory', kind: 'memory', index: 0 }, { name: '_start', kind: 'func', index: 3 }],
+    data: [{ offset: 128, bytes: file }, { offset: 1024, bytes: header }],
+  });
+}

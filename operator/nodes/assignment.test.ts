@@ -67,6 +67,16 @@ describe('nodeAssignment', () => {
     expect(a.functions.map((f) => [f.name, f.reuse])).toEqual([['plain', undefined], ['reused', true]]);
   });
 
+  it("carries the pool's host path ceiling to every function, none allowed when the pool gives none", () => {
+    const hostPaths = { allowed: [{ path: '/srv/data', readOnly: true }] };
+    const a = nodeAssignment({ node: 'n1', namespace: 'ns', trustPolicy: 'fleet', hostPaths, functions: [fn('a', ['n1'])], routes: [], triggers: [] });
+    expect(a.functions[0]?.hostPaths).toEqual(hostPaths);
+    expect(at('n1').functions[0]?.hostPaths).toEqual({ allowed: [] });
+    // An assignment from an operator that sent none reads as none allowed.
+    const { hostPaths: _absent, ...old } = a.functions[0]!;
+    expect(parseAssignment(JSON.stringify({ ...a, functions: [old] }), 'n1').assignment.functions[0]?.hostPaths).toEqual({ allowed: [] });
+  });
+
   it('assigns only verified functions placed on the node', () => {
     expect(at('n1').functions.map((f) => f.name)).toEqual(['stable']);
     expect(at('n2').functions.map((f) => f.name)).toEqual(['canary', 'stable']);

@@ -3,7 +3,7 @@ import { objectKey } from '../../kube/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
 import { ASSIGNMENT_KEY, NODE_LABEL, REUSE_ANNOTATION, RUNTIME_LABEL, TRIGGER_KINDS, nodeObjectName } from '../../api/index.ts';
 import { matchesSelector } from './placement.ts';
-import type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, RemoteFunction } from '../../api/index.ts';
+import type { AssignedFunction, AssignedRoute, AssignedTrigger, HostPaths, NodeAssignment, RemoteFunction } from '../../api/index.ts';
 
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -32,6 +32,8 @@ export function nodeAssignment(input: {
   labels?: Readonly<Record<string, string>>;
   namespace: string;
   trustPolicy: string;
+  /** The pool's spec.hostPaths, carried to each function for the node to enforce too. @default none allowed */
+  hostPaths?: HostPaths;
   functions: readonly LiveWasmFunction[];
   routes: readonly LiveFunctionRoute[];
   triggers: readonly LiveFunctionTrigger[];
@@ -60,6 +62,7 @@ export function nodeAssignment(input: {
         ref: status?.moduleRef ?? '',
         digest: status?.resolvedDigest ?? '',
         trustPolicy: input.trustPolicy,
+        hostPaths: input.hostPaths ?? { allowed: [] },
         ...(metadata.annotations?.[REUSE_ANNOTATION] === 'true' ? { reuse: true } : {}),
       }))
       .sort(byKey);

@@ -27,6 +27,7 @@ export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorCon
     labels: node.labels,
     namespace,
     trustPolicy: runtime?.spec.trustPolicyRef.name ?? '',
+    ...(runtime ? { hostPaths: runtime.spec.hostPaths } : {}),
     functions: runtime ? ctx.stores.functions.list((f) => f.metadata.namespace === namespace && f.spec.runtimeClass === runtimeName) : [],
     routes: ctx.stores.routes.list((r) => r.metadata.namespace === namespace),
     triggers: ctx.stores.triggers.list((t) => t.metadata.namespace === namespace),

@@ -24,7 +24,7 @@ const runtime: LiveWasmRuntime = {
   apiVersion: 'flotilla.dev/v1alpha1',
   kind: 'WasmRuntime',
   metadata: { name: 'edge', namespace: 'ns' },
-  spec: { version: '0.1.0', engine: { kind: 'v8', workers: 2, stackSizeKb: 984 }, cache: { sizeMiB: 64 }, warmPool: { size: 0 }, trustPolicyRef: { name: 'fleet' }, ceilings: { memoryPages: 32 } },
+  spec: { version: '0.1.0', engine: { kind: 'v8', workers: 2, stackSizeKb: 984 }, cache: { sizeMiB: 64 }, warmPool: { size: 0 }, trustPolicyRef: { name: 'fleet' }, ceilings: { memoryPages: 32 }, hostPaths: { allowed: [{ path: '/srv/data', readOnly: true }, { path: '/var/lib/fn', readOnly: false }] } },
 };
 const node = (name: string, report?: RegisteredNode['report'][string], ready = true): RegisteredNode => ({
   name, namespace: 'ns', runtime: 'edge', labels: {}, capacity: { functions: 10 }, report: report ? { 'ns/hello': report } : {}, expiresAtMs: 0, ready,
@@ -36,6 +36,8 @@ describe('planFunction', () => {
   it.each([
     { name: 'missing runtime', o: { runtime: undefined }, ready: 'RuntimeNotFound', nodes: [] },
     { name: 'limits over ceiling', o: { fn: fn({ limits: { memoryPages: 64, timeoutMs: 1, concurrency: 1 } }) }, ready: 'LimitsExceedCeiling', nodes: [] },
+    { name: 'volume outside the allowed host paths', o: { fn: fn({ capabilities: { env: [], allowedHosts: [], volumes: [{ name: 'p', hostPath: '/etc', mountPath: '/p', readOnly: true }] } }) }, ready: 'HostPathNotAllowed', nodes: [] },
+    { name: 'volumes within the allowed host paths', o: { fn: fn({ capabilities: { env: [], allowedHosts: [], volumes: [{ name: 'a', hostPath: '/srv/data/x', mountPath: '/a', readOnly: true }, { name: 'b', hostPath: '/var/lib/fn', mountPath: '/b', readOnly: false }] } }) }, ready: 'InstancesNotReady', nodes: ['a', 'b'] },
     { name: 'unsigned', o: { verification: { ok: false, condition: 'SignatureVerified', reason: 'NoSignature', message: 'no signature' } }, ready: 'NoSignature', nodes: [] },
     { name: 'registry down, never verified', o: { verification: { ok: false, condition: 'ModuleAvailable', reason: 'RegistryUnreachable', message: 'ECONNREFUSED' } }, ready: 'RegistryUnreachable', nodes: [] },
     { name: 'placed, nodes still loading', o: {}, ready: 'InstancesNotReady', nodes: ['a', 'b'] },
@@ -46,6 +48,27 @@ describe('planFunction', () => {
     const plan = planFunction(observe(o));
     expect(cond(plan, 'Ready')?.reason).toBe(ready);
     expect(plan.nodes).toEqual(nodes);
+  });
+
+  describe('host paths: only under the pool\'s spec.hostPaths.allowed', () => {
+    const withVolume = (hostPath: string, readOnly: boolean) => fn({ capabilities: { env: [], allowedHosts: [], volumes: [{ name: 'data', hostPath, mountPath: '/data', readOnly }] } });
+
+    it.each([
+      { name: 'a sibling sharing a prefix', hostPath: '/srv/data2', readOnly: true, why: 'expected /srv/data2 at or below an entry of WasmRuntime ns/edge spec.hostPaths.allowed (/srv/data, /var/lib/fn), got none' },
+      { name: 'read-write under a read-only entry', hostPath: '/srv/data/x', readOnly: false, why: 'expected a read-only volume (WasmRuntime ns/edge spec.hostPaths.allowed has /srv/data read-only), got readOnly: false for /srv/data/x' },
+    ])('refuses $name: Ready False naming the volume, the path and the field, placed nowhere', ({ hostPath, readOnly, why }) => {
+      const plan = planFunction(observe({ fn: withVolume(hostPath, readOnly), nodes: [node('a', { digest: DIGEST, state: 'Loaded' })] }));
+      expect(plan.nodes).toEqual([]);
+      expect(plan.served).toBeUndefined();
+      expect(cond(plan, 'Ready')).toMatchObject({ status: 'False', reason: 'HostPathNotAllowed' });
+      expect(cond(plan, 'Ready')?.message).toContain(`volume data: ${why}`);
+    });
+
+    it('a pool that allows nothing refuses every volume', () => {
+      const closed = { ...runtime, spec: { ...runtime.spec, hostPaths: { allowed: [] } } };
+      const plan = planFunction(observe({ fn: withVolume('/srv/data', true), runtime: closed }));
+      expect(cond(plan, 'Ready')?.message).toContain('(empty: no host paths)');
+    });
   });
 
   it('an unsigned module reports the precise reason on SignatureVerified', () => {

@@ -1,6 +1,6 @@
 import type { DesiredCondition } from '../conditions.ts';
 import type { LiveWasmFunction, LiveWasmRuntime } from '../kinds.ts';
-import { pinnedDigest, SCALE_TO_ZERO_AFTER_SECONDS } from '../../api/index.ts';
+import { hostPathRefusal, pinnedDigest, SCALE_TO_ZERO_AFTER_SECONDS } from '../../api/index.ts';
 import type { RegisteredNode } from '../../api/index.ts';
 import { place } from '../nodes/placement.ts';
 import type { Verification } from './verification.ts';
@@ -94,6 +94,15 @@ export function limitsOverCeiling(fn: LiveWasmFunction, runtime: LiveWasmRuntime
   return over;
 }
 
+/** Volumes outside the pool's spec.hostPaths.allowed, one "volume <name>: why" string each. */
+export function hostPathsOutside(fn: LiveWasmFunction, runtime: LiveWasmRuntime): string[] {
+  const field = `WasmRuntime ${runtime.metadata.namespace ?? ''}/${runtime.metadata.name} spec.hostPaths.allowed`;
+  return fn.spec.capabilities.volumes.flatMap((v) => {
+    const refusal = hostPathRefusal(v.hostPath, v.readOnly, runtime.spec.hostPaths.allowed, field);
+    return refusal === undefined ? [] : [`volume ${v.name}: ${refusal}`];
+  });
+}
+
 /** The module verified earlier (status.moduleRef + resolvedDigest are only ever written for a verified module). */
 function lastVerified(fn: LiveWasmFunction): ServedModule | undefined {
   const ref = fn.status?.moduleRef;
@@ -107,8 +116,8 @@ function pending(type: DesiredCondition['type'], message: string): DesiredCondit
 
 /**
  * Computes a WasmFunction's placement and conditions. Order of the gates is the pipeline's: the
- * runtime must exist and allow the limits, the module must be reachable and signed, then it is
- * placed, and it is Ready only when the nodes report it Loaded at this digest.
+ * runtime must exist and allow the limits and host paths, the module must be reachable and signed,
+ * then it is placed, and it is Ready only when the nodes report it Loaded at this digest.
  */
 export function planFunction(o: FunctionObservation): FunctionPlan {
   const { fn, runtime } = o;
@@ -127,6 +136,11 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
   if (over.length > 0) {
     const message = `limits exceed the ceilings of WasmRuntime ${runtime.metadata.name}: ${over.join(', ')}; lower them or raise the pool's ceilings`;
     return notRunning([{ type: 'Ready', status: 'False', reason: 'LimitsExceedCeiling', message }, pending('SignatureVerified', 'waiting for limits within the ceilings')]);
+  }
+  const outside = hostPathsOutside(fn, runtime);
+  if (outside.length > 0) {
+    const message = `spec.capabilities.volumes outside the host paths WasmRuntime ${runtime.metadata.name} allows: ${outside.join('; ')}`;
+    return notRunning([{ type: 'Ready', status: 'False', reason: 'HostPathNotAllowed', message }, pending('SignatureVerified', 'waiting for volumes within the allowed host paths')]);
   }
 
   const conditions: DesiredCondition[] = [];

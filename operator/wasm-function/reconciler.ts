@@ -8,7 +8,7 @@ import { nextExpiry } from '../nodes/node-lease.ts';
 import { applyStatus, awaitChange, objectKey, requeueAfter } from '../../kube/index.ts';
 import type { Action } from '../../kube/index.ts';
 import { poolNodes } from '../wasm-runtime/reconciler.ts';
-import { limitsOverCeiling, planFunction } from './plan.ts';
+import { hostPathsOutside, limitsOverCeiling, planFunction } from './plan.ts';
 
 /** How soon to look again at a module we could not reach (the registry may come back). */
 const UNAVAILABLE_RETRY_MS = 15_000;
@@ -27,7 +27,7 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
   if (fn.metadata.deletionTimestamp) return awaitChange();
   const namespace = fn.metadata.namespace ?? '';
   const runtime = ctx.stores.runtimes.get(`${namespace}/${fn.spec.runtimeClass}`);
-  const verifiable = runtime !== undefined && limitsOverCeiling(fn, runtime).length === 0 && pinnedDigest(fn.spec.module.ref) !== undefined;
+  const verifiable = runtime !== undefined && limitsOverCeiling(fn, runtime).length === 0 && hostPathsOutside(fn, runtime).length === 0 && pinnedDigest(fn.spec.module.ref) !== undefined;
   const verification = verifiable ? await ctx.verifier.verify(fn.spec.module.ref, runtime.spec.trustPolicyRef.name) : undefined;
 
   const nodes = runtime ? poolNodes(ctx, namespace, runtime.metadata.name) : [];

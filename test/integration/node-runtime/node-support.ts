@@ -44,7 +44,7 @@ function valid<T>(r: ValidationResult<T>): T {
 /** An assigned function running `ref` (`host/repo@digest`), its spec (`spec` over the module) defaulted as the API server does. */
 export function assignedFunction(namespace: string, name: string, ref: string, spec: object = {}): AssignedFunction {
   const { module: _declared, ...declared } = valid(validateWasmFunction({ apiVersion: API_VERSION, kind: 'WasmFunction', metadata: { name, namespace }, spec: { module: { ref }, ...spec } })).spec;
-  return { namespace, name, uid: name, generation: 1, spec: declared, ref, digest: ref.slice(ref.indexOf('@') + 1), trustPolicy: 'fleet' };
+  return { namespace, name, uid: name, generation: 1, spec: declared, ref, digest: ref.slice(ref.indexOf('@') + 1), trustPolicy: 'fleet', hostPaths: { allowed: [] } };
 }
 
 /** An assigned route on `host` + `/<name>` to `backends` ([function name, weight], all served by the node), its spec (`spec` over those) defaulted. */

@@ -42,6 +42,29 @@ describe('bad references and failures surface as conditions', () => {
     expect(condition(fn, 'Ready')?.message).toContain('limits.memoryPages: 16 > 8');
   });
 
+  it("volumes outside the pool's allowed host paths: HostPathNotAllowed, on no node; inside them: placed, the ceiling in the assignment", async () => {
+    const hostPaths = { allowed: [{ path: '/srv/data', readOnly: true }] };
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'files' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' }, hostPaths } });
+    const node = await w.addNode('node-files', { runtime: 'files' });
+    const withVolume = async (name: string, hostPath: string, readOnly: boolean) =>
+      w.create(WASM_FUNCTION_TYPE, { metadata: { name }, spec: { ...fnSpec(await w.pushModule(name), 1, 'files'), capabilities: { volumes: [{ name: 'data', hostPath, mountPath: '/data', readOnly }] } } });
+    await withVolume('snoop', '/etc', true);
+    await withVolume('scribble', '/srv/data/out', false);
+    await withVolume('reader', '/srv/data/in', true);
+    const snoop = await w.waitCondition(WASM_FUNCTION_TYPE, 'snoop', 'Ready', { status: 'False', reason: 'HostPathNotAllowed' });
+    expect(condition(snoop, 'Ready')?.message).toContain(`volume data: expected /etc at or below an entry of WasmRuntime ${w.ns.name}/files spec.hostPaths.allowed (/srv/data), got none`);
+    const scribble = await w.waitCondition(WASM_FUNCTION_TYPE, 'scribble', 'Ready', { status: 'False', reason: 'HostPathNotAllowed' });
+    expect(condition(scribble, 'Ready')?.message).toContain('volume data: expected a read-only volume');
+    await waitFor(async () => ((await w.get(WASM_FUNCTION_TYPE, 'reader')).status?.nodes?.length === 1 ? true : undefined), { what: 'reader placed', timeoutMs: 15_000 });
+    await waitFor(() => Promise.resolve(node.assignment()?.functions.some((f) => f.name === 'reader') ? true : undefined), { what: 'reader assigned', timeoutMs: 15_000 });
+    const assignment = node.assignment();
+    expect(assignment?.functions.find((f) => f.name === 'reader')?.hostPaths).toEqual(hostPaths);
+    for (const refused of ['snoop', 'scribble']) {
+      expect((await w.get(WASM_FUNCTION_TYPE, refused)).status?.nodes ?? []).toEqual([]);
+      expect([...(assignment?.functions ?? []), ...(assignment?.dormant ?? [])].map((f) => f.name)).not.toContain(refused);
+    }
+  });
+
   it('a route or trigger naming a missing function', async () => {
     await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'dangling' }, spec: { host: 'x.example.com', backends: [{ functionRef: 'ghost', weight: 100 }] } });
     await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'dangling' }, spec: { functionRef: 'ghost', type: 'cron', cron: { schedule: '*/5 * * * *' } } });
