@@ -90,10 +90,13 @@ export class Invoker {
       return { ok: false, invocationId, traceparent, error };
     };
     if (!fn) return fail(new NodeRuntimeError('FunctionNotFound', `expected a function ${functionKey} in the desired state, got none; check the route's backends`));
-    const deadlineMs = Math.min(Date.now() + fn.timeoutMs, meta.deadlineMs ?? Infinity);
+    const now = Date.now();
+    const deadlineMs = Math.min(now + fn.timeoutMs, meta.deadlineMs ?? Infinity);
+    // A load waits no longer than the invocation may take; its error names what set that.
+    const setBy = deadlineMs < now + fn.timeoutMs ? `the ${meta.trigger} caller's deadline (e.g. FunctionRoute spec.timeoutMs)` : 'WasmFunction spec.limits.timeoutMs';
     let stderr: string | undefined;
     try {
-      const { moduleId, loaded } = await this.ctx.loader.load(fn);
+      const { moduleId, loaded } = await this.ctx.loader.load(fn, { atMs: deadlineMs, limitMs: deadlineMs - now, setBy });
       const env = cgiEnvironment(meta.request, { invocationId, deadlineMs, traceparent }, payload.length, fn.env);
       const result = await this.ctx.pool.run({
         moduleId,
