@@ -85,7 +85,7 @@ export class Invoker {
     const label = fn?.key ?? functionKey;
     const fail = (error: NodeRuntimeError, stderr?: string): InvocationOutcome => {
       metrics?.invocations.inc({ function: label, outcome: error.code });
-      metrics?.duration.observe({ function: label }, (performance.now() - started) / 1000);
+      metrics?.duration.observe((performance.now() - started) / 1000);
       logger.warn({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, code: error.code, ...(stderr ? { stderr } : {}) }, error.message);
       return { ok: false, invocationId, traceparent, error };
     };
@@ -108,10 +108,10 @@ export class Invoker {
       });
       if (result.cold) {
         metrics?.coldStarts.inc({ function: label });
-        metrics?.initDuration.observe({ function: label }, result.initMicros / 1e6);
+        metrics?.initDuration.observe(result.initMicros / 1e6);
       }
       metrics?.invocations.inc({ function: label, outcome: 'ok' });
-      metrics?.duration.observe({ function: label }, (performance.now() - started) / 1000);
+      metrics?.duration.observe((performance.now() - started) / 1000);
       if (logger.isLevelEnabled('debug')) {
         logger.debug({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, status: result.status, cold: result.cold, ...(stderr ? { stderr } : {}) }, 'Invoked function');
       }
