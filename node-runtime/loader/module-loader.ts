@@ -103,6 +103,9 @@ async function timed<T>(stage: 'pull' | 'verify' | 'compile', events: LoaderEven
   }
 }
 
+/** Placements prepared at once (pull, verify, maybe compile): enough to overlap I/O with CPU on a small node. */
+const PREPARE_CONCURRENCY = 4;
+
 /** Compiled modules by digest and memory limit (the rewrite depends on the limit). */
 function compiledKey(fn: FunctionDef): string {
   return `${fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`}/${fn.memoryPages}`;
@@ -120,6 +123,9 @@ export class ModuleLoader {
   private readonly options: LoaderOptions;
   private readonly compiled: CompiledCache;
   private readonly verified = new VerifiedSet();
+  /** Placements being prepared, and those waiting for a turn. */
+  private preparing = 0;
+  private readonly prepareQueue: (() => void)[] = [];
   /** Verifications from disk in progress, by entry and policy. */
   private readonly verifying = new Map<string, Promise<VerifiedModule>>();
   /** Loads in progress by compiled key: a second request joins the first. */
@@ -150,6 +156,19 @@ export class ModuleLoader {
    * compiled cache without evicting (the compile policy, file comment).
    */
   async prepare(fn: FunctionDef): Promise<void> {
+    // Ten thousand functions placed at once would otherwise all pull at the same time and each
+    // run into its bound; a request's own load does not wait for this queue.
+    if (this.preparing >= PREPARE_CONCURRENCY) await new Promise<void>((resolve) => this.prepareQueue.push(resolve));
+    this.preparing++;
+    try {
+      await this.prepareNow(fn);
+    } finally {
+      this.preparing--;
+      this.prepareQueue.shift()?.();
+    }
+  }
+
+  private async prepareNow(fn: FunctionDef): Promise<void> {
     const key = compiledKey(fn);
     if (this.compiled.get(key) || fn.module.kind === 'file') {
       await this.load(fn);
