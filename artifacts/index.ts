@@ -17,7 +17,7 @@ export type { ArtifactStore, BlobSource, SizeLimits } from './store.ts';
 export { DEFAULT_LIMITS } from './store.ts';
 export { openStore } from './open.ts';
 export type { StoreOptions } from './open.ts';
-export { OciLayoutStore, openLayout } from './layout/oci-layout.ts';
+export { OciLayoutStore, openLayout, readLayout } from './layout/oci-layout.ts';
 export { RegistryClient } from './registry/client.ts';
 export type { RegistryOptions } from './registry/client.ts';
 export { RegistryRepository } from './registry/repository.ts';

@@ -82,6 +82,10 @@ export interface NodeOptions {
    * background (loader/pre-pull.ts), so a cold start only compiles. @default true
    */
   readonly prePullDormant?: boolean;
+  /** Bytes of compiled modules kept in memory, across scale to zero (ModuleLoader). @default 256 MiB */
+  readonly compiledCacheBytes?: number;
+  /** Longest one module load (pull + verify + compile) runs. @default 60 s */
+  readonly loadTimeoutMs?: number;
 }
 
 export interface RunningNode {
@@ -154,6 +158,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     cache,
     policy,
     ...(o.pull ? { pull: o.pull } : {}),
+    ...(o.compiledCacheBytes !== undefined ? { compiledCacheBytes: o.compiledCacheBytes } : {}),
+    ...(o.loadTimeoutMs !== undefined ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
+    loadTimeoutSetBy: 'flotilla node --module-load-timeout-ms',
     services: {
       ownDirs: [o.cacheDir, ...(o.stateDir !== undefined ? [o.stateDir] : [])],
       ...(o.stateDir !== undefined ? { state: { bindingFor: (key: string, shared: boolean) => wired.state!.bindingFor(key, shared) } } : {}),
@@ -216,7 +223,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     for (const id of before) if (!after.has(id)) livePool.drop(id);
     current = next;
     routes = new RouteTable(next.routes);
-    loader.retain(next.functions.values());
+    loader.retain([...next.functions.values(), ...(next.dormant?.values() ?? [])]);
     triggerFunctions = new Map(next.triggers.map((t) => [`${t.metadata.namespace ?? 'default'}/${t.metadata.name}`, `${t.metadata.namespace ?? 'default'}/${t.spec.functionRef}`]));
     applyTriggers(next);
     applied = true;
@@ -242,7 +249,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     const before = loads.get(fn.key);
     if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loading', ...(before?.digest === digest && before.failures ? { failures: before.failures } : {}) });
     prefetching++;
-    loader.load(fn).then(
+    loader.prepare(fn).then(
       () => {
         moduleFailures.delete(fn.key);
         if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Loaded' });

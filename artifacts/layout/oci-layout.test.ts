@@ -7,7 +7,7 @@ import { describe as describeBlob, encodeJson } from '../manifest.ts';
 import { OCI_EMPTY_JSON, OCI_MANIFEST } from '../media-types.ts';
 import { pullWasm } from '../transfer.ts';
 import { buildWasmArtifact } from '../wasm-artifact.ts';
-import { openLayout } from './oci-layout.ts';
+import { openLayout, readLayout } from './oci-layout.ts';
 
 const wasm = (n: number): Buffer => Buffer.concat([Buffer.from('0061736d01000000', 'hex'), Buffer.from([0, 2, 1, n])]);
 const temp = (): Promise<string> => mkdtemp(join(tmpdir(), 'flotilla-layout-'));
@@ -84,5 +84,18 @@ describe('OciLayoutStore', () => {
     await writeFile(join(other.root, 'index.json'), 'garbage');
     await expect(other.listTags()).rejects.toMatchObject({ code: 'LayoutCorrupt' });
     await expect(other.listTags()).rejects.toBeInstanceOf(OciError);
+  });
+});
+
+describe('readLayout', () => {
+  it('reads index.json once, creates nothing and refuses writes', async () => {
+    const { layout, a } = await withArtifact();
+    const view = readLayout(layout.root);
+    expect((await view.getManifest(a.manifestDigest)).kind).toBe('manifest');
+    // A later change of the file is not seen: the index was read once, for the view's life.
+    await writeFile(join(layout.root, 'index.json'), '{}');
+    expect((await view.resolve('v1'))?.digest).toBe(a.manifestDigest);
+    await expect(view.putBlob(a.layerDescriptor, { bytes: a.layerBytes })).rejects.toMatchObject({ code: 'LayoutCorrupt' });
+    await expect(readLayout(join(layout.root, 'absent')).readIndex()).rejects.toMatchObject({ code: 'LayoutCorrupt' });
   });
 });

@@ -26,15 +26,22 @@ export class OciLayoutStore implements ArtifactStore {
   readonly location: string;
   readonly root: string;
   readonly #limits: SizeLimits;
+  /**
+   * Read-only (readLayout): the layout does not change while it is read, so index.json and each
+   * small blob are read once, and nothing is created or written (no init, no index update).
+   */
+  readonly #frozen: { index?: Promise<ImageIndex>; readonly blobs: Map<string, Promise<Uint8Array>> } | undefined;
 
-  constructor(path: string, limits: SizeLimits = DEFAULT_LIMITS) {
+  constructor(path: string, limits: SizeLimits = DEFAULT_LIMITS, readOnly = false) {
     this.root = resolve(path);
     this.location = `oci-layout:${this.root}`;
     this.#limits = limits;
+    this.#frozen = readOnly ? { blobs: new Map() } : undefined;
   }
 
   /** Creates the directory skeleton if absent; refuses a directory that is some other layout version. */
   async init(): Promise<this> {
+    this.#writable('init');
     await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
     const layoutFile = join(this.root, 'oci-layout');
     const existing = await readFile(layoutFile, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
@@ -53,7 +60,13 @@ export class OciLayoutStore implements ArtifactStore {
     return join(this.root, 'blobs', 'sha256', digestHex(digest));
   }
 
-  async readIndex(): Promise<ImageIndex> {
+  readIndex(): Promise<ImageIndex> {
+    if (!this.#frozen) return this.#loadIndex();
+    this.#frozen.index ??= this.#loadIndex();
+    return this.#frozen.index;
+  }
+
+  async #loadIndex(): Promise<ImageIndex> {
     const file = join(this.root, 'index.json');
     const bytes = await readFile(file).catch((cause: unknown) => {
       throw new OciError('LayoutCorrupt', `${file}: expected an OCI layout index.json; run init or check the path`, { cause });
@@ -92,6 +105,7 @@ export class OciLayoutStore implements ArtifactStore {
   }
 
   async putManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<string> {
+    this.#writable('putManifest');
     const parsed = parseManifest(bytes, this.location, { mediaType });
     const digest = sha256Digest(bytes);
     await this.putBlob(describe(mediaType, bytes), { bytes });
@@ -130,6 +144,7 @@ export class OciLayoutStore implements ArtifactStore {
   }
 
   async putBlob(descriptor: Descriptor, source: BlobSource): Promise<void> {
+    this.#writable('putBlob');
     const path = this.blobPath(descriptor.digest);
     if (await exists(path)) return;
     const chunks = 'bytes' in source ? [source.bytes] : createReadStream(source.file);
@@ -141,6 +156,7 @@ export class OciLayoutStore implements ArtifactStore {
    * rest) is deleted so the next pull fetches it again; returns whether it was intact.
    */
   async verifyBlob(descriptor: Descriptor): Promise<boolean> {
+    this.#writable('verifyBlob');
     const path = this.blobPath(descriptor.digest);
     try {
       const hash = createHash('sha256');
@@ -180,7 +196,31 @@ export class OciLayoutStore implements ArtifactStore {
     return out;
   }
 
-  async #readBlobFile(digest: string, limit: number): Promise<Uint8Array> {
+  #readBlobFile(digest: string, limit: number): Promise<Uint8Array> {
+    if (!this.#frozen) return this.#loadBlobFile(digest, limit);
+    let bytes = this.#frozen.blobs.get(digest);
+    if (!bytes) {
+      // One readFile (no existence check first): the fewest trips through the thread pool.
+      bytes = readFile(this.blobPath(digest)).then(
+        (b) => {
+          if (b.byteLength > limit) throw new OciError('TooLarge', `${this.location}@${digest}: expected at most ${limit} bytes, got ${b.byteLength}`);
+          checkDigest(b, digest, `${this.location} blob`);
+          return new Uint8Array(b);
+        },
+        (e: NodeJS.ErrnoException) => {
+          throw e.code === 'ENOENT' ? new OciError('BlobNotFound', `${this.location}: expected blob ${digest}, got none`) : e;
+        },
+      );
+      this.#frozen.blobs.set(digest, bytes);
+    }
+    return bytes;
+  }
+
+  #writable(what: string): void {
+    if (this.#frozen) throw new OciError('LayoutCorrupt', `${this.location}: ${what} on a layout opened read-only (readLayout); expected no write`);
+  }
+
+  async #loadBlobFile(digest: string, limit: number): Promise<Uint8Array> {
     const path = this.blobPath(digest);
     if (!(await exists(path))) throw new OciError('BlobNotFound', `${this.location}: expected blob ${digest}, got none`);
     const bytes = await readLimited(createReadStream(path), limit, `${this.location}@${digest}`);
@@ -207,6 +247,14 @@ export class OciLayoutStore implements ArtifactStore {
 /** Opens (creating if needed) a layout directory. */
 export async function openLayout(path: string, limits?: SizeLimits): Promise<OciLayoutStore> {
   return new OciLayoutStore(path, limits).init();
+}
+
+/**
+ * A layout to read only, e.g. a cache entry being verified: nothing is created or written, and
+ * index.json and each manifest are read once however often verification asks for them.
+ */
+export function readLayout(path: string, limits?: SizeLimits): OciLayoutStore {
+  return new OciLayoutStore(path, limits, true);
 }
 
 function stripRefName(d: Descriptor): Descriptor {

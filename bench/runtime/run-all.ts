@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spread } from '../triggers/stats.ts';
 import { measureColdStart } from './cold-start.ts';
+import { measureDensity } from './density.ts';
 import { measureMemory } from './memory.ts';
+import { measureScrape } from './metrics-scrape.ts';
+import { measureRouteLookup } from './route-lookup.ts';
 import { measureOverhead } from './overhead.ts';
 import { measureThroughput } from './throughput.ts';
 
@@ -51,6 +54,12 @@ try {
       runcMs: spread(c.runc, 1),
       runcOverCached: spread(c.runc.map((r, i) => r / c.cachedNotCompiled[i]!), 1),
       runcOverPulled: spread(c.runc.map((r, i) => r / c.pulledAndVerified[i]!), 1),
+      rewakeMs: spread(c.rewake, 3),
+      warmMs: spread(c.warm, 3),
+      rewakeOverWarm: spread(c.rewake.map((r, i) => r / c.warm[i]!), 2),
+      runcOverRewake: spread(c.runc.map((r, i) => r / c.rewake[i]!), 0),
+      afterRestartMs: spread(c.afterRestart, 2),
+      loaderHitMicros: Math.round(c.loaderHitMicros * 100) / 100,
     };
     log(`cold start: ${JSON.stringify(summary.coldStart)}`);
   }
@@ -64,6 +73,30 @@ try {
       emptyNodeRssMiB: Math.round(m.baselineRss / 2 ** 20),
     };
     log(`memory: ${JSON.stringify(summary.memory)}`);
+  }
+  if (want('routes')) {
+    const r = measureRouteLookup(10_000, 5, log);
+    summary.routeLookup = { routes: r.routes, indexedMicros: spread(r.indexed, 3), linearMicros: spread(r.linear, 1) };
+    log(`route lookup: ${JSON.stringify(summary.routeLookup)}`);
+  }
+  if (want('scrape')) {
+    const m = await measureScrape(10_000, 5, log);
+    summary.metricsScrape = { functions: m.functions, lines: m.lines, scrapeMs: spread(m.scrapeMs, 1), noFunctionsMs: spread(m.emptyMs, 2) };
+    log(`metrics scrape: ${JSON.stringify(summary.metricsScrape)}`);
+  }
+  // Not in the default run (minutes: 10k modules published, pulled, verified twice): `npm run bench -- density`.
+  if (only.has('density')) {
+    const d = await measureDensity(work, 10_000, log);
+    summary.density = {
+      functions: d.functions,
+      rssMiB: Math.round(d.rssBytes / 2 ** 20),
+      emptyNodeRssMiB: Math.round(d.emptyRssBytes / 2 ** 20),
+      perFunctionKiB: Math.round((d.rssBytes - d.emptyRssBytes) / d.functions / 1024),
+      pullAllS: Math.round(d.pullAllMs / 100) / 10,
+      loadAllAfterRestartS: Math.round(d.loadAllMs / 100) / 10,
+      firstRequestMs: d.firstRequestMs.map((m) => Math.round(m * 100) / 100),
+    };
+    log(`density: ${JSON.stringify(summary.density)}`);
   }
   process.stdout.write(`${JSON.stringify({ node: process.version, ...summary }, null, 2)}\n`);
 } finally {

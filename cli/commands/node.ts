@@ -10,6 +10,7 @@ import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
 import { NODE_DEFAULTS, startNode } from '../../node-runtime/node.ts';
+import { LOADER_DEFAULTS } from '../../node-runtime/loader/module-loader.ts';
 import { ManifestDirSource } from '../../node-runtime/standalone/manifest-dir-source.ts';
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { LocalTickClaims } from '../../node-runtime/triggers/cron/claims.ts';
@@ -47,6 +48,8 @@ interface NodeFlags {
   prePull: boolean;
   coldStartWaitMs: string;
   maxHeldRequests: string;
+  compiledCacheMb: string;
+  moduleLoadTimeoutMs: string;
   stateDir: string;
   natsUrl?: string;
   nodeName?: string;
@@ -164,6 +167,8 @@ export function register(program: Command): void {
     .option('--no-pre-pull', 'scale from zero: do not pull the modules of functions this node holds dormant into the disk cache ahead of their first request (that request then waits for the pull too)')
     .option('--cold-start-wait-ms <n>', `scale from zero: longest a request for a dormant function is held while it is placed here and loaded, then 504 (${COLD_START_WAIT_MS.min}..${COLD_START_WAIT_MS.max})`, String(NODE_DEFAULTS.coldStartTimeoutMs))
     .option('--max-held-requests <n>', `scale from zero: requests held at once across dormant functions before new ones get 503 + Retry-After; 0 holds none (${MAX_HELD_REQUESTS.min}..${MAX_HELD_REQUESTS.max})`, String(NODE_DEFAULTS.maxHeldRequests))
+    .option('--compiled-cache-mb <n>', 'compiled modules kept in memory, across scale to zero (counted at their wasm size), MiB', String(LOADER_DEFAULTS.compiledCacheBytes >> 20))
+    .option('--module-load-timeout-ms <n>', 'longest one module load (pull + verify + compile) runs; a request waits only until its own timeout', String(LOADER_DEFAULTS.loadTimeoutMs))
     .option('--state-dir <dir>', 'functions\' disk state (spec.state.store: disk), one directory per function', join(homedir(), '.local', 'state', 'flotilla', 'node'))
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
     .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
@@ -191,6 +196,8 @@ export function register(program: Command): void {
         port: intFlag('--port', flags.port, 0, 65535),
         cacheDir: flags.cacheDir,
         cacheMaxBytes: intFlag('--cache-size-mb', flags.cacheSizeMb, 1, 1 << 20) * (1 << 20),
+        compiledCacheBytes: intFlag('--compiled-cache-mb', flags.compiledCacheMb, 1, 1 << 20) * (1 << 20),
+        loadTimeoutMs: intFlag('--module-load-timeout-ms', flags.moduleLoadTimeoutMs, 1000, 3_600_000),
         // Cluster mode trusts what the cluster's trust policy ConfigMap says, nothing from the command line.
         trust: cluster ? () => cluster.trust() : await loadTrust(flags.trustKey, flags.trustPolicy),
         ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report) } : {}),

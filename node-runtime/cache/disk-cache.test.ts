@@ -16,7 +16,7 @@ describe('DiskCache', () => {
     const path = await cache.admit(digest('a'), fill(100));
     expect(await readdir(path)).toEqual(['blob']);
     const reopened = await DiskCache.open(dir, 10_000);
-    expect(await reopened.get(digest('a'))).toBe(path);
+    expect(reopened.get(digest('a'))).toBe(path);
     expect(reopened.bytes).toBe(100);
   });
 
@@ -27,7 +27,7 @@ describe('DiskCache', () => {
     await new Promise((r) => setTimeout(r, 5));
     await cache.admit(digest('b'), fill(1000));
     await new Promise((r) => setTimeout(r, 5));
-    await cache.get(digest('a')); // a is now more recent than b
+    cache.get(digest('a')); // a is now more recent than b
     await cache.admit(digest('c'), fill(1000));
     expect(evicted).toEqual([digest('b')]);
     expect([cache.has(digest('a')), cache.has(digest('b')), cache.has(digest('c'))]).toEqual([true, false, true]);

@@ -3,16 +3,19 @@
  * (manifest, config, wasm layer and the signatures that came with it), so a cached module can be
  * verified again offline every time it enters memory.
  *
- * Crash safety: an entry is filled under a temporary name, fsynced, and renamed into place as a
- * whole (rename is atomic on one filesystem), then the directory is fsynced. A crash leaves either
- * no entry or a complete one; leftovers of unfinished fills are removed on open. The size bound is
- * kept by evicting the least recently used entries after each admission; entries in use are kept.
+ * Crash safety: an entry is filled under a temporary name, its files fsynced, and renamed into
+ * place as a whole (rename is atomic on one filesystem), then the cache directory itself is
+ * fsynced (the rename; not the other entries, which are durable since their own admission). A
+ * crash leaves either no entry or a complete one; leftovers of unfinished fills are removed on
+ * open. The size bound is kept by evicting the least recently used entries after each admission;
+ * entries in use are kept. Reading writes nothing: the LRU order lives in memory, and a restart
+ * starts from the order of admission (the entries' mtimes, set once by the rename).
  * A guarded admission (admitIfRoom, the pre-pull of dormant modules) refuses instead of evicting an
  * entry its guard wants kept, and its entry counts as the least recently used until it is read: a
  * speculative fill never pushes out modules the node runs, not even through a later admission.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest } from '../../api/digest.ts';
 import { NodeRuntimeError } from '../errors.ts';
@@ -25,6 +28,7 @@ export interface DiskCacheEvents {
 
 interface Entry {
   bytes: number;
+  /** Position in the use order (higher: used more recently); 0 for a speculative entry not read yet. */
   lastUsed: number;
 }
 
@@ -42,9 +46,14 @@ async function sizeOf(path: string): Promise<number> {
   return total;
 }
 
-async function fsyncPath(path: string): Promise<void> {
+/** fsyncs `path` and, for a directory, everything under it. */
+async function fsyncTree(path: string): Promise<void> {
   const st = await stat(path);
-  if (st.isDirectory()) for (const name of await readdir(path)) await fsyncPath(join(path, name));
+  if (st.isDirectory()) for (const name of await readdir(path)) await fsyncTree(join(path, name));
+  await fsyncOne(path);
+}
+
+async function fsyncOne(path: string): Promise<void> {
   const h = await open(path, 'r');
   try {
     await h.sync();
@@ -73,6 +82,8 @@ export class DiskCache {
   private readonly pinned = new Map<string, number>();
   /** Admissions in progress: a second admit of the same digest waits for the first. */
   private readonly admitting = new Map<string, Promise<Admission>>();
+  /** The use order's clock (Entry.lastUsed). */
+  private uses = 0;
 
   private constructor(dir: string, maxBytes: number, events: DiskCacheEvents) {
     this.dir = dir;
@@ -85,6 +96,7 @@ export class DiskCache {
     if (!(maxBytes > 0)) throw new NodeRuntimeError('InvalidArgument', `expected a cache size > 0 bytes, got ${maxBytes}`);
     await mkdir(dir, { recursive: true });
     const cache = new DiskCache(dir, maxBytes, events);
+    const found: [string, Entry, number][] = [];
     for (const name of await readdir(dir)) {
       const path = join(dir, name);
       if (name.startsWith(TEMP_PREFIX)) {
@@ -94,8 +106,9 @@ export class DiskCache {
       const digest = entryDigest(name);
       if (digest === undefined) continue;
       const st = await stat(path);
-      cache.entries.set(digest, { bytes: await sizeOf(path), lastUsed: st.mtimeMs });
+      found.push([digest, { bytes: await sizeOf(path), lastUsed: 0 }, st.mtimeMs]);
     }
+    for (const [digest, entry] of found.sort((a, b) => a[2] - b[2])) cache.entries.set(digest, { ...entry, lastUsed: ++cache.uses });
     return cache;
   }
 
@@ -110,15 +123,12 @@ export class DiskCache {
     return this.entries.has(digest);
   }
 
-  /** Directory of an entry, marking it used (LRU). Undefined when not cached. */
-  async get(digest: string): Promise<string | undefined> {
+  /** Directory of an entry, marking it used (LRU, in memory only). Undefined when not cached. */
+  get(digest: string): string | undefined {
     const e = this.entries.get(digest);
     if (!e) return undefined;
-    e.lastUsed = Date.now();
-    const path = join(this.dir, entryName(digest));
-    // The mtime carries the LRU order across restarts.
-    await utimes(path, new Date(), new Date(e.lastUsed)).catch(() => undefined);
-    return path;
+    e.lastUsed = ++this.uses;
+    return join(this.dir, entryName(digest));
   }
 
   /** Keeps an entry from eviction while `use` runs (e.g. while it is read and compiled). */
@@ -187,7 +197,7 @@ export class DiskCache {
     await mkdir(temp);
     try {
       await fill(temp);
-      await fsyncPath(temp);
+      await fsyncTree(temp);
       const bytes = await sizeOf(temp);
       if (bytes > this.maxBytes) {
         throw new NodeRuntimeError('ModulePullFailed', `module ${digest}: expected at most ${this.maxBytes} bytes (the cache size), got ${bytes}; raise the node's cache size`);
@@ -196,9 +206,9 @@ export class DiskCache {
       if (blocking.length > 0) return { noRoom: { bytes, wouldEvict: blocking } };
       await rm(final, { recursive: true, force: true });
       await rename(temp, final);
-      await fsyncPath(this.dir).catch(() => undefined);
+      await fsyncOne(this.dir).catch(() => undefined);
       // A guarded (speculative) entry goes first when room is needed, until a read marks it used.
-      this.entries.set(digest, { bytes, lastUsed: mayEvict ? 0 : Date.now() });
+      this.entries.set(digest, { bytes, lastUsed: mayEvict ? 0 : ++this.uses });
     } finally {
       await rm(temp, { recursive: true, force: true });
     }

@@ -85,15 +85,18 @@ export class Invoker {
     const label = fn?.key ?? functionKey;
     const fail = (error: NodeRuntimeError, stderr?: string): InvocationOutcome => {
       metrics?.invocations.inc({ function: label, outcome: error.code });
-      metrics?.duration.observe({ function: label }, (performance.now() - started) / 1000);
+      metrics?.duration.observe((performance.now() - started) / 1000);
       logger.warn({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, code: error.code, ...(stderr ? { stderr } : {}) }, error.message);
       return { ok: false, invocationId, traceparent, error };
     };
     if (!fn) return fail(new NodeRuntimeError('FunctionNotFound', `expected a function ${functionKey} in the desired state, got none; check the route's backends`));
-    const deadlineMs = Math.min(Date.now() + fn.timeoutMs, meta.deadlineMs ?? Infinity);
+    const now = Date.now();
+    const deadlineMs = Math.min(now + fn.timeoutMs, meta.deadlineMs ?? Infinity);
+    // A load waits no longer than the invocation may take; its error names what set that.
+    const setBy = deadlineMs < now + fn.timeoutMs ? `the ${meta.trigger} caller's deadline (e.g. FunctionRoute spec.timeoutMs)` : 'WasmFunction spec.limits.timeoutMs';
     let stderr: string | undefined;
     try {
-      const { moduleId, loaded } = await this.ctx.loader.load(fn);
+      const { moduleId, loaded } = await this.ctx.loader.load(fn, { atMs: deadlineMs, limitMs: deadlineMs - now, setBy });
       const env = cgiEnvironment(meta.request, { invocationId, deadlineMs, traceparent }, payload.length, fn.env);
       const result = await this.ctx.pool.run({
         moduleId,
@@ -105,10 +108,10 @@ export class Invoker {
       });
       if (result.cold) {
         metrics?.coldStarts.inc({ function: label });
-        metrics?.initDuration.observe({ function: label }, result.initMicros / 1e6);
+        metrics?.initDuration.observe(result.initMicros / 1e6);
       }
       metrics?.invocations.inc({ function: label, outcome: 'ok' });
-      metrics?.duration.observe({ function: label }, (performance.now() - started) / 1000);
+      metrics?.duration.observe((performance.now() - started) / 1000);
       if (logger.isLevelEnabled('debug')) {
         logger.debug({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, status: result.status, cold: result.cold, ...(stderr ? { stderr } : {}) }, 'Invoked function');
       }

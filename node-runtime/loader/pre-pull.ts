@@ -2,8 +2,8 @@
  * Pre-pull of dormant modules (scale from zero): a function a node holds dormant may be placed on
  * it by its next request, and most of that cold start is the pull. So the node fetches each dormant
  * module into its disk cache in the background: pulled and verified as a load does (the loader's
- * prePull), never compiled nor kept in memory. When its first request comes, the load finds it on
- * disk and only verifies and compiles.
+ * prePull), and compiled when that fits the compiled-module cache without evicting. When its
+ * first request comes, the load finds it compiled, or verified on disk and only compiles.
  *
  * Bounded: a few pulls at once; a pre-pull makes room only with modules the node neither runs nor
  * holds dormant (two dormant modules would otherwise push each other out for ever), else it is

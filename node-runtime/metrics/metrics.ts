@@ -1,4 +1,10 @@
-/** The node's Prometheus metrics (prom-client), one registry per node; names follow Prometheus conventions. */
+/**
+ * The node's Prometheus metrics (prom-client), one registry per node; names follow Prometheus conventions.
+ * Cardinality: a node may hold ten thousand functions, so the series every invocation touches
+ * carry the function only on counters (one series per function and outcome); latency histograms
+ * (a series per bucket) are per node. A scrape at 10k functions stays within tens of ms
+ * (bench/runtime/metrics-scrape.ts).
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -8,9 +14,9 @@ const HOLD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 
 export interface NodeMetrics {
   readonly registry: Registry;
   readonly invocations: Counter<'function' | 'outcome'>;
-  readonly duration: Histogram<'function'>;
+  readonly duration: Histogram;
   readonly coldStarts: Counter<'function'>;
-  readonly initDuration: Histogram<'function'>;
+  readonly initDuration: Histogram;
   readonly instances: Gauge;
   readonly queueDepth: Gauge;
   readonly workerReplacements: Counter<'reason'>;
@@ -48,9 +54,9 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
   return {
     registry,
     invocations: new Counter({ name: 'flotilla_invocations_total', help: 'Function invocations by outcome (ok or the failure code).', labelNames: ['function', 'outcome'], registers }),
-    duration: new Histogram({ name: 'flotilla_invocation_duration_seconds', help: 'Invocation latency from dispatch to result, queueing included.', labelNames: ['function'], buckets: LATENCY_BUCKETS, registers }),
+    duration: new Histogram({ name: 'flotilla_invocation_duration_seconds', help: 'Invocation latency from dispatch to result, queueing included, across the node\'s functions (per function: flotilla_invocations_total).', buckets: LATENCY_BUCKETS, registers }),
     coldStarts: new Counter({ name: 'flotilla_cold_starts_total', help: 'Invocations that had to instantiate their module on the request path.', labelNames: ['function'], registers }),
-    initDuration: new Histogram({ name: 'flotilla_instance_init_duration_seconds', help: 'Instantiation time of cold starts.', labelNames: ['function'], buckets: LATENCY_BUCKETS, registers }),
+    initDuration: new Histogram({ name: 'flotilla_instance_init_duration_seconds', help: 'Instantiation time of cold starts, across the node\'s functions (per function: flotilla_cold_starts_total).', buckets: LATENCY_BUCKETS, registers }),
     instances: new Gauge({ name: 'flotilla_instances', help: 'Live module instances across the worker threads.', registers, collect() { this.set(gauges.instances()); } }),
     queueDepth: new Gauge({ name: 'flotilla_queue_depth', help: 'Invocations waiting for a worker.', registers, collect() { this.set(gauges.queued()); } }),
     workerReplacements: new Counter({ name: 'flotilla_worker_replacements_total', help: 'Worker threads terminated and replaced (timeout or crash).', labelNames: ['reason'], registers }),
