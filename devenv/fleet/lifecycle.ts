@@ -62,7 +62,14 @@ export async function takeDown(paths: FleetPaths, state: FleetState, log: (line:
     kill(-pid, 'SIGTERM');
     kill(pid, 'SIGTERM');
   }
-  if (!(await waitGone(leftovers, 10_000))) for (const pid of leftovers) kill(pid, 'SIGKILL');
+  if (!(await waitGone(leftovers, 10_000))) {
+    for (const pid of leftovers) {
+      kill(-pid, 'SIGKILL');
+      kill(pid, 'SIGKILL');
+    }
+    // A killed process is gone only once the kernel has reaped it: down must not return before.
+    if (!(await waitGone(leftovers, 10_000))) log(`processes ${leftovers.filter(alive).join(', ')} survived SIGKILL for 10 s`);
+  }
   rmSync(state.workDir, { recursive: true, force: true });
   removeState(paths);
 }

@@ -160,7 +160,8 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
       await waitFor(() => stat(entry).then(() => true, () => undefined), { what: `${n} to pre-pull ${digest}`, timeoutMs: 10_000, describe: () => Promise.resolve(nodes.get(n)!.proc.output.slice(-2000)) });
       await expect(verifyModule(entry, digest, policy)).resolves.toBeDefined();
       expect((await readEntryWasm(entry, digest)).byteLength).toBeGreaterThan(0);
-      expect(nodes.get(n)!.proc.output).toContain('"msg":"Pre-pulled dormant module"');
+      // The entry lands before the node logs the pre-pull (it is verified and admitted first): wait for the line.
+      await awaitOutput(nodes.get(n)!.proc, /"msg":"Pre-pulled dormant module"/, 10_000);
     }
   });
 
