@@ -86,6 +86,11 @@ export class WorkerPool {
     return this.slots.reduce((n, s) => n + s.instances, 0);
   }
 
+  /** True when a task would start or find a queue place now (the HTTP adapter asks before it reads a body). */
+  hasRoom(): boolean {
+    return this.queue.length < this.options.queueLimit || this.slots.some((s) => !s.busy && !s.dead);
+  }
+
   /** Runs a task. Rejects with Overloaded when the queue is full, Timeout at the deadline. */
   run(task: Task): Promise<TaskResult> {
     if (this.closed) return Promise.reject(new NodeRuntimeError('ShuttingDown', 'the node is shutting down; retry on another node'));

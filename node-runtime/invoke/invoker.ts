@@ -64,6 +64,11 @@ export class Invoker {
     return this.running.get(functionKey) ?? 0;
   }
 
+  /** True when the worker pool would take an invocation now (run it or queue it). */
+  hasRoom(): boolean {
+    return this.ctx.pool.hasRoom();
+  }
+
   async invoke(functionKey: string, payload: Uint8Array, meta: InvocationMeta): Promise<InvocationOutcome> {
     this.running.set(functionKey, this.inFlight(functionKey) + 1);
     try {

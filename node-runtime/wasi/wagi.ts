@@ -30,7 +30,18 @@ export interface InvocationContext {
 }
 
 // RFC 3875 §4.1.18: credentials and hop-by-hop connection headers are not passed to the script.
-const WITHHELD_HEADERS = new Set(['authorization', 'proxy-authorization', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+// `proxy` would become HTTP_PROXY, which HTTP clients read as their proxy (httpoxy, CVE-2016-5385):
+// withheld as Go's net/http/cgi and wasmtime/Spin WAGI do.
+const WITHHELD_HEADERS = new Set(['authorization', 'proxy-authorization', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy']);
+
+/**
+ * True when a request header becomes an HTTP_* variable. A name with "_" is left out: X_Auth_User
+ * and X-Auth-User would both be HTTP_X_AUTH_USER, and a client could then pose as the proxy in
+ * front that sets the dashed one (nginx drops such names by default for the same reason).
+ */
+function passedToScript(name: string): boolean {
+  return !WITHHELD_HEADERS.has(name) && !name.includes('_');
+}
 
 /** The CGI environment of a request as "NAME=value" entries, plus the function's granted env (request variables win). */
 export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLength: number, granted: readonly { name: string; value: string }[]): string[] {
@@ -74,7 +85,7 @@ export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLen
   };
   for (const name in cgi) add(name, cgi[name]!);
   for (const name in req.headers) {
-    if (WITHHELD_HEADERS.has(name)) continue;
+    if (!passedToScript(name)) continue;
     add(`HTTP_${name.toUpperCase().replaceAll('-', '_')}`, req.headers[name]!);
   }
   for (const { name, value } of granted) add(name, value);
