@@ -153,7 +153,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   });
   const pool = new WorkerPool(
     { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit },
-    { workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }) },
+    { workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }), interrupted: () => metrics.interruptions.inc() },
   );
   gauges.pool = pool;
   const livePool = pool;

@@ -13,6 +13,7 @@ import {
   type Import, type ModuleOutline,
 } from './wasm-binary.ts';
 import { scanCode } from './code-scan.ts';
+import { isInterruptImport } from './interrupt.ts';
 
 /** The one WASI memory's hard upper bound: 65536 pages of 64 KiB is the whole 32-bit address space. */
 export const MAX_PAGES = 65536;
@@ -29,7 +30,10 @@ export interface ModuleLayout {
   /** True when resetting memory and globals gives a pristine instance (see code-scan.ts). */
   readonly resettable: boolean;
   readonly notResettableReason?: string;
+  /** The module's imports, the deadline check's own (interrupt.ts) left out. */
   readonly imports: readonly Import[];
+  /** True when the module carries deadline checks (interrupt.ts): it must be given `__flotilla.interrupt`. */
+  readonly interruptible: boolean;
   /** Exported function names (to find `_start`). */
   readonly functionExports: readonly string[];
 }
@@ -130,7 +134,8 @@ export function rewriteModule(bytes: Uint8Array, limitPages: number): RewriteRes
       mutableGlobalExports,
       resettable: scan.resettable,
       ...(scan.reason !== undefined ? { notResettableReason: scan.reason } : {}),
-      imports: outline.imports,
+      imports: outline.imports.filter((imp) => !isInterruptImport(imp)),
+      interruptible: outline.imports.some(isInterruptImport),
       functionExports: exports.filter((e) => e.kind === EXTERNAL_KIND.func).map((e) => e.name),
     },
   };

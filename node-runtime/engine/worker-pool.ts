@@ -2,11 +2,15 @@
  * The main-thread side of execution: a fixed set of worker threads, a bounded FIFO queue and
  * per-function concurrency limits. A task either runs, waits in the bounded queue, or is refused
  * at once with `Overloaded` (the HTTP adapter answers 503 + Retry-After): memory stays bounded
- * by queueLimit x request size. A task still running at its deadline gets its worker terminated
- * and replaced; the other workers keep serving.
+ * by queueLimit x request size. A task still running at its deadline is answered Timeout at once
+ * and its worker's deadline flag raised (deadline.ts): the guest traps at its next deadline check
+ * and the worker serves on. Only a worker that does not come back within STOP_GRACE_MS (a host
+ * call stuck, e.g. Atomics.wait in kv, or a module the checks could not be compiled into) is
+ * terminated and replaced; the other workers keep serving meanwhile.
  */
 import { Worker } from 'node:worker_threads';
 import { fromSerialized, NodeRuntimeError } from '../errors.ts';
+import { deadlineFlag } from './deadline.ts';
 import type { LoadedModule } from './instances.ts';
 import type { DoneOk, FromWorker, ToWorker } from './protocol.ts';
 import type { WagiCall } from './wagi-call.ts';
@@ -35,7 +39,12 @@ export type TaskResult = DoneOk;
 /** Events the pool reports (metrics, logs); kept apart so the pool has no metrics dependency. */
 export interface PoolEvents {
   workerReplaced?(reason: 'timeout' | 'crash'): void;
+  /** A guest past its deadline was stopped at a deadline check; its worker serves on. */
+  interrupted?(): void;
 }
+
+/** How long a worker whose deadline flag is up may take to come back before it is terminated. */
+export const STOP_GRACE_MS = 500;
 
 interface Pending {
   readonly task: Task;
@@ -45,10 +54,14 @@ interface Pending {
   worker: Slot | undefined;
   /** Message id while dispatched. */
   id: number;
+  /** Answered Timeout; the worker is still stopping its guest. */
+  expired: boolean;
 }
 
 interface Slot {
   worker: Worker;
+  /** The worker's deadline flag (deadline.ts). */
+  readonly deadline: Int32Array;
   busy: Pending | undefined;
   readonly known: Set<string>;
   instances: number;
@@ -99,7 +112,7 @@ export class WorkerPool {
       return Promise.reject(new NodeRuntimeError('Overloaded', `function ${task.loaded.name}: all ${this.options.size} workers busy and ${this.queue.length} requests queued (limit ${this.options.queueLimit}); retry later`));
     }
     return new Promise<TaskResult>((resolve, reject) => {
-      const p: Pending = { task, resolve, reject, timer: undefined, worker: undefined, id: 0 };
+      const p: Pending = { task, resolve, reject, timer: undefined, worker: undefined, id: 0, expired: false };
       const wait = task.deadlineMs - Date.now();
       p.timer = setTimeout(() => this.expire(p), Math.max(wait, 0));
       if (idle) this.dispatch(idle, p);
@@ -131,7 +144,8 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL), busy: undefined, known: new Set(), instances: 0, dead: false };
+    const deadline = deadlineFlag.create();
+    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: { deadline } }), deadline: new Int32Array(deadline), busy: undefined, known: new Set(), instances: 0, dead: false };
     slot.worker.on('message', (msg: FromWorker) => this.onDone(slot, msg));
     slot.worker.on('error', (err: Error) => this.onCrash(slot, err));
     slot.worker.on('exit', (code) => {
@@ -143,7 +157,9 @@ export class WorkerPool {
   }
 
   private dispatch(slot: Slot, p: Pending): void {
-    const id = this.nextId++;
+    const id = this.nextId;
+    // Ids fit the Int32 deadline flag, and 0 stays "no invocation".
+    this.nextId = (this.nextId % 0x7fff_ffff) + 1;
     this.byId.set(id, p);
     slot.busy = p;
     p.worker = slot;
@@ -187,8 +203,14 @@ export class WorkerPool {
     slot.instances = msg.instances;
     if (!p || slot.busy !== p) return;
     this.release(slot, p);
-    if (msg.stderr) p.task.onStderr?.(msg.stderr);
-    this.settle(p, msg.ok ? msg : fromSerialized(msg.error));
+    if (p.expired) {
+      // Answered Timeout already; the guest stopped at a deadline check (or finished just then).
+      clearTimeout(p.timer);
+      this.events.interrupted?.();
+    } else {
+      if (msg.stderr) p.task.onStderr?.(msg.stderr);
+      this.settle(p, msg.ok ? msg : fromSerialized(msg.error));
+    }
     this.pump();
   }
 
@@ -203,9 +225,17 @@ export class WorkerPool {
     }
     const slot = p.worker;
     if (!slot || slot.busy !== p) return;
+    this.settle(p, err);
+    p.expired = true;
+    deadlineFlag.expire(slot.deadline, p.id);
+    p.timer = setTimeout(() => this.stopStuck(slot, p), STOP_GRACE_MS);
+  }
+
+  /** The worker did not come back from a guest past its deadline: terminate and replace it. */
+  private stopStuck(slot: Slot, p: Pending): void {
+    if (slot.busy !== p) return;
     this.replace(slot, 'timeout');
     this.release(slot, p);
-    this.settle(p, err);
     this.pump();
   }
 

@@ -202,7 +202,9 @@ describe('observability', () => {
     expect(text).toMatch(/flotilla_signature_verifications_total\{result="Verified"\} [1-9]/);
     expect(text).toMatch(/flotilla_signature_verifications_total\{result="NoSignature"\} [1-9]/);
     expect(text).toMatch(/flotilla_module_cache_requests_total\{cache="memory",result="hit"\} [1-9]/);
-    expect(text).toMatch(/flotilla_worker_replacements_total\{reason="timeout"\} [1-9]/);
+    // Loops past their deadline stop at a deadline check: counted, and no worker was replaced for them.
+    expect(text).toMatch(/^flotilla_invocations_interrupted_total [1-9]/m);
+    expect(text).not.toMatch(/flotilla_worker_replacements_total\{reason="timeout"\} [1-9]/);
     expect(text).toMatch(/flotilla_invocation_duration_seconds_bucket/);
   });
 });
