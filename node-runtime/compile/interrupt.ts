@@ -1,7 +1,8 @@
 /**
- * Deadline checks compiled into a module, as wasmtime's epoch interruption: a check at every
- * function entry and loop header, so a guest that runs past its deadline traps with `Timeout`
- * and the worker thread that ran it lives on (no terminate(), no respawn, no relink).
+ * Deadline checks compiled into a module, as wasmtime's epoch interruption: a check at every loop
+ * header and at the entry of every function that calls another (recursion; a leaf without loops
+ * ends in bounded time), so a guest that runs past its deadline traps with `Timeout` and the
+ * worker thread that ran it lives on (no terminate(), no respawn, no relink).
  *
  * A check costs a countdown, not a call: a new mutable i32 global counts down at each check, and
  * when it reaches zero the module calls the host's `__flotilla.interrupt`, which throws if the
@@ -19,6 +20,9 @@ import { encodeName, encodeSection, EXTERNAL_KIND, insertionIndex, readOutline, 
 export const INTERRUPT_IMPORT = { module: '__flotilla', name: 'interrupt' } as const;
 
 const OP = { loop: 0x03, end: 0x0b, if: 0x04, call: 0x10, returnCall: 0x12, refFunc: 0xd2, globalGet: 0x23, globalSet: 0x24, i32Const: 0x41, i32Eqz: 0x45, i32Sub: 0x6b } as const;
+
+/** call_indirect, return_call_indirect, call_ref, return_call_ref: calls whose callee is not an immediate. */
+const CALL_INDIRECT = new Set([0x11, 0x13, 0x14, 0x15]);
 
 /** Thrown inside the instrumentation when the module uses what it cannot rewrite; the module is then left as it was. */
 class NotInstrumentable extends Error {}
@@ -223,19 +227,26 @@ function codeWithChecks(bytes: Uint8Array, r: Reader, func: (i: number) => numbe
       r.valueType();
     }
     body.copy(bytes, localsAt, r.pos);
-    body.push(...check);
+    const code = new Out();
+    let calls = false;
     while (r.pos < end) {
       const at = r.pos;
       const op = r.byte();
       if (op === OP.call || op === OP.returnCall || op === OP.refFunc) {
-        body.push(op, ...u32leb(func(r.u32())));
+        code.push(op, ...u32leb(func(r.u32())));
+        calls ||= op !== OP.refFunc;
         continue;
       }
       if (instruction(r, op) === 'unknown') throw new NotInstrumentable(`opcode 0x${op.toString(16)} in function ${f}`);
-      body.copy(bytes, at, r.pos);
-      if (op === OP.loop) body.push(...check);
+      code.copy(bytes, at, r.pos);
+      calls ||= CALL_INDIRECT.has(op);
+      if (op === OP.loop) code.push(...check);
     }
     if (r.pos !== end) throw new NotInstrumentable(`function ${f} body does not end at its declared size`);
+    // A function that calls nothing ends in bounded time but for its loops, which have their own
+    // checks: only callers (recursion) need one at entry. Small hot leaves stay free of checks.
+    if (calls) body.push(...check);
+    for (const b of code.bytes) body.bytes.push(b);
     out.push(...u32leb(body.bytes.length));
     for (const b of body.bytes) out.bytes.push(b);
   }

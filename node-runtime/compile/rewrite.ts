@@ -92,8 +92,11 @@ export function rewriteModule(bytes: Uint8Array, limitPages: number): RewriteRes
     exports.push({ name: memoryExport, kind: EXTERNAL_KIND.memory, index: memIndex });
   }
   const mutableGlobalExports: string[] = [];
+  const interruptible = outline.imports.some(isInterruptImport);
   outline.globals.forEach((g, i) => {
-    if (!g.mutable) return;
+    // The deadline checks' countdown (interrupt.ts, always the last global) needs no reset, and an
+    // exported mutable global is reached through a cell V8 cannot keep in the instance: slower checks.
+    if (!g.mutable || (interruptible && i === outline.globals.length - 1)) return;
     const index = outline.importedCounts.global + i;
     let name = exported(EXTERNAL_KIND.global, index)?.name;
     if (name === undefined) {
@@ -135,7 +138,7 @@ export function rewriteModule(bytes: Uint8Array, limitPages: number): RewriteRes
       resettable: scan.resettable,
       ...(scan.reason !== undefined ? { notResettableReason: scan.reason } : {}),
       imports: outline.imports.filter((imp) => !isInterruptImport(imp)),
-      interruptible: outline.imports.some(isInterruptImport),
+      interruptible,
       functionExports: exports.filter((e) => e.kind === EXTERNAL_KIND.func).map((e) => e.name),
     },
   };

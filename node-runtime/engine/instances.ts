@@ -15,8 +15,9 @@ import type { CapabilityInstance } from '../capabilities/capability.ts';
 import type { CapabilityConfigs } from '../capabilities/registry.ts';
 import type { ModuleLayout } from '../compile/rewrite.ts';
 import { NodeRuntimeError } from '../errors.ts';
-import { WasiExit } from '../wasi/abi.ts';
+import { WASI_MODULE, WasiExit } from '../wasi/abi.ts';
 import type { WasiIo } from '../wasi/host.ts';
+import { REUSE_ANNOTATION } from '../../api/index.ts';
 import { INTERRUPT_IMPORT } from '../compile/interrupt.ts';
 import { NEVER_INTERRUPT } from './deadline.ts';
 import type { LinkedCapabilities, ThreadCapabilities } from './link.ts';
@@ -93,6 +94,14 @@ export class ModuleInstances {
   static async create(loaded: LoadedModule, capabilities: ThreadCapabilities, interrupt: () => number = NEVER_INTERRUPT): Promise<ModuleInstances> {
     if (!loaded.layout.functionExports.includes('_start')) {
       throw new NodeRuntimeError('UnsupportedModule', `function ${loaded.name}: expected a WASI command module exporting _start, got exports [${loaded.layout.functionExports.join(', ')}]`);
+    }
+    // A command's C library keeps stdin at end of file once main read it: entered again, every
+    // later request would find an empty body. Refused rather than served without bodies.
+    if (loaded.reuse && loaded.layout.imports.some((i) => i.module === WASI_MODULE && i.name === 'fd_read')) {
+      throw new NodeRuntimeError(
+        'UnsupportedModule',
+        `function ${loaded.name}: expected no ${REUSE_ANNOTATION}: "true" on a WASI command module that reads its request body (it imports fd_read), got it; such a module cannot be entered again with a new body (its C library keeps stdin at end of file after the first request); remove the annotation`,
+      );
     }
     const t0 = process.hrtime.bigint();
     const linked = await capabilities.link(loaded);

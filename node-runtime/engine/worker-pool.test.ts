@@ -95,6 +95,21 @@ describe('WorkerPool', () => {
     await expect(b).rejects.toMatchObject({ code: 'Timeout' });
   });
 
+  it('is fair between functions: one with a backlog does not make another wait behind all of it', async () => {
+    pool = new WorkerPool({ size: 1, queueLimit: 16 });
+    const loop = await load('loop', misbehaving('loop'));
+    const hello = await load('hello', wagiHello());
+    const started = Date.now();
+    // The hog runs one loop (stopped at 300 ms) and has three more queued, all stopped 4 s from now.
+    const hog = [pool.run(task(loop, { deadlineMs: started + 300 })), ...[1, 2, 3].map(() => pool!.run(task(loop, { deadlineMs: started + 4000 })))].map((h) => h.then(() => 'answered', (e: unknown) => (e as { code?: unknown }).code));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const answered = await pool.run(task(hello));
+    // Served as soon as the first loop stopped, ahead of the hog's queued tasks (FIFO: at 4 s, when they are gone).
+    expect(answered.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(await Promise.all(hog)).toEqual(['Timeout', 'Timeout', 'Timeout', 'Timeout']);
+  });
+
   it('refuses a module importing what no capability provides, every time, and keeps serving the others', async () => {
     const replaced: string[] = [];
     pool = new WorkerPool({ size: 1, queueLimit: 4 }, { workerReplaced: (r) => replaced.push(r) });

@@ -1,6 +1,9 @@
 /**
- * The main-thread side of execution: a fixed set of worker threads, a bounded FIFO queue and
- * per-function concurrency limits. A task either runs, waits in the bounded queue, or is refused
+ * The main-thread side of execution: a fixed set of worker threads, a bounded queue and
+ * per-function concurrency limits. The queue is fair between functions: a freed worker takes the
+ * oldest task of the function running least right now, and among those the one served least
+ * recently, so a function with a deep backlog (its concurrency at or above the worker count)
+ * cannot make another function wait behind all of it. A task either runs, waits in the bounded queue, or is refused
  * at once with `Overloaded` (the HTTP adapter answers 503 + Retry-After): memory stays bounded
  * by queueLimit x request size. A task still running at its deadline is answered Timeout at once
  * and its worker's deadline flag raised (deadline.ts): the guest traps at its next deadline check
@@ -44,7 +47,7 @@ export interface PoolEvents {
 }
 
 /** How long a worker whose deadline flag is up may take to come back before it is terminated. */
-export const STOP_GRACE_MS = 500;
+export const STOP_GRACE_MS = 1000;
 
 interface Pending {
   readonly task: Task;
@@ -76,6 +79,9 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private readonly running = new Map<string, number>();
+  /** Dispatch sequence number of each module's latest start: who was served least recently. */
+  private readonly lastStart = new Map<string, number>();
+  private starts = 0;
   private nextId = 1;
   private closed = false;
   private readonly byId = new Map<number, Pending>();
@@ -125,6 +131,7 @@ export class WorkerPool {
 
   /** Tells every worker to forget a module (its function was updated or removed). */
   drop(moduleId: string): void {
+    this.lastStart.delete(moduleId);
     for (const s of this.slots) {
       if (s.known.delete(moduleId)) s.worker.postMessage({ type: 'drop', moduleId } satisfies ToWorker);
     }
@@ -164,6 +171,7 @@ export class WorkerPool {
     slot.busy = p;
     p.worker = slot;
     this.running.set(p.task.moduleId, (this.running.get(p.task.moduleId) ?? 0) + 1);
+    this.lastStart.set(p.task.moduleId, ++this.starts);
     const first = !slot.known.has(p.task.moduleId);
     slot.known.add(p.task.moduleId);
     const { stdin, env, maxResponseBytes } = p.task.call;
@@ -176,10 +184,32 @@ export class WorkerPool {
   private pump(): void {
     for (const slot of this.slots) {
       if (slot.busy || slot.dead) continue;
-      const i = this.queue.findIndex((p) => this.canStart(p.task));
+      const i = this.next();
       if (i === -1) return;
       this.dispatch(slot, this.queue.splice(i, 1)[0]!);
     }
+  }
+
+  /**
+   * Index of the queued task to run next, -1 for none: of the functions that may start one more,
+   * the one with the fewest running, then the one started least recently; its oldest task.
+   */
+  private next(): number {
+    let best = -1;
+    let fewest = Infinity;
+    let oldest = Infinity;
+    for (let i = 0; i < this.queue.length; i++) {
+      const { moduleId, concurrency } = this.queue[i]!.task;
+      const running = this.running.get(moduleId) ?? 0;
+      if (running >= concurrency) continue;
+      const last = this.lastStart.get(moduleId) ?? 0;
+      if (running < fewest || (running === fewest && last < oldest)) {
+        best = i;
+        fewest = running;
+        oldest = last;
+      }
+    }
+    return best;
   }
 
   /** Frees the slot's task accounting; the caller settles the promise. */

@@ -2,8 +2,9 @@
  * The node's HTTP edge against a hostile client, on a real node serving real example functions
  * (hello, echo, misbehave) from a manifest directory: forwarding marks a client sends are ignored
  * and never reach a function, request headers become CGI variables without aliasing or
- * HTTP_PROXY, the node's own paths live on the admin port only, and an over-limit chunked body
- * gets its 413 before the connection closes.
+ * HTTP_PROXY, the node's own paths live on the admin port only, an over-limit chunked body
+ * gets its 413 before the connection closes, and instance reuse never serves a request without
+ * its body.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as net from 'node:net';
@@ -65,8 +66,10 @@ beforeAll(async () => {
   for (const name of ['hello', 'echo', 'misbehave']) {
     const ref = await publish(repo(name), await wasm(name), trusted, store);
     digests[name] = ref.slice(ref.indexOf('@') + 1);
-    fns.push({ name, ref, memoryPages: 64, timeoutMs: 1000, concurrency: 4 });
+    fns.push({ name, ref, memoryPages: 64, timeoutMs: 10_000, concurrency: 4 });
   }
+  // echo with instance reuse: a command that reads its body, which cannot be entered again.
+  fns.push({ name: 'echo-reuse', ref: fns[1]!.ref, memoryPages: 64, timeoutMs: 10_000, concurrency: 4, reuse: true });
   const manifests = join(work, 'manifests');
   await writeManifests(manifests, 'functions.yaml', renderManifests(fns));
   await writeManifests(manifests, 'routes.yaml', PINNED);
@@ -134,5 +137,17 @@ describe('request size', () => {
     const answer = await rawExchange(node.port, head, [Buffer.from('abc'), Buffer.from('def'), Buffer.alloc(0)]);
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toMatch(/body:\nabcdef/);
+  });
+});
+
+describe('instance reuse', () => {
+  it('is refused for a command that reads its body, naming the annotation, instead of losing every body after the first', async () => {
+    for (const body of ['one', 'two']) {
+      const r = await call('/echo-reuse', { body });
+      expect(r.headers['x-flotilla-error']).toBe('UnsupportedModule');
+      expect(JSON.parse(r.body)).toMatchObject({ message: expect.stringContaining('flotilla.dev/instance-reuse: "true"') as unknown });
+    }
+    // The same module without reuse gets each body.
+    for (const body of ['one', 'two']) expect((await call('/echo', { body })).body).toMatch(new RegExp(`body:\\n${body}$`));
   });
 });
