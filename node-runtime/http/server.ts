@@ -122,11 +122,13 @@ const SERVER_OPTIONS: http.ServerOptions = { keepAlive: true, keepAliveTimeout: 
 interface Routing {
   readonly policies: RoutePolicies;
   readonly forwarder: Forwarder;
+  /** flotilla_http_requests_total{outcome="ok"}, bound once: the one series every served request counts in. */
+  readonly served: { inc(): void } | undefined;
 }
 
 /** Creates the tenant and admin servers, sharing one set of route policies and one forwarder. */
 export function createHttpServers(ctx: HttpContext): HttpServers {
-  const routing: Routing = { policies: new RoutePolicies(), forwarder: new Forwarder(ctx.nodeName, ctx.maxResponseBytes) };
+  const routing: Routing = { policies: new RoutePolicies(), forwarder: new Forwarder(ctx.nodeName, ctx.maxResponseBytes), served: ctx.metrics?.httpRequests.labels({ outcome: 'ok' }) };
   const route = (req: http.IncomingMessage, res: http.ServerResponse, fromPeer: boolean) => {
     const forwarding = takeForwarding(req.headers, fromPeer);
     handle(ctx, routing, req, res, forwarding).catch((err: unknown) => {
@@ -306,11 +308,11 @@ async function handle(ctx: HttpContext, routing: Routing, req: http.IncomingMess
   };
   const result = await attempts(ctx, routing.policies, chosen, res, run, forwarding === undefined);
   if (result.kind === 'gone') return;
-  respond(ctx, res, t.method, result, route.retries !== undefined && forwarding === undefined);
+  respond(ctx, routing, res, t.method, result, route.retries !== undefined && forwarding === undefined);
 }
 
 /** Writes the answer of the attempts: a relayed one as it came, a refusal or failure as a JSON error, a function's CGI response. */
-function respond(ctx: HttpContext, res: http.ServerResponse, method: string, result: Exclude<Attempts, { kind: 'gone' }>, sayAttempts: boolean): void {
+function respond(ctx: HttpContext, routing: Routing, res: http.ServerResponse, method: string, result: Exclude<Attempts, { kind: 'gone' }>, sayAttempts: boolean): void {
   const count = (outcome: string) => ctx.metrics?.httpRequests.inc({ outcome });
   const extra: http.OutgoingHttpHeaders = sayAttempts ? { 'x-flotilla-attempts': result.attempts } : {};
   if (result.kind === 'relayed') {
@@ -335,7 +337,7 @@ function respond(ctx: HttpContext, res: http.ServerResponse, method: string, res
     sendError(res, outcome.error.code, outcome.error.message, { invocationId: outcome.invocationId, headers: { ...extra, [SERVED_BY_HEADER]: ctx.nodeName } });
     return;
   }
-  count('ok');
+  routing.served?.inc();
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of outcome.headers) {
     const lower = k.toLowerCase();
