@@ -17,7 +17,7 @@ import type { RenderTarget } from './render.ts';
 import { checkCluster } from './fleet-rules.ts';
 import { FunctionRoute } from './function-route.ts';
 import { FunctionTrigger } from './function-trigger.ts';
-import { FlotillaSystem, HTTP_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
+import { FlotillaSystem, HTTP_PORT, NODE_ADMIN_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
 import { ExternalFunction, WasmFunction } from './wasm-function.ts';
 import { WasmRuntime } from './wasm-runtime.ts';
 import type { WasmRuntimeProps } from './wasm-runtime.ts';
@@ -77,6 +77,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
       runtimeLabels: NODE_RUNTIME_LABELS,
       operatorLabels: OPERATOR_LABELS,
       httpPort: HTTP_PORT,
+      adminPort: NODE_ADMIN_PORT,
       ...props.network,
     }).entries()) {
       new ApiObject(this, `NetworkPolicy${i}`, np as never);

@@ -16,6 +16,8 @@ export const NODE_RUNTIME_LABELS: Record<string, string> = { ...NODE_RUNTIME_POD
 export const METRICS_PORT = 9090;
 /** Port functions are served on by each node runtime. */
 export const HTTP_PORT = 8080;
+/** Each node runtime's admin port: /metrics, probes, forwarding between nodes (the operator's DaemonSet renders the same). */
+export const NODE_ADMIN_PORT = 9090;
 
 export interface FlotillaSystemProps {
   readonly namespace: string;

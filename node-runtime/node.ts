@@ -5,6 +5,7 @@
  * process.env or argv.
  */
 import { availableParallelism, hostname } from 'node:os';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../api/backoff.ts';
@@ -15,7 +16,7 @@ import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool } from './engine/worker-pool.ts';
 import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServers } from './http/server.ts';
 import { Invoker } from './invoke/invoker.ts';
 import type { InvokerContext } from './invoke/invoker.ts';
 import { WaitingRoom } from './http/cold-start.ts';
@@ -34,8 +35,13 @@ export interface NodeOptions {
   readonly logger: Logger;
   /** Listen address. @default 127.0.0.1 */
   readonly host?: string;
-  /** 0 picks a free port. */
+  /** Tenant port: the functions' routes. 0 picks a free port. */
   readonly port: number;
+  /**
+   * Admin port on the same address: /healthz, /readyz, /metrics, and the peer path other nodes of
+   * the pool forward requests to (http/peer.ts). 0 picks a free port. @default 0
+   */
+  readonly adminPort?: number;
   readonly cacheDir: string;
   /** @default 1 GiB */
   readonly cacheMaxBytes?: number;
@@ -89,8 +95,12 @@ export interface NodeOptions {
 }
 
 export interface RunningNode {
+  /** The tenant port's base URL (routes). */
   readonly url: string;
   readonly port: number;
+  /** The admin port's base URL: probes, metrics, and where peers forward to (the endpoint a cluster node publishes). */
+  readonly adminUrl: string;
+  readonly adminPort: number;
   readonly invoker: Invoker;
   readonly metrics: NodeMetrics;
   /** Current desired state. */
@@ -147,7 +157,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   });
   const pool = new WorkerPool(
     { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit },
-    { workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }) },
+    { workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }), interrupted: () => metrics.interruptions.inc() },
   );
   gauges.pool = pool;
   const livePool = pool;
@@ -325,7 +335,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
   gauges.room = room;
-  const server = createHttpServer({
+  const servers = createHttpServers({
     invoker,
     routes: () => routes,
     logger,
@@ -371,16 +381,15 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   wired.events = events;
 
   await o.source.start(apply);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  logger.info({ url }, 'Node runtime listening');
+  const host = o.host ?? '127.0.0.1';
+  const { url, port } = await listen(servers.tenant, o.port, host);
+  const { url: adminUrl, port: adminPort } = await listen(servers.admin, o.adminPort ?? 0, host);
+  logger.info({ url, adminUrl }, 'Node runtime listening');
   return {
     url,
     port,
+    adminUrl,
+    adminPort,
     invoker,
     metrics,
     state: () => current,
@@ -395,12 +404,24 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       await triggerChanges;
       // Triggers first: no new event starts an invocation once the workers go.
       await events.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([servers.tenant, servers.admin].map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }));
       await livePool.close();
       wired.state?.close();
     },
   };
+}
+
+/** Starts `server` listening on `host:port`; resolves to its base URL and the port it got. */
+async function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound, address } = server.address() as AddressInfo;
+  return { url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}`, port: bound };
 }
 
 /** The report reason of a failed load: the precise verification or pull reason when the cause has one (NoSignature, UntrustedKey...), else the node's code. */

@@ -1,10 +1,13 @@
 /**
  * NetworkPolicies confining node runtimes: nothing in or out unless listed. In: the HTTP port, which
- * serves functions and the node's /metrics, /healthz and /readyz. Out: DNS, the API server, the
+ * serves functions, from anywhere; the admin port (/metrics, /healthz, /readyz, and the peer path
+ * forwarded requests take, node-runtime/http/peer.ts) from the pool's own pods only, so no client
+ * can pose as a forwarding node (the kubelet's probes are always let through; a metrics scraper
+ * needs a rule of its own). Out: DNS, the API server, the
  * module registry, the event brokers the cluster declares (NATS, MQTT: triggers, chains across
  * nodes, shared state) and the CIDRs it declares for functions' allowed hosts (NetworkPolicy is
  * L3/L4; the runtime itself enforces the host names per function), and the other node runtimes
- * on the HTTP port: a node forwards a request for a function it does not run to a node that does
+ * on the admin port: a node forwards a request for a function it does not run to a node that does
  * (node-runtime/http/forward.ts). Nodes never talk to the operator directly: assignments and
  * reports go through the API server.
  */
@@ -30,8 +33,10 @@ export interface RuntimeNetworkProps {
   readonly functionEgress: readonly EgressTarget[];
   /** NATS and MQTT brokers the node runtimes use (event triggers, chaining across nodes, spec.state.store: nats). */
   readonly eventBrokers?: readonly EgressTarget[];
-  /** Port functions are served on, with the node's /metrics, /healthz and /readyz. */
+  /** Port functions are served on. */
   readonly httpPort: number;
+  /** The nodes' admin port: /metrics, /healthz, /readyz and forwarding between nodes. */
+  readonly adminPort: number;
 }
 
 const to = (t: EgressTarget) => ({ to: [{ ipBlock: { cidr: t.cidr } }], ports: t.ports.map((port) => ({ protocol: 'TCP', port })) });
@@ -43,7 +48,7 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
   const denyAll = (namespace: string) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('default-deny', namespace), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
   const dns = { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
   // Forwarding between the nodes of a pool (they all run in the runtimes' namespace, the policy's own).
-  const peers = { to: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.httpPort }] };
+  const peers = { to: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.adminPort }] };
   return [
     denyAll(p.namespace),
     ...(rt === p.namespace ? [] : [denyAll(rt)]),
@@ -54,7 +59,7 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
       spec: {
         podSelector: { matchLabels: p.runtimeLabels },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ ports: [{ protocol: 'TCP', port: p.httpPort }] }],
+        ingress: [{ ports: [{ protocol: 'TCP', port: p.httpPort }] }, { from: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.adminPort }] }],
         egress: [dns, to(p.apiServer), to(p.registry), ...(p.eventBrokers ?? []).map(to), ...p.functionEgress.map(to), peers],
       },
     },

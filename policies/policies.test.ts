@@ -55,6 +55,7 @@ describe('node runtime NetworkPolicies', () => {
     functionEgress: [{ cidr: '10.1.0.0/24', ports: [6379] }],
     eventBrokers: [{ cidr: '10.2.0.5/32', ports: [4222] }],
     httpPort: 8080,
+    adminPort: 9090,
   }) as { metadata: { name: string }; spec: { podSelector: unknown; policyTypes: string[]; egress?: { to: unknown[] }[] } }[];
 
   it('denies everything by default in the operator\'s and the runtimes\' namespaces', () => {
@@ -63,13 +64,13 @@ describe('node runtime NetworkPolicies', () => {
     }
   });
 
-  it('confines the runtime pods where the operator runs them; in, only the HTTP port (functions, /metrics, probes)', () => {
+  it('confines the runtime pods where the operator runs them; in, the HTTP port (functions) and the admin port from the pool only (forwarding)', () => {
     const rt = policies.find((p) => p.metadata.name === 'node-runtime') as unknown as { metadata: { namespace: string }; spec: { ingress: unknown[] } };
     expect(rt.metadata.namespace).toBe('functions');
-    expect(rt.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    expect(rt.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }, { from: [{ podSelector: { matchLabels: { app: 'rt' } } }], ports: [{ protocol: 'TCP', port: 9090 }] }]);
   });
 
-  it('lets runtimes reach only DNS, the API server, the registry, the event brokers, declared hosts and each other on the HTTP port (forwarding)', () => {
+  it('lets runtimes reach only DNS, the API server, the registry, the event brokers, declared hosts and each other on the admin port (forwarding)', () => {
     const rt = policies.find((p) => p.metadata.name === 'node-runtime');
     const targets = rt?.spec.egress?.map((e) => JSON.stringify(e.to));
     expect(targets).toEqual([
@@ -80,8 +81,8 @@ describe('node runtime NetworkPolicies', () => {
       JSON.stringify([{ ipBlock: { cidr: '10.1.0.0/24' } }]),
       JSON.stringify([{ podSelector: { matchLabels: { app: 'rt' } } }]),
     ]);
-    // Other runtime pods, on the HTTP port only: nothing else of theirs is reachable.
-    expect(rt?.spec.egress?.at(-1)).toEqual({ to: [{ podSelector: { matchLabels: { app: 'rt' } } }], ports: [{ protocol: 'TCP', port: 8080 }] });
+    // Other runtime pods, on the admin port only: nothing else of theirs is reachable.
+    expect(rt?.spec.egress?.at(-1)).toEqual({ to: [{ podSelector: { matchLabels: { app: 'rt' } } }], ports: [{ protocol: 'TCP', port: 9090 }] });
   });
 
   it('lets the operator reach only DNS, the API server and the registry (nodes are reached through the API server)', () => {

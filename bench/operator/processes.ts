@@ -66,7 +66,7 @@ export interface NodeProcess {
 export async function startNodeProcess(o: NodeOptions): Promise<NodeProcess> {
   const args = [
     'node', '--cluster', '--runtime', o.runtime, '--namespace', o.poolNamespace, '--trust-namespace', o.trustNamespace,
-    '--kubeconfig', o.kubeconfig, '--node-name', o.name, '--lease-seconds', '3', '--port', '0', '--workers', '1',
+    '--kubeconfig', o.kubeconfig, '--node-name', o.name, '--lease-seconds', '3', '--port', '0', '--admin-port', '0', '--workers', '1',
     '--cache-dir', join(o.workDir, o.name, 'cache'), '--state-dir', join(o.workDir, o.name, 'state'), '--log-level', 'info',
   ];
   const { server, match } = await startCli(`node-${o.name}`, o.logDir, args, /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Node runtime listening"/);

@@ -65,7 +65,7 @@ export async function measureMemory(workDir: string, n: number, log: (l: string)
     const routes = [...functions.keys()].map((k) => ({ key: k, host: '*', pathPrefix: `/${k.split('/')[1]}`, methods: [], backends: [{ functionKey: k, weight: 100 }], timeoutMs: 10_000 }));
     apply({ functions, routes, triggers: [] });
     for (;;) {
-      const ready = await request(node.url, '/readyz');
+      const ready = await request(node.adminUrl, '/readyz');
       if (ready.status === 200) break;
       await new Promise((r) => setTimeout(r, 100));
     }

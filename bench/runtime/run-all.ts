@@ -43,6 +43,11 @@ try {
       bareP50Ms: spread(t.bare.map((r) => r.p50Ms), 2),
       bareP99Ms: spread(t.bare.map((r) => r.p99Ms), 2),
       non2xx: t.flotilla.reduce((n, r) => n + r.non2xx, 0),
+      oneWorkerRps: spread(t.oneWorker.map((r) => r.rps)),
+      oneWorkerRatio: spread(t.oneWorker.map((f, i) => f.rps / t.bare[i]!.rps), 2),
+      scalingOneToTwoWorkers: spread(t.flotilla.map((f, i) => f.rps / t.oneWorker[i]!.rps), 2),
+      nodeInternalShare: t.nodeInternalShare,
+      loadAverage: t.loadAverage,
     };
     log(`throughput: ${JSON.stringify(summary.throughput)}`);
   }

@@ -35,6 +35,7 @@ interface NodeFlags {
   leaseSeconds: string;
   capacity: string;
   port: string;
+  adminPort: string;
   host: string;
   advertiseHost?: string;
   cacheDir: string;
@@ -154,7 +155,8 @@ export function register(program: Command): void {
     .option('--labels <k=v,...>', 'cluster mode: node labels matched by WasmFunction placement.nodeSelector (repeatable)', collect, [])
     .option('--capacity <n>', 'cluster mode: functions this node accepts', '100')
     .option('--lease-seconds <n>', 'cluster mode: node Lease duration; the node renews it every third of that', '10')
-    .option('-p, --port <n>', 'HTTP port (0 picks a free one)', '8080')
+    .option('-p, --port <n>', 'tenant HTTP port: the functions\' routes (0 picks a free one)', '8080')
+    .option('--admin-port <n>', 'admin HTTP port on the same address: /healthz, /readyz, /metrics, and the peer path the pool\'s other nodes forward requests to (0 picks a free one)', '9090')
     .option('--host <addr>', 'listen address', '127.0.0.1')
     .option('--advertise-host <addr>', 'cluster mode: the address the other nodes of the pool reach this one at, to forward requests for the functions it runs (default: --host; required to forward here when --host is 0.0.0.0, e.g. the pod IP)')
     .option('--cache-dir <dir>', 'module cache directory', join(homedir(), '.cache', 'flotilla', 'node'))
@@ -194,6 +196,7 @@ export function register(program: Command): void {
         logger,
         host: flags.host,
         port: intFlag('--port', flags.port, 0, 65535),
+        adminPort: intFlag('--admin-port', flags.adminPort, 0, 65535),
         cacheDir: flags.cacheDir,
         cacheMaxBytes: intFlag('--cache-size-mb', flags.cacheSizeMb, 1, 1 << 20) * (1 << 20),
         compiledCacheBytes: intFlag('--compiled-cache-mb', flags.compiledCacheMb, 1, 1 << 20) * (1 << 20),
@@ -211,7 +214,8 @@ export function register(program: Command): void {
         ...tickClaims(flags),
       });
       if (cluster) {
-        const endpoint = advertisedUrl(flags.advertiseHost ?? flags.host, node.port);
+        // Peers forward to the admin port: the tenant port never trusts a forwarding mark (http/peer.ts).
+        const endpoint = advertisedUrl(flags.advertiseHost ?? flags.host, node.adminPort);
         if (endpoint !== undefined) cluster.setEndpoint(endpoint);
         else logger.warn({ host: flags.host }, 'No endpoint published: the other nodes of the pool cannot forward requests to this one (listening on every address); pass --advertise-host with the address they reach it at');
       }

@@ -18,6 +18,8 @@ interface ServeFlags {
   localStore?: string;
   cacheDir: string;
   logLevel: string;
+  workers?: string;
+  adminPort: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -35,6 +37,8 @@ export function register(program: Command): void {
     .option('--trust-policy <file>', 'trust policy JSON { keys, identities }')
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo>')
     .option('--cache-dir <dir>', 'module cache directory', CLI_CACHE_DIR)
+    .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
+    .option('--admin-port <n>', 'admin port: /healthz, /readyz, /metrics (0 picks a free one)', '0')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (module: string, flags: ServeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } }, pino.destination(2));
@@ -50,11 +54,13 @@ export function register(program: Command): void {
         logger,
         host: flags.host,
         port: intFlag('--port', flags.port, 0, 65535),
+        adminPort: intFlag('--admin-port', flags.adminPort, 0, 65535),
+        ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         cacheDir: fn.module.kind === 'oci' ? flags.cacheDir : join(tmpdir(), 'flotilla-serve-cache'),
         trust: await loadTrust(flags.trustKey, flags.trustPolicy),
         pull,
       });
-      process.stderr.write(`flotilla: serving ${module} on ${node.url} (limits: ${fn.memoryPages} pages, ${fn.timeoutMs} ms, request ${NODE_DEFAULTS.maxRequestBytes} B)\n`);
+      process.stderr.write(`flotilla: serving ${module} on ${node.url} (limits: ${fn.memoryPages} pages, ${fn.timeoutMs} ms, request ${NODE_DEFAULTS.maxRequestBytes} B; admin ${node.adminUrl})\n`);
       await waitForSignal();
       await node.close();
     });

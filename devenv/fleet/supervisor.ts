@@ -265,7 +265,7 @@ async function start(
           mkdirSync(dir, { recursive: true });
           const kubeconfig = join(dir, 'kubeconfig');
           writeFileSync(kubeconfig, await nodeRuntimeKubeconfig(edge.api, pool, (server, ca, token) => kubeconfigYaml(server, ca, token, `system:serviceaccount:${pool.namespace}:${pool.serviceAccount}`)), { mode: 0o600 });
-          const port = await freePort();
+          const [port, adminPort] = [await freePort(), await freePort()];
           const url = `http://127.0.0.1:${port}`;
           track(
             await startServer({
@@ -274,10 +274,10 @@ async function start(
               args: [
                 CLI, 'node', '--cluster', '--runtime', pool.name, '--namespace', pool.namespace, '--trust-namespace', trustNamespace,
                 '--kubeconfig', kubeconfig, '--node-name', machine.name, ...Object.entries(machine.labels).flatMap(([k, v]) => ['--labels', `${k}=${v}`]),
-                '--port', String(port), '--cache-dir', join(dir, 'cache'), '--state-dir', join(dir, 'state'), '--workers', pool.name === 'default' ? '2' : '1', '--nats-url', nats.url,
+                '--port', String(port), '--admin-port', String(adminPort), '--cache-dir', join(dir, 'cache'), '--state-dir', join(dir, 'state'), '--workers', pool.name === 'default' ? '2' : '1', '--nats-url', nats.url,
               ],
               logFile: join(logDir, edge.name, `${machine.name}-${pool.name}.log`),
-              ready: () => httpReady(`${url}/healthz`),
+              ready: () => httpReady(`http://127.0.0.1:${adminPort}/healthz`),
               port,
             }),
           );

@@ -35,8 +35,11 @@ function memarg(r: Reader): void {
   r.u32();
 }
 
-/** Decodes one instruction after its opcode byte; returns what it mutates that a reset cannot restore, or 'unknown'. */
-function instruction(r: Reader, op: number): string | undefined {
+/**
+ * Decodes one instruction after its opcode byte (the reader ends past its immediates); returns what
+ * it mutates that a reset cannot restore, or 'unknown'. The interrupt instrumentation walks code with it too.
+ */
+export function instruction(r: Reader, op: number): string | undefined {
   switch (op) {
     case 0x02: case 0x03: case 0x04: skipBlockType(r); return;
     case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0xd2: r.u32(); return;

@@ -1,5 +1,6 @@
-/** The compile stage: rewrite (compile/rewrite.ts) then let V8 compile; once per digest and limit. */
+/** The compile stage: deadline checks (interrupt.ts), the rewrite (rewrite.ts), then V8 compiles; once per digest and limit. */
 import { NodeRuntimeError } from '../errors.ts';
+import { instrumentInterrupts } from './interrupt.ts';
 import { rewriteModule, type ModuleLayout } from './rewrite.ts';
 
 export interface CompiledModule {
@@ -9,7 +10,7 @@ export interface CompiledModule {
 
 /** Rewrites and compiles verified module bytes for a function with `memoryPages` of memory. */
 export async function compileModule(bytes: Uint8Array, memoryPages: number, what: string): Promise<CompiledModule> {
-  const { bytes: rewritten, layout } = rewriteModule(bytes, memoryPages);
+  const { bytes: rewritten, layout } = rewriteModule(instrumentInterrupts(bytes).bytes, memoryPages);
   try {
     return { module: await WebAssembly.compile(rewritten), layout };
   } catch (err) {

@@ -14,6 +14,7 @@ import {
   type Import, type ModuleOutline,
 } from './wasm-binary.ts';
 import { scanCode } from './code-scan.ts';
+import { isInterruptImport } from './interrupt.ts';
 
 /** The one WASI memory's hard upper bound: 65536 pages of 64 KiB is the whole 32-bit address space. */
 export const MAX_PAGES = 65536;
@@ -30,7 +31,10 @@ export interface ModuleLayout {
   /** True when resetting memory and globals gives a pristine instance (see code-scan.ts). */
   readonly resettable: boolean;
   readonly notResettableReason?: string;
+  /** The module's imports, the deadline check's own (interrupt.ts) left out. */
   readonly imports: readonly Import[];
+  /** True when the module carries deadline checks (interrupt.ts): it must be given `__flotilla.interrupt`. */
+  readonly interruptible: boolean;
   /** Exported function names (to find `_start`). */
   readonly functionExports: readonly string[];
 }
@@ -89,8 +93,11 @@ export function rewriteModule(bytes: Uint8Array, limitPages: number): RewriteRes
     exports.push({ name: memoryExport, kind: EXTERNAL_KIND.memory, index: memIndex });
   }
   const mutableGlobalExports: string[] = [];
+  const interruptible = outline.imports.some(isInterruptImport);
   outline.globals.forEach((g, i) => {
-    if (!g.mutable) return;
+    // The deadline checks' countdown (interrupt.ts, always the last global) needs no reset, and an
+    // exported mutable global is reached through a cell V8 cannot keep in the instance: slower checks.
+    if (!g.mutable || (interruptible && i === outline.globals.length - 1)) return;
     const index = outline.importedCounts.global + i;
     let name = exported(EXTERNAL_KIND.global, index)?.name;
     if (name === undefined) {
@@ -131,7 +138,8 @@ export function rewriteModule(bytes: Uint8Array, limitPages: number): RewriteRes
       mutableGlobalExports,
       resettable: scan.resettable,
       ...(scan.reason !== undefined ? { notResettableReason: scan.reason } : {}),
-      imports: outline.imports,
+      imports: outline.imports.filter((imp) => !isInterruptImport(imp)),
+      interruptible,
       functionExports: exports.filter((e) => e.kind === EXTERNAL_KIND.func).map((e) => e.name),
     },
   };

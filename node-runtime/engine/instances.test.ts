@@ -89,6 +89,13 @@ describe('ModuleInstances: failures become typed errors naming the function', ()
     expect(() => callWagi(inst, { stdin: new Uint8Array(), env: [], maxResponseBytes: 1000 })).toThrow(expect.objectContaining({ code: 'ResponseTooLarge' }));
   });
 
+  it('refuses instance reuse for a command that reads its body, naming the annotation (it would lose every later body)', async () => {
+    await expect(instancesOf(await load(wagiEcho(), { reuse: true }))).rejects.toThrow(expect.objectContaining({ code: 'UnsupportedModule', message: expect.stringMatching(/flotilla\.dev\/instance-reuse: "true".*imports fd_read/) as unknown }));
+    // Without reuse the same module gets each body.
+    const inst = await instancesOf(await load(wagiEcho()));
+    expect([text(call(inst, 'one').response.body), text(call(inst, 'two').response.body)]).toEqual(['one', 'two']);
+  });
+
   it('refuses modules that are not WASI commands', async () => {
     const bytes = assemble({ types: [{ params: [], results: [] }], funcs: [{ type: 0, body: [] }], memory: { min: 1 } });
     const loaded = await load(bytes);

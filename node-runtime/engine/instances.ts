@@ -6,16 +6,20 @@
  * every mutable global restored (the compile-stage rewrite exported them all, `__stack_pointer`
  * included). That costs a memcpy of the memory instead of a new instance. When a reset cannot
  * give a pristine instance (memory grew, or the code can change tables / passive segments, see
- * code-scan.ts) the instance is dropped and a new one made. Opt-in reuse keeps the instance as
- * the module left it. One thread runs one invocation at a time, so one instance per module is enough.
+ * code-scan.ts) the instance is dropped and the next invocation makes a new one, under its own
+ * deadline: a slow start section then costs that function's request, never another function's
+ * that happens to come next on this thread. Opt-in reuse keeps the instance as the module left it. One thread runs one invocation at a time, so one instance per module is enough.
  * Imports come from the host capabilities the module was linked against (link.ts).
  */
 import type { CapabilityInstance } from '../capabilities/capability.ts';
 import type { CapabilityConfigs } from '../capabilities/registry.ts';
 import type { ModuleLayout } from '../compile/rewrite.ts';
 import { NodeRuntimeError } from '../errors.ts';
-import { WasiExit } from '../wasi/abi.ts';
+import { WASI_MODULE, WasiExit } from '../wasi/abi.ts';
 import type { WasiIo } from '../wasi/host.ts';
+import { REUSE_ANNOTATION } from '../../api/index.ts';
+import { INTERRUPT_IMPORT } from '../compile/interrupt.ts';
+import { NEVER_INTERRUPT } from './deadline.ts';
 import type { LinkedCapabilities, ThreadCapabilities } from './link.ts';
 
 const PAGE = 65536;
@@ -69,24 +73,39 @@ function micros(since: bigint): number {
 export class ModuleInstances {
   readonly loaded: LoadedModule;
   private readonly linked: LinkedCapabilities;
+  private readonly interrupt: () => number;
   private live: Live | undefined;
+  /** True once an instance was made: later ones replace a dropped instance and are not cold starts. */
+  private started = false;
   /** Linking time not yet reported: it belongs to the first cold start. */
   private linkMicros: number;
 
-  private constructor(loaded: LoadedModule, linked: LinkedCapabilities, linkMicros: number) {
+  private constructor(loaded: LoadedModule, linked: LinkedCapabilities, linkMicros: number, interrupt: () => number) {
     this.loaded = loaded;
     this.linked = linked;
     this.linkMicros = linkMicros;
+    this.interrupt = interrupt;
   }
 
-  /** Links `loaded` against the thread's host capabilities. Throws UnsupportedModule for a module it cannot run. */
-  static async create(loaded: LoadedModule, capabilities: ThreadCapabilities): Promise<ModuleInstances> {
+  /**
+   * Links `loaded` against the thread's host capabilities; `interrupt` is what its deadline checks
+   * call (engine/deadline.ts). Throws UnsupportedModule for a module it cannot run.
+   */
+  static async create(loaded: LoadedModule, capabilities: ThreadCapabilities, interrupt: () => number = NEVER_INTERRUPT): Promise<ModuleInstances> {
     if (!loaded.layout.functionExports.includes('_start')) {
       throw new NodeRuntimeError('UnsupportedModule', `function ${loaded.name}: expected a WASI command module exporting _start, got exports [${loaded.layout.functionExports.join(', ')}]`);
     }
+    // A command's C library keeps stdin at end of file once main read it: entered again, every
+    // later request would find an empty body. Refused rather than served without bodies.
+    if (loaded.reuse && loaded.layout.imports.some((i) => i.module === WASI_MODULE && i.name === 'fd_read')) {
+      throw new NodeRuntimeError(
+        'UnsupportedModule',
+        `function ${loaded.name}: expected no ${REUSE_ANNOTATION}: "true" on a WASI command module that reads its request body (it imports fd_read), got it; such a module cannot be entered again with a new body (its C library keeps stdin at end of file after the first request); remove the annotation`,
+      );
+    }
     const t0 = process.hrtime.bigint();
     const linked = await capabilities.link(loaded);
-    return new ModuleInstances(loaded, linked, micros(t0));
+    return new ModuleInstances(loaded, linked, micros(t0), interrupt);
   }
 
   /** Live instances held (0 or 1), for the instances gauge. */
@@ -98,6 +117,7 @@ export class ModuleInstances {
     const capabilities = this.linked.instantiate();
     const imports: WebAssembly.Imports = {};
     for (const c of capabilities) Object.assign(imports, c.imports);
+    if (this.loaded.layout.interruptible) imports[INTERRUPT_IMPORT.module] = { [INTERRUPT_IMPORT.name]: this.interrupt };
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(this.loaded.module, imports);
@@ -132,9 +152,12 @@ export class ModuleInstances {
     if (!this.live) {
       const t0 = process.hrtime.bigint();
       this.live = this.instantiate();
-      initMicros = micros(t0) + this.linkMicros;
-      this.linkMicros = 0;
-      cold = true;
+      if (!this.started) {
+        initMicros = micros(t0) + this.linkMicros;
+        this.linkMicros = 0;
+        cold = true;
+        this.started = true;
+      }
     }
     const live = this.live;
     live.dirty = true;
@@ -155,8 +178,9 @@ export class ModuleInstances {
   }
 
   /**
-   * Makes the held instance pristine for the next invocation (or drops it). Called after the
-   * response is on its way, so the reset is off the request path; `run` calls it too in case.
+   * Makes the held instance pristine for the next invocation, or drops it for the next one to make
+   * anew (no guest code runs here: this is outside any deadline). Called after the response is on
+   * its way, so the reset is off the request path; `run` calls it too in case.
    */
   recycle(): void {
     const live = this.live;
@@ -168,7 +192,6 @@ export class ModuleInstances {
     const layout = this.loaded.layout;
     if (this.loaded.reuse || !layout.resettable || live.memory.buffer.byteLength !== live.snapshot.length) {
       this.live = undefined;
-      this.live = this.instantiate();
       return;
     }
     const bytes = new Uint8Array(live.memory.buffer);

@@ -1,11 +1,13 @@
 /**
  * Entry of an invocation worker thread (a separate V8 isolate). It keeps one ModuleInstances per
  * module it has been sent, runs one invocation at a time and resets the instance after replying,
- * so the reset is off the request path. A runaway invocation is stopped by the main thread
- * terminating this whole worker.
+ * so the reset is off the request path. A runaway invocation is stopped at its guest's next
+ * deadline check once the main thread raises this worker's deadline flag (deadline.ts); only one
+ * stuck in a host call past a grace period gets the whole worker terminated.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { NodeRuntimeError, toSerialized } from '../errors.ts';
+import { DeadlineWatch } from './deadline.ts';
 import { ModuleInstances, type LoadedModule } from './instances.ts';
 import { ThreadCapabilities } from './link.ts';
 import { callWagi } from './wagi-call.ts';
@@ -13,6 +15,7 @@ import type { FromWorker, InvokeMessage, ToWorker } from './protocol.ts';
 
 const port = parentPort!;
 const capabilities = new ThreadCapabilities();
+const deadline = new DeadlineWatch((workerData as { deadline: SharedArrayBuffer }).deadline);
 const modules = new Map<string, ModuleInstances>();
 /** Modules being linked; a drop meanwhile deletes the id, so the linked module is not kept. */
 const linking = new Set<string>();
@@ -34,6 +37,7 @@ function fail(msg: InvokeMessage, err: unknown, stderr: string): void {
 /** Runs one invocation on linked instances, replies, then resets the instance (off the request path). */
 function invoke(msg: InvokeMessage, instances: ModuleInstances): void {
   let stderr = '';
+  deadline.begin(msg.id);
   try {
     const call = { stdin: msg.stdin, env: msg.envBlock === '' ? [] : msg.envBlock.split('\0'), maxResponseBytes: msg.maxResponseBytes };
     const out = callWagi(instances, call, (e) => { stderr = e; });
@@ -44,6 +48,8 @@ function invoke(msg: InvokeMessage, instances: ModuleInstances): void {
     port.postMessage(reply, [out.response.body.buffer as ArrayBuffer]);
   } catch (err) {
     fail(msg, err, stderr);
+  } finally {
+    deadline.end();
   }
   try {
     instances.recycle();
@@ -61,7 +67,7 @@ async function linkAndInvoke(msg: InvokeMessage): Promise<void> {
   try {
     if (!loaded) throw new NodeRuntimeError('WorkerCrashed', `worker has no module ${moduleId} and none was sent`);
     linking.add(moduleId);
-    instances = await ModuleInstances.create(loaded, capabilities);
+    instances = await ModuleInstances.create(loaded, capabilities, deadline.interrupt);
   } catch (err) {
     if (linking.delete(moduleId) && loaded) refused.set(moduleId, loaded);
     fail(msg, err, '');

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileModule } from '../compile/compile.ts';
-import { assemble, I32, misbehaving, wagiCounter, wagiHello } from '../testing/assemble.ts';
+import { assemble, I32, misbehaving, OP, wagiCounter, wagiHello } from '../testing/assemble.ts';
 import type { LoadedModule } from './instances.ts';
-import { WorkerPool, type Task } from './worker-pool.ts';
+import { STOP_GRACE_MS, WorkerPool, type Task } from './worker-pool.ts';
 
 async function load(name: string, bytes: Uint8Array): Promise<LoadedModule> {
   const { module, layout } = await compileModule(bytes, 16, name);
@@ -28,20 +28,42 @@ describe('WorkerPool', () => {
     expect(outs.map((o) => text(o.body))).toEqual(Array(8).fill('11'));
   });
 
-  it('stops a runaway function at its deadline, replaces the worker and keeps serving', async () => {
+  it('stops a runaway function at its deadline at a deadline check: the same worker serves on', async () => {
     const replaced: string[] = [];
-    pool = new WorkerPool({ size: 2, queueLimit: 16 }, { workerReplaced: (r) => replaced.push(r) });
+    let interrupted = 0;
+    pool = new WorkerPool({ size: 1, queueLimit: 16 }, { workerReplaced: (r) => replaced.push(r), interrupted: () => interrupted++ });
     const loop = await load('loop', misbehaving('loop'));
     const hello = await load('hello', wagiHello());
     const started = Date.now();
-    // Asserted at once: on a loaded machine the deadline can pass before hello answers.
-    const looping = expect(pool.run(task(loop, { deadlineMs: Date.now() + 300 }))).rejects.toMatchObject({ code: 'Timeout', message: expect.stringMatching(/function loop did not answer/) as unknown });
+    await expect(pool.run(task(loop, { deadlineMs: Date.now() + 300 }))).rejects.toMatchObject({ code: 'Timeout', message: expect.stringMatching(/function loop did not answer/) as unknown });
+    expect(Date.now() - started).toBeLessThan(3000);
+    // One worker: hello runs on the thread that ran the loop, with no replacement.
+    expect(text((await pool.run(task(hello))).body)).toBe('hello\n');
+    expect(replaced).toEqual([]);
+    expect(interrupted).toBe(1);
+    // The loop's instance was reset: it times out again the same way, not worse.
+    await expect(pool.run(task(loop, { deadlineMs: Date.now() + 200 }))).rejects.toMatchObject({ code: 'Timeout' });
+    expect(replaced).toEqual([]);
+  });
+
+  it('replaces a worker whose guest carries no deadline checks, after the grace period', async () => {
+    const replaced: string[] = [];
+    pool = new WorkerPool({ size: 2, queueLimit: 16 }, { workerReplaced: (r) => replaced.push(r) });
+    // A legacy `try` inside the loop: code the instrumentation does not decode, so no checks.
+    const unchecked = await load('unchecked', assemble({
+      types: [{ params: [], results: [] }],
+      funcs: [{ type: 0, body: [OP.loop, 0x40, 0x06, 0x40, OP.end, OP.br, 0, OP.end] }],
+      memory: { min: 1 },
+      exports: [{ name: 'memory', kind: 'memory', index: 0 }, { name: '_start', kind: 'func', index: 0 }],
+    }));
+    expect(unchecked.layout.interruptible).toBe(false);
+    const hello = await load('hello', wagiHello());
+    const looping = expect(pool.run(task(unchecked, { deadlineMs: Date.now() + 300 }))).rejects.toMatchObject({ code: 'Timeout' });
     // While one worker spins, the other answers.
     expect(text((await pool.run(task(hello))).body)).toBe('hello\n');
     await looping;
-    expect(Date.now() - started).toBeLessThan(3000);
+    await new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS + 200));
     expect(replaced).toEqual(['timeout']);
-    // Both workers serve again (the replacement included).
     const again = await Promise.all([pool.run(task(hello)), pool.run(task(hello)), pool.run(task(hello))]);
     expect(again.map((o) => o.status)).toEqual([200, 200, 200]);
   });
@@ -71,6 +93,21 @@ describe('WorkerPool', () => {
     expect(pool.queued).toBe(1);
     await expect(a).rejects.toMatchObject({ code: 'Timeout' });
     await expect(b).rejects.toMatchObject({ code: 'Timeout' });
+  });
+
+  it('is fair between functions: one with a backlog does not make another wait behind all of it', async () => {
+    pool = new WorkerPool({ size: 1, queueLimit: 16 });
+    const loop = await load('loop', misbehaving('loop'));
+    const hello = await load('hello', wagiHello());
+    const started = Date.now();
+    // The hog runs one loop (stopped at 300 ms) and has three more queued, all stopped 4 s from now.
+    const hog = [pool.run(task(loop, { deadlineMs: started + 300 })), ...[1, 2, 3].map(() => pool!.run(task(loop, { deadlineMs: started + 4000 })))].map((h) => h.then(() => 'answered', (e: unknown) => (e as { code?: unknown }).code));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const answered = await pool.run(task(hello));
+    // Served as soon as the first loop stopped, ahead of the hog's queued tasks (FIFO: at 4 s, when they are gone).
+    expect(answered.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(await Promise.all(hog)).toEqual(['Timeout', 'Timeout', 'Timeout', 'Timeout']);
   });
 
   it('refuses a module importing what no capability provides, every time, and keeps serving the others', async () => {

@@ -1,12 +1,19 @@
 /**
- * The main-thread side of execution: a fixed set of worker threads, a bounded FIFO queue and
- * per-function concurrency limits. A task either runs, waits in the bounded queue, or is refused
+ * The main-thread side of execution: a fixed set of worker threads, a bounded queue and
+ * per-function concurrency limits. The queue is fair between functions: a freed worker takes the
+ * oldest task of the function running least right now, and among those the one served least
+ * recently, so a function with a deep backlog (its concurrency at or above the worker count)
+ * cannot make another function wait behind all of it. A task either runs, waits in the bounded queue, or is refused
  * at once with `Overloaded` (the HTTP adapter answers 503 + Retry-After): memory stays bounded
- * by queueLimit x request size. A task still running at its deadline gets its worker terminated
- * and replaced; the other workers keep serving.
+ * by queueLimit x request size. A task still running at its deadline is answered Timeout at once
+ * and its worker's deadline flag raised (deadline.ts): the guest traps at its next deadline check
+ * and the worker serves on. Only a worker that does not come back within STOP_GRACE_MS (a host
+ * call stuck, e.g. Atomics.wait in kv, or a module the checks could not be compiled into) is
+ * terminated and replaced; the other workers keep serving meanwhile.
  */
 import { Worker } from 'node:worker_threads';
 import { fromSerialized, NodeRuntimeError } from '../errors.ts';
+import { deadlineFlag } from './deadline.ts';
 import type { LoadedModule } from './instances.ts';
 import type { DoneOk, FromWorker, ToWorker } from './protocol.ts';
 import type { WagiCall } from './wagi-call.ts';
@@ -35,7 +42,12 @@ export type TaskResult = DoneOk;
 /** Events the pool reports (metrics, logs); kept apart so the pool has no metrics dependency. */
 export interface PoolEvents {
   workerReplaced?(reason: 'timeout' | 'crash'): void;
+  /** A guest past its deadline was stopped at a deadline check; its worker serves on. */
+  interrupted?(): void;
 }
+
+/** How long a worker whose deadline flag is up may take to come back before it is terminated. */
+export const STOP_GRACE_MS = 1000;
 
 interface Pending {
   readonly task: Task;
@@ -45,10 +57,14 @@ interface Pending {
   worker: Slot | undefined;
   /** Message id while dispatched. */
   id: number;
+  /** Answered Timeout; the worker is still stopping its guest. */
+  expired: boolean;
 }
 
 interface Slot {
   worker: Worker;
+  /** The worker's deadline flag (deadline.ts). */
+  readonly deadline: Int32Array;
   busy: Pending | undefined;
   readonly known: Set<string>;
   instances: number;
@@ -63,6 +79,9 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private readonly running = new Map<string, number>();
+  /** Dispatch sequence number of each module's latest start: who was served least recently. */
+  private readonly lastStart = new Map<string, number>();
+  private starts = 0;
   private nextId = 1;
   private closed = false;
   private readonly byId = new Map<number, Pending>();
@@ -86,6 +105,11 @@ export class WorkerPool {
     return this.slots.reduce((n, s) => n + s.instances, 0);
   }
 
+  /** True when a task would start or find a queue place now (the HTTP adapter asks before it reads a body). */
+  hasRoom(): boolean {
+    return this.queue.length < this.options.queueLimit || this.slots.some((s) => !s.busy && !s.dead);
+  }
+
   /** Runs a task. Rejects with Overloaded when the queue is full, Timeout at the deadline. */
   run(task: Task): Promise<TaskResult> {
     if (this.closed) return Promise.reject(new NodeRuntimeError('ShuttingDown', 'the node is shutting down; retry on another node'));
@@ -94,7 +118,7 @@ export class WorkerPool {
       return Promise.reject(new NodeRuntimeError('Overloaded', `function ${task.loaded.name}: all ${this.options.size} workers busy and ${this.queue.length} requests queued (limit ${this.options.queueLimit}); retry later`));
     }
     return new Promise<TaskResult>((resolve, reject) => {
-      const p: Pending = { task, resolve, reject, timer: undefined, worker: undefined, id: 0 };
+      const p: Pending = { task, resolve, reject, timer: undefined, worker: undefined, id: 0, expired: false };
       const wait = task.deadlineMs - Date.now();
       p.timer = setTimeout(() => this.expire(p), Math.max(wait, 0));
       if (idle) this.dispatch(idle, p);
@@ -107,6 +131,7 @@ export class WorkerPool {
 
   /** Tells every worker to forget a module (its function was updated or removed). */
   drop(moduleId: string): void {
+    this.lastStart.delete(moduleId);
     for (const s of this.slots) {
       if (s.known.delete(moduleId)) s.worker.postMessage({ type: 'drop', moduleId } satisfies ToWorker);
     }
@@ -126,7 +151,8 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL), busy: undefined, known: new Set(), instances: 0, dead: false };
+    const deadline = deadlineFlag.create();
+    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: { deadline } }), deadline: new Int32Array(deadline), busy: undefined, known: new Set(), instances: 0, dead: false };
     slot.worker.on('message', (msg: FromWorker) => this.onDone(slot, msg));
     slot.worker.on('error', (err: Error) => this.onCrash(slot, err));
     slot.worker.on('exit', (code) => {
@@ -138,11 +164,14 @@ export class WorkerPool {
   }
 
   private dispatch(slot: Slot, p: Pending): void {
-    const id = this.nextId++;
+    const id = this.nextId;
+    // Ids fit the Int32 deadline flag, and 0 stays "no invocation".
+    this.nextId = (this.nextId % 0x7fff_ffff) + 1;
     this.byId.set(id, p);
     slot.busy = p;
     p.worker = slot;
     this.running.set(p.task.moduleId, (this.running.get(p.task.moduleId) ?? 0) + 1);
+    this.lastStart.set(p.task.moduleId, ++this.starts);
     const first = !slot.known.has(p.task.moduleId);
     slot.known.add(p.task.moduleId);
     const { stdin, env, maxResponseBytes } = p.task.call;
@@ -155,10 +184,32 @@ export class WorkerPool {
   private pump(): void {
     for (const slot of this.slots) {
       if (slot.busy || slot.dead) continue;
-      const i = this.queue.findIndex((p) => this.canStart(p.task));
+      const i = this.next();
       if (i === -1) return;
       this.dispatch(slot, this.queue.splice(i, 1)[0]!);
     }
+  }
+
+  /**
+   * Index of the queued task to run next, -1 for none: of the functions that may start one more,
+   * the one with the fewest running, then the one started least recently; its oldest task.
+   */
+  private next(): number {
+    let best = -1;
+    let fewest = Infinity;
+    let oldest = Infinity;
+    for (let i = 0; i < this.queue.length; i++) {
+      const { moduleId, concurrency } = this.queue[i]!.task;
+      const running = this.running.get(moduleId) ?? 0;
+      if (running >= concurrency) continue;
+      const last = this.lastStart.get(moduleId) ?? 0;
+      if (running < fewest || (running === fewest && last < oldest)) {
+        best = i;
+        fewest = running;
+        oldest = last;
+      }
+    }
+    return best;
   }
 
   /** Frees the slot's task accounting; the caller settles the promise. */
@@ -182,8 +233,14 @@ export class WorkerPool {
     slot.instances = msg.instances;
     if (!p || slot.busy !== p) return;
     this.release(slot, p);
-    if (msg.stderr) p.task.onStderr?.(msg.stderr);
-    this.settle(p, msg.ok ? msg : fromSerialized(msg.error));
+    if (p.expired) {
+      // Answered Timeout already; the guest stopped at a deadline check (or finished just then).
+      clearTimeout(p.timer);
+      this.events.interrupted?.();
+    } else {
+      if (msg.stderr) p.task.onStderr?.(msg.stderr);
+      this.settle(p, msg.ok ? msg : fromSerialized(msg.error));
+    }
     this.pump();
   }
 
@@ -198,9 +255,17 @@ export class WorkerPool {
     }
     const slot = p.worker;
     if (!slot || slot.busy !== p) return;
+    this.settle(p, err);
+    p.expired = true;
+    deadlineFlag.expire(slot.deadline, p.id);
+    p.timer = setTimeout(() => this.stopStuck(slot, p), STOP_GRACE_MS);
+  }
+
+  /** The worker did not come back from a guest past its deadline: terminate and replace it. */
+  private stopStuck(slot: Slot, p: Pending): void {
+    if (slot.busy !== p) return;
     this.replace(slot, 'timeout');
     this.release(slot, p);
-    this.settle(p, err);
     this.pump();
   }
 

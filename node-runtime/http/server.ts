@@ -11,18 +11,22 @@
  * (forward.ts), as one attempt among the route's retries and under its breakers; a request that
  * was forwarded here runs the backend the forwarding node chose, never goes on again (503
  * NotPlacedHere when it does not run here) and gets no retries of its own (the forwarding node
- * makes them). Every answer a function gives here carries x-flotilla-served-by, this node. Three
- * paths are the node's own: /healthz, /readyz and /metrics.
+ * makes them). Every answer a function gives here carries x-flotilla-served-by, this node.
+ * Two listeners: the tenant port serves routes only (/healthz, /readyz and /metrics there are
+ * routes like any other) and strips every x-flotilla-* request header a client sent; the admin
+ * port serves /healthz, /readyz and /metrics and is the peer path other nodes forward to (peer.ts).
+ * Admission (route, size, rate limit, a free worker or queue place) comes before the body is read.
  */
 import * as http from 'node:http';
 import type { Logger } from 'pino';
-import { BACKEND_HEADER, FORWARDED_BY_HEADER, SERVED_BY_HEADER } from '../../api/index.ts';
+import { SERVED_BY_HEADER } from '../../api/index.ts';
 import { HTTP_STATUS, NodeRuntimeError, type NodeRuntimeCode } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvocationMeta, InvocationOutcome, Invoker } from '../invoke/invoker.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Held } from './cold-start.ts';
 import { Forwarder, relayedOutcome, relayedResponseHeaders, relayedResult, type Relayed } from './forward.ts';
+import { isForwarded, takeForwarding, type Forwarding } from './peer.ts';
 import { RoutePolicies } from './route-policy.ts';
 import { attemptDeadline, failureClass, isVerdict, nextAttempt, type AttemptResult, type FailureClass } from './route-policy-retry.ts';
 import { pickBackend, type RouteMatch, type RouteTable } from './routes.ts';
@@ -72,19 +76,26 @@ function sendError(res: http.ServerResponse, code: NodeRuntimeCode, message: str
   res.end(JSON.stringify({ error: code, message, ...(invocationId ? { invocationId } : {}) }));
 }
 
+/**
+ * Reads the body up to `limit` bytes. Past it the rest is not read (the socket is paused): the
+ * caller answers 413 on a connection that closes after the answer, so a chunked body of any size
+ * gets its 413 instead of a reset.
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        req.off('data', onData);
+        req.pause();
         reject(new NodeRuntimeError('RequestTooLarge', `expected a request body of at most ${limit} bytes, got more; send less`));
-        req.destroy();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -99,18 +110,62 @@ function flatHeaders(req: http.IncomingMessage): Record<string, string> {
   return out;
 }
 
-export function createHttpServer(ctx: HttpContext): http.Server {
-  const policies = new RoutePolicies();
-  const forwarder = new Forwarder(ctx.nodeName, ctx.maxResponseBytes);
-  const server = http.createServer({ keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 300_000 }, (req, res) => {
-    void handle(ctx, policies, forwarder, req, res).catch((err: unknown) => {
+/** The node's two listeners, not yet listening: the tenant port (routes) and the admin port (probes, metrics, peers' forwarded requests). */
+export interface HttpServers {
+  readonly tenant: http.Server;
+  readonly admin: http.Server;
+}
+
+const SERVER_OPTIONS: http.ServerOptions = { keepAlive: true, keepAliveTimeout: 65_000, requestTimeout: 300_000 };
+
+/** Per-node routing state the requests of both listeners share. */
+interface Routing {
+  readonly policies: RoutePolicies;
+  readonly forwarder: Forwarder;
+  /** flotilla_http_requests_total{outcome="ok"}, bound once: the one series every served request counts in. */
+  readonly served: { inc(): void } | undefined;
+}
+
+/** Creates the tenant and admin servers, sharing one set of route policies and one forwarder. */
+export function createHttpServers(ctx: HttpContext): HttpServers {
+  const routing: Routing = { policies: new RoutePolicies(), forwarder: new Forwarder(ctx.nodeName, ctx.maxResponseBytes), served: ctx.metrics?.httpRequests.labels({ outcome: 'ok' }) };
+  const route = (req: http.IncomingMessage, res: http.ServerResponse, fromPeer: boolean) => {
+    const forwarding = takeForwarding(req.headers, fromPeer);
+    handle(ctx, routing, req, res, forwarding).catch((err: unknown) => {
       ctx.logger.error({ err }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, 'Trap', 'internal error in the node');
       else res.destroy();
     });
+  };
+  const tenant = http.createServer(SERVER_OPTIONS, (req, res) => route(req, res, false));
+  const admin = http.createServer(SERVER_OPTIONS, (req, res) => {
+    if (isForwarded(req.headers)) route(req, res, true);
+    else serveAdmin(ctx, req, res).catch((err: unknown) => {
+      ctx.logger.error({ err }, 'Admin handler failed');
+      res.destroy();
+    });
   });
-  server.once('close', () => forwarder.close());
-  return server;
+  tenant.once('close', () => routing.forwarder.close());
+  return { tenant, admin };
+}
+
+/** The admin port's own paths: liveness, readiness (with a detail object) and the Prometheus metrics. */
+async function serveAdmin(ctx: HttpContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  req.resume();
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+  } else if (path === '/readyz') {
+    const { ready, detail } = ctx.readiness();
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(detail));
+  } else if (path === '/metrics' && ctx.metrics) {
+    const body = await ctx.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType }).end(body);
+  } else {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the admin port serves /healthz, /readyz and /metrics; functions are on the tenant port\n');
+  }
 }
 
 function notPlacedHere(functionKey: string, node: string, forwardedBy: string): NodeRuntimeError {
@@ -120,98 +175,122 @@ function notPlacedHere(functionKey: string, node: string, forwardedBy: string): 
   );
 }
 
-async function handle(ctx: HttpContext, policies: RoutePolicies, forwarder: Forwarder, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/** A request's target as the request line gives it. */
+interface Target {
+  readonly url: string;
+  readonly path: string;
+  readonly query: string;
+  readonly method: string;
+  readonly host: string;
+}
+
+function target(req: http.IncomingMessage): Target {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  const query = q === -1 ? '' : url.slice(q + 1);
-  const method = req.method ?? 'GET';
-  const count = (outcome: string) => ctx.metrics?.httpRequests.inc({ outcome });
-
-  if (path === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    return;
-  }
-  if (path === '/readyz') {
-    const { ready, detail } = ctx.readiness();
-    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(detail));
-    return;
-  }
-  if (path === '/metrics' && ctx.metrics) {
-    const body = await ctx.metrics.registry.metrics();
-    res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType }).end(body);
-    return;
-  }
-
   const hostHeader = (req.headers.host ?? '').toLowerCase();
-  const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+  return {
+    url,
+    path: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? '' : url.slice(q + 1),
+    method: req.method ?? 'GET',
+    host: hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!,
+  };
+}
+
+/** Refuses `res` with `code` on a connection that closes after the answer (what is left of the request is not read). */
+function refuseAndClose(ctx: HttpContext, res: http.ServerResponse, code: NodeRuntimeCode, message: string): void {
+  ctx.metrics?.httpRequests.inc({ outcome: code });
+  res.shouldKeepAlive = false;
+  sendError(res, code, message);
+}
+
+/**
+ * Admission, before a byte of the body is read: a route, a declared size within the limit, a
+ * backend that runs here for a forwarded request, a token of the route's rate limit, and room in
+ * the worker pool for a backend that runs here. Answers the refusal itself; returns the backend.
+ */
+function admit(ctx: HttpContext, policies: RoutePolicies, req: http.IncomingMessage, res: http.ServerResponse, t: Target, forwarding: Forwarding | undefined): RouteMatch | undefined {
+  const count = (outcome: string) => ctx.metrics?.httpRequests.inc({ outcome });
   const table = ctx.routes();
   policies.sync(table);
-  const match = table.match(host, path, method);
+  const match = table.match(t.host, t.path, t.method);
   if (!match) {
     count('RouteNotFound');
-    sendError(res, 'RouteNotFound', `expected a FunctionRoute matching host ${JSON.stringify(host)}, path ${JSON.stringify(path)} and method ${method}, got none`);
-    return;
+    req.resume();
+    sendError(res, 'RouteNotFound', `expected a FunctionRoute matching host ${JSON.stringify(t.host)}, path ${JSON.stringify(t.path)} and method ${t.method}, got none`);
+    return undefined;
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > ctx.maxRequestBytes) {
-    count('RequestTooLarge');
-    res.shouldKeepAlive = false;
-    sendError(res, 'RequestTooLarge', `expected a request body of at most ${ctx.maxRequestBytes} bytes, got ${declared}; send less`);
-    return;
+    refuseAndClose(ctx, res, 'RequestTooLarge', `expected a request body of at most ${ctx.maxRequestBytes} bytes, got ${declared}; send less`);
+    return undefined;
   }
   const { route } = match;
   const isRemote = (key: string) => ctx.remote?.(key) !== undefined;
-  const forwardedHeader = req.headers[FORWARDED_BY_HEADER];
-  const forwardedBy = Array.isArray(forwardedHeader) ? forwardedHeader.join(', ') : forwardedHeader;
   let chosen = match;
-  if (forwardedBy !== undefined) {
+  if (forwarding !== undefined) {
     // The forwarding node chose the backend by the route's weights: run that one (any other
     // backend of the route that runs here when it names none we know), never forward again.
-    const pinned = req.headers[BACKEND_HEADER];
-    const known = typeof pinned === 'string' && route.backends.some((b) => b.functionKey === pinned) ? pinned : undefined;
+    const pinned = forwarding.backend;
+    const known = pinned !== undefined && route.backends.some((b) => b.functionKey === pinned) ? pinned : undefined;
     const functionKey = known ?? pickBackend(route, Math.random(), (key) => !isRemote(key));
     if (functionKey === undefined || isRemote(functionKey)) {
       count('NotPlacedHere');
       req.resume();
-      sendError(res, 'NotPlacedHere', notPlacedHere(functionKey ?? route.backends.map((b) => b.functionKey).join(', '), ctx.nodeName, forwardedBy).message);
-      return;
+      sendError(res, 'NotPlacedHere', notPlacedHere(functionKey ?? route.backends.map((b) => b.functionKey).join(', '), ctx.nodeName, forwarding.by).message);
+      return undefined;
     }
     chosen = { route, functionKey };
   }
-  // Counted where the request arrives, forwarded or not: a forwarding mark anyone can set must not bypass the limit.
+  // Counted where the request arrives, forwarded or not: every node keeps its own buckets.
   const rate = policies.admit(route, Date.now());
   if (!rate.ok) {
     count('RateLimited');
     req.resume();
     const limit = route.rateLimit!;
     sendError(res, 'RateLimited', `route ${route.key} admits ${limit.requestsPerSecond} requests/s (burst ${limit.burst}) on this node, got more; retry after the Retry-After seconds`, { retryAfterMs: rate.retryAfterMs });
-    return;
+    return undefined;
   }
-  let body: Uint8Array = EMPTY;
+  if (!isRemote(chosen.functionKey) && !ctx.invoker.hasRoom()) {
+    // The body would only wait in memory for a queue place that is not there.
+    refuseAndClose(ctx, res, 'Overloaded', `function ${chosen.functionKey}: every worker is busy and the queue is full; retry later`);
+    return undefined;
+  }
+  return chosen;
+}
+
+/** The body, read once admitted (most requests carry none: no read, no extra event loop turn); undefined when it was refused. */
+async function requestBody(ctx: HttpContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<Uint8Array | undefined> {
+  if (!(Number(req.headers['content-length'] ?? 0) > 0) && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return EMPTY;
+  }
   try {
-    // Most requests carry no body: skip the read (and its extra event loop turn) for them.
-    if (declared > 0 || req.headers['transfer-encoding'] !== undefined) body = await readBody(req, ctx.maxRequestBytes);
-    else req.resume();
+    return await readBody(req, ctx.maxRequestBytes);
   } catch (err) {
-    if (err instanceof NodeRuntimeError) {
-      count(err.code);
-      res.shouldKeepAlive = false;
-      sendError(res, err.code, err.message);
-      return;
-    }
-    throw err;
+    if (!(err instanceof NodeRuntimeError)) throw err;
+    refuseAndClose(ctx, res, err.code, err.message);
+    return undefined;
   }
+}
+
+async function handle(ctx: HttpContext, routing: Routing, req: http.IncomingMessage, res: http.ServerResponse, forwarding: Forwarding | undefined): Promise<void> {
+  const t = target(req);
+  const chosen = admit(ctx, routing.policies, req, res, t, forwarding);
+  if (!chosen) return;
+  const body = await requestBody(ctx, req, res);
+  if (body === undefined) return;
+  const { route } = chosen;
   const socket = req.socket;
   const traceparentHeader = req.headers.traceparent;
   const meta: InvocationMeta = {
     trigger: 'http',
     request: {
-      method,
-      path,
-      query,
+      method: t.method,
+      path: t.path,
+      query: t.query,
       headers: flatHeaders(req),
-      host,
+      host: t.host,
       scheme: 'http',
       serverPort: socket.localPort ?? 0,
       remoteAddr: socket.remoteAddress ?? '',
@@ -222,14 +301,20 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, forwarder: Forw
   const run = async (functionKey: string, deadlineMs: number): Promise<Answer> => {
     const endpoints = ctx.remote?.(functionKey);
     if (endpoints === undefined) return { kind: 'outcome', outcome: await ctx.invoker.invoke(functionKey, body, { ...meta, deadlineMs }) };
-    if (forwardedBy !== undefined) return { kind: 'failed', error: notPlacedHere(functionKey, ctx.nodeName, forwardedBy) };
-    const relayed = await forwarder.forward(functionKey, endpoints, { method, url, headers: req.headers, body }, deadlineMs);
+    if (forwarding !== undefined) return { kind: 'failed', error: notPlacedHere(functionKey, ctx.nodeName, forwarding.by) };
+    const relayed = await routing.forwarder.forward(functionKey, endpoints, { method: t.method, url: t.url, headers: req.headers, body }, deadlineMs);
     ctx.metrics?.httpForwarded.inc({ function: functionKey, outcome: relayed instanceof NodeRuntimeError ? relayed.code : relayedOutcome(relayed) });
     return relayed instanceof NodeRuntimeError ? { kind: 'failed', error: relayed } : { kind: 'relayed', relayed };
   };
-  const result = await attempts(ctx, policies, chosen, res, run, forwardedBy === undefined);
+  const result = await attempts(ctx, routing.policies, chosen, res, run, forwarding === undefined);
   if (result.kind === 'gone') return;
-  const extra: http.OutgoingHttpHeaders = route.retries && forwardedBy === undefined ? { 'x-flotilla-attempts': result.attempts } : {};
+  respond(ctx, routing, res, t.method, result, route.retries !== undefined && forwarding === undefined);
+}
+
+/** Writes the answer of the attempts: a relayed one as it came, a refusal or failure as a JSON error, a function's CGI response. */
+function respond(ctx: HttpContext, routing: Routing, res: http.ServerResponse, method: string, result: Exclude<Attempts, { kind: 'gone' }>, sayAttempts: boolean): void {
+  const count = (outcome: string) => ctx.metrics?.httpRequests.inc({ outcome });
+  const extra: http.OutgoingHttpHeaders = sayAttempts ? { 'x-flotilla-attempts': result.attempts } : {};
   if (result.kind === 'relayed') {
     const { relayed } = result;
     count(relayedOutcome(relayed));
@@ -252,7 +337,7 @@ async function handle(ctx: HttpContext, policies: RoutePolicies, forwarder: Forw
     sendError(res, outcome.error.code, outcome.error.message, { invocationId: outcome.invocationId, headers: { ...extra, [SERVED_BY_HEADER]: ctx.nodeName } });
     return;
   }
-  count('ok');
+  routing.served?.inc();
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of outcome.headers) {
     const lower = k.toLowerCase();

@@ -51,9 +51,15 @@ export interface InvokerContext {
   readonly maxResponseBytes: number;
 }
 
+/** A function's metric series of the success path, bound once (prom-client hashes labels on every unbound call). */
+interface BoundMetrics {
+  readonly ok: ReturnType<NodeMetrics['invocations']['labels']>;
+}
+
 export class Invoker {
   private readonly ctx: InvokerContext;
   private readonly running = new Map<string, number>();
+  private readonly bound = new Map<string, BoundMetrics>();
 
   constructor(ctx: InvokerContext) {
     this.ctx = ctx;
@@ -62,6 +68,11 @@ export class Invoker {
   /** Invocations of `functionKey` started and not yet finished (the load a node reports for autoscaling). */
   inFlight(functionKey: string): number {
     return this.running.get(functionKey) ?? 0;
+  }
+
+  /** True when the worker pool would take an invocation now (run it or queue it). */
+  hasRoom(): boolean {
+    return this.ctx.pool.hasRoom();
   }
 
   async invoke(functionKey: string, payload: Uint8Array, meta: InvocationMeta): Promise<InvocationOutcome> {
@@ -75,10 +86,22 @@ export class Invoker {
     }
   }
 
+  private series(metrics: NodeMetrics, label: string): BoundMetrics {
+    let series = this.bound.get(label);
+    if (!series) {
+      series = { ok: metrics.invocations.labels({ function: label, outcome: 'ok' }) };
+      // Functions come and go with the desired state: a bound stays small without bookkeeping.
+      if (this.bound.size >= 10_000) this.bound.clear();
+      this.bound.set(label, series);
+    }
+    return series;
+  }
+
   private async invokeOnce(functionKey: string, payload: Uint8Array, meta: InvocationMeta): Promise<InvocationOutcome> {
     const started = performance.now();
-    const trace = childContext(parseTraceparent(meta.traceparent));
+    // One random draw per invocation: the id, and the trace and span ids made from it.
     const invocationId = randomUUID();
+    const trace = childContext(parseTraceparent(meta.traceparent), invocationId);
     const traceparent = formatTraceparent(trace);
     const { metrics, logger } = this.ctx;
     const fn = this.ctx.functions().get(functionKey);
@@ -110,8 +133,10 @@ export class Invoker {
         metrics?.coldStarts.inc({ function: label });
         metrics?.initDuration.observe(result.initMicros / 1e6);
       }
-      metrics?.invocations.inc({ function: label, outcome: 'ok' });
-      metrics?.duration.observe((performance.now() - started) / 1000);
+      if (metrics) {
+        this.series(metrics, label).ok.inc();
+        metrics.duration.observe((performance.now() - started) / 1000);
+      }
       if (logger.isLevelEnabled('debug')) {
         logger.debug({ invocationId, traceId: trace.traceId, spanId: trace.spanId, function: label, trigger: meta.trigger, status: result.status, cold: result.cold, ...(stderr ? { stderr } : {}) }, 'Invoked function');
       }

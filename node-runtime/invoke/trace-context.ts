@@ -18,13 +18,14 @@ export function parseTraceparent(header: string | undefined): TraceContext | und
 
 // randomUUID draws from a pre-filled entropy cache; randomBytes per id was a visible share of the
 // per-request CPU under load (bench/runtime). A v4 UUID has 122 random bits: plenty for ids.
-function randomHex(chars: number): string {
-  return randomUUID().replace(/-/g, '').slice(-chars);
-}
-
-/** The context of this invocation: a new span under the caller's trace, or a new trace. */
-export function childContext(parent: TraceContext | undefined): TraceContext {
-  return { traceId: parent?.traceId ?? randomHex(32), spanId: randomHex(16), flags: parent?.flags ?? '01' };
+/**
+ * The context of this invocation: a new span under the caller's trace, or a new trace, both drawn
+ * from `id` (a v4 UUID, the invocation id): one random draw per invocation. The span id is the
+ * UUID's last 16 hex digits, which start at its variant nibble (8-b), so it is never all zero.
+ */
+export function childContext(parent: TraceContext | undefined, id: string = randomUUID()): TraceContext {
+  const hex = id.replaceAll('-', '');
+  return { traceId: parent?.traceId ?? hex, spanId: hex.slice(16), flags: parent?.flags ?? '01' };
 }
 
 export function formatTraceparent(t: TraceContext): string {

@@ -20,6 +20,7 @@ export interface NodeMetrics {
   readonly instances: Gauge;
   readonly queueDepth: Gauge;
   readonly workerReplacements: Counter<'reason'>;
+  readonly interruptions: Counter;
   readonly modulePulls: Counter<'outcome'>;
   readonly cacheRequests: Counter<'cache' | 'result'>;
   readonly cacheEvictions: Counter;
@@ -59,7 +60,8 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
     initDuration: new Histogram({ name: 'flotilla_instance_init_duration_seconds', help: 'Instantiation time of cold starts, across the node\'s functions (per function: flotilla_cold_starts_total).', buckets: LATENCY_BUCKETS, registers }),
     instances: new Gauge({ name: 'flotilla_instances', help: 'Live module instances across the worker threads.', registers, collect() { this.set(gauges.instances()); } }),
     queueDepth: new Gauge({ name: 'flotilla_queue_depth', help: 'Invocations waiting for a worker.', registers, collect() { this.set(gauges.queued()); } }),
-    workerReplacements: new Counter({ name: 'flotilla_worker_replacements_total', help: 'Worker threads terminated and replaced (timeout or crash).', labelNames: ['reason'], registers }),
+    workerReplacements: new Counter({ name: 'flotilla_worker_replacements_total', help: 'Worker threads terminated and replaced: crash, or timeout (a guest past its deadline that did not stop at a deadline check).', labelNames: ['reason'], registers }),
+    interruptions: new Counter({ name: 'flotilla_invocations_interrupted_total', help: 'Invocations past their deadline stopped at a deadline check compiled into the module; the worker served on.', registers }),
     modulePulls: new Counter({ name: 'flotilla_module_pulls_total', help: 'Module pulls from a registry or layout by outcome.', labelNames: ['outcome'], registers }),
     cacheRequests: new Counter({ name: 'flotilla_module_cache_requests_total', help: 'Module cache lookups (memory: compiled modules; disk: verified artifacts) by result.', labelNames: ['cache', 'result'], registers }),
     cacheEvictions: new Counter({ name: 'flotilla_module_cache_evictions_total', help: 'Disk cache entries evicted or removed.', registers }),

@@ -45,6 +45,26 @@ describe('cgiEnvironment', () => {
   it('does not let granted env override request variables', () => {
     expect(env.REQUEST_METHOD).toBe('POST');
   });
+
+  it('maps no two header names to one variable: names with "_" are left out, whichever comes first', () => {
+    const ctx = { invocationId: 'i', deadlineMs: 1, traceparent: 't' };
+    for (const headers of [{ 'x-auth-user': 'proxy-set', x_auth_user: 'client-set' }, { x_auth_user: 'client-set', 'x-auth-user': 'proxy-set' }]) {
+      const vars = cgiEnvironment({ ...req, headers }, ctx, 0, []);
+      expect(vars.filter((v) => v.startsWith('HTTP_X_AUTH_USER='))).toEqual(['HTTP_X_AUTH_USER=proxy-set']);
+    }
+    expect(cgiEnvironment({ ...req, headers: { x_auth_user: 'client-set' } }, ctx, 0, []).some((v) => v.includes('client-set'))).toBe(false);
+  });
+
+  it('lets a request header win over a grant of the same variable, and the first of two grants win', () => {
+    const vars = cgiEnvironment(req, { invocationId: 'i', deadlineMs: 1, traceparent: 't' }, 0, [{ name: 'HTTP_X_CUSTOM_THING', value: 'granted' }, { name: 'HTTP_X_UNSET', value: 'a' }, { name: 'HTTP_X_UNSET', value: 'b' }]);
+    expect(vars.filter((v) => v.startsWith('HTTP_X_CUSTOM_THING='))).toEqual(['HTTP_X_CUSTOM_THING=v']);
+    expect(vars.filter((v) => v.startsWith('HTTP_X_UNSET='))).toEqual(['HTTP_X_UNSET=a']);
+  });
+
+  it('never sets HTTP_PROXY from a Proxy header (httpoxy)', () => {
+    const vars = cgiEnvironment({ ...req, headers: { proxy: 'http://evil.example:3128' } }, { invocationId: 'i', deadlineMs: 1, traceparent: 't' }, 0, []);
+    expect(vars.some((v) => v.startsWith('HTTP_PROXY='))).toBe(false);
+  });
 });
 
 describe('parseCgiResponse', () => {

@@ -30,54 +30,107 @@ export interface InvocationContext {
 }
 
 // RFC 3875 §4.1.18: credentials and hop-by-hop connection headers are not passed to the script.
-const WITHHELD_HEADERS = new Set(['authorization', 'proxy-authorization', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+// `proxy` would become HTTP_PROXY, which HTTP clients read as their proxy (httpoxy, CVE-2016-5385):
+// withheld as Go's net/http/cgi and wasmtime/Spin WAGI do.
+const WITHHELD_HEADERS = new Set(['authorization', 'proxy-authorization', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy']);
+
+/**
+ * True when a request header becomes an HTTP_* variable. A name with "_" is left out: X_Auth_User
+ * and X-Auth-User would both be HTTP_X_AUTH_USER, and a client could then pose as the proxy in
+ * front that sets the dashed one (nginx drops such names by default for the same reason).
+ */
+function passedToScript(name: string): boolean {
+  return !WITHHELD_HEADERS.has(name) && !name.includes('_');
+}
+
+/** A granted env list as entries, kept per list: grants change with the desired state, not per request. */
+const grantedEntries = new WeakMap<readonly { name: string; value: string }[], readonly (readonly [string, string])[]>();
+
+function entriesOf(granted: readonly { name: string; value: string }[]): readonly (readonly [string, string])[] {
+  let entries = grantedEntries.get(granted);
+  if (!entries) {
+    const seen = new Set<string>(CGI_NAMES);
+    entries = granted.filter((g) => !seen.has(g.name) && seen.add(g.name)).map((g) => [g.name, `${g.name}=${clean(g.value)}`] as const);
+    grantedEntries.set(granted, entries);
+  }
+  return entries;
+}
+
+/** The route part of the request's script name ("" for "/"), per matched route. */
+const scriptNames = new Map<string, string>();
+
+function scriptName(matchedRoute: string): string {
+  let name = scriptNames.get(matchedRoute);
+  if (name === undefined) {
+    name = matchedRoute === '/' ? '' : matchedRoute.replace(/\/$/, '');
+    // Route prefixes come from the desired state: few, but bounded anyway.
+    if (scriptNames.size > 4096) scriptNames.clear();
+    scriptNames.set(matchedRoute, name);
+  }
+  return name;
+}
+
+/** True when the request set the variable `name` through a header (a grant of that name loses to it). */
+function setByHeader(name: string, headers: Readonly<Record<string, string>>): boolean {
+  if (!name.startsWith('HTTP_')) return false;
+  const header = name.slice(5).toLowerCase().replaceAll('_', '-');
+  return headers[header] !== undefined && passedToScript(header);
+}
+
+/** The variables cgiEnvironment sets itself; a grant of one of these names is ignored. */
+const CGI_NAMES = new Set([
+  'GATEWAY_INTERFACE', 'SERVER_SOFTWARE', 'SERVER_PROTOCOL', 'SERVER_NAME', 'SERVER_PORT', 'REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO',
+  'X_RAW_PATH_INFO', 'PATH_TRANSLATED', 'QUERY_STRING', 'REQUEST_URI', 'CONTENT_TYPE', 'CONTENT_LENGTH', 'REMOTE_ADDR', 'REMOTE_HOST',
+  'AUTH_TYPE', 'REMOTE_USER', 'X_FULL_URL', 'X_MATCHED_ROUTE', 'X_RAW_PATH', 'FLOTILLA_INVOCATION_ID', 'FLOTILLA_DEADLINE_MS', 'TRACEPARENT',
+]);
+
+function clean(value: string): string {
+  return value.includes('\0') ? value.replaceAll('\0', '') : value;
+}
 
 /** The CGI environment of a request as "NAME=value" entries, plus the function's granted env (request variables win). */
 export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLength: number, granted: readonly { name: string; value: string }[]): string[] {
-  const prefix = req.matchedRoute === '/' ? '' : req.matchedRoute.replace(/\/$/, '');
+  const prefix = scriptName(req.matchedRoute);
   const pathInfo = req.path.startsWith(prefix) ? req.path.slice(prefix.length) : req.path;
-  const hostHeader = req.headers.host ?? req.host;
-  const cgi: Record<string, string> = {
-    GATEWAY_INTERFACE: 'CGI/1.1',
-    SERVER_SOFTWARE: 'flotilla',
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    SERVER_NAME: req.host,
-    SERVER_PORT: String(req.serverPort),
-    REQUEST_METHOD: req.method,
-    SCRIPT_NAME: prefix,
-    PATH_INFO: safeDecode(pathInfo),
-    X_RAW_PATH_INFO: pathInfo,
-    PATH_TRANSLATED: safeDecode(pathInfo),
-    QUERY_STRING: req.query,
-    REQUEST_URI: req.query ? `${req.path}?${req.query}` : req.path,
-    CONTENT_TYPE: req.headers['content-type'] ?? '',
-    CONTENT_LENGTH: String(bodyLength),
-    REMOTE_ADDR: req.remoteAddr,
-    REMOTE_HOST: req.remoteAddr,
-    AUTH_TYPE: '',
-    REMOTE_USER: '',
-    X_FULL_URL: `${req.scheme}://${hostHeader}${req.path}${req.query ? `?${req.query}` : ''}`,
-    X_MATCHED_ROUTE: req.matchedRoute,
-    X_RAW_PATH: req.path,
-    FLOTILLA_INVOCATION_ID: ctx.invocationId,
-    FLOTILLA_DEADLINE_MS: String(ctx.deadlineMs),
-    TRACEPARENT: ctx.traceparent,
-  };
+  const decoded = safeDecode(pathInfo);
+  const requestUri = req.query ? `${req.path}?${req.query}` : req.path;
   // Precedence: CGI variables, then request headers, then the granted env (a grant cannot spoof
-  // the request). Built in one pass without a Map: this runs on the main thread per request.
-  const out: string[] = [];
-  const taken = new Set<string>();
-  const add = (name: string, value: string) => {
-    if (taken.has(name)) return;
-    taken.add(name);
-    out.push(`${name}=${value.includes('\0') ? value.replaceAll('\0', '') : value}`);
-  };
-  for (const name in cgi) add(name, cgi[name]!);
+  // the request). One array, no intermediate object: this runs per request. Header variables
+  // cannot collide with each other (names with "_" are left out, so "-" -> "_" is one to one) nor
+  // with the CGI ones (none starts with HTTP_).
+  const out = [
+    'GATEWAY_INTERFACE=CGI/1.1',
+    'SERVER_SOFTWARE=flotilla',
+    'SERVER_PROTOCOL=HTTP/1.1',
+    `SERVER_NAME=${clean(req.host)}`,
+    `SERVER_PORT=${req.serverPort}`,
+    `REQUEST_METHOD=${clean(req.method)}`,
+    `SCRIPT_NAME=${clean(prefix)}`,
+    `PATH_INFO=${clean(decoded)}`,
+    `X_RAW_PATH_INFO=${clean(pathInfo)}`,
+    `PATH_TRANSLATED=${clean(decoded)}`,
+    `QUERY_STRING=${clean(req.query)}`,
+    `REQUEST_URI=${clean(requestUri)}`,
+    `CONTENT_TYPE=${clean(req.headers['content-type'] ?? '')}`,
+    `CONTENT_LENGTH=${bodyLength}`,
+    `REMOTE_ADDR=${clean(req.remoteAddr)}`,
+    `REMOTE_HOST=${clean(req.remoteAddr)}`,
+    'AUTH_TYPE=',
+    'REMOTE_USER=',
+    `X_FULL_URL=${clean(`${req.scheme}://${req.headers.host ?? req.host}${requestUri}`)}`,
+    `X_MATCHED_ROUTE=${clean(req.matchedRoute)}`,
+    `X_RAW_PATH=${clean(req.path)}`,
+    `FLOTILLA_INVOCATION_ID=${ctx.invocationId}`,
+    `FLOTILLA_DEADLINE_MS=${ctx.deadlineMs}`,
+    `TRACEPARENT=${ctx.traceparent}`,
+  ];
   for (const name in req.headers) {
-    if (WITHHELD_HEADERS.has(name)) continue;
-    add(`HTTP_${name.toUpperCase().replaceAll('-', '_')}`, req.headers[name]!);
+    if (!passedToScript(name)) continue;
+    out.push(`HTTP_${name.toUpperCase().replaceAll('-', '_')}=${clean(req.headers[name]!)}`);
   }
-  for (const { name, value } of granted) add(name, value);
+  for (const [name, entry] of entriesOf(granted)) {
+    if (!setByHeader(name, req.headers)) out.push(entry);
+  }
   return out;
 }
 

@@ -68,20 +68,20 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
               {
                 name: 'node-runtime',
                 image: image.pinned ?? `${image.repository}:${runtime.spec.version}`,
-                // flotilla node --cluster (cli/commands/node.ts); the node serves functions, /metrics,
-                // /healthz and /readyz on one port, keeps its module cache and the functions' disk
+                // flotilla node --cluster (cli/commands/node.ts); the node serves functions on the http
+                // port and /metrics, /healthz, /readyz and its peers' forwarded requests on the admin port, keeps its module cache and the functions' disk
                 // state (spec.state.store: disk) on the hostPaths below (the root filesystem is read-only), and
                 // reads the trust policy where the operator does (reading it is granted by the
                 // cluster's constructs, which own that namespace).
-                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8080', '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state'],
+                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8080', '--admin-port', '9090', '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state'],
                 // POD_IP: where the pool's other nodes forward requests for the functions this one runs (its Lease's endpoint).
                 env: [
                   { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                 ],
-                ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
-                livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
+                ports: [{ name: 'http', containerPort: 8080 }, { name: 'admin', containerPort: 9090 }],
+                readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
                 volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'state', mountPath: '/var/lib/flotilla/state' }, { name: 'settings', mountPath: '/etc/flotilla', readOnly: true }],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               },

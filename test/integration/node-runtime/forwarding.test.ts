@@ -64,14 +64,14 @@ describe('forwarding: node a routes functions that run on node b only', () => {
       functions: [],
       dormant: [],
       remote: [
-        { function: `${NS}/echo`, endpoints: [nodes.b.node.url] },
+        { function: `${NS}/echo`, endpoints: [nodes.b.node.adminUrl] },
         { function: `${NS}/far`, endpoints: [deadEndpoint] },
-        { function: `${NS}/hello`, endpoints: [nodes.b.node.url] },
+        { function: `${NS}/hello`, endpoints: [nodes.b.node.adminUrl] },
       ],
       routes,
       triggers: [],
     });
-    await waitFor(async () => ((await request(nodes.b.node.url, '/readyz')).status === 200 ? true : undefined), { what: 'node b loaded', timeoutMs: 30_000 });
+    await waitFor(async () => ((await request(nodes.b.node.adminUrl, '/readyz')).status === 200 ? true : undefined), { what: 'node b loaded', timeoutMs: 30_000 });
   }, 120_000);
 
   afterAll(async () => {
@@ -91,9 +91,9 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     // 50/50 over 40 requests: both backends are reached (a miss has probability 2 × 2^-40).
     expect(digests[hello.digest]).toBeGreaterThan(0);
     expect(digests[echo.digest]).toBeGreaterThan(0);
-    // A request marked as forwarded with a backend named runs that backend, every time.
+    // A request marked as forwarded with a backend named, on the peer (admin) port, runs that backend, every time.
     for (let i = 0; i < 10; i++) {
-      const r = await request(nodes.b.node.url, '/split', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo` } });
+      const r = await request(nodes.b.node.adminUrl, '/split', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo` } });
       expect(r.headers['x-flotilla-digest']).toBe(echo.digest);
     }
   });
@@ -114,8 +114,19 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     expect(open.headers['x-flotilla-error']).toBe('CircuitOpen');
   });
 
+  it('ignores forwarding marks a client sends to the tenant port: a forwards as usual, b picks by weight', async () => {
+    const marks = { 'x-flotilla-forwarded-by': 'b', 'x-flotilla-backend': `${NS}/echo` };
+    const viaA = await request(nodes.a.node.url, '/retried', { host: HOST, body: 'ping', headers: marks });
+    // Not NotPlacedHere: a treated it as a client's request and forwarded it (to the dead endpoint) with its retries.
+    expect(viaA.headers['x-flotilla-error']).toBe('ForwardFailed');
+    expect(viaA.headers['x-flotilla-attempts']).toBe('3');
+    const served = new Set<string>();
+    for (let i = 0; i < 40; i++) served.add(String((await request(nodes.b.node.url, '/split', { host: HOST, body: 'ping', headers: marks })).headers['x-flotilla-digest']));
+    expect(served).toEqual(new Set([hello.digest, echo.digest]));
+  });
+
   it('a node never forwards a request that was forwarded to it: NotPlacedHere, not a second hop', async () => {
-    const r = await request(nodes.b.node.url, '/retried', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a' } });
+    const r = await request(nodes.b.node.adminUrl, '/retried', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a' } });
     expect(r.status).toBe(503);
     expect(r.headers['x-flotilla-error']).toBe('NotPlacedHere');
     expect(r.body).toContain(`node b to run ${NS}/far`);

@@ -20,7 +20,7 @@ let ref: string;
 const procs: Proc[] = [];
 
 function startNodeProcess(manifests: string): Proc {
-  const p = run('node', ['node', '--manifests', manifests, '--local-store', store, '--trust-key', keyFile, '--port', '0', '--workers', '1', '--cache-dir', join(work, 'cache'), '--state-dir', join(work, 'state'), '--node-name', 'edge-box']);
+  const p = run('node', ['node', '--manifests', manifests, '--local-store', store, '--trust-key', keyFile, '--port', '0', '--admin-port', '0', '--workers', '1', '--cache-dir', join(work, 'cache'), '--state-dir', join(work, 'state'), '--node-name', 'edge-box']);
   procs.push(p);
   return p;
 }

@@ -32,7 +32,7 @@ export async function startManifestNode(o: { work: string; manifests: string; st
     workers: 2,
     ...overrides,
   });
-  await waitFor(async () => ((await request(node.url, '/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000, what: 'node ready' });
+  await waitFor(async () => ((await request(node.adminUrl, '/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000, what: 'node ready' });
   return node;
 }
 
@@ -72,9 +72,9 @@ export class DrivenAssignments {
   }
 }
 
-/** The value of `name`'s sample whose labels include `labels` in a node's /metrics, undefined when it has none. */
-export async function metricSample(url: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const text = (await request(url, '/metrics')).body;
+/** The value of `name`'s sample whose labels include `labels` in a node's /metrics (at its admin URL), undefined when it has none. */
+export async function metricSample(adminUrl: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const text = (await request(adminUrl, '/metrics')).body;
   for (const line of text.split('\n')) {
     const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (m?.[1] !== name) continue;

@@ -106,10 +106,10 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     await waitFor(async () => ((await metricSample(nodes.pre.node.url, 'flotilla_module_load_stage_duration_seconds_count', { stage: 'compile' })) === ROUNDS ? true : undefined), { what: 'every pre-pulled module compiled', timeoutMs: 10_000 });
     expect(await entries('off')).toEqual([]);
     // The metrics say the same: every signed module pulled once, the untrusted one failed (and is retried), none skipped; nothing on the other node.
-    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
-    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
-    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'skipped' })).toBeUndefined();
-    expect(await metricSample(nodes.off.node.url, 'flotilla_prepulls_total')).toBeUndefined();
+    expect(await metricSample(nodes.pre.node.adminUrl, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
+    expect(await metricSample(nodes.pre.node.adminUrl, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
+    expect(await metricSample(nodes.pre.node.adminUrl, 'flotilla_prepulls_total', { outcome: 'skipped' })).toBeUndefined();
+    expect(await metricSample(nodes.off.node.adminUrl, 'flotilla_prepulls_total')).toBeUndefined();
   });
 
   it('a cold start from a pre-pulled module answers; both nodes are woken alike and the times printed', async () => {
@@ -119,7 +119,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
         const { node, source } = nodes[which];
         const held = request(node.url, `/${name}`, { host: HOST });
         await waitFor(() => Promise.resolve(node.report()[`${NS}/${name}`]?.state === 'Wanted' ? true : undefined), { what: `${which} to hold a request for ${name}`, timeoutMs: 5000 });
-        expect(await metricSample(node.url, 'flotilla_held_requests', { function: `${NS}/${name}` })).toBe(1);
+        expect(await metricSample(node.adminUrl, 'flotilla_held_requests', { function: `${NS}/${name}` })).toBe(1);
         const placed = performance.now();
         source.set(assignment(which, signed.slice(0, i + 1).map((f) => f.name)));
         const r = await held;
@@ -134,7 +134,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     expect(nodes.pre.logs.filter((l) => l.msg === 'Pre-pulled dormant module')).toHaveLength(ROUNDS);
     // Each function's one held request is counted served, its hold time observed once (well under the 30 s limit), and nothing is held now.
     for (const which of ['pre', 'off'] as const) {
-      const { url } = nodes[which].node;
+      const { adminUrl: url } = nodes[which].node;
       for (const f of signed) {
         const fn = `${NS}/${f.name}`;
         expect(await metricSample(url, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
@@ -146,6 +146,6 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
       expect(await metricSample(url, 'flotilla_held_requests')).toBeUndefined();
       expect(await metricSample(url, 'flotilla_held_requests_total', { outcome: 'timeout' })).toBeUndefined();
     }
-    expect(await metricSample(nodes.pre.node.url, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
+    expect(await metricSample(nodes.pre.node.adminUrl, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
   });
 });

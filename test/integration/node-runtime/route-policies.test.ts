@@ -61,7 +61,7 @@ const call = (path: string): Promise<Reply> => request(node.url, path, { host: '
 const errorOf = (r: Reply): unknown => (JSON.parse(r.body) as { error?: unknown }).error;
 
 /** A counter of the node's /metrics, 0 before its first increment. */
-const metric = async (name: string, labels: Record<string, string>): Promise<number> => (await metricSample(node.url, name, labels)) ?? 0;
+const metric = async (name: string, labels: Record<string, string>): Promise<number> => (await metricSample(node.adminUrl, name, labels)) ?? 0;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'flotilla-route-policies-'));

@@ -40,7 +40,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
   let system: TestNamespace;
   let work: string;
   let operator: Proc;
-  const nodes = new Map<string, { proc: Proc; url: string }>();
+  const nodes = new Map<string, { proc: Proc; url: string; adminUrl: string }>();
   const refs = { v1: '', v2: '', unsigned: '' };
   const latencies: Record<string, number> = {};
 
@@ -68,11 +68,11 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     const proc = run(name, [
       'node', '--cluster', '--runtime', 'edge', '--namespace', ns.name,
       '--trust-namespace', system.name, '--kubeconfig', harness().kube.kubeconfig, '--node-name', name, '--labels', labels,
-      '--lease-seconds', String(LEASE_SECONDS), '--port', '0', '--workers', '1',
+      '--lease-seconds', String(LEASE_SECONDS), '--port', '0', '--admin-port', '0', '--workers', '1',
       '--cache-dir', join(work, name, 'cache'), '--state-dir', join(work, name, 'state'),
     ]);
-    const m = await awaitOutput(proc, /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Node runtime listening"/);
-    nodes.set(name, { proc, url: m[1]! });
+    const m = await awaitOutput(proc, /"url":"(http:\/\/127\.0\.0\.1:\d+)","adminUrl":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Node runtime listening"/);
+    nodes.set(name, { proc, url: m[1]!, adminUrl: m[2]! });
   }
 
   beforeAll(async () => {
@@ -126,7 +126,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     expect(status?.readyInstances).toBe(2);
     // Each node verified the module itself, against the policy it read from the cluster.
     for (const n of ['n1', 'n2']) {
-      const metrics = (await request(nodes.get(n)!.url, '/metrics')).body;
+      const metrics = (await request(nodes.get(n)!.adminUrl, '/metrics')).body;
       expect(metrics).toMatch(/^flotilla_signature_verifications_total\{result="Verified"\} [1-9]/m);
     }
   });
@@ -193,10 +193,10 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
       return nodesNow.length === 1 ? nodesNow[0] : undefined;
     }, { what: 'hello on one node', timeoutMs: 15_000 });
     const other = placed === 'n1' ? 'n2' : 'n1';
-    // The other node is told where hello runs: the placed node's published endpoint.
+    // The other node is told where hello runs: the placed node's published endpoint, its admin (peer) port.
     await waitFor(async () => {
       const a = await assignment(other);
-      return a && a.functions.every((f) => f.name !== 'hello') && a.remote.some((r) => r.function === `${ns.name}/hello` && r.endpoints.includes(nodes.get(placed)!.url)) ? a : undefined;
+      return a && a.functions.every((f) => f.name !== 'hello') && a.remote.some((r) => r.function === `${ns.name}/hello` && r.endpoints.includes(nodes.get(placed)!.adminUrl)) ? a : undefined;
     }, { what: `${other}'s assignment to name hello remote at ${placed}`, timeoutMs: 15_000, describe: async () => JSON.stringify(await assignment(other)) });
     const digest = refs.v2.split('@')[1];
     const forwarded = await answers(other, '/hello', 'ping');
@@ -209,7 +209,7 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     expect(direct.headers['x-flotilla-forwarded-by']).toBeUndefined();
 
     // Loop guard: a request already forwarded is never forwarded again; the node that does not run it says so.
-    const looped = await request(nodes.get(other)!.url, '/hello', { body: 'ping', host: HOST, headers: { 'x-flotilla-forwarded-by': placed } });
+    const looped = await request(nodes.get(other)!.adminUrl, '/hello', { body: 'ping', host: HOST, headers: { 'x-flotilla-forwarded-by': placed } });
     expect(looped.status).toBe(503);
     expect(looped.headers['x-flotilla-error']).toBe('NotPlacedHere');
     const refusal = JSON.parse(looped.body) as { error: string; message: string };

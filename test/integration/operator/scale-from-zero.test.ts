@@ -53,7 +53,7 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
   let system: TestNamespace;
   let work: string;
   let operator: Proc;
-  const nodes = new Map<string, { proc: Proc; url: string }>();
+  const nodes = new Map<string, { proc: Proc; url: string; adminUrl: string }>();
   let ref = '';
   /** A module whose memory starts above one page (hello's does not). */
   let echoRef = '';
@@ -96,11 +96,11 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     const proc = run(name, [
       'node', '--cluster', '--runtime', 'edge', '--namespace', ns.name,
       '--trust-namespace', system.name, '--kubeconfig', harness().kube.kubeconfig, '--node-name', name, '--labels', labels,
-      '--lease-seconds', String(LEASE_SECONDS), '--port', '0', '--workers', '1',
+      '--lease-seconds', String(LEASE_SECONDS), '--port', '0', '--admin-port', '0', '--workers', '1',
       '--cache-dir', join(work, name, 'cache'), '--state-dir', join(work, name, 'state'),
     ]);
-    const m = await awaitOutput(proc, /"url":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Node runtime listening"/);
-    nodes.set(name, { proc, url: m[1]! });
+    const m = await awaitOutput(proc, /"url":"(http:\/\/127\.0\.0\.1:\d+)","adminUrl":"(http:\/\/127\.0\.0\.1:\d+)".*"msg":"Node runtime listening"/);
+    nodes.set(name, { proc, url: m[1]!, adminUrl: m[2]! });
   }
 
   beforeAll(async () => {
@@ -186,7 +186,7 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     latencies['warmMedian.n1'] = Math.round(median(warm) * 100) / 100;
     expect(first.ms).toBeGreaterThan(median(warm));
     // The node's metrics: the module came from a pre-pull, one request was held and served (the warm ones were not held), for as long as its header says, and none is held now.
-    const n1 = nodes.get('n1')!.url;
+    const n1 = nodes.get('n1')!.adminUrl;
     const fn = `${ns.name}/cold`;
     expect(await metricSample(n1, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBeGreaterThanOrEqual(1);
     expect(await metricSample(n1, 'flotilla_held_requests_total', { function: fn, outcome: 'served' })).toBe(1);
@@ -238,7 +238,7 @@ describe('scale from zero: flotilla operator + two flotilla node --cluster proce
     expect(r.headers['x-flotilla-error']).toBe('MemoryLimitBelowInitial');
     expect(JSON.parse(r.body)).toMatchObject({ error: 'MemoryLimitBelowInitial', message: expect.stringContaining(`cold start of ${ns.name}/tiny on node n1 failed:`) as unknown });
     expect(r.ms).toBeLessThan(15_000);
-    expect(await metricSample(nodes.get('n1')!.url, 'flotilla_held_requests_total', { function: `${ns.name}/tiny`, outcome: 'failed' })).toBe(1);
+    expect(await metricSample(nodes.get('n1')!.adminUrl, 'flotilla_held_requests_total', { function: `${ns.name}/tiny`, outcome: 'failed' })).toBe(1);
   });
 
   it('a function whose module never verified is routed nowhere: an immediate 404, nothing held', async () => {
@@ -306,13 +306,13 @@ describe('scale from zero: a held request nobody serves', () => {
     expect(JSON.parse(r.body)).toMatchObject({ error: 'Timeout', message: expect.stringMatching(/^cold start of edge\/cold on node solo: not ready within 1 s: the operator has not placed it on this node/) as unknown });
     expect(node.report()).not.toHaveProperty(KEY);
     // Counted as it happened: one held until the bound (its whole second observed), one refused without being held.
-    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'timeout' })).toBe(1);
-    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'rejected' })).toBe(1);
-    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'served' })).toBeUndefined();
-    expect(await metricSample(node.url, 'flotilla_cold_start_wait_seconds_count', { function: KEY })).toBe(1);
-    expect(await metricSample(node.url, 'flotilla_cold_start_wait_seconds_sum', { function: KEY })).toBeGreaterThanOrEqual(0.99);
+    expect(await metricSample(node.adminUrl, 'flotilla_held_requests_total', { function: KEY, outcome: 'timeout' })).toBe(1);
+    expect(await metricSample(node.adminUrl, 'flotilla_held_requests_total', { function: KEY, outcome: 'rejected' })).toBe(1);
+    expect(await metricSample(node.adminUrl, 'flotilla_held_requests_total', { function: KEY, outcome: 'served' })).toBeUndefined();
+    expect(await metricSample(node.adminUrl, 'flotilla_cold_start_wait_seconds_count', { function: KEY })).toBe(1);
+    expect(await metricSample(node.adminUrl, 'flotilla_cold_start_wait_seconds_sum', { function: KEY })).toBeGreaterThanOrEqual(0.99);
     // Its module is nowhere to be pulled: the pre-pull failed (and is retried).
-    expect(await metricSample(node.url, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
+    expect(await metricSample(node.adminUrl, 'flotilla_prepulls_total', { outcome: 'failed' })).toBeGreaterThanOrEqual(1);
   });
 
   it('a client that gives up frees its place at once: no demand left behind', async () => {
@@ -324,7 +324,7 @@ describe('scale from zero: a held request nobody serves', () => {
     req.destroy();
     await waitFor(() => Promise.resolve(node.report()[KEY] === undefined ? true : undefined), { what: 'the demand to go', timeoutMs: 900 });
     expect(performance.now() - gaveUp).toBeLessThan(500);
-    expect(await metricSample(node.url, 'flotilla_held_requests_total', { function: KEY, outcome: 'abandoned' })).toBe(1);
-    expect(await metricSample(node.url, 'flotilla_held_requests', { function: KEY })).toBeUndefined();
+    expect(await metricSample(node.adminUrl, 'flotilla_held_requests_total', { function: KEY, outcome: 'abandoned' })).toBe(1);
+    expect(await metricSample(node.adminUrl, 'flotilla_held_requests', { function: KEY })).toBeUndefined();
   });
 });

@@ -26,7 +26,8 @@ let work: string;
 let manifests: string;
 let stateDir: string;
 let node: ChildProcess;
-let nodeUrl: string;
+/** The node's admin port: readiness and metrics. */
+let adminUrl: string;
 let nc: NatsConnection;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
@@ -81,7 +82,7 @@ async function send(subject: string, body: string): Promise<string> {
 const reply = (inbox: string, what: string) => waitFor(async () => Promise.resolve(replies.get(inbox)?.[0]?.string()), { timeoutMs: 30_000, what });
 
 async function readiness(): Promise<{ triggers: string[] } | undefined> {
-  const r = await request(nodeUrl, '/readyz');
+  const r = await request(adminUrl, '/readyz');
   return r.status === 200 ? (JSON.parse(r.body) as { triggers: string[] }) : undefined;
 }
 
@@ -108,6 +109,7 @@ beforeAll(async () => {
     'cli/main.ts', 'node',
     '--manifests', manifests,
     '--port', '0',
+    '--admin-port', '0',
     '--nats-url', harness().nats.url,
     '--node-name', 'wiring',
     '--local-store', store,
@@ -116,11 +118,11 @@ beforeAll(async () => {
     '--state-dir', stateDir,
     '--workers', '2',
   ], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  nodeUrl = await new Promise<string>((resolve, reject) => {
+  adminUrl = await new Promise<string>((resolve, reject) => {
     node.once('exit', (code) => reject(new Error(`flotilla node exited with ${code} before listening`)));
     createInterface({ input: node.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
-      if (entry.msg === 'Node runtime listening' && entry.url) resolve(entry.url);
+      const entry = JSON.parse(line) as { msg?: string; adminUrl?: string; level?: number };
+      if (entry.msg === 'Node runtime listening' && entry.adminUrl) resolve(entry.adminUrl);
       else if ((entry.level ?? 0) >= 40) process.stderr.write(`[flotilla node] ${line}\n`);
     });
   });
@@ -157,7 +159,7 @@ it('runs the manifest directory\'s NATS triggers: the function answers and a kv-
     'flotilla_trigger_events_total{function="shop/counter",trigger="shop/visits",outcome="ok"} 2',
   ];
   const metrics = await waitFor(async () => {
-    const body = (await request(nodeUrl, '/metrics')).body;
+    const body = (await request(adminUrl, '/metrics')).body;
     return expected.every((line) => body.includes(line)) ? body : undefined;
   }, { timeoutMs: 10_000, what: 'trigger metrics' });
   expect(metrics).toContain('# TYPE flotilla_trigger_dead_letters_total counter');

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseReference } from '../../artifacts/index.ts';
-import { request } from '../../devenv/fixtures/http-client.ts';
-import { newKey, publish, type SigningKey } from '../../devenv/fixtures/modules.ts';
-import { startNode, type NodeOptions, type RunningNode } from '../node.ts';
-import type { DesiredState, FunctionDef, RouteDef } from '../resolve/desired-state.ts';
-import { wagiHello } from '../testing/assemble.ts';
+import { parseReference } from '../../../artifacts/index.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
+import { newKey, publish, type SigningKey } from '../../../devenv/fixtures/modules.ts';
+import { startNode, type NodeOptions, type RunningNode } from '../../../node-runtime/node.ts';
+import type { DesiredState, FunctionDef, RouteDef } from '../../../node-runtime/resolve/desired-state.ts';
+import { wagiHello } from '../../../node-runtime/testing/assemble.ts';
 
 let work: string;
 let key: SigningKey;
@@ -56,7 +56,7 @@ async function nodeWith(cacheDir: string, fns: readonly FunctionDef[], o: Partia
 }
 
 async function metric(node: RunningNode, name: string, labels: string): Promise<number> {
-  const line = (await request(node.url, '/metrics')).body.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  const line = (await request(node.adminUrl, '/metrics')).body.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
