@@ -169,6 +169,9 @@ export class ModuleLoader {
   }
 
   private async prepareNow(fn: FunctionDef): Promise<void> {
+    // Grants first: a function this node must refuse (a host path outside the allow-list) fails
+    // its placement at once, before anything is pulled, and says so then rather than on a request.
+    this.configured(fn);
     const key = compiledKey(fn);
     if (this.compiled.get(key) || fn.module.kind === 'file') {
       await this.load(fn);
@@ -204,13 +207,18 @@ export class ModuleLoader {
     return outcome;
   }
 
-  private functionModule(fn: FunctionDef, { module, layout }: CompiledModule): FunctionModule {
+  /** `fn`'s module identity and capabilities bound to this node, once per FunctionDef; throws naming the field. */
+  private configured(fn: FunctionDef): { moduleId: string; capabilities: CapabilityConfigs } {
     let known = this.perFunction.get(fn);
     if (known === undefined) {
       known = { moduleId: moduleIdentity(fn), capabilities: configureCapabilities(fn.key, fn.grants, this.options.services ?? {}) };
       this.perFunction.set(fn, known);
     }
-    const { moduleId, capabilities } = known;
+    return known;
+  }
+
+  private functionModule(fn: FunctionDef, { module, layout }: CompiledModule): FunctionModule {
+    const { moduleId, capabilities } = this.configured(fn);
     const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
     return { moduleId, loaded: { name: fn.key, digest, module, layout, reuse: fn.reuse, capabilities } };
   }

@@ -24,7 +24,7 @@ const procs: Proc[] = [];
 const SECRET = 'FLOTILLA_TEST_SECRET=do-not-leak';
 
 function startNodeProcess(manifests: string): Proc {
-  const p = run('node', ['node', '--manifests', manifests, '--local-store', store, '--trust-key', keyFile, '--port', '0', '--workers', '1', '--cache-dir', join(work, 'cache'), '--state-dir', join(work, 'state'), '--node-name', 'edge-box']);
+  const p = run('node', ['node', '--manifests', manifests, '--local-store', store, '--trust-key', keyFile, '--port', '0', '--admin-port', '0', '--workers', '1', '--cache-dir', join(work, 'cache'), '--state-dir', join(work, 'state'), '--node-name', 'edge-box']);
   procs.push(p);
   return p;
 }

@@ -103,7 +103,7 @@ describe('pre-pull of dormant modules: two node runtimes, one with pre-pull off'
     expect(await entries('pre')).not.toContain(`sha256-${untrusted.digest.slice('sha256:'.length)}`);
     // Nothing placed: no report; each module compiled once ahead of its first request; and the node with pre-pull off fetched nothing.
     expect(nodes.pre.node.report()).toEqual({});
-    await waitFor(async () => ((await metricSample(nodes.pre.node.url, 'flotilla_module_load_stage_duration_seconds_count', { stage: 'compile' })) === ROUNDS ? true : undefined), { what: 'every pre-pulled module compiled', timeoutMs: 10_000 });
+    await waitFor(async () => ((await metricSample(nodes.pre.node.adminUrl, 'flotilla_module_load_stage_duration_seconds_count', { stage: 'compile' })) === ROUNDS ? true : undefined), { what: 'every pre-pulled module compiled', timeoutMs: 10_000 });
     expect(await entries('off')).toEqual([]);
     // The metrics say the same: every signed module pulled once, the untrusted one failed (and is retried), none skipped; nothing on the other node.
     expect(await metricSample(nodes.pre.node.adminUrl, 'flotilla_prepulls_total', { outcome: 'pulled' })).toBe(ROUNDS);
