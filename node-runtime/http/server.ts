@@ -368,8 +368,15 @@ export function writeAnswer(res: http.ServerResponse, method: string, outcome: I
   headers.traceparent = outcome.traceparent;
   headers['content-length'] = outcome.body.length;
   res.writeHead(outcome.status, headers);
-  res.end(method === 'HEAD' ? undefined : outcome.body);
+  if (method === 'HEAD') res.end();
+  // A string goes out in one write with the head; a buffer takes a writev of two (measured: the
+  // syscall is most of an inline request's time). latin1 maps each byte to itself.
+  else if (outcome.body.length <= ONE_WRITE_BYTES) res.end(Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.length).toString('latin1'), 'latin1');
+  else res.end(outcome.body);
 }
+
+/** Bodies up to this size are sent in the same write as the head. */
+const ONE_WRITE_BYTES = 16 * 1024;
 
 /** What writeAnswer needs of a successful invocation. */
 export type InvocationAnswer = Pick<Extract<InvocationOutcome, { ok: true }>, 'invocationId' | 'traceparent' | 'status' | 'headers' | 'body' | 'digest'>;
