@@ -4,8 +4,9 @@
  * metrics and logs. Everything it uses comes in through NodeOptions; nothing here reads
  * process.env or argv.
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
-import type { Server } from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../api/backoff.ts';
@@ -13,7 +14,8 @@ import { isReasonCode } from '../api/index.ts';
 import type { FunctionReport, NodeReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
-import { WorkerPool } from './engine/worker-pool.ts';
+import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
+import { runsInline } from './http/inline.ts';
 import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
 import { createHttpServers } from './http/server.ts';
@@ -23,7 +25,7 @@ import { WaitingRoom } from './http/cold-start.ts';
 import type { Readiness } from './http/cold-start.ts';
 import { ModuleLoader } from './loader/module-loader.ts';
 import { PrePuller } from './loader/pre-pull.ts';
-import { createMetrics, type NodeMetrics } from './metrics/metrics.ts';
+import { addInlineCounts, createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
 import { moduleIdentity, type DesiredState, type DesiredStateSource, type FunctionDef } from './resolve/desired-state.ts';
 import { StateService } from './state/service.ts';
@@ -59,6 +61,13 @@ export interface NodeOptions {
   readonly pull?: PullOptions;
   /** Worker threads. @default max(2, available parallelism) */
   readonly workers?: number;
+  /**
+   * The worker threads serve the tenant port themselves and run plain requests inline
+   * (http/inline.ts): no thread hop per request. Not the default yet: a long invocation holds up
+   * every connection its worker accepted, where the main thread would have queued or refused
+   * them (docs/architecture.md, "Tenant listeners in the workers"). @default false
+   */
+  readonly workerListeners?: boolean;
   /** Invocations allowed to wait for a worker before 503. @default 256 */
   readonly queueLimit?: number;
   /** @default 1 MiB */
@@ -112,6 +121,9 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
+/** How long a function that became runnable inline waits for others to be posted to the workers with it. */
+const PUBLISH_COALESCE_MS = 20;
+
 /** Backoff of a failed load's retries: 1 s, 2 s, 4 s ... up to 5 min, equal jitter (nodes failing together spread out). */
 const LOAD_RETRY: BackoffOptions = { initialMs: 1000, maxMs: 300_000 };
 
@@ -146,6 +158,8 @@ class ActivityInvoker extends Invoker {
 /** Starts a node: serves the source's desired state until close(). */
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const { logger } = o;
+  const maxRequestBytes = o.maxRequestBytes ?? NODE_DEFAULTS.maxRequestBytes;
+  const maxResponseBytes = o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes;
   const policy = typeof o.trust === 'function' ? o.trust : compilePolicy(o.trust);
   const gauges = { pool: undefined as WorkerPool | undefined, room: undefined as WaitingRoom | undefined };
   const metrics = createMetrics({ instances: () => gauges.pool?.instances ?? 0, queued: () => gauges.pool?.queued ?? 0, held: () => gauges.room?.waiting() ?? new Map() });
@@ -157,7 +171,16 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   });
   const pool = new WorkerPool(
     { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit },
-    { workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }), interrupted: () => metrics.interruptions.inc() },
+    {
+      workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }),
+      interrupted: () => metrics.interruptions.inc(),
+      counts: (counts, worker) => {
+        addInlineCounts(metrics, counts, worker);
+        const now = Date.now();
+        for (const [key] of counts.invocations) if (lastActive.has(key)) lastActive.set(key, now);
+        for (const { message, code, ...f } of counts.failures) logger.warn({ ...f, trigger: 'http', code }, message);
+      },
+    },
   );
   gauges.pool = pool;
   const livePool = pool;
@@ -247,6 +270,40 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     prePuller?.update(next.dormant?.values() ?? [], next.functions.values());
     sendReport();
     room.changed();
+    publishInline();
+  };
+
+  /** What the workers may run inline of `fn` now: Loaded, local, compiled in memory, and unable to block in a host call. */
+  const inlineCandidate = (fn: FunctionDef): InlineCandidate | undefined => {
+    if (loads.get(fn.key)?.state !== 'Loaded' || current.remote?.has(fn.key) || current.dormant?.has(fn.key)) return undefined;
+    let m: ReturnType<typeof loader.compiledModule>;
+    try {
+      m = loader.compiledModule(fn);
+    } catch {
+      // Its capabilities refuse it here (a host path not allowed): the slow way's load reports why, to the client and in the log.
+      return undefined;
+    }
+    if (!m || !runsInline(m.loaded)) return undefined;
+    return { key: fn.key, moduleId: m.moduleId, loaded: m.loaded, env: fn.env, timeoutMs: fn.timeoutMs, concurrency: fn.concurrency, ...(fn.module.kind === 'oci' ? { digest: fn.module.digest } : {}) };
+  };
+  let inlineKeys = new Set<string>();
+  let publishTimer: NodeJS.Timeout | undefined;
+  /** Posts the routes and inline functions to the workers: at once for a new desired state, so no worker serves a route after it is gone. */
+  const publishInline = () => {
+    clearTimeout(publishTimer);
+    publishTimer = undefined;
+    if (!o.workerListeners) return;
+    const candidates: InlineCandidate[] = [];
+    for (const fn of current.functions.values()) {
+      const c = inlineCandidate(fn);
+      if (c) candidates.push(c);
+    }
+    inlineKeys = new Set(candidates.map((c) => c.key));
+    livePool.publish(current.routes, candidates);
+  };
+  /** A function became eligible (loaded, or compiled by a request): loads end by the thousand, so one post covers all of a moment's. */
+  const publishSoon = () => {
+    publishTimer ??= setTimeout(publishInline, PUBLISH_COALESCE_MS);
   };
 
   /**
@@ -301,6 +358,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const sendReport = () => o.onReport?.(report());
   const setLoad = (key: string, r: FunctionReport) => {
     loads.set(key, r);
+    if (r.state === 'Loaded' || inlineKeys.has(key)) publishSoon();
     sendReport();
     room.changed();
   };
@@ -317,12 +375,16 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   reportTimer?.unref();
 
   const invoker = new ActivityInvoker(
-    { pool, loader, logger, metrics, functions: () => current.functions, maxResponseBytes: o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes },
+    { pool, loader, logger, metrics, functions: () => current.functions, maxResponseBytes },
     (key) => {
       if (lastActive.has(key)) lastActive.set(key, Date.now());
+      // A module compiled by this request's own load (it did not fit at placement) may now run inline.
+      const fn = current.functions.get(key);
+      if (fn && !inlineKeys.has(key) && inlineCandidate(fn)) publishSoon();
     },
   );
   const nodeName = o.nodeName ?? hostname();
+  const relayToken = o.workerListeners ? randomBytes(16).toString('hex') : undefined;
   const room = new WaitingRoom({
     node: nodeName,
     readiness,
@@ -340,11 +402,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     routes: () => routes,
     logger,
     metrics,
-    maxRequestBytes: o.maxRequestBytes ?? NODE_DEFAULTS.maxRequestBytes,
-    maxResponseBytes: o.maxResponseBytes ?? NODE_DEFAULTS.maxResponseBytes,
+    maxRequestBytes,
+    maxResponseBytes,
     nodeName,
     remote: (key) => current.remote?.get(key),
     hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
+    ...(relayToken !== undefined ? { relayToken } : {}),
+    flushMetrics: () => livePool.flush(),
     readiness: () => ({
       ready: applied && prefetching === 0 && triggering === 0,
       detail: {
@@ -380,9 +444,30 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   if (o.stateDir !== undefined) wired.state = new StateService({ diskRoot: o.stateDir, ...(events.nats ? { nats: events.nats } : {}) });
   wired.events = events;
 
-  await o.source.start(apply);
+  /**
+   * The tenant port in the workers (http/inline.ts). The main thread binds it first, with
+   * reusePort, to learn the port 0 picks (and fail as before when it is taken), keeps it until
+   * every worker listens, then leaves the accepting to them; its own tenant server, on an internal
+   * port, serves what the workers relay.
+   */
+  const listenInWorkers = async (token: string): Promise<{ url: string; port: number }> => {
+    const probe = net.createServer();
+    const bound = await listen(probe, o.port, host, true);
+    try {
+      const { port: relayPort } = await listen(servers.tenant, 0, '127.0.0.1');
+      await livePool.listen({ host, port: bound.port, relayPort, relayToken: token, nodeName, maxRequestBytes, maxResponseBytes });
+      return bound;
+    } catch (err) {
+      servers.tenant.close();
+      await Promise.all([events.close(), livePool.close()]);
+      throw err;
+    } finally {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    }
+  };
   const host = o.host ?? '127.0.0.1';
-  const { url, port } = await listen(servers.tenant, o.port, host);
+  await o.source.start(apply);
+  const { url, port } = relayToken === undefined ? await listen(servers.tenant, o.port, host) : await listenInWorkers(relayToken);
   const { url: adminUrl, port: adminPort } = await listen(servers.admin, o.adminPort ?? 0, host);
   logger.info({ url, adminUrl }, 'Node runtime listening');
   return {
@@ -397,6 +482,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     report,
     async close() {
       clearInterval(reportTimer);
+      clearTimeout(publishTimer);
       for (const timer of retries) clearTimeout(timer);
       room.close();
       await o.source.close();
@@ -415,10 +501,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
 }
 
 /** Starts `server` listening on `host:port`; resolves to its base URL and the port it got. */
-async function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
+async function listen(server: net.Server, port: number, host: string, reusePort = false): Promise<{ url: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen({ port, host, reusePort }, () => resolve());
   });
   const { port: bound, address } = server.address() as AddressInfo;
   return { url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}`, port: bound };

@@ -19,6 +19,7 @@ interface ServeFlags {
   cacheDir: string;
   logLevel: string;
   workers?: string;
+  workerListeners?: boolean;
   adminPort: string;
 }
 
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo>')
     .option('--cache-dir <dir>', 'module cache directory', CLI_CACHE_DIR)
     .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
+    .option('--worker-listeners', 'the worker threads serve the port and run plain requests inline (a long invocation holds up its worker\'s connections)')
     .option('--admin-port <n>', 'admin port: /healthz, /readyz, /metrics (0 picks a free one)', '0')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (module: string, flags: ServeFlags) => {
@@ -56,6 +58,7 @@ export function register(program: Command): void {
         port: intFlag('--port', flags.port, 0, 65535),
         adminPort: intFlag('--admin-port', flags.adminPort, 0, 65535),
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
+        ...(flags.workerListeners ? { workerListeners: true } : {}),
         cacheDir: fn.module.kind === 'oci' ? flags.cacheDir : join(tmpdir(), 'flotilla-serve-cache'),
         trust: await loadTrust(flags.trustKey, flags.trustPolicy),
         pull,

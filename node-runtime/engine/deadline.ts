@@ -3,6 +3,9 @@
  * id of an invocation whose deadline passed into, and the guest's deadline checks read
  * (compile/interrupt.ts calls `interrupt` every BUDGET checks). Holding an id rather than a bit
  * means a late write for an invocation that already ended can never stop the next one.
+ * An invocation the worker runs inline (http/inline.ts) has its own deadline, checked by the
+ * worker at the same looks; the worker also publishes it in the buffer, so the main thread's
+ * watchdog can terminate a worker stuck in a host call past it (engine/worker-pool.ts).
  */
 import { NodeRuntimeError } from '../errors.ts';
 
@@ -12,20 +15,29 @@ export const BUDGET = 10_000;
 /** The main thread's side: a new flag, and raising it for invocation `id`. */
 export const deadlineFlag = {
   create(): SharedArrayBuffer {
-    return new SharedArrayBuffer(4);
+    // Int32 0: the expired invocation; Int32 1: the inline invocation running; Float64 1: its deadline.
+    return new SharedArrayBuffer(16);
   },
   expire(flag: Int32Array, id: number): void {
     Atomics.store(flag, 0, id);
+  },
+  /** The inline invocation running in the flag's worker and its deadline (ms since epoch); id 0 when none. */
+  inline(flag: Int32Array): { readonly id: number; readonly deadlineMs: number } {
+    const id = Atomics.load(flag, 1);
+    return { id, deadlineMs: id === 0 ? Infinity : new Float64Array(flag.buffer, 8, 1)[0]! };
   },
 };
 
 /** The worker's side: which invocation runs now, and the `__flotilla.interrupt` import its guests call. */
 export class DeadlineWatch {
   private readonly flag: Int32Array;
+  private readonly inlineDeadline: Float64Array;
   private current = 0;
+  private deadlineMs = Infinity;
 
   constructor(buffer: SharedArrayBuffer) {
     this.flag = new Int32Array(buffer);
+    this.inlineDeadline = new Float64Array(buffer, 8, 1);
   }
 
   /** Marks invocation `id` (> 0) as running: a flag raised for it stops its guest. */
@@ -33,13 +45,23 @@ export class DeadlineWatch {
     this.current = id;
   }
 
+  /** Marks an inline invocation `id` (< 0, apart from the pool's) as running until `deadlineMs`, which the worker checks itself. */
+  beginInline(id: number, deadlineMs: number): void {
+    this.current = id;
+    this.deadlineMs = deadlineMs;
+    this.inlineDeadline[0] = deadlineMs;
+    Atomics.store(this.flag, 1, id);
+  }
+
   end(): void {
+    if (this.deadlineMs !== Infinity) Atomics.store(this.flag, 1, 0);
     this.current = 0;
+    this.deadlineMs = Infinity;
   }
 
   /** The import: throws Timeout when the running invocation's deadline passed, else grants the next budget. */
   readonly interrupt = (): number => {
-    if (this.current !== 0 && Atomics.load(this.flag, 0) === this.current) {
+    if (this.current !== 0 && (Atomics.load(this.flag, 0) === this.current || Date.now() >= this.deadlineMs)) {
       throw new NodeRuntimeError('Timeout', 'the invocation ran past its deadline and was stopped at a deadline check');
     }
     return BUDGET;

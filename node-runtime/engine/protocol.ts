@@ -1,5 +1,6 @@
 /** Messages between the node's main thread and its invocation workers (structured-cloned). */
 import type { SerializedError } from '../errors.ts';
+import type { RouteDef } from '../resolve/desired-state.ts';
 import type { LoadedModule } from './instances.ts';
 
 export interface InvokeMessage {
@@ -20,7 +21,7 @@ export interface DropMessage {
   readonly moduleId: string;
 }
 
-export type ToWorker = InvokeMessage | DropMessage;
+export type ToWorker = InvokeMessage | DropMessage | ToWorkerControl;
 
 interface DoneBase {
   readonly type: 'done';
@@ -44,4 +45,97 @@ export interface DoneFailed extends DoneBase {
   readonly error: SerializedError;
 }
 
-export type FromWorker = DoneOk | DoneFailed;
+export type FromWorker = DoneOk | DoneFailed | FromWorkerControl;
+
+/** A function the workers may run inline on their own tenant listener (http/inline.ts). */
+export interface InlineFunction {
+  readonly key: string;
+  readonly moduleId: string;
+  /** Sent the first time a worker is told about `moduleId`, as with InvokeMessage. */
+  readonly module?: LoadedModule;
+  readonly env: readonly { readonly name: string; readonly value: string }[];
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  /** Index of the module's running count in the pool's shared counters (pool tasks and inline runs together). */
+  readonly counter: number;
+  readonly digest?: string;
+}
+
+/** The routes and inline functions of the desired state, posted to every worker on each change. */
+export interface TableMessage {
+  readonly type: 'table';
+  readonly routes: readonly RouteDef[];
+  readonly functions: readonly InlineFunction[];
+}
+
+/** Starts the worker's tenant listener (once, right after the worker starts). */
+export interface ListenMessage {
+  readonly type: 'listen';
+  readonly tenant: TenantListener;
+}
+
+/** Asks the worker for its counts since the last flush (a /metrics scrape waits for them). */
+export interface FlushMessage {
+  readonly type: 'flush';
+  readonly id: number;
+}
+
+/** What a worker needs to serve the tenant port itself. */
+export interface TenantListener {
+  readonly host: string;
+  readonly port: number;
+  /** The main thread's internal listener (127.0.0.1) for what a worker does not run inline. */
+  readonly relayPort: number;
+  /** Proves a relayed request came from a worker of this node (http/relay.ts). */
+  readonly relayToken: string;
+  readonly nodeName: string;
+  readonly maxRequestBytes: number;
+  readonly maxResponseBytes: number;
+  /** The worker's index in the pool: the worker label of flotilla_http_inline_requests_total. */
+  readonly worker: number;
+}
+
+/** Counts of a worker's inline requests since its last report, for the main thread's metrics. */
+export interface InlineCounts {
+  readonly http: Readonly<Record<string, number>>;
+  /** [function, outcome, count] */
+  readonly invocations: readonly (readonly [string, string, number])[];
+  /** Seconds, one per invocation. */
+  readonly durations: readonly number[];
+  /** [function, init seconds] per cold start. */
+  readonly coldStarts: readonly (readonly [string, number])[];
+  readonly inline: number;
+  readonly interrupted: number;
+  /** Failed inline invocations, to log as the invoker logs its own. */
+  readonly failures: readonly InlineFailure[];
+}
+
+export interface InlineFailure {
+  readonly invocationId: string;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly function: string;
+  readonly code: string;
+  readonly message: string;
+  readonly stderr?: string;
+}
+
+export interface CountsMessage {
+  readonly type: 'counts';
+  /** The flush it answers; 0 for a periodic report. */
+  readonly id: number;
+  readonly counts: InlineCounts;
+}
+
+export interface ListeningMessage {
+  readonly type: 'listening';
+  readonly error?: string;
+}
+
+/** An inline run ended and the pool has tasks queued: they may start now (shared counters went down). */
+export interface FreedMessage {
+  readonly type: 'freed';
+}
+
+export type ToWorkerControl = TableMessage | ListenMessage | FlushMessage;
+export type FromWorkerControl = CountsMessage | ListeningMessage | FreedMessage;

@@ -3,7 +3,8 @@
  * module it has been sent, runs one invocation at a time and resets the instance after replying,
  * so the reset is off the request path. A runaway invocation is stopped at its guest's next
  * deadline check once the main thread raises this worker's deadline flag (deadline.ts); only one
- * stuck in a host call past a grace period gets the whole worker terminated.
+ * stuck in a host call past a grace period gets the whole worker terminated. Once told to listen,
+ * the worker also serves the tenant port itself (http/inline.ts) on the same instances.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { NodeRuntimeError, toSerialized } from '../errors.ts';
@@ -11,16 +12,22 @@ import { DeadlineWatch } from './deadline.ts';
 import { ModuleInstances, type LoadedModule } from './instances.ts';
 import { ThreadCapabilities } from './link.ts';
 import { callWagi } from './wagi-call.ts';
-import type { FromWorker, InvokeMessage, ToWorker } from './protocol.ts';
+import { InlineListener } from '../http/inline.ts';
+import type { FromWorker, InlineFunction, InvokeMessage, ToWorker } from './protocol.ts';
 
 const port = parentPort!;
 const capabilities = new ThreadCapabilities();
-const deadline = new DeadlineWatch((workerData as { deadline: SharedArrayBuffer }).deadline);
+const data = workerData as { deadline: SharedArrayBuffer; counters: SharedArrayBuffer };
+const deadline = new DeadlineWatch(data.deadline);
 const modules = new Map<string, ModuleInstances>();
 /** Modules being linked; a drop meanwhile deletes the id, so the linked module is not kept. */
 const linking = new Set<string>();
-/** Modules whose link failed: the pool sends a module once, so the next call links it again from here. */
-const refused = new Map<string, LoadedModule>();
+/** Every module sent here (the pool sends one once, in an invocation or a table), until dropped: what a later or failed link starts from. */
+const sent = new Map<string, LoadedModule>();
+/** The tenant listener, once the pool said to listen. */
+let listener: InlineListener | undefined;
+/** Inline counts are reported at least this often (a scrape asks for them too). */
+const COUNTS_EVERY_MS = 1000;
 
 function liveInstances(): number {
   let n = 0;
@@ -59,32 +66,93 @@ function invoke(msg: InvokeMessage, instances: ModuleInstances): void {
   }
 }
 
-/** First invocation of a module in this worker: link it (capabilities may prepare asynchronously), then run. */
+/** Links a module sent here (capabilities may prepare asynchronously) and keeps its instances unless it was dropped meanwhile. */
+async function link(moduleId: string): Promise<ModuleInstances> {
+  const loaded = sent.get(moduleId);
+  if (!loaded) throw new NodeRuntimeError('WorkerCrashed', `worker has no module ${moduleId} and none was sent`);
+  linking.add(moduleId);
+  try {
+    const instances = await ModuleInstances.create(loaded, capabilities, deadline.interrupt);
+    if (linking.has(moduleId)) modules.set(moduleId, instances);
+    return instances;
+  } finally {
+    linking.delete(moduleId);
+  }
+}
+
+/** First invocation of a module in this worker: link it, then run. */
 async function linkAndInvoke(msg: InvokeMessage): Promise<void> {
-  const { moduleId } = msg;
-  const loaded = msg.module ?? refused.get(moduleId);
   let instances: ModuleInstances;
   try {
-    if (!loaded) throw new NodeRuntimeError('WorkerCrashed', `worker has no module ${moduleId} and none was sent`);
-    linking.add(moduleId);
-    instances = await ModuleInstances.create(loaded, capabilities, deadline.interrupt);
+    instances = await link(msg.moduleId);
   } catch (err) {
-    if (linking.delete(moduleId) && loaded) refused.set(moduleId, loaded);
     fail(msg, err, '');
     return;
   }
-  refused.delete(moduleId);
-  if (linking.delete(moduleId)) modules.set(moduleId, instances);
   invoke(msg, instances);
 }
 
+const engine = {
+  instances(fn: InlineFunction): ModuleInstances | undefined {
+    const instances = modules.get(fn.moduleId);
+    // Not linked here yet: this request goes the slow way, the next ones run inline.
+    if (!instances && !linking.has(fn.moduleId)) link(fn.moduleId).catch(() => undefined);
+    return instances;
+  },
+  recycle(fn: InlineFunction, instances: ModuleInstances): void {
+    try {
+      instances.recycle();
+    } catch {
+      modules.delete(fn.moduleId);
+    }
+  },
+  deadline,
+  counters: new Int32Array(data.counters),
+  freed: () => port.postMessage({ type: 'freed' } satisfies FromWorker),
+};
+
+const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [] };
+
+/** Reports the inline counts: periodically (id 0) only when there are some, to a flush always. */
+function reportCounts(id: number): void {
+  const counts = listener?.take();
+  if (counts === undefined && id === 0) return;
+  port.postMessage({ type: 'counts', id, counts: counts ?? EMPTY_COUNTS } satisfies FromWorker);
+}
+
+function control(msg: Exclude<ToWorker, InvokeMessage>): void {
+  switch (msg.type) {
+    case 'drop':
+      modules.delete(msg.moduleId);
+      linking.delete(msg.moduleId);
+      sent.delete(msg.moduleId);
+      return;
+    case 'table':
+      for (const f of msg.functions) if (f.module) sent.set(f.moduleId, f.module);
+      listener?.update(msg.routes, msg.functions);
+      return;
+    case 'listen': {
+      const l = new InlineListener(msg.tenant, engine);
+      listener = l;
+      l.listen().then(
+        () => port.postMessage({ type: 'listening' } satisfies FromWorker),
+        (err: unknown) => port.postMessage({ type: 'listening', error: err instanceof Error ? err.message : String(err) } satisfies FromWorker),
+      );
+      setInterval(() => reportCounts(0), COUNTS_EVERY_MS).unref();
+      return;
+    }
+    case 'flush':
+      reportCounts(msg.id);
+      return;
+  }
+}
+
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'drop') {
-    modules.delete(msg.moduleId);
-    linking.delete(msg.moduleId);
-    refused.delete(msg.moduleId);
+  if (msg.type !== 'invoke') {
+    control(msg);
     return;
   }
+  if (msg.module) sent.set(msg.moduleId, msg.module);
   const instances = modules.get(msg.moduleId);
   if (instances) invoke(msg, instances);
   else void linkAndInvoke(msg);

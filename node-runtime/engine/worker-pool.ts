@@ -10,12 +10,17 @@
  * and the worker serves on. Only a worker that does not come back within STOP_GRACE_MS (a host
  * call stuck, e.g. Atomics.wait in kv, or a module the checks could not be compiled into) is
  * terminated and replaced; the other workers keep serving meanwhile.
+ * Told to listen, every worker also serves the tenant port itself and runs plain requests inline
+ * (http/inline.ts): per-module running counts live in a SharedArrayBuffer the pool and the
+ * workers both count in, so spec.limits.concurrency holds across both ways; the same watchdog
+ * terminates a worker stuck past an inline invocation's deadline, and its replacement listens again.
  */
 import { Worker } from 'node:worker_threads';
 import { fromSerialized, NodeRuntimeError } from '../errors.ts';
 import { deadlineFlag } from './deadline.ts';
 import type { LoadedModule } from './instances.ts';
-import type { DoneOk, FromWorker, ToWorker } from './protocol.ts';
+import type { RouteDef } from '../resolve/desired-state.ts';
+import type { DoneOk, FromWorker, InlineCounts, InlineFunction, TenantListener, ToWorker } from './protocol.ts';
 import type { WagiCall } from './wagi-call.ts';
 
 export interface PoolOptions {
@@ -44,7 +49,17 @@ export interface PoolEvents {
   workerReplaced?(reason: 'timeout' | 'crash'): void;
   /** A guest past its deadline was stopped at a deadline check; its worker serves on. */
   interrupted?(): void;
+  /** A worker's counts of the requests it ran inline. */
+  counts?(counts: InlineCounts, worker: number): void;
 }
+
+/** A function the workers may run inline, as the node hands it over (the pool adds the counter and sends the module once per worker). */
+export type InlineCandidate = Omit<InlineFunction, 'counter' | 'module'> & { readonly loaded: LoadedModule };
+
+/** Shared running counters (index 0 is the queue length the workers read). */
+const COUNTERS = 1 << 16;
+/** How often the watchdog looks at the workers' inline invocations. */
+const WATCH_EVERY_MS = 100;
 
 /** How long a worker whose deadline flag is up may take to come back before it is terminated. */
 export const STOP_GRACE_MS = 1000;
@@ -69,6 +84,9 @@ interface Slot {
   readonly known: Set<string>;
   instances: number;
   dead: boolean;
+  /** Waiting for the worker's tenant listener. */
+  listening: { resolve(): void; reject(e: Error): void } | undefined;
+  readonly flushes: Map<number, () => void>;
 }
 
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
@@ -85,6 +103,15 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
   private readonly byId = new Map<number, Pending>();
+  /** Running tasks and inline runs per module, shared with the workers; index 0 mirrors the queue length. */
+  private readonly counters = new Int32Array(new SharedArrayBuffer(4 * COUNTERS));
+  private readonly counterOf = new Map<string, number>();
+  private readonly freeCounters: number[] = [];
+  private nextCounter = 1;
+  private tenant: Omit<TenantListener, 'worker'> | undefined;
+  private table: { readonly routes: readonly RouteDef[]; readonly functions: readonly InlineCandidate[] } = { routes: [], functions: [] };
+  private watchdog: NodeJS.Timeout | undefined;
+  private flushId = 0;
 
   constructor(options: PoolOptions, events: PoolEvents = {}) {
     if (!(options.size >= 1) || !(options.queueLimit >= 0)) {
@@ -92,7 +119,34 @@ export class WorkerPool {
     }
     this.options = options;
     this.events = events;
-    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn(i));
+  }
+
+  /**
+   * Has every worker serve `tenant` (their tenant listeners, reusePort on one port) and starts the
+   * watchdog of their inline invocations; resolves once all listen.
+   */
+  async listen(tenant: Omit<TenantListener, 'worker'>): Promise<void> {
+    this.tenant = tenant;
+    await Promise.all(this.slots.map((slot, i) => this.startListening(slot, i)));
+    this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
+    this.watchdog.unref();
+  }
+
+  /** Tells the workers the routes and the functions they may run inline now (after each desired-state change). */
+  publish(routes: readonly RouteDef[], functions: readonly InlineCandidate[]): void {
+    this.table = { routes, functions };
+    for (const slot of this.slots) this.sendTable(slot);
+  }
+
+  /** Waits for every listening worker's inline counts (PoolEvents.counts): a scrape then shows them all. */
+  async flush(): Promise<void> {
+    if (!this.tenant) return;
+    const id = ++this.flushId;
+    await Promise.all(this.slots.filter((s) => !s.dead).map((slot) => new Promise<void>((resolve) => {
+      slot.flushes.set(id, resolve);
+      slot.worker.postMessage({ type: 'flush', id } satisfies ToWorker);
+    })));
   }
 
   /** Tasks waiting for a worker. */
@@ -124,6 +178,7 @@ export class WorkerPool {
       if (idle) this.dispatch(idle, p);
       else {
         this.queue.push(p);
+        this.queueChanged();
         this.pump();
       }
     });
@@ -132,6 +187,9 @@ export class WorkerPool {
   /** Tells every worker to forget a module (its function was updated or removed). */
   drop(moduleId: string): void {
     this.lastStart.delete(moduleId);
+    const counter = this.counterOf.get(moduleId);
+    // A counter still counting (an invocation of the old module running) is not reused.
+    if (counter !== undefined && this.counterOf.delete(moduleId) && Atomics.load(this.counters, counter) === 0) this.freeCounters.push(counter);
     for (const s of this.slots) {
       if (s.known.delete(moduleId)) s.worker.postMessage({ type: 'drop', moduleId } satisfies ToWorker);
     }
@@ -139,6 +197,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     for (const p of this.queue.splice(0)) this.settle(p, new NodeRuntimeError('ShuttingDown', 'the node is shutting down; retry on another node'));
     await Promise.all(this.slots.map((s) => {
       s.dead = true;
@@ -147,19 +206,86 @@ export class WorkerPool {
   }
 
   private canStart(task: Task): boolean {
-    return (this.running.get(task.moduleId) ?? 0) < task.concurrency;
+    return this.runningOf(task.moduleId) < task.concurrency;
   }
 
-  private spawn(): Slot {
+  /** Invocations of a module running now, in the pool and inline in the workers. */
+  private runningOf(moduleId: string): number {
+    const counter = this.counterOf.get(moduleId);
+    return counter === undefined ? (this.running.get(moduleId) ?? 0) : Atomics.load(this.counters, counter);
+  }
+
+  /** The module's shared counter, allocated on first use; undefined when all are taken (it is then counted in the pool only, and never inline). */
+  private counter(moduleId: string): number | undefined {
+    let counter = this.counterOf.get(moduleId);
+    if (counter === undefined) {
+      counter = this.freeCounters.pop() ?? (this.nextCounter < COUNTERS ? this.nextCounter++ : undefined);
+      if (counter === undefined) return undefined;
+      // Counted in the pool so far (before its counter): those stay counted.
+      Atomics.store(this.counters, counter, this.running.get(moduleId) ?? 0);
+      this.counterOf.set(moduleId, counter);
+    }
+    return counter;
+  }
+
+  private queueChanged(): void {
+    Atomics.store(this.counters, 0, this.queue.length);
+  }
+
+  private startListening(slot: Slot, worker: number): Promise<void> {
+    if (!this.tenant) return Promise.resolve();
+    const tenant = this.tenant;
+    return new Promise<void>((resolve, reject) => {
+      slot.listening = { resolve, reject };
+      slot.worker.postMessage({ type: 'listen', tenant: { ...tenant, worker } } satisfies ToWorker);
+      this.sendTable(slot);
+    });
+  }
+
+  private sendTable(slot: Slot): void {
+    if (!this.tenant || slot.dead) return;
+    const functions: InlineFunction[] = [];
+    for (const { loaded, ...f } of this.table.functions) {
+      const counter = this.counter(f.moduleId);
+      if (counter === undefined) continue;
+      const first = !slot.known.has(f.moduleId);
+      slot.known.add(f.moduleId);
+      functions.push({ ...f, counter, ...(first ? { module: loaded } : {}) });
+    }
+    slot.worker.postMessage({ type: 'table', routes: this.table.routes, functions } satisfies ToWorker);
+  }
+
+  /** Terminates a worker stuck in an inline invocation past its deadline and the grace (a host call that does not come back). */
+  private watch(): void {
+    const now = Date.now();
+    for (const slot of this.slots) {
+      if (slot.dead || now <= deadlineFlag.inline(slot.deadline).deadlineMs + STOP_GRACE_MS) continue;
+      const p = slot.busy;
+      this.replace(slot, 'timeout');
+      if (p) {
+        this.release(slot, p);
+        this.settle(p, new NodeRuntimeError('WorkerCrashed', `function ${p.task.loaded.name}: its worker was replaced while the task waited behind an invocation stuck past its deadline; retry`));
+      }
+      this.pump();
+    }
+  }
+
+  private spawn(index: number): Slot {
     const deadline = deadlineFlag.create();
-    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: { deadline } }), deadline: new Int32Array(deadline), busy: undefined, known: new Set(), instances: 0, dead: false };
-    slot.worker.on('message', (msg: FromWorker) => this.onDone(slot, msg));
+    const slot: Slot = {
+      worker: new Worker(WORKER_URL, { workerData: { deadline, counters: this.counters.buffer } }),
+      deadline: new Int32Array(deadline), busy: undefined, known: new Set(), instances: 0, dead: false, listening: undefined, flushes: new Map(),
+    };
+    slot.worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
     slot.worker.on('error', (err: Error) => this.onCrash(slot, err));
     slot.worker.on('exit', (code) => {
       if (!slot.dead) this.onCrash(slot, new Error(`worker exited with code ${code}`));
     });
     // Idle workers must not keep the process alive (CLI `serve` exits on signal, tests end).
     slot.worker.unref();
+    if (this.tenant) {
+      this.startListening(slot, index).catch((err: unknown) => this.onCrash(slot, err instanceof Error ? err : new Error(String(err))));
+    }
     return slot;
   }
 
@@ -171,6 +297,8 @@ export class WorkerPool {
     slot.busy = p;
     p.worker = slot;
     this.running.set(p.task.moduleId, (this.running.get(p.task.moduleId) ?? 0) + 1);
+    const counter = this.counterOf.get(p.task.moduleId);
+    if (counter !== undefined) Atomics.add(this.counters, counter, 1);
     this.lastStart.set(p.task.moduleId, ++this.starts);
     const first = !slot.known.has(p.task.moduleId);
     slot.known.add(p.task.moduleId);
@@ -187,6 +315,7 @@ export class WorkerPool {
       const i = this.next();
       if (i === -1) return;
       this.dispatch(slot, this.queue.splice(i, 1)[0]!);
+      this.queueChanged();
     }
   }
 
@@ -200,7 +329,7 @@ export class WorkerPool {
     let oldest = Infinity;
     for (let i = 0; i < this.queue.length; i++) {
       const { moduleId, concurrency } = this.queue[i]!.task;
-      const running = this.running.get(moduleId) ?? 0;
+      const running = this.runningOf(moduleId);
       if (running >= concurrency) continue;
       const last = this.lastStart.get(moduleId) ?? 0;
       if (running < fewest || (running === fewest && last < oldest)) {
@@ -220,6 +349,8 @@ export class WorkerPool {
     const n = (this.running.get(p.task.moduleId) ?? 1) - 1;
     if (n <= 0) this.running.delete(p.task.moduleId);
     else this.running.set(p.task.moduleId, n);
+    const counter = this.counterOf.get(p.task.moduleId);
+    if (counter !== undefined) Atomics.sub(this.counters, counter, 1);
   }
 
   private settle(p: Pending, outcome: TaskResult | NodeRuntimeError): void {
@@ -228,7 +359,28 @@ export class WorkerPool {
     else p.resolve(outcome);
   }
 
-  private onDone(slot: Slot, msg: FromWorker): void {
+  private onMessage(slot: Slot, msg: FromWorker): void {
+    switch (msg.type) {
+      case 'done':
+        this.onDone(slot, msg);
+        return;
+      case 'counts':
+        if (msg.counts.inline > 0) this.events.counts?.(msg.counts, this.slots.indexOf(slot));
+        slot.flushes.get(msg.id)?.();
+        slot.flushes.delete(msg.id);
+        return;
+      case 'listening':
+        if (msg.error === undefined) slot.listening?.resolve();
+        else slot.listening?.reject(new NodeRuntimeError('InvalidArgument', `worker could not listen on the tenant port ${this.tenant?.host}:${this.tenant?.port}: ${msg.error}`));
+        slot.listening = undefined;
+        return;
+      case 'freed':
+        this.pump();
+        return;
+    }
+  }
+
+  private onDone(slot: Slot, msg: Extract<FromWorker, { type: 'done' }>): void {
     const p = this.byId.get(msg.id);
     slot.instances = msg.instances;
     if (!p || slot.busy !== p) return;
@@ -250,6 +402,7 @@ export class WorkerPool {
     const err = new NodeRuntimeError('Timeout', `function ${p.task.loaded.name} did not answer before its deadline (${new Date(ms).toISOString()}); it was stopped. Make it faster or raise limits.timeoutMs`);
     if (qi !== -1) {
       this.queue.splice(qi, 1);
+      this.queueChanged();
       this.settle(p, err);
       return;
     }
@@ -284,9 +437,11 @@ export class WorkerPool {
   private replace(slot: Slot, reason: 'timeout' | 'crash'): void {
     slot.dead = true;
     void slot.worker.terminate();
+    // A scrape waiting for this worker's counts does not wait for a dead one (they are lost with it).
+    for (const resolve of slot.flushes.values()) resolve();
     if (this.closed) return;
-    const fresh = this.spawn();
     const i = this.slots.indexOf(slot);
+    const fresh = this.spawn(i);
     this.slots[i] = fresh;
     this.events.workerReplaced?.(reason);
   }

@@ -151,6 +151,12 @@ export class ModuleLoader {
     return this.functionModule(fn, compiled);
   }
 
+  /** `fn`'s module when it is compiled in memory now, else undefined; loads nothing and counts no cache lookup. */
+  compiledModule(fn: FunctionDef): FunctionModule | undefined {
+    const compiled = this.compiled.get(compiledKey(fn));
+    return compiled && this.functionModule(fn, compiled);
+  }
+
   /**
    * A function placed here: its module pulled and verified now, and compiled when it fits the
    * compiled cache without evicting (the compile policy, file comment).

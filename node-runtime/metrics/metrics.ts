@@ -6,6 +6,7 @@
  * (bench/runtime/metrics-scrape.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { InlineCounts } from '../engine/protocol.ts';
 
 const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** A cold start's hold spans the operator's placement and a load (tens of ms to seconds), up to the hold limit (30 s by default, --cold-start-wait-ms). */
@@ -28,6 +29,8 @@ export interface NodeMetrics {
   readonly loadStage: Histogram<'stage'>;
   readonly httpRequests: Counter<'outcome'>;
   readonly httpRetries: Counter<'route'>;
+  /** Requests a worker ran inline on its own tenant listener, per worker index. */
+  readonly httpInline: Counter<'worker'>;
   /** Requests this node forwarded to another node running the function (cluster mode), by outcome. */
   readonly httpForwarded: Counter<'function' | 'outcome'>;
   readonly circuitOpened: Counter<'route' | 'function'>;
@@ -69,6 +72,7 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
     loadStage: new Histogram({ name: 'flotilla_module_load_stage_duration_seconds', help: 'Time spent in each loading stage.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code: RateLimited, CircuitOpen, ...).', labelNames: ['outcome'], registers }),
     httpForwarded: new Counter({ name: 'flotilla_http_forwarded_total', help: 'Requests forwarded to another node of the pool that runs the function (it runs elsewhere only), by outcome: ok, or the failure code (ForwardFailed: no node running it could be reached; the remote node\'s code otherwise).', labelNames: ['function', 'outcome'], registers }),
+    httpInline: new Counter({ name: 'flotilla_http_inline_requests_total', help: 'Requests a worker thread ran inline on its own tenant listener (the others went through the main thread), per worker index (at most --workers series); also counted in flotilla_http_requests_total.', labelNames: ['worker'], registers }),
     httpRetries: new Counter({ name: 'flotilla_http_retries_total', help: 'Extra attempts made by route retries (spec.retries), per route.', labelNames: ['route'], registers }),
     circuitOpened: new Counter({ name: 'flotilla_circuit_opened_total', help: 'Times a route backend circuit opened (spec.circuitBreaker), per route and function.', labelNames: ['route', 'function'], registers }),
     triggerEvents: new Counter({
@@ -98,4 +102,17 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
     coldStartWait: new Histogram({ name: 'flotilla_cold_start_wait_seconds', help: 'Time a request was held for a dormant function, whatever its outcome (rejected ones are not held).', labelNames: ['function'], buckets: HOLD_BUCKETS, registers }),
     prePulls: new Counter({ name: 'flotilla_prepulls_total', help: 'Background pre-pulls of dormant modules by outcome: pulled (into the disk cache), cached (already there), skipped (no room without evicting a module in use), failed (retried with backoff).', labelNames: ['outcome'], registers }),
   };
+}
+
+/** Adds what worker `worker` ran inline to the node's series: the same ones a request through the main thread counts in. */
+export function addInlineCounts(m: NodeMetrics, c: InlineCounts, worker: number): void {
+  m.httpInline.inc({ worker: String(worker) }, c.inline);
+  for (const [outcome, n] of Object.entries(c.http)) m.httpRequests.inc({ outcome }, n);
+  for (const [fn, outcome, n] of c.invocations) m.invocations.inc({ function: fn, outcome }, n);
+  for (const seconds of c.durations) m.duration.observe(seconds);
+  for (const [fn, seconds] of c.coldStarts) {
+    m.coldStarts.inc({ function: fn });
+    m.initDuration.observe(seconds);
+  }
+  if (c.interrupted > 0) m.interruptions.inc(c.interrupted);
 }

@@ -1,0 +1,123 @@
+/**
+ * Every worker thread serves the tenant port itself (reusePort) and runs plain requests inline:
+ * a real node with two workers, the hello example signed and served from a manifest directory.
+ * Fresh connections spread over the workers' listeners; /metrics counts the inline requests per
+ * worker, and a route with retries still goes through the main thread (relayed) and works.
+ */
+import * as http from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildExample } from '../../../examples/functions/build.ts';
+import type { RunningNode } from '../../../node-runtime/node.ts';
+import { waitFor } from '../../harness/index.ts';
+import { newKey, publish, renderManifests, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { metricSample, startManifestNode } from './node-support.ts';
+
+const HOST = 'registry.local';
+const WORKERS = 2;
+let work: string;
+let node: RunningNode;
+
+function route(name: string, policies: string): string {
+  return `apiVersion: flotilla.dev/v1alpha1
+kind: FunctionRoute
+metadata:
+  name: ${name}
+  namespace: edge
+spec:
+  host: "*.test"
+  pathPrefix: /${name}
+  backends:
+    - functionRef: hello
+      weight: 100
+${policies}`;
+}
+
+interface FreshReply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A request on a connection of its own (the kernel picks a worker's listener per connection); a body is sent chunked unless `length` says. */
+function fresh(path: string, headers: Record<string, string> = {}, body?: { readonly bytes: Uint8Array; readonly chunked: boolean }): Promise<FreshReply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${node.url}${path}`, { method: body ? 'POST' : 'GET', agent: false, headers: { host: 'fn.test', ...headers, ...(body && !body.chunked ? { 'content-length': String(body.bytes.length) } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body?.bytes);
+  });
+}
+
+const inlineBy = async (worker: number): Promise<number> => (await metricSample(node.adminUrl, 'flotilla_http_inline_requests_total', { worker: String(worker) })) ?? 0;
+const inlineTotal = async (): Promise<number> => (await Promise.all([0, 1, 2].map(inlineBy))).reduce((a, b) => a + b, 0);
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'flotilla-listeners-'));
+  const store = join(work, 'store');
+  const trusted = newKey();
+  const wasm = new Uint8Array(await readFile(await buildExample('hello')));
+  const fns = [{ name: 'hello', ref: await publish({ kind: 'registry', registry: HOST, repository: 'flotilla/hello' }, wasm, trusted, store) }];
+  const manifests = join(work, 'manifests');
+  await writeManifests(manifests, 'functions.yaml', renderManifests(fns));
+  await writeManifests(manifests, 'routes.yaml', [route('plain', ''), route('retried', '  retries:\n    attempts: 1\n')].join('---\n'));
+  node = await startManifestNode({ work, manifests, store, trustedPem: trusted.publicPem, workers: WORKERS, nodeName: 'node-l', workerListeners: true });
+}, 600_000);
+
+afterAll(async () => {
+  await node?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('tenant listeners in the workers', () => {
+  it('serves plain requests inline on every worker, with the node headers and counted in the usual series', async () => {
+    const okBefore = (await metricSample(node.adminUrl, 'flotilla_http_requests_total', { outcome: 'ok' })) ?? 0;
+    let sent = 0;
+    // The first request of a worker may go the slow way while the module links there.
+    await waitFor(async () => {
+      const replies = await Promise.all(Array.from({ length: 16 }, () => fresh('/plain', { 'x-flotilla-backend': 'edge/other' })));
+      sent += replies.length;
+      for (const r of replies) {
+        expect(r.status).toBe(200);
+        expect(r.headers['x-flotilla-served-by']).toBe('node-l');
+        expect(r.headers['x-flotilla-invocation-id']).toMatch(/^[0-9a-f-]{36}$/);
+        expect(r.headers['x-flotilla-digest']).toMatch(/^sha256:/);
+        expect(r.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+        expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body));
+      }
+      const per = await Promise.all([0, 1].map(inlineBy));
+      return per.every((n) => n > 0) ? per : undefined;
+    }, { timeoutMs: 20_000, what: 'inline requests on both workers' });
+    // One series per worker index, no more.
+    expect(await inlineBy(WORKERS)).toBe(0);
+    expect(((await metricSample(node.adminUrl, 'flotilla_http_requests_total', { outcome: 'ok' })) ?? 0) - okBefore).toBe(sent);
+    expect(await metricSample(node.adminUrl, 'flotilla_invocations_total', { function: 'edge/hello', outcome: 'ok' })).toBeGreaterThanOrEqual(sent);
+  });
+
+  it('sends a route with retries through the main thread, which answers as before', async () => {
+    const before = await inlineTotal();
+    const replies = await Promise.all(Array.from({ length: 8 }, () => fresh('/retried')));
+    for (const r of replies) {
+      expect(r.status).toBe(200);
+      expect(r.headers['x-flotilla-attempts']).toBe('1');
+      expect(r.headers['x-flotilla-served-by']).toBe('node-l');
+    }
+    expect(await inlineTotal()).toBe(before);
+  });
+
+  it('refuses a body over the limit with 413 through the main thread, declared or chunked', async () => {
+    const big = new Uint8Array((1 << 20) + 1);
+    for (const chunked of [false, true]) {
+      const r = await fresh('/plain', {}, { bytes: big, chunked });
+      expect(r.status, `chunked ${chunked}`).toBe(413);
+      expect(r.headers['x-flotilla-error']).toBe('RequestTooLarge');
+      expect(r.headers.connection).toBe('close');
+    }
+  });
+});
