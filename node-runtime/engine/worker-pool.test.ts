@@ -71,12 +71,14 @@ describe('WorkerPool', () => {
   it('refuses with Overloaded once the bounded queue is full', async () => {
     pool = new WorkerPool({ size: 1, queueLimit: 2 });
     const loop = await load('loop', misbehaving('loop'));
-    const running = pool.run(task(loop, { deadlineMs: Date.now() + 400 }));
-    const queued = [pool.run(task(loop, { deadlineMs: Date.now() + 400 })), pool.run(task(loop, { deadlineMs: Date.now() + 400 }))];
+    // Each outcome's assertion is attached at once: under load a queued task may time out before
+    // the test reaches it, and an unobserved rejection fails the whole run.
+    const running = expect(pool.run(task(loop, { deadlineMs: Date.now() + 400 }))).rejects.toMatchObject({ code: 'Timeout' });
+    const queued = [0, 1].map(() => expect(pool.run(task(loop, { deadlineMs: Date.now() + 400 }))).rejects.toMatchObject({ code: 'Timeout' }));
     await expect(pool.run(task(loop))).rejects.toMatchObject({ code: 'Overloaded' });
     expect(pool.queued).toBe(2);
-    await expect(running).rejects.toMatchObject({ code: 'Timeout' });
-    for (const q of queued) await expect(q).rejects.toMatchObject({ code: 'Timeout' });
+    await running;
+    await Promise.all(queued);
   });
 
   it('holds a function to its concurrency limit while others use the free workers', async () => {
