@@ -69,12 +69,12 @@ describe('WorkerPool', () => {
   });
 
   it('refuses with Overloaded once the bounded queue is full', async () => {
-    pool = new WorkerPool({ size: 1, queueLimit: 2 });
+    const p = (pool = new WorkerPool({ size: 1, queueLimit: 2 }));
     const loop = await load('loop', misbehaving('loop'));
     // Each outcome's assertion is attached at once: under load a queued task may time out before
     // the test reaches it, and an unobserved rejection fails the whole run.
     const running = expect(pool.run(task(loop, { deadlineMs: Date.now() + 400 }))).rejects.toMatchObject({ code: 'Timeout' });
-    const queued = [0, 1].map(() => expect(pool.run(task(loop, { deadlineMs: Date.now() + 400 }))).rejects.toMatchObject({ code: 'Timeout' }));
+    const queued = [0, 1].map(() => expect(p.run(task(loop, { deadlineMs: Date.now() + 400 }))).rejects.toMatchObject({ code: 'Timeout' }));
     await expect(pool.run(task(loop))).rejects.toMatchObject({ code: 'Overloaded' });
     expect(pool.queued).toBe(2);
     await running;
