@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wagiCat } from '../../../node-runtime/testing/assemble.ts';
 import { waitFor } from '../../harness/index.ts';
 import { awaitOutput, run, type Proc } from '../operator/cli-process.ts';
-import { newKey, publish, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { newKey, publish, routeManifest, writeManifests } from '../../../devenv/fixtures/modules.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
 
 let work: string;
@@ -56,18 +56,7 @@ spec:
         hostPath: ${hostPath}
         mountPath: /files
 ---
-apiVersion: flotilla.dev/v1alpha1
-kind: FunctionRoute
-metadata:
-  name: ${name}
-  namespace: edge
-spec:
-  host: "*.test"
-  pathPrefix: /${name}
-  backends:
-    - functionRef: ${name}
-      weight: 100
-`;
+${routeManifest(name, [[name, 100]])}`;
 
 beforeAll(async () => {
   process.env['FLOTILLA_TEST_SECRET'] = 'do-not-leak'; // inherited by the node process: what /proc/self/environ would show

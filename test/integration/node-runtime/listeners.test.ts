@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExample } from '../../../examples/functions/build.ts';
 import type { RunningNode } from '../../../node-runtime/node.ts';
 import { waitFor } from '../../harness/index.ts';
-import { newKey, publish, renderManifests, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { newKey, publish, renderManifests, routeManifest, writeManifests } from '../../../devenv/fixtures/modules.ts';
 import { metricSample, startManifestNode } from './node-support.ts';
 
 const HOST = 'registry.local';
@@ -21,18 +21,7 @@ let work: string;
 let node: RunningNode;
 
 function route(name: string, policies: string): string {
-  return `apiVersion: flotilla.dev/v1alpha1
-kind: FunctionRoute
-metadata:
-  name: ${name}
-  namespace: edge
-spec:
-  host: "*.test"
-  pathPrefix: /${name}
-  backends:
-    - functionRef: hello
-      weight: 100
-${policies}`;
+  return routeManifest(name, [['hello', 100]], policies);
 }
 
 interface FreshReply {

@@ -15,7 +15,7 @@ import { RouteTable } from '../../../node-runtime/http/routes.ts';
 import type { RunningNode } from '../../../node-runtime/node.ts';
 import type { RouteDef } from '../../../node-runtime/resolve/desired-state.ts';
 import { waitFor } from '../../harness/index.ts';
-import { newKey, publish, renderManifests, writeManifests } from '../../../devenv/fixtures/modules.ts';
+import { newKey, publish, renderManifests, routeManifest, writeManifests } from '../../../devenv/fixtures/modules.ts';
 import { request, type Reply } from '../../../devenv/fixtures/http-client.ts';
 import { metricSample, startManifestNode } from './node-support.ts';
 
@@ -25,21 +25,10 @@ let node: RunningNode;
 
 /** A FunctionRoute on host *.test at /<name>; `backends` as "fn:weight", `policies` YAML lines under spec. */
 function route(name: string, backends: readonly string[], policies: string): string {
-  const list = backends.map((b) => {
-    const [fn, weight] = b.split(':');
-    return `    - functionRef: ${fn}\n      weight: ${weight}`;
-  });
-  return `apiVersion: flotilla.dev/v1alpha1
-kind: FunctionRoute
-metadata:
-  name: ${name}
-  namespace: edge
-spec:
-  host: "*.test"
-  pathPrefix: /${name}
-  backends:
-${list.join('\n')}
-${policies}`;
+  return routeManifest(name, backends.map((b) => {
+    const [fn = '', weight = ''] = b.split(':');
+    return [fn, Number(weight)] as const;
+  }), policies);
 }
 
 const ROUTES = [
