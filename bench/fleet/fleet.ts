@@ -22,12 +22,11 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONFIG_MAP_TYPE, createKubeClient, resourcePath } from '../../kube/index.ts';
+import { CONFIG_MAP_TYPE, createKubeClient, loadKubeConfigFile, resourcePath } from '../../kube/index.ts';
 import { execa } from 'execa';
 import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { FleetState } from '../../devenv/fleet/state.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
 import { nodesServing, pointEchoAt, pushEcho } from '../../devenv/fixtures/fleet.ts';
 import { median } from '../triggers/stats.ts';
 
@@ -108,7 +107,7 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
   await commitAndRefresh(state, `bench: echo -> ${digest} (round ${i})`);
   const [floors, served] = await Promise.all([
     Promise.all(clusters.map((c) => {
-      const client = createKubeClient(loadKubeConfig(c.kubeconfig));
+      const client = createKubeClient(loadKubeConfigFile(c.kubeconfig));
       const path = resourcePath(CONFIG_MAP_TYPE, { namespace: 'functions', name: 'bench-marker' });
       return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await client.request<{ data?: Record<string, string> }>({ method: 'GET', path })).data?.['round'] === String(i));
     })),

@@ -11,7 +11,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import type { WasmFunction } from '../../api/index.ts';
 import { buildFleet } from '../../clusters/fleet.ts';
 import { renderApp, writeRendered } from '../../constructs/index.ts';
-import { createKubeClient, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
+import { createKubeClient, loadKubeConfigFile, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
 import { startArgoCd } from '../servers/argocd.ts';
 import type { ArgoCd } from '../servers/argocd.ts';
 import { startEtcd } from '../servers/etcd.ts';
@@ -19,7 +19,7 @@ import { startGitServer } from '../servers/git-server.ts';
 import { kubeconfigYaml, startKubeApiServer } from '../servers/kube-apiserver.ts';
 import type { KubeApiServer } from '../servers/kube-apiserver.ts';
 import { startKubeControllerManager } from '../servers/kube-controller-manager.ts';
-import { kubectl, loadKubeConfig, waitForCrdsEstablished } from '../servers/kube.ts';
+import { kubectl, waitForCrdsEstablished } from '../servers/kube.ts';
 import { freePort, httpReady, startServer } from '../servers/process.ts';
 import type { RunningServer } from '../servers/process.ts';
 import { startNats } from '../servers/nats.ts';
@@ -239,7 +239,7 @@ async function start(
   const clusters: ClusterState[] = [];
   for (const edge of edges) {
     const state = await step(ctx, `operator and node runtimes on ${edge.name} (${MACHINES_PER_CLUSTER} machines)`, async () => {
-      const kc = loadKubeConfig(edge.api.kubeconfig);
+      const kc = loadKubeConfigFile(edge.api.kubeconfig);
       // Argo CD's first sync wave brings the CRDs; the operator needs them to start its informers.
       await waitForCrdsEstablished(kc, ['wasmfunctions.flotilla.dev', 'wasmruntimes.flotilla.dev', 'functionroutes.flotilla.dev', 'functiontriggers.flotilla.dev'], 150_000);
       const opPort = await freePort();
@@ -299,7 +299,7 @@ async function start(
   const placed = await step(ctx, 'every HTTP function answers on every node of its pool', async () => {
     const out: ClusterState[] = [];
     for (const c of clusters) {
-      const client = createKubeClient(loadKubeConfig(c.kubeconfig));
+      const client = createKubeClient(loadKubeConfigFile(c.kubeconfig));
       const functions: ClusterState['functions'][number][] = [];
       for (const f of c.functions) {
         const on = await waitFor(

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { toolDir, toolPath } from '../tools/paths.ts';
-import { applyYaml, loadKubeConfig, uniqueName, waitForCrdsEstablished } from './kube.ts';
+import { applyYaml, uniqueName, waitForCrdsEstablished } from './kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import { freePort, httpReady, startServer, tcpReady } from './process.ts';
 import type { RunningServer } from './process.ts';
 
@@ -118,7 +119,7 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
   const crdDir = join(bin, 'crds');
   const crds = readdirSync(crdDir).filter((f) => f.endsWith('-crd.yaml')).map((f) => readFileSync(join(crdDir, f), 'utf8'));
   await applyYaml(opts.kubeconfig, crds.join('\n---\n'));
-  await waitForCrdsEstablished(loadKubeConfig(opts.kubeconfig), ['applications.argoproj.io', 'appprojects.argoproj.io', 'applicationsets.argoproj.io']);
+  await waitForCrdsEstablished(loadKubeConfigFile(opts.kubeconfig), ['applications.argoproj.io', 'appprojects.argoproj.io', 'applicationsets.argoproj.io']);
   await applyYaml(opts.kubeconfig, settingsManifests(namespace, passwordHash, opts.reconcileSeconds ?? 15, cluster));
 
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'flotilla-argocd-'));

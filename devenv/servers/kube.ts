@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { toolPath } from '../tools/paths.ts';
-import { createKubeClient, KubeApiError, loadKubeConfigFile } from '../../kube/index.ts';
+import { createKubeClient, KubeApiError } from '../../kube/index.ts';
 import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
@@ -15,8 +15,6 @@ export function uniqueName(prefix: string): string {
   return `${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Loads a kubeconfig file into a client-node KubeConfig (kube/'s loader, with its errors). */
-export const loadKubeConfig = loadKubeConfigFile;
 
 /** Runs kubectl against `kubeconfig`; rejects with kubectl's stderr in the message. */
 export async function kubectl(kubeconfig: string, args: readonly string[], input?: string): Promise<string> {

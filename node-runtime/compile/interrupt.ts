@@ -126,13 +126,7 @@ function rewrite(bytes: Uint8Array, outline: ModuleOutline): Uint8Array {
     else parts.push(bytes.subarray(s.start, s.end));
   });
   for (const id of missing) emit(id);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 /** Copies a constant expression up to and including its `end`, renumbering ref.func. */

@@ -122,12 +122,7 @@ export function rewriteModule(bytes: Uint8Array, limitPages: number): RewriteRes
   });
   if (exportAt === sections.length) parts.push(encodeSection(SECTION.export, exportPayload));
 
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
+  const out = Buffer.concat(parts);
   const scan = scanCode(bytes, sections);
   return {
     bytes: out,

@@ -59,13 +59,7 @@ export function assemble(m: AsmModule): Uint8Array {
       return [0, 0x41, ...sleb(d.offset), 0x0b, ...u32leb(bytes.length), ...bytes];
     })));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 // Opcodes used by the fixtures below.

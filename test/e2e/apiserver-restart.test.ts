@@ -16,7 +16,7 @@ import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { ClusterState, FleetState } from '../../devenv/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import { nodesServing } from '../../devenv/fixtures/fleet.ts';
 import { useFleet } from './fleet-fixture.ts';
 
@@ -100,7 +100,7 @@ describe('an edge cluster whose API server stops and restarts', () => {
     const log = openSync(join(up.state.logDir, cluster.name, 'kube-apiserver-restarted.log'), 'a');
     const restarted = spawn(apiserver.argv[0] ?? '', apiserver.argv.slice(1), { env: apiserver.env, cwd: apiserver.cwd, stdio: ['ignore', log, log], detached: true });
     restarted.unref();
-    const kc = loadKubeConfig(cluster.kubeconfig);
+    const kc = loadKubeConfigFile(cluster.kubeconfig);
     await waitFor(async () => ((await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', plural: 'wasmfunctions' }).then(() => true, () => false)) ? true : undefined), {
       what: `${cluster.server} to answer again`,
       timeoutMs: 60_000,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import { nodesServing, pointEchoAt, pushEcho } from '../../devenv/fixtures/fleet.ts';
 import { useFleet } from './fleet-fixture.ts';
 
@@ -40,7 +40,7 @@ describe('a commit bumping a digest', () => {
     await commitAndRefresh(up.state, `echo -> ${digest}`);
 
     for (const c of up.state.clusters ?? []) {
-      const kc = loadKubeConfig(c.kubeconfig);
+      const kc = loadKubeConfigFile(c.kubeconfig);
       const crd = kc.makeApiClient(CustomObjectsApi);
       const leases = kc.makeApiClient(CoordinationV1Api);
       await waitFor(

@@ -11,7 +11,7 @@ import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
 import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import { nodesServing } from '../../devenv/fixtures/fleet.ts';
 import { useFleet } from './fleet-fixture.ts';
 
@@ -50,7 +50,7 @@ describe('a commit that breaks a schema rule', () => {
     }
 
     for (const c of up.state.clusters ?? []) {
-      const fn = (await loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: 'functions', plural: 'wasmfunctions', name: 'echo' })) as { spec: { limits: { memoryPages: number } } };
+      const fn = (await loadKubeConfigFile(c.kubeconfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: 'functions', plural: 'wasmfunctions', name: 'echo' })) as { spec: { limits: { memoryPages: number } } };
       expect(fn.spec.limits.memoryPages).toBe(64);
       for (const n of await nodesServing(c, 'echo')) expect((await getWithHost(`${n.url}/`, n.host)).status, n.node).toBe(200);
     }

@@ -10,7 +10,7 @@ import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
 import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import { nodesServing, pointEchoAt, pushEcho } from '../../devenv/fixtures/fleet.ts';
 import { useFleet } from './fleet-fixture.ts';
 
@@ -32,7 +32,7 @@ describe('a commit pointing at an unsigned digest', () => {
 
     const api = new ArgoCdApi(argocd.url, { username: argocd.username, password: argocd.password });
     for (const c of up.state.clusters ?? []) {
-      const crd = loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi);
+      const crd = loadKubeConfigFile(c.kubeconfig).makeApiClient(CustomObjectsApi);
       const verified = await waitFor(
         async () => {
           const fn = (await crd.getNamespacedCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', namespace: 'functions', plural: 'wasmfunctions', name: 'echo' })) as { spec: { module: { ref: string } }; status?: { conditions?: Condition[] } };
@@ -62,7 +62,7 @@ describe('a commit pointing at an unsigned digest', () => {
     }
     // No node reports the unsigned digest at all: the operator never assigned it.
     for (const c of up.state.clusters ?? []) {
-      const leases = await loadKubeConfig(c.kubeconfig).makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'functions' });
+      const leases = await loadKubeConfigFile(c.kubeconfig).makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'functions' });
       for (const l of leases.items) expect(l.metadata?.annotations?.['flotilla.dev/function-status'] ?? '', l.metadata?.name).not.toContain(digest);
     }
   });

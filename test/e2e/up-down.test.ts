@@ -13,7 +13,7 @@ import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { FleetState } from '../../devenv/fleet/state.ts';
 import { waitFor } from '../harness/index.ts';
-import { loadKubeConfig } from '../../devenv/servers/kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import { nodesServing } from '../../devenv/fixtures/fleet.ts';
 import { useFleet } from './fleet-fixture.ts';
 
@@ -61,7 +61,7 @@ describe('flotilla up / down', () => {
     expect(up.state.clusters?.map((c) => c.name)).toEqual(['edge-eu-west', 'edge-us-east']);
     for (const c of up.state.clusters ?? []) {
       // Two machines, each running one node runtime per pool (WasmRuntime) of its cluster.
-      const runtimes = (await loadKubeConfig(c.kubeconfig).makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', plural: 'wasmruntimes' })) as { items: { metadata: { name: string } }[] };
+      const runtimes = (await loadKubeConfigFile(c.kubeconfig).makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'flotilla.dev', version: 'v1alpha1', plural: 'wasmruntimes' })) as { items: { metadata: { name: string } }[] };
       const pools = runtimes.items.map((r) => r.metadata.name);
       expect(pools.length).toBeGreaterThan(0);
       expect(c.nodes.map((n) => `${n.name}/${n.pool}`).sort()).toEqual([1, 2].flatMap((i) => pools.map((p) => `${c.name}-node-${i}/${p}`)).sort());

@@ -4,7 +4,8 @@
  */
 import { inject } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createNamespace, loadKubeConfig } from '../../devenv/servers/kube.ts';
+import { createNamespace } from '../../devenv/servers/kube.ts';
+import { loadKubeConfigFile } from '../../kube/index.ts';
 import type { TestNamespace } from '../../devenv/servers/kube.ts';
 import type { HarnessInfo } from '../../devenv/servers/types.ts';
 
@@ -30,7 +31,7 @@ export function harness(): HarnessInfo {
 
 /** A @kubernetes/client-node KubeConfig for the harness apiserver as the admin user. */
 export function kubeConfig(): KubeConfig {
-  return loadKubeConfig(harness().kube.kubeconfig);
+  return loadKubeConfigFile(harness().kube.kubeconfig);
 }
 
 /**
