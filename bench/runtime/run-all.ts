@@ -14,6 +14,7 @@ import { measureScrape } from './metrics-scrape.ts';
 import { measureRouteLookup } from './route-lookup.ts';
 import { measureOverhead } from './overhead.ts';
 import { measureThroughput } from './throughput.ts';
+import { measureSideBySide } from './wasmtime.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
 const work = await mkdtemp(join(tmpdir(), 'flotilla-bench-'));
@@ -88,6 +89,26 @@ try {
     const m = await measureScrape(10_000, 5, log);
     summary.metricsScrape = { functions: m.functions, lines: m.lines, scrapeMs: spread(m.scrapeMs, 1), noFunctionsMs: spread(m.emptyMs, 2) };
     log(`metrics scrape: ${JSON.stringify(summary.metricsScrape)}`);
+  }
+  if (want('wasmtime')) {
+    const w = await measureSideBySide(work, 15, log);
+    const over = (xs: number[]) => xs.map((x, i) => x / w.wasmtimeCached[i]!);
+    summary.wasmtime = {
+      commandModule: 'echo (C, wasm32-wasi) as a WASI command; baseline the same source built natively',
+      nativeProcessMs: spread(w.nativeProcess, 2),
+      wasmtimeCachedMs: spread(w.wasmtimeCached, 2),
+      wasmtimePrecompiledMs: spread(w.wasmtimePrecompiled, 2),
+      flotillaRunMs: spread(w.flotillaRun, 1),
+      engineNewInstanceMicros: spread(w.engineNewInstanceMicros, 1),
+      enginePristineRerunMicros: spread(w.enginePristineRerunMicros, 1),
+      ratioToWasmtimeCached: {
+        nativeProcess: spread(over(w.nativeProcess), 2),
+        wasmtimePrecompiled: spread(over(w.wasmtimePrecompiled), 2),
+        flotillaRun: spread(over(w.flotillaRun), 2),
+        engineNewInstance: spread(w.engineNewInstanceMicros.map((x, i) => x / 1000 / w.wasmtimeCached[i]!), 4),
+      },
+    };
+    log(`wasmtime side by side: ${JSON.stringify(summary.wasmtime)}`);
   }
   // Not in the default run (minutes: 10k modules published, pulled, verified twice): `npm run bench -- density`.
   if (only.has('density')) {
