@@ -74,7 +74,14 @@ async function fetchDeb(pin: DebianPin, debCache: string, log: (line: string) =>
     await mkdir(debCache, { recursive: true });
     const work = await mkdtemp(join(debCache, '.download-'));
     try {
-      const r = await execa('apt-get', ['download', `${pin.package}:${pin.architecture}=${pin.version}`], { cwd: work, stdin: 'ignore', reject: false });
+      const download = () => execa('apt-get', ['download', `${pin.package}:${pin.architecture}=${pin.version}`], { cwd: work, stdin: 'ignore', reject: false });
+      let r = await download();
+      if (r.failed) {
+        // A machine whose package lists were never fetched (or were cleaned) knows no versions yet.
+        log('base layer: apt-get update');
+        await execa('apt-get', ['update'], { stdin: 'ignore', reject: false });
+        r = await download();
+      }
       if (r.failed) {
         throw new ImageBuildError('InputMissing', `apt-get download ${pin.package}=${pin.version}: ${r.stderr || r.message}; when Debian no longer serves that version, bump it and its sha256 in devenv/images/base.json`);
       }

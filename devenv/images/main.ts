@@ -17,9 +17,9 @@ import { copyManifest, openLayout, openStore, parseReference } from '../../artif
 import { cacheRoot } from '../../examples/functions/cache.ts';
 import { toolPath } from '../tools/paths.ts';
 import { buildImages } from './build.ts';
-import { IMAGES } from './image.ts';
 import type { BuiltImage } from './build.ts';
 import { ImageBuildError } from './errors.ts';
+import { IMAGES } from './image.ts';
 import { imagesFileText, pinnedImages, staleEntries } from './pins.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

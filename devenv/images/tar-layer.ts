@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import tar from 'tar-stream';
+import { ImageBuildError } from './errors.ts';
 
 type HeaderArgument = Parameters<tar.Pack['entry']>[0];
-import { ImageBuildError } from './errors.ts';
 
 /** What every entry shares: a clean relative path (no leading `/`, no `.` or `..` segment) and its owner. */
 interface EntryBase {
@@ -26,7 +26,7 @@ export type LayerEntry =
   | (EntryBase & { readonly kind: 'dir'; readonly mode: number })
   | (EntryBase & { readonly kind: 'symlink'; readonly target: string });
 
-/** A written layer: its digest and size (for the manifest) and the tar's own digest (the config's diff_id). */
+/** A written layer's digest and size; the layer is uncompressed, so the digest is also the config's diff_id. */
 export interface WrittenLayer {
   readonly digest: string;
   readonly size: number;
