@@ -6,6 +6,8 @@ export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+
 export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 export const OCI_EMPTY_JSON = 'application/vnd.oci.empty.v1+json';
 export const OCI_IMAGE_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/** An uncompressed tar layer (image-spec layer.md): its digest is the tar's own, whatever zlib built it. */
+export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 
 /** CNCF TAG-Runtime Wasm OCI artifact layout. */
 export const WASM_CONFIG = 'application/vnd.wasm.config.v0+json';
