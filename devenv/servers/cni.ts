@@ -1,7 +1,8 @@
 /**
  * Pod networking of a harness node: a CNI bridge of its own with host-local IPAM over one /24,
  * and a directory holding the pinned plugins (each is built into its own tool dir; CRI wants one).
- * The bridge is the pods' gateway on the host, so the host reaches every pod IP directly.
+ * The bridge is the pods' gateway on the host, so the host reaches every pod IP directly, and its
+ * address is the node's IP.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
@@ -65,7 +66,25 @@ export function freePodNetwork(taken: ReadonlySet<number> = new Set()): PodNetwo
   return { bridge: `flo${pick.toString(16).padStart(2, '0')}${Math.random().toString(16).slice(2, 8)}`, subnet: `10.244.${pick}.0/24` };
 }
 
-/** Deletes the node's bridge (CNI creates it and never removes it). */
+/** The node's own address: the bridge's `.1`, the pods' gateway (pure). */
+export function nodeAddress(net: PodNetwork): string {
+  return net.subnet.replace(/\.0\/24$/, '.1');
+}
+
+/**
+ * Creates the node's bridge with its address before any pod exists (CNI would only on the first
+ * pod, and finds it then): kubelet needs a node IP that is not loopback, one per node.
+ */
+export function createBridge(net: PodNetwork): void {
+  const ip = (args: readonly string[]): void => {
+    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  ip(['link', 'add', net.bridge, 'type', 'bridge']);
+  ip(['addr', 'add', `${nodeAddress(net)}/24`, 'dev', net.bridge]);
+  ip(['link', 'set', net.bridge, 'up']);
+}
+
+/** Deletes the node's bridge. */
 export function deleteBridge(bridge: string): void {
   try {
     execFileSync('ip', ['link', 'del', bridge], { stdio: ['ignore', 'ignore', 'pipe'] });
