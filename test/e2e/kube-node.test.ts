@@ -2,13 +2,15 @@
  * Two real nodes on the harness apiserver: kube-scheduler, and per node a containerd (CRI, runc,
  * overlayfs, its own CNI bridge) and a kubelet. Both Nodes become Ready; a Pod of an image built
  * here and pushed to the loopback registry is scheduled onto each, pulled over http, Running and
- * Ready (kubelet probes it over the bridge), answers the test on its pod IP from the node's range,
- * and on delete is gone from the apiserver and from the network. Timings go to stderr.
+ * Ready (kubelet probes it over the bridge), answers the test on its pod IP from the node's range
+ * and on its hostPort at the node's IP (CNI portmap), and on delete is gone from the apiserver and
+ * from the network. Timings go to stderr.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushNodeImage } from '../../devenv/fixtures/node-images.ts';
 import { startKubeNodes } from '../../devenv/servers/kube-node.ts';
 import type { KubeNodes } from '../../devenv/servers/kube-node.ts';
+import { freePort } from '../../devenv/servers/process.ts';
 import { createKubeClient, KubeApiError } from '../../kube/index.ts';
 import type { KubeClient } from '../../kube/index.ts';
 import { createTestNamespace, harness, kubeConfig, logTail, uniqueName, waitFor } from '../harness/index.ts';
@@ -86,9 +88,10 @@ describe('real kubelet nodes', () => {
     expect(new Set(cluster.nodes.map((n) => n.ip)).size).toBe(cluster.nodes.length);
   });
 
-  it('runs a Pod from the loopback registry on each node, reachable on its pod IP, and deletes it cleanly', async () => {
+  it('runs a Pod from the loopback registry on each node, reachable on its pod IP and hostPort, and deletes it cleanly', async () => {
     for (const node of cluster.nodes) {
       const name = uniqueName('hello');
+      const hostPort = await freePort();
       const path = `/api/v1/namespaces/${ns.name}/pods/${name}`;
       const t0 = performance.now();
       await client.request({
@@ -110,7 +113,8 @@ describe('real kubelet nodes', () => {
                 name: 'hello',
                 image: helloImage,
                 args: [String(PORT)],
-                ports: [{ containerPort: PORT }],
+                // hostPort: the CNI portmap plugin forwards <node IP>:<hostPort> to the pod, as an edge site would expose it.
+                ports: [{ containerPort: PORT, hostPort }],
                 // kubelet probes over the bridge: Ready proves the host reaches the pod network.
                 readinessProbe: { httpGet: { path: '/', port: PORT }, periodSeconds: 1 },
               },
@@ -136,6 +140,7 @@ describe('real kubelet nodes', () => {
       const prefix = node.network.subnet.replace(/0\/24$/, '');
       expect(ip.startsWith(prefix), `pod IP ${ip} in ${node.network.subnet}`).toBe(true);
       expect(await get(`http://${ip}:${PORT}/`)).toBe(`200 hello from ${name}\n`);
+      expect(await get(`http://${node.ip}:${hostPort}/`)).toBe(`200 hello from ${name}\n`);
 
       const t1 = performance.now();
       await client.request({ method: 'DELETE', path });
@@ -154,6 +159,7 @@ describe('real kubelet nodes', () => {
       say(`${node.name}: pod delete -> gone in ${Math.round(performance.now() - t1)} ms`);
       // Gone from the network too: its sandbox and veth were torn down, not just the API object.
       await expect(get(`http://${ip}:${PORT}/`)).rejects.toThrow();
+      await expect(get(`http://${node.ip}:${hostPort}/`)).rejects.toThrow();
     }
   });
 });
