@@ -139,8 +139,9 @@ export async function startContainerd(opts: ContainerdOptions): Promise<Containe
     command: toolPath('containerd'),
     args: ['--config', p.config, '--log-level', 'info'],
     logFile,
-    // containerd starts its shim by name from PATH; runc is named by absolute path in the config.
-    env: { ...process.env, PATH: `${dirname(toolPath('containerd-shim-runc-v2'))}:${process.env['PATH'] ?? ''}` },
+    // containerd starts its shim by name from PATH, and portmap runs iptables from it (a non-login
+    // PATH may lack /usr/sbin); runc is named by absolute path in the config.
+    env: { ...process.env, PATH: [dirname(toolPath('containerd-shim-runc-v2')), dirname(toolPath('iptables')), process.env['PATH'] ?? ''].join(':') },
     ready: async () => (await socketAnswers(p.socket)) && readFileSync(logFile, 'utf8').includes('containerd successfully booted'),
     timeoutMs: 60_000,
   });

@@ -17,7 +17,8 @@ import { applyYaml, kubectl } from './kube.ts';
 import { startKubeScheduler } from './kube-scheduler.ts';
 import { startKubelet } from './kubelet.ts';
 import type { Kubelet } from './kubelet.ts';
-import { createCgroup, removeCgroup, unmountUnder } from './node-host.ts';
+import { createCgroup, joinCgroup, removeCgroup, unmountUnder } from './node-host.ts';
+import { forgetNode, recordNode, removeStaleNodes } from './stale-nodes.ts';
 import type { RunningServer } from './process.ts';
 import type { KubeInfo } from './types.ts';
 
@@ -85,8 +86,12 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode> {
   const dir = join(opts.baseDir, opts.name);
   mkdirSync(dir, { recursive: true });
   const cgroup = `/flotilla-${opts.name}-${randomBytes(3).toString('hex')}`;
+  recordNode({ cgroup, dir, bridge: opts.network.bridge });
   createCgroup(cgroup);
   createCgroup(`${cgroup}/shims`);
+  // containerd and kubelet join the node's cgroup too: should this process die without stop(), the
+  // next run's removeStaleNodes kills them with the containers (they run in groups of their own).
+  createCgroup(`${cgroup}/daemons`);
   let containerd: Containerd | undefined;
   let kubelet: Kubelet | undefined;
   const cleanup = (): Promise<void> =>
@@ -99,6 +104,7 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode> {
       () => deleteBridge(opts.network.bridge),
       () => (kubelet ? kubectl(opts.api.kubeconfig, ['delete', 'node', opts.name, '--ignore-not-found', '--wait=false']) : undefined),
       () => rmSync(dir, { recursive: true, force: true }),
+      () => forgetNode(cgroup),
     ]);
   try {
     createBridge(opts.network);
@@ -111,6 +117,7 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode> {
       httpRegistries: opts.httpRegistries,
       shimCgroup: `${cgroup}/shims`,
     });
+    joinCgroup(`${cgroup}/daemons`, containerd.pid);
     kubelet = await startKubelet({
       name: opts.name,
       dir,
@@ -121,6 +128,7 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode> {
       cgroupRoot: cgroup,
       ...(opts.labels ? { labels: opts.labels } : {}),
     });
+    joinCgroup(`${cgroup}/daemons`, kubelet.pid);
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;
@@ -149,6 +157,7 @@ export interface KubeNodes {
 
 /** Starts kube-scheduler and the given nodes against the harness apiserver. */
 export async function startKubeNodes(opts: KubeNodesOptions): Promise<KubeNodes> {
+  await removeStaleNodes();
   await applyYaml(opts.api.kubeconfig, NODE_ROLE_BINDING);
   const sandboxImage = await pushNodeImage(opts.registry, 'pause');
   const baseDir = join(opts.baseDir, 'nodes');

@@ -126,3 +126,8 @@ export function unmountUnder(dir: string): void {
     }
   }
 }
+
+/** Moves process `pid` into cgroup `path` in every v1 hierarchy (the path must exist: see createCgroup). */
+export function joinCgroup(path: string, pid: number): void {
+  for (const entry of mountInfo().filter((e) => e.fsType === 'cgroup')) writeFileSync(join(entry.mountPoint, path, 'cgroup.procs'), String(pid));
+}
