@@ -4,7 +4,7 @@
  * issue X.509); keys are P-256 like the ones a real cluster bootstrapper would make.
  */
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolPath } from '../tools/paths.ts';
@@ -57,4 +57,25 @@ export function makeKubePki(dir: string, serviceIp: string): KubePki {
     saPublicKeyFile: join(dir, 'sa.pub'),
     saPrivateKeyFile: join(dir, 'sa.key'),
   };
+}
+
+/** A client certificate and its key, as files. */
+export interface ClientCert {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * Issues a client certificate signed by the PKI's CA into `dir` as `<file>.crt`/`<file>.key`: the
+ * apiserver reads the user from the CN and the groups from the O fields (a kubelet is
+ * `system:node:<name>` in `system:nodes`).
+ */
+export function issueClientCert(pki: Pick<KubePki, 'caFile' | 'caKeyFile'>, dir: string, file: string, user: string, groups: readonly string[]): ClientCert {
+  const subject = `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`;
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${file}.key`, '-out', `${file}.csr`, '-subj', subject], dir);
+  writeFileSync(join(dir, `${file}.ext`), ['extendedKeyUsage=clientAuth', 'keyUsage=critical,digitalSignature', 'basicConstraints=critical,CA:FALSE', ''].join('\n'));
+  // A random serial, not -CAcreateserial: nodes issue their certificates concurrently and would race on the CA's serial file.
+  const serial = `0x${randomBytes(16).toString('hex')}`;
+  openssl(['x509', '-req', '-in', `${file}.csr`, '-CA', pki.caFile, '-CAkey', pki.caKeyFile, '-set_serial', serial, '-out', `${file}.crt`, '-days', '3650', '-extfile', `${file}.ext`], dir);
+  return { certFile: join(dir, `${file}.crt`), keyFile: join(dir, `${file}.key`) };
 }

@@ -71,7 +71,7 @@ export async function startHarness(opts: StartOptions = {}): Promise<Harness> {
   const info: HarnessInfo = {
     workDir,
     logDir,
-    kube: { server: api.server, kubeconfig: api.kubeconfig, token: api.token, caFile: api.caFile },
+    kube: { server: api.server, kubeconfig: api.kubeconfig, token: api.token, caFile: api.caFile, caKeyFile: api.pki.caKeyFile },
     registry: { host: registry.host, url: registry.url },
     ...(zot ? { zot: { host: zot.host, url: zot.url } } : {}),
     nats: { url: nats.url, monitorUrl: nats.monitorUrl },

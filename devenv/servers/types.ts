@@ -9,6 +9,8 @@ export interface KubeInfo {
   readonly token: string;
   /** PEM file of the CA that signed the apiserver's serving certificate. */
   readonly caFile: string;
+  /** PEM key of that CA: the harness's nodes issue their kubelets' client certificates with it. */
+  readonly caKeyFile: string;
 }
 
 export interface RegistryInfo {

@@ -102,6 +102,8 @@ export async function goBuild(build: GoBuild): Promise<void> {
   const goBin = goBinary();
   const go = (args: string[], cwd = work): Promise<string> => run(goBin, args, { tool: build.id, log, cwd, env });
   const ldflags = ['-s', '-w', ...(build.ldflags ?? [])].join(' ');
+  // Build tags drop what a test node never uses (btrfs, zfs, devmapper snapshotters), the same for every method.
+  const flags = ['-trimpath', `-ldflags=${ldflags}`, ...(build.tags?.length ? [`-tags=${build.tags.join(',')}`] : [])];
 
   // The module source is needed for its go.mod (wrapper builds) and for companion files.
   let source: Downloaded | undefined;
@@ -112,12 +114,12 @@ export async function goBuild(build: GoBuild): Promise<void> {
 
   if (build.method === 'install') {
     // Binaries land in GOBIN (outDir), named after the package's last path element.
-    for (const pkg of Object.values(build.tools)) await go(['install', '-trimpath', `-ldflags=${ldflags}`, `${pkg}@${build.version}`]);
+    for (const pkg of Object.values(build.tools)) await go(['install', ...flags, `${pkg}@${build.version}`]);
   } else if (build.method === 'source') {
     const src = join(work, 'src');
     cpSync(sourceDir(build), src, { recursive: true });
     for (const [tool, pkg] of Object.entries(build.tools)) {
-      await go(['build', '-mod=mod', '-trimpath', `-ldflags=${ldflags}`, '-o', join(outDir, tool), pkg], src);
+      await go(['build', '-mod=mod', ...flags, '-o', join(outDir, tool), pkg], src);
     }
   } else {
     if (!source) throw new SetupError(`${build.id}: module source was not downloaded`);
@@ -135,10 +137,10 @@ export async function goBuild(build: GoBuild): Promise<void> {
     const tools = Object.entries(build.tools);
     const only = tools.length === 1 ? tools[0] : undefined;
     if (only) {
-      await go(['build', '-mod=mod', '-trimpath', `-ldflags=${ldflags}`, '-o', join(outDir, only[0]), only[1]]);
+      await go(['build', '-mod=mod', ...flags, '-o', join(outDir, only[0]), only[1]]);
     } else {
       // One invocation for all mains: they share most packages and link in parallel.
-      await go(['build', '-mod=mod', '-trimpath', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...tools.map(([, pkg]) => pkg)]);
+      await go(['build', '-mod=mod', ...flags, '-o', `${outDir}/`, ...tools.map(([, pkg]) => pkg)]);
       for (const [tool, pkg] of tools) {
         const produced = join(outDir, pkg.replace(/\/v\d+$/, '').split('/').pop() ?? tool);
         if (produced !== join(outDir, tool)) renameSync(produced, join(outDir, tool));

@@ -5,6 +5,7 @@ import type { ToolName } from './paths.ts';
 const ALL: readonly ToolName[] = [
   'kube-apiserver', 'kube-controller-manager', 'etcd', 'kubectl', 'cosign', 'oras', 'zot', 'referrers-registry', 'registry', 'argocd',
   'nats-server', 'mosquitto', 'redis-server', 'runc', 'clang', 'lua5.1', 'chromium', 'wrk', 'git', 'openssl', 'wasmtime',
+  'kubelet', 'kube-scheduler', 'containerd', 'containerd-shim-runc-v2', 'bridge', 'host-local', 'loopback', 'portmap', 'iptables',
 ];
 
 describe('versions.json', () => {

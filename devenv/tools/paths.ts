@@ -12,6 +12,15 @@ export type ToolName =
   | 'kube-controller-manager'
   | 'etcd'
   | 'kubectl'
+  | 'kubelet'
+  | 'kube-scheduler'
+  | 'containerd'
+  | 'containerd-shim-runc-v2'
+  | 'bridge'
+  | 'host-local'
+  | 'loopback'
+  | 'portmap'
+  | 'iptables'
   | 'cosign'
   | 'oras'
   | 'zot'
@@ -45,6 +54,8 @@ export interface GoBuild {
   /** Module path prefix -> published version, for the module's replace lines that point at local dirs. */
   readonly localReplaces?: Readonly<Record<string, string>>;
   readonly ldflags?: readonly string[];
+  /** Go build tags (`-tags`), e.g. containerd's `no_btrfs` to leave out what a test node never uses. */
+  readonly tags?: readonly string[];
   /** For `source` builds: the repo dir holding the main package and its go.mod. */
   readonly source?: string;
   readonly coldBuild: string;
