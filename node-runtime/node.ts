@@ -28,6 +28,9 @@ import { PrePuller } from './loader/pre-pull.ts';
 import { addInlineCounts, createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
 import { moduleIdentity, type DesiredState, type DesiredStateSource, type FunctionDef } from './resolve/desired-state.ts';
+import { RouteAuthenticators, type DegradedRoute } from './auth/route-auth.ts';
+import type { JwksOptions } from './auth/jwt.ts';
+import type { SecretSource } from './auth/secrets-dir.ts';
 import { StateService } from './state/service.ts';
 import type { TickClaims } from './triggers/cron/claims.ts';
 import { EventRuntime } from './triggers/manager.ts';
@@ -101,6 +104,11 @@ export interface NodeOptions {
   readonly compiledCacheBytes?: number;
   /** Longest one module load (pull + verify + compile) runs. @default 60 s */
   readonly loadTimeoutMs?: number;
+  /**
+   * Route authentication (auth/route-auth.ts): where Secrets are read (standalone: --secrets-dir;
+   * absent: none, so apiKey routes answer 503) and how remote JWKS are fetched. @default no Secrets, 30 s JWKS cooldown
+   */
+  readonly auth?: { readonly secrets?: SecretSource; readonly jwks?: JwksOptions };
 }
 
 export interface RunningNode {
@@ -118,6 +126,8 @@ export interface RunningNode {
   triggers(): string[];
   /** How each function of the desired state is doing on this node. */
   report(): NodeReport;
+  /** Routes whose auth this node cannot enforce now (they answer 503), with the reason. */
+  degradedRoutes(): DegradedRoute[];
   close(): Promise<void>;
 }
 
@@ -218,6 +228,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
 
   let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
+  const authenticators = new RouteAuthenticators({ logger, ...o.auth });
+  // Syncs run one after the other, so an older route set never lands after a newer one.
+  let authSync = Promise.resolve();
+  let authSyncing = 0;
   let applied = false;
   let prefetching = 0;
   const moduleFailures = new Map<string, string>();
@@ -256,6 +270,11 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     for (const id of before) if (!after.has(id)) livePool.drop(id);
     current = next;
     routes = new RouteTable(next.routes);
+    authSyncing++;
+    authSync = authSync
+      .then(() => authenticators.sync(next.routes))
+      .catch((err: unknown) => logger.error({ err }, 'Loading route authentication failed'))
+      .finally(() => authSyncing--);
     loader.retain([...next.functions.values(), ...(next.dormant?.values() ?? [])]);
     triggerFunctions = new Map(next.triggers.map((t) => [`${t.metadata.namespace ?? 'default'}/${t.metadata.name}`, `${t.metadata.namespace ?? 'default'}/${t.spec.functionRef}`]));
     applyTriggers(next);
@@ -409,8 +428,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
     ...(relayToken !== undefined ? { relayToken } : {}),
     flushMetrics: () => livePool.flush(),
+    authenticate: (route, headers) => authenticators.authenticate(route, headers),
     readiness: () => ({
-      ready: applied && prefetching === 0 && triggering === 0,
+      ready: applied && prefetching === 0 && triggering === 0 && authSyncing === 0,
       detail: {
         applied,
         loading: prefetching,
@@ -418,6 +438,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         failed: Object.fromEntries(moduleFailures),
         triggers: wired.events?.running() ?? [],
         failedTriggers: Object.fromEntries(triggerFailures),
+        degradedRoutes: Object.fromEntries(authenticators.degraded().map((d) => [d.route, d.message])),
       },
     }),
   });
@@ -480,6 +501,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     state: () => current,
     triggers: () => events.running(),
     report,
+    degradedRoutes: () => authenticators.degraded(),
     async close() {
       clearInterval(reportTimer);
       clearTimeout(publishTimer);

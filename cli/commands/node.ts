@@ -6,6 +6,8 @@ import type { NodeReport } from '../../api/index.ts';
 import { pino } from 'pino';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { createKubeClient, systemClock } from '../../kube/index.ts';
+import { DEFAULT_JWKS_OPTIONS } from '../../node-runtime/auth/jwt.ts';
+import { secretsDir } from '../../node-runtime/auth/secrets-dir.ts';
 import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
@@ -52,6 +54,8 @@ interface NodeFlags {
   compiledCacheMb: string;
   moduleLoadTimeoutMs: string;
   stateDir: string;
+  secretsDir?: string;
+  jwksCooldownMs: string;
   natsUrl?: string;
   nodeName?: string;
   cronClaims?: string;
@@ -172,6 +176,8 @@ export function register(program: Command): void {
     .option('--compiled-cache-mb <n>', 'compiled modules kept in memory, across scale to zero (counted at their wasm size), MiB', String(LOADER_DEFAULTS.compiledCacheBytes >> 20))
     .option('--module-load-timeout-ms <n>', 'longest one module load (pull + verify + compile) runs; a request waits only until its own timeout', String(LOADER_DEFAULTS.loadTimeoutMs))
     .option('--state-dir <dir>', 'functions\' disk state (spec.state.store: disk), one directory per function', join(homedir(), '.local', 'state', 'flotilla', 'node'))
+    .option('--secrets-dir <dir>', 'standalone: Secrets the routes\' auth names, as <dir>/<namespace>/<name>/<key> files (a mounted Secret\'s layout); without it, apiKey routes answer 503')
+    .option('--jwks-cooldown-ms <n>', 'route auth: least time between two fetches of a remote JWKS (a token naming an unknown key refetches it: key rotation)', '30000')
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
     .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
@@ -208,6 +214,10 @@ export function register(program: Command): void {
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),
         stateDir: resolve(flags.stateDir),
+        auth: {
+          ...(flags.secretsDir !== undefined && !cluster ? { secrets: secretsDir(resolve(flags.secretsDir)) } : {}),
+          jwks: { ...DEFAULT_JWKS_OPTIONS, cooldownMs: intFlag('--jwks-cooldown-ms', flags.jwksCooldownMs, 0, 3_600_000) },
+        },
         ...(flags.natsUrl !== undefined ? { natsUrl: flags.natsUrl } : {}),
         nodeName,
         ...scaleFromZero,

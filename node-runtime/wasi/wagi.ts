@@ -19,6 +19,18 @@ export interface RequestMeta {
   readonly remoteAddr: string;
   /** The route prefix that matched, e.g. "/echo". */
   readonly matchedRoute: string;
+  /** Who the route's authentication let in (auth/); absent on routes without auth. */
+  readonly caller?: AuthenticatedCaller;
+}
+
+/** The caller a route's authentication admitted, as the function sees it. */
+export interface AuthenticatedCaller {
+  /** AUTH_TYPE: Bearer or ApiKey. */
+  readonly type: string;
+  /** REMOTE_USER: the token's sub, or the client an API key belongs to. */
+  readonly user: string;
+  /** The route's AUTH_* claim variables, and HTTP_AUTHORIZATION when the route passes the credential; they win over granted env. */
+  readonly env: readonly (readonly [string, string])[];
 }
 
 /** The invocation context every function sees. */
@@ -115,8 +127,8 @@ export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLen
     `CONTENT_LENGTH=${bodyLength}`,
     `REMOTE_ADDR=${clean(req.remoteAddr)}`,
     `REMOTE_HOST=${clean(req.remoteAddr)}`,
-    'AUTH_TYPE=',
-    'REMOTE_USER=',
+    `AUTH_TYPE=${clean(req.caller?.type ?? '')}`,
+    `REMOTE_USER=${clean(req.caller?.user ?? '')}`,
     `X_FULL_URL=${clean(`${req.scheme}://${req.headers.host ?? req.host}${requestUri}`)}`,
     `X_MATCHED_ROUTE=${clean(req.matchedRoute)}`,
     `X_RAW_PATH=${clean(req.path)}`,
@@ -128,8 +140,10 @@ export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLen
     if (!passedToScript(name)) continue;
     out.push(`HTTP_${name.toUpperCase().replaceAll('-', '_')}=${clean(req.headers[name]!)}`);
   }
+  const caller = req.caller?.env;
+  if (caller) for (const [name, value] of caller) out.push(`${name}=${clean(value)}`);
   for (const [name, entry] of entriesOf(granted)) {
-    if (!setByHeader(name, req.headers)) out.push(entry);
+    if (!setByHeader(name, req.headers) && !caller?.some(([n]) => n === name)) out.push(entry);
   }
   return out;
 }
