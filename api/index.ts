@@ -21,6 +21,8 @@ export { BROKER_TRIGGER_TYPES, MISSED_RUN_POLICIES, TRIGGER_KINDS, TRIGGER_TYPES
 export type { Broker, BrokerTriggerType, MissedRunPolicy, SourceTriggerType, TriggerKind, TriggerSection, TriggerType } from './trigger-kinds.ts';
 export { AUTH_TYPES, CLAIM_ENV, HTTP_METHODS, JWT_ALGORITHMS, RETRY_ON, FunctionRouteSpecSchema, FunctionRouteStatusSchema } from './function-route.ts';
 export type { FunctionRouteSpec, FunctionRouteStatus, RouteAuth } from './function-route.ts';
+export { clusterAuthGap } from './route-auth.ts';
+export type { AuthGap } from './route-auth.ts';
 export { FUNCTION_ROUTE, FUNCTION_TRIGGER, KINDS, KIND_NAMES, WASM_FUNCTION, WASM_RUNTIME, objectSchema } from './kinds.ts';
 export type { FlotillaKind, FlotillaObject, FunctionRoute, FunctionTrigger, KindDefinition, PrinterColumn, WasmFunction, WasmRuntime } from './kinds.ts';
 export { crdFor, crdSchema } from './crd.ts';

@@ -1,4 +1,4 @@
-import type { Condition } from '../../api/index.ts';
+import { clusterAuthGap, type Condition } from '../../api/index.ts';
 import type { OperatorContext } from '../context.ts';
 import { changedConditions, mergeConditions, metaTime } from '../conditions.ts';
 import type { DesiredCondition } from '../conditions.ts';
@@ -34,15 +34,22 @@ export async function reconcileFunctionRoute(route: LiveFunctionRoute, ctx: Oper
   const namespace = route.metadata.namespace ?? '';
   const holder = routeConflicts(ctx.stores.routes.list()).get(objectKey(route));
   const missing = missingFunctions(ctx, namespace, route.spec.backends.map((b) => b.functionRef));
+  const gap = clusterAuthGap(route.spec.auth);
   let ready: DesiredCondition;
-  if (holder) {
+  if (gap) {
+    // Nodes refuse its requests (503), never serve it open: say so before a request finds out.
+    ready = { type: 'Ready', status: 'False', reason: 'AuthNotEnforceable', message: `${gap.field}: ${gap.message}` };
+  } else if (holder) {
     ready = { type: 'Ready', status: 'False', reason: 'RouteConflict', message: `host ${route.spec.host} path ${route.spec.pathPrefix} is already routed by FunctionRoute ${holder}: change host, pathPrefix or methods, or delete one of them` };
   } else if (missing.length > 0) {
     ready = { type: 'Ready', status: 'False', reason: 'FunctionNotFound', message: `backend WasmFunction(s) ${missing.join(', ')} not found in ${namespace}: create them or fix spec.backends` };
   } else {
     ready = { type: 'Ready', status: 'True', reason: 'Reconciled', message: `routing ${route.spec.host}${route.spec.pathPrefix} to ${route.spec.backends.map((b) => `${b.functionRef} (${b.weight}%)`).join(', ')}` };
   }
-  await writeConditions(ctx, FUNCTION_ROUTE_TYPE, route, [ready], { url: `http://${route.spec.host}${route.spec.pathPrefix}` });
+  const degraded: DesiredCondition = gap
+    ? { type: 'Degraded', status: 'True', reason: 'AuthNotEnforceable', message: `${gap.field}: ${gap.message}` }
+    : { type: 'Degraded', status: 'False', reason: 'Reconciled', message: route.spec.auth.type === 'none' ? 'no authentication required' : `every node enforces auth.type ${route.spec.auth.type}` };
+  await writeConditions(ctx, FUNCTION_ROUTE_TYPE, route, [ready, degraded], { url: `http://${route.spec.host}${route.spec.pathPrefix}` });
   return awaitChange();
 }
 
