@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../api/backoff.ts';
 import { isReasonCode } from '../api/index.ts';
-import type { FunctionReport, NodeReport } from '../api/index.ts';
+import type { AuditLog, FunctionReport, NodeReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
@@ -28,6 +28,7 @@ import { PrePuller } from './loader/pre-pull.ts';
 import { addInlineCounts, createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
 import { moduleIdentity, type DesiredState, type DesiredStateSource, type FunctionDef } from './resolve/desired-state.ts';
+import { auditSigners } from './verify/signers.ts';
 import { RouteAuthenticators, type DegradedRoute } from './auth/route-auth.ts';
 import type { JwksOptions } from './auth/jwt.ts';
 import type { SecretSource } from './auth/secrets-dir.ts';
@@ -109,6 +110,8 @@ export interface NodeOptions {
    * absent: none, so apiKey routes answer 503) and how remote JWKS are fetched. @default no Secrets, 30 s JWKS cooldown
    */
   readonly auth?: { readonly secrets?: SecretSource; readonly jwks?: JwksOptions };
+  /** The audit log (api/audit.ts): verifications, modules loaded, auth denials, desired states applied. Absent: none written. */
+  readonly audit?: AuditLog;
 }
 
 export interface RunningNode {
@@ -211,7 +214,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     events: {
       cache: (c, result) => metrics.cacheRequests.inc({ cache: c, result }),
       pulled: (outcome) => metrics.modulePulls.inc({ outcome }),
-      signature: (result) => metrics.signatures.inc({ result }),
+      signature: (result, digest, signers) => {
+        metrics.signatures.inc({ result });
+        o.audit?.record({ kind: 'verification', action: result, object: `module ${digest}`, details: { digest, ...(signers ? { signedBy: auditSigners(signers) } : {}) } });
+      },
       stage: (stage, seconds) => metrics.loadStage.observe({ stage }, seconds),
     },
   });
@@ -280,6 +286,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     applyTriggers(next);
     applied = true;
     logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
+    o.audit?.record({ kind: 'admin', action: 'DesiredStateApplied', object: `node ${nodeName}`, details: { functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length } });
     for (const key of loads.keys()) if (!next.functions.has(key)) loads.delete(key);
     for (const key of lastActive.keys()) if (!next.functions.has(key)) lastActive.delete(key);
     for (const key of next.functions.keys()) if (!lastActive.has(key)) lastActive.set(key, Date.now());
@@ -376,6 +383,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
   const sendReport = () => o.onReport?.(report());
   const setLoad = (key: string, r: FunctionReport) => {
+    const before = loads.get(key);
+    if (r.state === 'Loaded' && (before?.state !== 'Loaded' || before.digest !== r.digest)) o.audit?.record({ kind: 'deploy', action: 'ModuleLoaded', object: `WasmFunction ${key}`, details: { digest: r.digest, node: nodeName } });
     loads.set(key, r);
     if (r.state === 'Loaded' || inlineKeys.has(key)) publishSoon();
     sendReport();
@@ -428,7 +437,11 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
     ...(relayToken !== undefined ? { relayToken } : {}),
     flushMetrics: () => livePool.flush(),
-    authenticate: (route, headers) => authenticators.authenticate(route, headers),
+    authenticate: async (route, headers) => {
+      const outcome = await authenticators.authenticate(route, headers);
+      if (!outcome.ok) o.audit?.record({ kind: 'denial', action: outcome.error.code, object: `FunctionRoute ${route.key}`, details: { reason: outcome.error.message } });
+      return outcome;
+    },
     readiness: () => ({
       ready: applied && prefetching === 0 && triggering === 0 && authSyncing === 0,
       detail: {

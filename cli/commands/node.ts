@@ -17,6 +17,7 @@ import { ManifestDirSource } from '../../node-runtime/standalone/manifest-dir-so
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { LocalTickClaims } from '../../node-runtime/triggers/cron/claims.ts';
 import { LeaseTickClaims } from '../../node-runtime/triggers/cron/lease-claims.ts';
+import { openAuditLog } from '../audit-sink.ts';
 import { intFlag } from './run.ts';
 
 /**
@@ -55,6 +56,7 @@ interface NodeFlags {
   moduleLoadTimeoutMs: string;
   stateDir: string;
   secretsDir?: string;
+  auditFile?: string;
   jwksCooldownMs: string;
   natsUrl?: string;
   nodeName?: string;
@@ -177,6 +179,7 @@ export function register(program: Command): void {
     .option('--module-load-timeout-ms <n>', 'longest one module load (pull + verify + compile) runs; a request waits only until its own timeout', String(LOADER_DEFAULTS.loadTimeoutMs))
     .option('--state-dir <dir>', 'functions\' disk state (spec.state.store: disk), one directory per function', join(homedir(), '.local', 'state', 'flotilla', 'node'))
     .option('--secrets-dir <dir>', 'standalone: Secrets the routes\' auth names, as <dir>/<namespace>/<name>/<key> files (a mounted Secret\'s layout); without it, apiKey routes answer 503')
+    .option('--audit-file <file>', 'append the audit log (hash-chained JSON lines: verifications, modules loaded, auth denials, desired states; `flotilla audit verify`) to <file> instead of stdout')
     .option('--jwks-cooldown-ms <n>', 'route auth: least time between two fetches of a remote JWKS (a token naming an unknown key refetches it: key rotation)', '30000')
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
     .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
@@ -222,6 +225,7 @@ export function register(program: Command): void {
         nodeName,
         ...scaleFromZero,
         ...tickClaims(flags),
+        audit: openAuditLog(`node/${nodeName}`, flags.auditFile),
       });
       if (cluster) {
         // Peers forward to the admin port: the tenant port never trusts a forwarding mark (http/peer.ts).
