@@ -65,6 +65,17 @@ describe('bad references and failures surface as conditions', () => {
     }
   });
 
+  it.each([
+    { name: 'certs', auth: { type: 'mtls' }, field: 'spec.auth.type' },
+    { name: 'keys', auth: { type: 'apiKey', apiKey: { secretRef: 'keys' } }, field: 'spec.auth.apiKey.secretRef' },
+  ])('a route whose auth ($auth.type) nodes cannot enforce → Ready=False and Degraded=True AuthNotEnforceable naming $field', async ({ name, auth, field }) => {
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: `${name}-fn` }, spec: fnSpec(await w.pushModule(`${name}-fn`), 1) });
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name }, spec: { host: `${name}.example.com`, backends: [{ functionRef: `${name}-fn`, weight: 100 }], auth } });
+    const route = await w.waitCondition(FUNCTION_ROUTE_TYPE, name, 'Ready', { status: 'False', reason: 'AuthNotEnforceable' });
+    expect(condition(route, 'Ready')?.message).toContain(field);
+    expect(condition(route, 'Degraded')).toMatchObject({ status: 'True', reason: 'AuthNotEnforceable' });
+  });
+
   it('a route or trigger naming a missing function', async () => {
     await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'dangling' }, spec: { host: 'x.example.com', backends: [{ functionRef: 'ghost', weight: 100 }] } });
     await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'dangling' }, spec: { functionRef: 'ghost', type: 'cron', cron: { schedule: '*/5 * * * *' } } });
