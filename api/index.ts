@@ -44,5 +44,5 @@ export { ANNOTATIONS, BACKEND_HEADER, FORWARDED_BY_HEADER, SERVED_BY_HEADER, REU
 export type { NodeHeartbeat, NodeLease, RegisteredNode } from './node-contract.ts';
 export { ASSIGNMENT_KEY, AssignedFunctionSchema, AssignedRouteSchema, AssignedTriggerSchema, NodeAssignmentSchema, RemoteFunctionSchema, emptyAssignment, parseAssignment } from './node-assignment.ts';
 export type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, ReadAssignment, RemoteFunction } from './node-assignment.ts';
-export { FUNCTION_STATES, FunctionReportSchema, NodeCapacitySchema, NodeReportSchema } from './node-report.ts';
-export type { FunctionReport, NodeCapacity, NodeReport } from './node-report.ts';
+export { FUNCTION_STATES, FunctionReportSchema, NodeCapacitySchema, NodeReportSchema, NodeRouteReportSchema, RouteReportSchema } from './node-report.ts';
+export type { FunctionReport, NodeCapacity, NodeReport, NodeRouteReport, RouteReport } from './node-report.ts';

@@ -85,10 +85,11 @@ describe('parseNodeLease (fuzzed)', () => {
 
   it('round-trips what a node writes', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z0-9]{0,8}$/), { maxKeys: 4 }), fc.nat({ max: 10_000 }), (labels, functions) => {
+      fc.property(fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z0-9]{0,8}$/), { maxKeys: 4 }), fc.nat({ max: 10_000 }), fc.dictionary(fc.stringMatching(/^[a-z]{1,6}\/[a-z]{1,6}$/), fc.string({ maxLength: 100 }), { maxKeys: 3 }), (labels, functions, refused) => {
         const nowMs = Date.now();
-        const node = parseNodeLease(nodeLease({ namespace: 'ns', runtime: 'pool', node: 'n1', holder: 'h', leaseDurationSeconds: 10, nowMs, labels, capacity: { functions } }), nowMs);
-        expect(node).toMatchObject({ name: 'n1', runtime: 'pool', labels, capacity: { functions }, ready: true });
+        const routes = Object.fromEntries(Object.entries(refused).map(([k, message]) => [k, { reason: 'AuthNotEnforceable' as const, message }]));
+        const node = parseNodeLease(nodeLease({ namespace: 'ns', runtime: 'pool', node: 'n1', holder: 'h', leaseDurationSeconds: 10, nowMs, labels, capacity: { functions }, routes }), nowMs);
+        expect(node).toMatchObject({ name: 'n1', runtime: 'pool', labels, capacity: { functions }, routes, ready: true });
       }),
       { numRuns: FUZZ_RUNS },
     );

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../api/backoff.ts';
 import { isReasonCode } from '../api/index.ts';
-import type { AuditLog, FunctionReport, NodeReport } from '../api/index.ts';
+import type { AuditLog, FunctionReport, NodeReport, NodeRouteReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
@@ -62,6 +62,8 @@ export interface NodeOptions {
    * the receiver's to skip).
    */
   readonly onReport?: (report: NodeReport) => void;
+  /** Called with the routes this node refuses (auth it cannot enforce) whenever that set changes; cluster mode puts it in the Lease. */
+  readonly onRouteReport?: (routes: NodeRouteReport) => void;
   readonly pull?: PullOptions;
   /** Worker threads. @default max(2, available parallelism) */
   readonly workers?: number;
@@ -234,7 +236,11 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
 
   let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
-  const authenticators = new RouteAuthenticators({ logger, ...o.auth });
+  const authenticators: RouteAuthenticators = new RouteAuthenticators({
+    logger,
+    ...o.auth,
+    changed: () => o.onRouteReport?.(Object.fromEntries(authenticators.degraded().map((d) => [d.route, { reason: 'AuthNotEnforceable' as const, message: d.message.slice(0, 1024) }]))),
+  });
   // Syncs run one after the other, so an older route set never lands after a newer one.
   let authSync = Promise.resolve();
   let authSyncing = 0;

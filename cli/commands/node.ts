@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { NodeReport } from '../../api/index.ts';
+import type { NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { pino } from 'pino';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { createKubeClient, systemClock } from '../../kube/index.ts';
@@ -212,7 +212,7 @@ export function register(program: Command): void {
         loadTimeoutMs: intFlag('--module-load-timeout-ms', flags.moduleLoadTimeoutMs, 1000, 3_600_000),
         // Cluster mode trusts what the cluster's trust policy ConfigMap says, nothing from the command line.
         trust: cluster ? () => cluster.trust() : await loadTrust(flags.trustKey, flags.trustPolicy),
-        ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report) } : {}),
+        ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report), onRouteReport: (routes: NodeRouteReport) => cluster.reportRoutes(routes) } : {}),
         ...(flags.localStore !== undefined ? { pull: { localStore: resolve(flags.localStore) } } : {}),
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),

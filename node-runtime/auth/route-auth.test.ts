@@ -46,9 +46,11 @@ describe('RouteAuthenticators', () => {
     ['a Secret holding keys, not digests', 'dir', apiKey('plain'), /expected the hex SHA-256 of an API key/],
     ['mtls', 'dir', { type: 'mtls', claims: [], passCredential: false } satisfies RouteAuth, /nodes serve no TLS yet/],
   ])('refuses every request with 503 and reports the route degraded for %s', async (_name, source, auth, reason) => {
-    const auths = new RouteAuthenticators({ logger, ...(source ? { secrets: secretsDir(dir) } : {}) });
+    let changes = 0;
+    const auths = new RouteAuthenticators({ logger, ...(source ? { secrets: secretsDir(dir) } : {}), changed: () => changes++ });
     const r = route('d', auth);
     await auths.sync([r]);
+    expect(changes).toBe(1);
     const o = await auths.authenticate(r, { 'x-api-key': KEY });
     expect(!o.ok && o.error.code).toBe('AuthUnavailable');
     expect(auths.degraded().map((d) => d.route)).toEqual(['ns/d']);

@@ -19,6 +19,8 @@ export interface RouteAuthOptions {
   /** Where Secrets are read (standalone: --secrets-dir); absent: this node reads none, so Secret-backed auth cannot be enforced. */
   readonly secrets?: SecretSource;
   readonly jwks?: JwksOptions;
+  /** Called when the set of routes this node cannot enforce changes (for the node's report). */
+  readonly changed?: () => void;
 }
 
 /** A route this node cannot enforce the auth of, and why (for the report and `flotilla check`). */
@@ -53,11 +55,13 @@ export class RouteAuthenticators {
       // Secrets are read again on every sync: a rotated key takes effect with the next desired state.
       next.set(r.key, kept?.fingerprint === fingerprint && r.auth.type === 'jwt' ? kept : await this.build(r, r.auth, fingerprint));
     }));
+    const before = JSON.stringify(this.degraded());
     for (const [key, e] of next) {
-      const before = this.entries.get(key)?.unavailable;
-      if (e.unavailable !== undefined && e.unavailable !== before) this.o.logger.warn({ route: key }, `Route auth not enforceable, refusing its requests: ${e.unavailable}`);
+      const was = this.entries.get(key)?.unavailable;
+      if (e.unavailable !== undefined && e.unavailable !== was) this.o.logger.warn({ route: key }, `Route auth not enforceable, refusing its requests: ${e.unavailable}`);
     }
     this.entries = next;
+    if (JSON.stringify(this.degraded()) !== before) this.o.changed?.();
   }
 
   private async build(r: RouteDef, auth: RouteAuth, fingerprint: string): Promise<Entry> {
@@ -105,6 +109,7 @@ export class RouteAuthenticators {
       if (now !== undefined) this.o.logger.warn({ route: route.key }, `Route auth not enforceable, refusing its requests: ${now}`);
       else this.o.logger.info({ route: route.key }, 'Route auth enforceable again');
       entry.unavailable = now;
+      this.o.changed?.();
     }
     return outcome;
   }

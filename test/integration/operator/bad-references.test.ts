@@ -76,6 +76,19 @@ describe('bad references and failures surface as conditions', () => {
     expect(condition(route, 'Degraded')).toMatchObject({ status: 'True', reason: 'AuthNotEnforceable' });
   });
 
+  it('a route a node reports it cannot enforce (its JWKS unreachable there) → Ready=False AuthNotEnforceable naming the node, back to Ready when it no longer does', async () => {
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'jwt-fn' }, spec: fnSpec(await w.pushModule('jwt-fn'), 1) });
+    const auth = { type: 'jwt', jwt: { issuer: 'https://issuer.example', audiences: ['api'], jwksUri: 'https://issuer.example/jwks.json' } };
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'jwt' }, spec: { host: 'jwt.example.com', backends: [{ functionRef: 'jwt-fn', weight: 100 }], auth } });
+    await w.waitCondition(FUNCTION_ROUTE_TYPE, 'jwt', 'Ready', { status: 'True' });
+    const node = w.nodes[0]!;
+    node.reportRoutes({ [`${w.ns.name}/jwt`]: { reason: 'AuthNotEnforceable', message: 'cannot get the JWKS at https://issuer.example/jwks.json (connection refused)' } });
+    const route = await w.waitCondition(FUNCTION_ROUTE_TYPE, 'jwt', 'Degraded', { status: 'True', reason: 'AuthNotEnforceable' });
+    expect(condition(route, 'Ready')).toMatchObject({ status: 'False', reason: 'AuthNotEnforceable', message: expect.stringContaining('node-a: cannot get the JWKS') as unknown });
+    node.reportRoutes({});
+    await w.waitCondition(FUNCTION_ROUTE_TYPE, 'jwt', 'Ready', { status: 'True' }, 40_000);
+  });
+
   it('a route or trigger naming a missing function', async () => {
     await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'dangling' }, spec: { host: 'x.example.com', backends: [{ functionRef: 'ghost', weight: 100 }] } });
     await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'dangling' }, spec: { functionRef: 'ghost', type: 'cron', cron: { schedule: '*/5 * * * *' } } });
