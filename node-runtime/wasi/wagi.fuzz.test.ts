@@ -36,6 +36,13 @@ describe('parseCgiResponse (fuzzed)', () => {
 });
 
 describe('cgiEnvironment (fuzzed)', () => {
+  // Found by the property below (seed -849351841): a header name with "=" and space made a second HTTP_KR.
+  it('passes no header whose name is not a lowercase token', () => {
+    const req: RequestMeta = { method: 'GET', path: '/', query: '', headers: { 'kr= ': 'spoof', kr: 'real', X: 'upper', x: 'lower' }, host: '', scheme: 'http', serverPort: 0, remoteAddr: '', matchedRoute: '/' };
+    const env = cgiEnvironment(req, { invocationId: 'i', deadlineMs: 1, traceparent: 't' }, 0, []);
+    expect(env.filter((e) => e.startsWith('HTTP_'))).toEqual(['HTTP_KR=real', 'HTTP_X=lower']);
+  });
+
   const request = fc.record({
     method: fc.string({ maxLength: 10 }),
     path: fc.string({ maxLength: 60 }).map((p) => `/${p}`),
