@@ -15,7 +15,8 @@
  * Two listeners: the tenant port serves routes only (/healthz, /readyz and /metrics there are
  * routes like any other) and strips every x-flotilla-* request header a client sent; the admin
  * port serves /healthz, /readyz and /metrics and is the peer path other nodes forward to (peer.ts).
- * Admission (route, size, rate limit, a free worker or queue place) comes before the body is read.
+ * Admission (route, size, rate limit, a free worker or queue place) comes before the body is read,
+ * then the route's authentication (`authenticated`, auth/route-auth.ts), also before the body.
  */
 import * as http from 'node:http';
 import type { Logger } from 'pino';
