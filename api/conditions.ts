@@ -55,6 +55,7 @@ export const REASON_CODES = [
   'FunctionNotFound',
   'RouteNotFound',
   'RouteConflict',
+  'AuthNotEnforceable',
   'SourceUnreachable',
   'ChainCycle',
 ] as const;

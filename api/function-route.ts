@@ -5,7 +5,7 @@ import { HOSTNAME, obj, objectName } from './fields.ts';
 import { celRules } from './rules.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export const AUTH_TYPES = ['none', 'bearer', 'apiKey'] as const;
+export const AUTH_TYPES = ['none', 'jwt', 'apiKey', 'mtls'] as const;
 export const RETRY_ON = ['5xx', 'timeout', 'connect-failure'] as const;
 
 const BackendSchema = obj('A function receiving a share of the traffic.', {
@@ -33,21 +33,78 @@ const CircuitBreakerSchema = obj('Stops sending to a backend that keeps failing.
   openMs: Type.Integer({ minimum: 100, maximum: 3600000, default: 30000, format: 'int32', description: 'How long the circuit stays open before a trial request.' }),
 });
 
-const AuthSchema = obj(
-  'Authentication the route requires.',
+/** Signature algorithms a JWT may use: asymmetric only (a JWKS is public, so a shared HMAC key in it would be no secret), never `none`. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+/** CGI variable a claim is passed in: AUTH_ keeps it apart from the CGI meta-variables and from HTTP_*, which a client controls. */
+export const CLAIM_ENV = '^AUTH_[A-Z0-9_]{1,64}$';
+
+const JwtSchema = obj(
+  'JWT bearer tokens (Authorization: Bearer <jwt>) verified against a JWKS.',
   {
-    type: Type.Enum([...AUTH_TYPES], { default: 'none', description: 'none, bearer (Authorization: Bearer <token>) or apiKey (a header).' }),
-    secretRef: Type.Optional(objectName('Secret (same namespace) whose data values are the accepted tokens or keys.')),
-    header: Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9-]+$', default: 'x-api-key', description: 'Header carrying the API key (type apiKey).' }),
+    issuer: Type.String({ minLength: 1, maxLength: 1024, description: 'Expected iss claim, exactly.' }),
+    audiences: Type.Array(Type.String({ minLength: 1, maxLength: 1024, description: 'An accepted aud value.' }), {
+      minItems: 1,
+      maxItems: 16,
+      description: 'The aud claim must contain one of these.',
+      'x-kubernetes-list-type': 'set',
+    }),
+    jwksUri: Type.Optional(Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description: 'URL of the JWKS (https; http only on loopback), cached and refetched when a token names an unknown key (rotation).' })),
+    jwks: Type.Optional(Type.String({ maxLength: 65536, description: 'The JWKS itself, as JSON (standalone nodes, offline sites).' })),
+    algorithms: Type.Array(Type.Enum([...JWT_ALGORITHMS], { description: 'JWS algorithm.' }), {
+      minItems: 1,
+      maxItems: 10,
+      default: ['RS256', 'ES256', 'EdDSA'],
+      description: 'Accepted alg values; asymmetric only.',
+      'x-kubernetes-list-type': 'set',
+    }),
+    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30, format: 'int32', description: 'Tolerance on exp, nbf and iat for clocks that disagree.' }),
+    requiredScopes: Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: '^[!#-\\[\\]-~]+$', description: 'A scope (RFC 6749 scope-token).' }), {
+      maxItems: 16,
+      default: [],
+      description: 'Scopes the token must grant (scope claim, or scp); missing ones answer 403 insufficient_scope.',
+      'x-kubernetes-list-type': 'set',
+    }),
+  },
+  celRules({
+    rule: 'has(self.jwksUri) != has(self.jwks)',
+    message: 'set exactly one of auth.jwt.jwksUri and auth.jwt.jwks: where the keys that sign the tokens are',
+    fieldPath: '.jwksUri',
+    reason: 'FieldValueRequired',
+  }),
+);
+
+const ApiKeySchema = obj('API keys in a request header, checked against their SHA-256 digests.', {
+  header: Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9-]+$', default: 'x-api-key', description: 'Header carrying the key.' }),
+  secretRef: objectName('Secret (same namespace): each data key names a client, its value is the lowercase hex SHA-256 of that client\'s key (keys are random, 32 bytes or more).'),
+});
+
+const ClaimSchema = obj('A claim passed to the function.', {
+  claim: Type.String({ minLength: 1, maxLength: 128, description: 'Top-level claim name (sub, email, ...); apiKey routes have sub, the client the key belongs to.' }),
+  env: Type.String({ pattern: CLAIM_ENV, description: 'CGI variable carrying the claim (AUTH_*, not AUTH_TYPE); absent when the token has no such claim.' }),
+}, celRules({ rule: "self.env != 'AUTH_TYPE'", message: 'AUTH_TYPE is the CGI variable naming the auth scheme; pass the claim in another AUTH_* variable', fieldPath: '.env' }));
+
+const AuthSchema = obj(
+  'Authentication the route requires; enforced on every node before the function runs.',
+  {
+    type: Type.Enum([...AUTH_TYPES], { default: 'none', description: 'none, jwt (bearer JWTs against a JWKS), apiKey (a header against hashed keys) or mtls (client certificates: not supported by nodes yet, such a route answers 503).' }),
+    jwt: Type.Optional(JwtSchema),
+    apiKey: Type.Optional(ApiKeySchema),
+    claims: Type.Array(ClaimSchema, {
+      maxItems: 16,
+      default: [],
+      description: 'Claims the function sees, each in the CGI variable it names; nothing else of the credential reaches it.',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['env'],
+    }),
+    passCredential: Type.Boolean({ default: false, description: 'Also pass the raw credential (HTTP_AUTHORIZATION, or the API key header) to the function.' }),
   },
   {
     default: {},
-    ...celRules({
-      rule: "self.type == 'none' || has(self.secretRef)",
-      message: 'auth.secretRef is required when auth.type is bearer or apiKey; name the Secret holding the accepted tokens',
-      fieldPath: '.secretRef',
-      reason: 'FieldValueRequired',
-    }),
+    ...celRules(
+      { rule: "self.type != 'jwt' || has(self.jwt)", message: 'auth.jwt is required when auth.type is jwt: name the issuer, audiences and JWKS', fieldPath: '.jwt', reason: 'FieldValueRequired' },
+      { rule: "self.type != 'apiKey' || has(self.apiKey)", message: 'auth.apiKey is required when auth.type is apiKey: name the Secret holding the key digests', fieldPath: '.apiKey', reason: 'FieldValueRequired' },
+    ),
   },
 );
 
@@ -109,4 +166,5 @@ export const FunctionRouteStatusSchema = obj('Observed state of a FunctionRoute.
 });
 
 export type FunctionRouteSpec = Type.Static<typeof FunctionRouteSpecSchema>;
+export type RouteAuth = FunctionRouteSpec['auth'];
 export type FunctionRouteStatus = Type.Static<typeof FunctionRouteStatusSchema>;

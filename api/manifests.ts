@@ -46,7 +46,14 @@ function parseDocs(yamlText: string, source: string, issues: ManifestIssue[]): L
       for (const e of doc.errors) issues.push({ source, document, path: '', message: `invalid YAML: ${e.message}` });
       return;
     }
-    const obj = doc.toJS() as unknown;
+    let obj: unknown;
+    try {
+      obj = doc.toJS();
+    } catch (err) {
+      // The yaml library throws its own errors for aliases it will not expand (unresolved, or past its budget: billion laughs).
+      issues.push({ source, document, path: '', message: `invalid YAML: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
     if (obj === null || obj === undefined) return;
     const o = obj as { apiVersion?: unknown; kind?: unknown };
     if (misversioned(o)) {

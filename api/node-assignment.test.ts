@@ -27,7 +27,7 @@ const backends = [{ functionRef: 'hello', weight: 100 }];
 const route = (name: string, over: Record<string, unknown> = {}) => ({
   namespace: 'shop',
   name,
-  spec: { host: 'shop.example', pathPrefix: '/', methods: [], backends, timeoutMs: 30000, retries: { attempts: 0, retryOn: ['5xx'] }, auth: { type: 'none', header: 'x-api-key' } },
+  spec: { host: 'shop.example', pathPrefix: '/', methods: [], backends, timeoutMs: 30000, retries: { attempts: 0, retryOn: ['5xx'] }, auth: { type: 'none', claims: [], passCredential: false } },
   backends,
   ...over,
 });

@@ -10,6 +10,7 @@ import Type from 'typebox';
 import { DIGEST_PATTERN } from './digest.ts';
 import { DIGEST_REF, DNS_LABEL, obj, objectName } from './fields.ts';
 import { HostPathsSchema } from './host-paths.ts';
+import { ManifestError } from './manifest-error.ts';
 import { FunctionRouteSpecSchema } from './function-route.ts';
 import { FunctionTriggerSpecSchema } from './function-trigger.ts';
 import { celRules } from './rules.ts';
@@ -141,11 +142,11 @@ export function parseAssignment(text: string, node: string): ReadAssignment {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${ASSIGNMENT_KEY}: expected JSON, got a parse error: ${(err as Error).message}`, { cause: err });
+    throw new ManifestError('InvalidManifest', `${ASSIGNMENT_KEY}: expected JSON, got a parse error: ${(err as Error).message}`, [], { cause: err });
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${ASSIGNMENT_KEY}: expected an object { node, ${LISTS.join(', ')} }, got ${JSON.stringify(doc)}`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ManifestError('InvalidManifest', `${ASSIGNMENT_KEY}: expected an object { node, ${LISTS.join(', ')} }, got ${JSON.stringify(doc)}`);
   const d = doc as Record<string, unknown>;
-  if (d['node'] !== node) throw new Error(`${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d['node'])}`);
+  if (d['node'] !== node) throw new ManifestError('InvalidManifest', `${ASSIGNMENT_KEY}: expected node ${JSON.stringify(node)}, got ${JSON.stringify(d['node'])}`, []);
   const issues: string[] = [];
   // Each round either accepts, throws, or leaves out at least one entry: CEL rules and list keys are
   // only checked once the structure is right, so an entry may fail in the round after another's removal.
@@ -159,14 +160,20 @@ export function parseAssignment(text: string, node: string): ReadAssignment {
       if (at === undefined) envelope.push(e);
       else byEntry.set(at, [...(byEntry.get(at) ?? []), e]);
     }
-    if (envelope.length > 0) throw new Error(`${ASSIGNMENT_KEY}: ${envelope.map((e) => e.message).join('; ')}`);
+    if (envelope.length > 0) throw new ManifestError('InvalidManifest', `${ASSIGNMENT_KEY}: ${envelope.map((e) => e.message).join('; ')}`, []);
+    // An entry's errors may come before its list's own (a list that is no list): then that list is left for the next round's envelope error.
+    let removed = 0;
     for (const list of LISTS) {
-      d[list] = (d[list] as unknown[]).filter((item, i) => {
+      const items = d[list];
+      if (!Array.isArray(items)) continue;
+      d[list] = items.filter((item: unknown, i) => {
         const errors = byEntry.get(`${list}[${i}]`);
         if (errors === undefined) return true;
         issues.push(`${ASSIGNMENT_KEY}: ${entryName(list, i, item)} left out: ${errors.map((e) => e.message).join('; ')}`);
+        removed++;
         return false;
       });
     }
+    if (removed === 0) throw new ManifestError('InvalidManifest', `${ASSIGNMENT_KEY}: ${result.errors.map((e) => e.message).join('; ')}`, []);
   }
 }

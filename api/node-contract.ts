@@ -28,8 +28,8 @@
  * assignment in node-assignment.ts and the Lease annotations in node-report.ts. Pure.
  */
 import { microTime } from './micro-time.ts';
-import { validateNodeCapacity, validateNodeLabels, validateNodeReport } from './node-report.ts';
-import type { NodeCapacity, NodeReport } from './node-report.ts';
+import { validateNodeCapacity, validateNodeLabels, validateNodeReport, validateNodeRouteReport } from './node-report.ts';
+import type { NodeCapacity, NodeReport, NodeRouteReport } from './node-report.ts';
 import type { ValidationResult } from './validate.ts';
 
 /** Label on node Leases and assignment ConfigMaps: the WasmRuntime (same namespace) the node belongs to. */
@@ -48,6 +48,8 @@ export const ANNOTATIONS = {
   endpoint: 'flotilla.dev/endpoint',
   /** JSON NodeReport: how each assigned function is doing on this node. */
   report: 'flotilla.dev/function-status',
+  /** JSON NodeRouteReport: the routes this node refuses (auth it cannot enforce), and why. */
+  routes: 'flotilla.dev/route-status',
 } as const;
 
 /**
@@ -105,6 +107,8 @@ export interface RegisteredNode {
   readonly version?: string;
   readonly endpoint?: string;
   readonly report: NodeReport;
+  /** Routes this node refuses with 503, and why (parseNodeLease always sets it; absent: none). */
+  readonly routes?: NodeRouteReport;
   /** When the Lease runs out unless renewed (ms since epoch); 0 when never renewed. */
   readonly expiresAtMs: number;
   /** Lease not expired at the time of parsing. */
@@ -144,6 +148,7 @@ export function parseNodeLease(lease: NodeLease, nowMs: number): RegisteredNode 
   const nodeLabels = readAnnotation(annotations, ANNOTATIONS.nodeLabels, validateNodeLabels, {}, problems);
   const capacity = readAnnotation(annotations, ANNOTATIONS.capacity, validateNodeCapacity, DEFAULT_CAPACITY, problems);
   const report = readAnnotation(annotations, ANNOTATIONS.report, validateNodeReport, {}, problems);
+  const routes = readAnnotation(annotations, ANNOTATIONS.routes, validateNodeRouteReport, {}, problems);
   const renew = Date.parse(lease.spec?.renewTime ?? '');
   const expiresAtMs = Number.isNaN(renew) || !lease.spec?.holderIdentity ? 0 : renew + (lease.spec.leaseDurationSeconds ?? 0) * 1000;
   return {
@@ -155,6 +160,7 @@ export function parseNodeLease(lease: NodeLease, nowMs: number): RegisteredNode 
     version: annotations[ANNOTATIONS.version],
     endpoint: annotations[ANNOTATIONS.endpoint],
     report,
+    routes,
     expiresAtMs,
     ready: problems.length === 0 && expiresAtMs > nowMs,
     ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
@@ -175,6 +181,7 @@ export interface NodeHeartbeat {
   readonly version?: string;
   readonly endpoint?: string;
   readonly report?: NodeReport;
+  readonly routes?: NodeRouteReport;
 }
 
 /** The Lease a node runtime applies on each heartbeat (the inverse of parseNodeLease). */
@@ -183,6 +190,7 @@ export function nodeLease(hb: NodeHeartbeat): NodeLease {
     [ANNOTATIONS.nodeLabels]: JSON.stringify(hb.labels ?? {}),
     [ANNOTATIONS.capacity]: JSON.stringify(hb.capacity ?? DEFAULT_CAPACITY),
     [ANNOTATIONS.report]: JSON.stringify(hb.report ?? {}),
+    [ANNOTATIONS.routes]: JSON.stringify(hb.routes ?? {}),
   };
   if (hb.version !== undefined) annotations[ANNOTATIONS.version] = hb.version;
   if (hb.endpoint !== undefined) annotations[ANNOTATIONS.endpoint] = hb.endpoint;

@@ -31,12 +31,27 @@ export const NodeCapacitySchema = obj('How much a node takes.', {
 
 export const NodeLabelsSchema = Type.Record(Type.String(), Type.String(), { description: "The node's labels, matched against WasmFunction placement.nodeSelector." });
 
+/** Why a node refuses a route's requests (503): its auth cannot be enforced there now. */
+export const RouteReportSchema = obj('One route this node cannot serve as declared.', {
+  reason: Type.Enum(['AuthNotEnforceable'], { description: 'AuthNotEnforceable: the route\'s auth cannot be enforced here (JWKS unreachable, Secret missing...), so its requests get 503.' }),
+  message: Type.String({ maxLength: 1024, description: 'What is wrong, for the user.' }),
+});
+
+export const NodeRouteReportSchema = Type.Record(Type.String({ description: 'Route key, `namespace/name`.' }), RouteReportSchema, {
+  maxProperties: 1000,
+  description: 'Route key (`namespace/name`) → why this node refuses it; routes served as declared are absent.',
+});
+
+export type RouteReport = Type.Static<typeof RouteReportSchema>;
+export type NodeRouteReport = Type.Static<typeof NodeRouteReportSchema>;
 export type FunctionReport = Type.Static<typeof FunctionReportSchema>;
 export type NodeReport = Type.Static<typeof NodeReportSchema>;
 export type NodeCapacity = Type.Static<typeof NodeCapacitySchema>;
 
 /** Validates a parsed `flotilla.dev/function-status` annotation. */
 export const validateNodeReport = makeSchemaValidator<NodeReport>(NodeReportSchema);
+/** Validates a parsed `flotilla.dev/route-status` annotation. */
+export const validateNodeRouteReport = makeSchemaValidator<NodeRouteReport>(NodeRouteReportSchema);
 /** Validates a parsed `flotilla.dev/capacity` annotation. */
 export const validateNodeCapacity = makeSchemaValidator<NodeCapacity>(NodeCapacitySchema);
 /** Validates a parsed `flotilla.dev/node-labels` annotation. */

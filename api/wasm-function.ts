@@ -53,8 +53,13 @@ export const CapabilitiesSchema = obj('Capabilities granted to the module. Nothi
   allowedHosts: Type.Array(Type.String({ maxLength: 259, pattern: HOSTNAME.replace(/\$$/, '(:[0-9]{1,5})?$'), description: 'host or host:port' }), {
     maxItems: 64,
     default: [],
-    description: 'Outbound hosts (host or host:port, `*.` wildcard allowed) the module may reach; empty means none.',
+    description: 'Outbound hosts (host or host:port, `*.` wildcard allowed) the module may reach; empty means none. Not supported yet: functions have no outbound network, so a non-empty list is refused rather than accepted and enforced nowhere.',
     'x-kubernetes-list-type': 'set',
+    ...celRules({
+      rule: 'size(self) == 0',
+      message: 'capabilities.allowedHosts is not supported yet: functions have no outbound network (no sockets, no outbound HTTP), so nothing would enforce the list; remove it',
+      reason: 'FieldValueForbidden',
+    }),
   }),
   volumes: Type.Array(VolumeSchema, {
     maxItems: 16,

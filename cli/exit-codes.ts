@@ -61,6 +61,11 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   RateLimited: 78,
   CircuitOpen: 79,
   HostPathNotAllowed: 90,
+  Unauthenticated: 91,
+  InsufficientScope: 92,
+  AuthUnavailable: 93,
+  // api/audit.ts AuditError (flotilla audit verify): a chain broken at the line the message names.
+  AuditTampered: 95,
   // cli/check/problem.ts CheckError (flotilla check).
   CheckFailed: 80,
   GitopsUnreadable: 81,

@@ -17,7 +17,7 @@ export const EDGE_US_EAST: ClusterOverlay = {
     new FunctionApp(cluster, 'compute', {
       module: modules.compute,
       limits: { memoryPages: 1024, timeoutMs: 10000 },
-      capabilities: { allowedHosts: ['redis.us-east.flotilla.example:6379'], env: [{ name: 'REGION', value: 'us-east-1' }] },
+      capabilities: { env: [{ name: 'REGION', value: 'us-east-1' }] },
       state: { store: 'nats' },
       events: [
         {
@@ -27,7 +27,7 @@ export const EDGE_US_EAST: ClusterOverlay = {
           concurrency: 4,
         },
       ],
-      http: { host: 'compute.edge-us-east.flotilla.example', methods: ['POST'], auth: { type: 'bearer', secretRef: 'compute-tokens' }, timeoutMs: 15000 },
+      http: { host: 'compute.edge-us-east.flotilla.example', methods: ['POST'], auth: { type: 'jwt', jwt: { issuer: 'https://auth.flotilla.example', audiences: ['compute'], jwksUri: 'https://auth.flotilla.example/.well-known/jwks.json', algorithms: ['ES256'], clockSkewSeconds: 30, requiredScopes: [] }, claims: [{ claim: 'sub', env: 'AUTH_SUB' }] }, timeoutMs: 15000 },
     });
   },
 };

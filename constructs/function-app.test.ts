@@ -13,7 +13,7 @@ describe('FunctionApp', () => {
     const app = new FunctionApp(chart, 'shop', {
       module: MODULE_REF,
       limits: { memoryPages: 128 },
-      capabilities: { allowedHosts: ['db.example:5432'] },
+      capabilities: { env: [{ name: 'DB', value: 'db.example:5432' }] },
       scaling: { minInstances: 2, maxInstances: 6 },
       runtime: { version: '1.2.3', trustPolicy: 'fleet', ceilings: { memoryPages: 256 } },
       http: { host: 'shop.example', pathPrefix: '/api', canary: { module: CANARY, weight: 20 } },

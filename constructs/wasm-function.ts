@@ -62,13 +62,6 @@ export class WasmFunction extends Construct implements IWasmFunction {
     this.apiObject = renderObject(this, 'WasmFunction', this.name, () => this.userSpec, labels);
   }
 
-  /** Grants one more outbound host (host or host:port). */
-  allowHost(host: string): void {
-    const caps = (this.userSpec.capabilities ??= {}) as { allowedHosts?: string[] };
-    caps.allowedHosts = [...(caps.allowedHosts ?? []), host];
-    this.revalidate();
-  }
-
   /** Adds one environment variable. */
   addEnv(name: string, value: string): void {
     const caps = (this.userSpec.capabilities ??= {}) as { env?: { name: string; value: string }[] };

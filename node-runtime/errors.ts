@@ -18,6 +18,10 @@ export type NodeRuntimeCode =
   | 'MemoryLimitBelowInitial'
   // configure (host capabilities bound to the node)
   | 'HostPathNotAllowed'
+  // route authentication (auth/): 401 with a challenge, 403 for a missing scope, 503 when the node cannot enforce it
+  | 'Unauthenticated'
+  | 'InsufficientScope'
+  | 'AuthUnavailable'
   // route policies (http/route-policy*.ts)
   | 'RateLimited'
   | 'CircuitOpen'
@@ -53,6 +57,9 @@ export const HTTP_STATUS: Readonly<Record<NodeRuntimeCode, number>> = {
   UnsupportedModule: 502,
   MemoryLimitBelowInitial: 502,
   HostPathNotAllowed: 500,
+  Unauthenticated: 401,
+  InsufficientScope: 403,
+  AuthUnavailable: 503,
   RateLimited: 429,
   CircuitOpen: 503,
   ForwardFailed: 502,

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from '../api/backoff.ts';
 import { isReasonCode } from '../api/index.ts';
-import type { FunctionReport, NodeReport } from '../api/index.ts';
+import type { AuditLog, FunctionReport, NodeReport, NodeRouteReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
@@ -28,6 +28,10 @@ import { PrePuller } from './loader/pre-pull.ts';
 import { addInlineCounts, createMetrics, type NodeMetrics } from './metrics/metrics.ts';
 import type { PullOptions } from './pull/pull.ts';
 import { moduleIdentity, type DesiredState, type DesiredStateSource, type FunctionDef } from './resolve/desired-state.ts';
+import { auditSigners } from './verify/signers.ts';
+import { RouteAuthenticators, type DegradedRoute } from './auth/route-auth.ts';
+import type { JwksOptions } from './auth/jwt.ts';
+import type { SecretSource } from './auth/secrets-dir.ts';
 import { StateService } from './state/service.ts';
 import type { TickClaims } from './triggers/cron/claims.ts';
 import { EventRuntime } from './triggers/manager.ts';
@@ -58,6 +62,8 @@ export interface NodeOptions {
    * the receiver's to skip).
    */
   readonly onReport?: (report: NodeReport) => void;
+  /** Called with the routes this node refuses (auth it cannot enforce) whenever that set changes; cluster mode puts it in the Lease. */
+  readonly onRouteReport?: (routes: NodeRouteReport) => void;
   readonly pull?: PullOptions;
   /** Worker threads. @default max(2, available parallelism) */
   readonly workers?: number;
@@ -101,6 +107,13 @@ export interface NodeOptions {
   readonly compiledCacheBytes?: number;
   /** Longest one module load (pull + verify + compile) runs. @default 60 s */
   readonly loadTimeoutMs?: number;
+  /**
+   * Route authentication (auth/route-auth.ts): where Secrets are read (standalone: --secrets-dir;
+   * absent: none, so apiKey routes answer 503) and how remote JWKS are fetched. @default no Secrets, 30 s JWKS cooldown
+   */
+  readonly auth?: { readonly secrets?: SecretSource; readonly jwks?: JwksOptions };
+  /** The audit log (api/audit.ts): verifications, modules loaded, auth denials, desired states applied. Absent: none written. */
+  readonly audit?: AuditLog;
 }
 
 export interface RunningNode {
@@ -118,6 +131,8 @@ export interface RunningNode {
   triggers(): string[];
   /** How each function of the desired state is doing on this node. */
   report(): NodeReport;
+  /** Routes whose auth this node cannot enforce now (they answer 503), with the reason. */
+  degradedRoutes(): DegradedRoute[];
   close(): Promise<void>;
 }
 
@@ -201,7 +216,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     events: {
       cache: (c, result) => metrics.cacheRequests.inc({ cache: c, result }),
       pulled: (outcome) => metrics.modulePulls.inc({ outcome }),
-      signature: (result) => metrics.signatures.inc({ result }),
+      signature: (result, digest, signers) => {
+        metrics.signatures.inc({ result });
+        o.audit?.record({ kind: 'verification', action: result, object: `module ${digest}`, details: { digest, ...(signers ? { signedBy: auditSigners(signers) } : {}) } });
+      },
       stage: (stage, seconds) => metrics.loadStage.observe({ stage }, seconds),
     },
   });
@@ -218,6 +236,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
 
   let current: DesiredState = { functions: new Map(), routes: [], triggers: [] };
   let routes = new RouteTable([]);
+  const authenticators: RouteAuthenticators = new RouteAuthenticators({
+    logger,
+    ...o.auth,
+    changed: () => o.onRouteReport?.(Object.fromEntries(authenticators.degraded().map((d) => [d.route, { reason: 'AuthNotEnforceable' as const, message: d.message.slice(0, 1024) }]))),
+  });
+  // Syncs run one after the other, so an older route set never lands after a newer one.
+  let authSync = Promise.resolve();
+  let authSyncing = 0;
   let applied = false;
   let prefetching = 0;
   const moduleFailures = new Map<string, string>();
@@ -256,11 +282,17 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     for (const id of before) if (!after.has(id)) livePool.drop(id);
     current = next;
     routes = new RouteTable(next.routes);
+    authSyncing++;
+    authSync = authSync
+      .then(() => authenticators.sync(next.routes))
+      .catch((err: unknown) => logger.error({ err }, 'Loading route authentication failed'))
+      .finally(() => authSyncing--);
     loader.retain([...next.functions.values(), ...(next.dormant?.values() ?? [])]);
     triggerFunctions = new Map(next.triggers.map((t) => [`${t.metadata.namespace ?? 'default'}/${t.metadata.name}`, `${t.metadata.namespace ?? 'default'}/${t.spec.functionRef}`]));
     applyTriggers(next);
     applied = true;
     logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
+    o.audit?.record({ kind: 'admin', action: 'DesiredStateApplied', object: `node ${nodeName}`, details: { functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length } });
     for (const key of loads.keys()) if (!next.functions.has(key)) loads.delete(key);
     for (const key of lastActive.keys()) if (!next.functions.has(key)) lastActive.delete(key);
     for (const key of next.functions.keys()) if (!lastActive.has(key)) lastActive.set(key, Date.now());
@@ -357,6 +389,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
   const sendReport = () => o.onReport?.(report());
   const setLoad = (key: string, r: FunctionReport) => {
+    const before = loads.get(key);
+    if (r.state === 'Loaded' && (before?.state !== 'Loaded' || before.digest !== r.digest)) o.audit?.record({ kind: 'deploy', action: 'ModuleLoaded', object: `WasmFunction ${key}`, details: { digest: r.digest, node: nodeName } });
     loads.set(key, r);
     if (r.state === 'Loaded' || inlineKeys.has(key)) publishSoon();
     sendReport();
@@ -409,8 +443,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
     ...(relayToken !== undefined ? { relayToken } : {}),
     flushMetrics: () => livePool.flush(),
+    authenticate: async (route, headers) => {
+      const outcome = await authenticators.authenticate(route, headers);
+      if (!outcome.ok) o.audit?.record({ kind: 'denial', action: outcome.error.code, object: `FunctionRoute ${route.key}`, details: { reason: outcome.error.message } });
+      return outcome;
+    },
     readiness: () => ({
-      ready: applied && prefetching === 0 && triggering === 0,
+      ready: applied && prefetching === 0 && triggering === 0 && authSyncing === 0,
       detail: {
         applied,
         loading: prefetching,
@@ -418,6 +457,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         failed: Object.fromEntries(moduleFailures),
         triggers: wired.events?.running() ?? [],
         failedTriggers: Object.fromEntries(triggerFailures),
+        degradedRoutes: Object.fromEntries(authenticators.degraded().map((d) => [d.route, d.message])),
       },
     }),
   });
@@ -480,6 +520,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     state: () => current,
     triggers: () => events.running(),
     report,
+    degradedRoutes: () => authenticators.degraded(),
     async close() {
       clearInterval(reportTimer);
       clearTimeout(publishTimer);

@@ -2,7 +2,7 @@ import type { OperatorContext } from './context.ts';
 import { CONFIG_MAP_TYPE, FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from './kinds.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
 import type { ConfigMap } from './nodes/assignment.ts';
-import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName } from '../api/index.ts';
+import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName, parseNodeLease } from '../api/index.ts';
 import { endpointChangeMatters, leaseChangeMatters } from './nodes/node-lease.ts';
 import type { NodeLease } from '../api/index.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
@@ -133,7 +133,12 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   );
   manager.add(
     new Controller<LiveFunctionRoute, OperatorContext>(
-      { name: 'functionroute', informer: routes, reconcile: reconcileFunctionRoute, errorPolicy, watches: [watch(functions, sameNamespace(routes.store)), watch(routes, (o) => routes.store.list().filter((r) => objectKey(r) !== objectKey(o)).map((r) => objectKey(r)))] },
+      { name: 'functionroute', informer: routes, reconcile: reconcileFunctionRoute, errorPolicy, watches: [
+          watch(functions, sameNamespace(routes.store)),
+          watch(routes, (o) => routes.store.list().filter((r) => objectKey(r) !== objectKey(o)).map((r) => objectKey(r))),
+          // A node reporting routes it refuses (auth it cannot enforce): those routes; one it stops naming is seen by the route's requeue.
+          watch(nodeLeases, (l) => Object.keys(parseNodeLease(l, Date.now()).routes ?? {})),
+        ] },
       ctx,
       deps,
     ),

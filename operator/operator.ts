@@ -5,6 +5,8 @@ import { registerControllers } from './controllers.ts';
 import { createControllerMetrics, createEventRecorder, createKubeClient, Manager, systemClock } from '../kube/index.ts';
 import type { Clock, Context } from '../kube/index.ts';
 import type { StoreOptions } from '../artifacts/index.ts';
+import type { AuditLog } from '../api/index.ts';
+import { audited } from './audit.ts';
 
 export interface OperatorOptions {
   readonly kubeConfig: KubeConfig;
@@ -32,6 +34,8 @@ export interface OperatorOptions {
   readonly nodeForgetAfterMs?: number;
   /** How to reach module registries (credentials, insecure hosts). */
   readonly registry?: StoreOptions;
+  /** The audit log (api/audit.ts): every Event the operator records (verifications, placements, refusals) also becomes an audit line. */
+  readonly audit?: AuditLog;
 }
 
 export interface RunningOperator {
@@ -62,7 +66,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         }
       : {},
   );
-  const ctx: Context = { client, clock, log: opts.log, recorder: createEventRecorder(client, clock, opts.identity, opts.log) };
+  const ctx: Context = { client, clock, log: opts.log, recorder: audited(createEventRecorder(client, clock, opts.identity, opts.log), opts.audit) };
   registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, nodeImagePins: opts.nodeImagePins ?? new Map(), requirePinnedNodeImages: opts.requirePinnedNodeImages ?? false, registry: opts.registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();

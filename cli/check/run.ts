@@ -1,11 +1,12 @@
 /**
  * `flotilla check` end to end: read the committed render, render afresh with the repository's own
- * command and compare, then the schema and signature checks. Returns every problem (never stops at
+ * command and compare, then the schema, route auth (api/route-auth.ts) and signature checks. Returns every problem (never stops at
  * the first), sorted by file.
  */
 import type { CheckProblem } from './problem.ts';
 import { CheckError } from './problem.ts';
 import { readTree, renderFresh } from './render.ts';
+import { routeAuthProblems } from './route-auth.ts';
 import { schemaProblems } from './schema.ts';
 import type { ParsedDoc } from './schema.ts';
 import { signatureProblems } from './signatures.ts';
@@ -58,7 +59,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckProblem[]> {
   const t = performance.now();
   const yamlFiles = committed.filter((f) => /\.ya?ml$/.test(f.path)).map((f) => ({ path: `${root}/${f.path}`, content: f.content }));
   const { docs, checked, problems: schema } = schemaProblems(yamlFiles);
-  problems.push(...schema);
+  problems.push(...schema, ...routeAuthProblems(docs));
   opts.log(`${checked} flotilla.dev objects checked against the CRD schemas (${Math.round(performance.now() - t)} ms)`);
 
   if (opts.registry !== undefined) {

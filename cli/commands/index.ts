@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   serve: () => import('./serve.ts'),
   node: () => import('./node.ts'),
   operator: () => import('./operator.ts'),
+  audit: () => import('./audit.ts'),
 };
 
 /** The subcommand argv names, if it is one of ours (argv as process.argv: node, script, ...). */

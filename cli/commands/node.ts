@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { NodeReport } from '../../api/index.ts';
+import type { NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { pino } from 'pino';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { createKubeClient, systemClock } from '../../kube/index.ts';
+import { DEFAULT_JWKS_OPTIONS } from '../../node-runtime/auth/jwt.ts';
+import { secretsDir } from '../../node-runtime/auth/secrets-dir.ts';
 import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
@@ -15,6 +17,7 @@ import { ManifestDirSource } from '../../node-runtime/standalone/manifest-dir-so
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { LocalTickClaims } from '../../node-runtime/triggers/cron/claims.ts';
 import { LeaseTickClaims } from '../../node-runtime/triggers/cron/lease-claims.ts';
+import { openAuditLog } from '../audit-sink.ts';
 import { intFlag } from './run.ts';
 
 /**
@@ -52,6 +55,9 @@ interface NodeFlags {
   compiledCacheMb: string;
   moduleLoadTimeoutMs: string;
   stateDir: string;
+  secretsDir?: string;
+  auditFile?: string;
+  jwksCooldownMs: string;
   natsUrl?: string;
   nodeName?: string;
   cronClaims?: string;
@@ -172,6 +178,9 @@ export function register(program: Command): void {
     .option('--compiled-cache-mb <n>', 'compiled modules kept in memory, across scale to zero (counted at their wasm size), MiB', String(LOADER_DEFAULTS.compiledCacheBytes >> 20))
     .option('--module-load-timeout-ms <n>', 'longest one module load (pull + verify + compile) runs; a request waits only until its own timeout', String(LOADER_DEFAULTS.loadTimeoutMs))
     .option('--state-dir <dir>', 'functions\' disk state (spec.state.store: disk), one directory per function', join(homedir(), '.local', 'state', 'flotilla', 'node'))
+    .option('--secrets-dir <dir>', 'standalone: Secrets the routes\' auth names, as <dir>/<namespace>/<name>/<key> files (a mounted Secret\'s layout); without it, apiKey routes answer 503')
+    .option('--audit-file <file>', 'append the audit log (hash-chained JSON lines: verifications, modules loaded, auth denials, desired states; `flotilla audit verify`) to <file> instead of stdout')
+    .option('--jwks-cooldown-ms <n>', 'route auth: least time between two fetches of a remote JWKS (a token naming an unknown key refetches it: key rotation)', '30000')
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
     .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
@@ -203,15 +212,20 @@ export function register(program: Command): void {
         loadTimeoutMs: intFlag('--module-load-timeout-ms', flags.moduleLoadTimeoutMs, 1000, 3_600_000),
         // Cluster mode trusts what the cluster's trust policy ConfigMap says, nothing from the command line.
         trust: cluster ? () => cluster.trust() : await loadTrust(flags.trustKey, flags.trustPolicy),
-        ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report) } : {}),
+        ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report), onRouteReport: (routes: NodeRouteReport) => cluster.reportRoutes(routes) } : {}),
         ...(flags.localStore !== undefined ? { pull: { localStore: resolve(flags.localStore) } } : {}),
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),
         stateDir: resolve(flags.stateDir),
+        auth: {
+          ...(flags.secretsDir !== undefined && !cluster ? { secrets: secretsDir(resolve(flags.secretsDir)) } : {}),
+          jwks: { ...DEFAULT_JWKS_OPTIONS, cooldownMs: intFlag('--jwks-cooldown-ms', flags.jwksCooldownMs, 0, 3_600_000) },
+        },
         ...(flags.natsUrl !== undefined ? { natsUrl: flags.natsUrl } : {}),
         nodeName,
         ...scaleFromZero,
         ...tickClaims(flags),
+        audit: openAuditLog(`node/${nodeName}`, flags.auditFile),
       });
       if (cluster) {
         // Peers forward to the admin port: the tenant port never trusts a forwarding mark (http/peer.ts).

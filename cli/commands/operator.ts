@@ -6,6 +6,7 @@ import { DIGEST } from '../../api/digest.ts';
 import { FlotillaError } from '../../api/errors.ts';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
+import { openAuditLog } from '../audit-sink.ts';
 import { collect } from './artifact-common.ts';
 
 interface OperatorFlags {
@@ -21,6 +22,7 @@ interface OperatorFlags {
   watchNamespace?: string;
   leaseDuration: string;
   forgetNodesAfter: string;
+  auditFile?: string;
 }
 
 const NODE_IMAGE_PIN = new RegExp(`^([^=\\s]+)=(\\S+@${DIGEST})$`);
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option('--forget-nodes-after <seconds>', 'delete a node Lease (and its assignment) expired this long', '600')
     .option('--id <identity>', 'this replica in the leader Lease (default: hostname + random suffix)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--audit-file <file>', 'append the audit log (hash-chained JSON lines of every Event recorded: verifications, placements, refusals; `flotilla audit verify`) to <file> instead of stdout')
     .option('--node-image <repository>', 'image repository of the node runtime DaemonSets (tag = WasmRuntime version, unless pinned)', 'flotilla/node-runtime')
     .option('--node-image-pin <version=image@sha256:hex>', 'the node runtime image a pool of this version runs, pinned by digest (repeatable)', collect, [])
     .option('--require-pinned-node-images', 'refuse to roll a pool whose version has no --node-image-pin (never run a mutable tag)')
@@ -79,6 +82,7 @@ export function register(program: Command): void {
         kubeConfig,
         namespace: flags.namespace,
         identity,
+        audit: openAuditLog(`operator/${identity}`, flags.auditFile),
         leaderElection: flags.leaderElect,
         // client-go's proportions (15 s / 10 s / 2 s).
         leaseDurationMs: leaseSeconds * 1000,

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { ASSIGNMENT_KEY, NODE_FIELD_MANAGER, nodeLease, nodeObjectName, parseAssignment } from '../../api/index.ts';
-import type { NodeAssignment, NodeCapacity, NodeReport } from '../../api/index.ts';
+import type { NodeAssignment, NodeCapacity, NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { CONFIG_MAP_TYPE, Informer, LEASE_TYPE, resourcePath, sleep } from '../../kube/index.ts';
 import type { Clock, KubeClient, KubeObject } from '../../kube/index.ts';
 
@@ -42,6 +42,7 @@ export class NodeAgent {
   private readonly opts: NodeAgentOptions;
   private readonly informer: Informer<ConfigMap>;
   private report: NodeReport = {};
+  private routes: NodeRouteReport = {};
   private endpoint: string | undefined;
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -91,6 +92,14 @@ export class NodeAgent {
     this.wake?.();
   }
 
+  /** Replaces the routes this node refuses (auth it cannot enforce); sent right away. */
+  setRoutes(routes: NodeRouteReport): void {
+    if (JSON.stringify(routes) === JSON.stringify(this.routes)) return;
+    this.routes = routes;
+    this.pending = true;
+    this.wake?.();
+  }
+
   /** The URL the node serves on, once known (it listens after its first assignment is applied). */
   setEndpoint(endpoint: string): void {
     if (endpoint === this.endpoint) return;
@@ -131,6 +140,7 @@ export class NodeAgent {
       version: this.opts.version,
       endpoint: this.endpoint,
       report: this.report,
+      routes: this.routes,
     });
     await this.opts.client.request({
       method: 'PATCH',

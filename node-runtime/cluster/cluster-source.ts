@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { TRUST_POLICY_KEY } from '../../api/index.ts';
-import type { NodeAssignment, NodeReport } from '../../api/index.ts';
+import type { NodeAssignment, NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { compilePolicy } from '../../artifacts/index.ts';
 import type { CompiledPolicy, TrustPolicy } from '../../artifacts/index.ts';
 import { CONFIG_MAP_TYPE, Informer, sleep } from '../../kube/index.ts';
@@ -52,6 +52,11 @@ export class ClusterSource implements DesiredStateSource {
   /** The trust policy the node verifies modules against now. */
   trust(): CompiledPolicy {
     return this.policy;
+  }
+
+  /** Sends the routes this node refuses to the operator (skipped when unchanged). */
+  reportRoutes(routes: NodeRouteReport): void {
+    this.agent.setRoutes(routes);
   }
 
   /** Sends the node's report to the operator (skipped when unchanged). */

@@ -1,7 +1,7 @@
 /**
  * A worker thread's own tenant listener: every worker listens on the tenant port (SO_REUSEPORT,
  * the kernel spreads connections across them) and runs a request INLINE when nothing but the
- * function is needed: its route has no retries, circuit breaker or rate limit, every backend is
+ * function is needed: its route has no retries, circuit breaker, rate limit or auth, every backend is
  * Loaded here (not dormant, not remote, none that can block in a host call), the module is linked
  * in this thread, the declared body fits, and the function's concurrency (a counter the pool and
  * every worker share) has room. Everything else goes the slow way, piped to the main thread's
@@ -165,7 +165,8 @@ export class InlineListener {
     const match = this.routes.match(t.host, t.path, t.method);
     if (!match) return undefined;
     const { route } = match;
-    if (route.retries !== undefined || route.circuitBreaker !== undefined || route.rateLimit !== undefined) return undefined;
+    // A route with auth never runs here: only the main thread's handle() authenticates (server.ts).
+    if (route.retries !== undefined || route.circuitBreaker !== undefined || route.rateLimit !== undefined || route.auth !== undefined) return undefined;
     // All or nothing: picking among the inline backends only would skew the route's weights.
     if (!route.backends.every((b) => b.weight <= 0 || this.functions.has(b.functionKey))) return undefined;
     const fn = this.functions.get(route.backends.length === 1 ? match.functionKey : (pickBackend(route, Math.random()) ?? ''));

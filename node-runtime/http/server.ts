@@ -15,14 +15,17 @@
  * Two listeners: the tenant port serves routes only (/healthz, /readyz and /metrics there are
  * routes like any other) and strips every x-flotilla-* request header a client sent; the admin
  * port serves /healthz, /readyz and /metrics and is the peer path other nodes forward to (peer.ts).
- * Admission (route, size, rate limit, a free worker or queue place) comes before the body is read.
+ * Admission (route, size, rate limit, a free worker or queue place) comes before the body is read,
+ * then the route's authentication (`authenticated`, auth/route-auth.ts), also before the body.
  */
 import * as http from 'node:http';
 import type { Logger } from 'pino';
 import { SERVED_BY_HEADER } from '../../api/index.ts';
 import { HTTP_STATUS, NodeRuntimeError, type NodeRuntimeCode } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuthOutcome } from '../auth/outcome.ts';
 import type { InvocationMeta, InvocationOutcome, Invoker } from '../invoke/invoker.ts';
+import type { RouteDef } from '../resolve/desired-state.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Held } from './cold-start.ts';
 import { Forwarder, relayedOutcome, relayedResponseHeaders, relayedResult, type Relayed } from './forward.ts';
@@ -55,6 +58,8 @@ export interface HttpContext {
   readonly relayToken?: string;
   /** Brings counts kept elsewhere (the workers' inline requests) into the metrics before a scrape. */
   readonly flushMetrics?: () => Promise<void>;
+  /** Authenticates a request of a route with auth (auth/route-auth.ts); absent: every such route answers 503, never open. */
+  readonly authenticate?: (route: RouteDef, headers: http.IncomingHttpHeaders) => Promise<AuthOutcome>;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -290,9 +295,11 @@ async function handle(ctx: HttpContext, routing: Routing, req: http.IncomingMess
   const t = target(req);
   const chosen = admit(ctx, routing.policies, req, res, t, forwarding);
   if (!chosen) return;
+  const { route } = chosen;
+  const authed = await authenticated(ctx, route, req, res);
+  if (authed === undefined) return;
   const body = await requestBody(ctx, req, res);
   if (body === undefined) return;
-  const { route } = chosen;
   const socket = req.socket;
   const traceparentHeader = req.headers.traceparent;
   const meta: InvocationMeta = {
@@ -301,12 +308,13 @@ async function handle(ctx: HttpContext, routing: Routing, req: http.IncomingMess
       method: t.method,
       path: t.path,
       query: t.query,
-      headers: flatHeaders(req),
+      headers: authed ? withheld(flatHeaders(req), authed.withhold) : flatHeaders(req),
       host: t.host,
       scheme: 'http',
       serverPort: client?.serverPort ?? socket.localPort ?? 0,
       remoteAddr: client?.remoteAddr ?? socket.remoteAddress ?? '',
       matchedRoute: route.pathPrefix,
+      ...(authed ? { caller: authed.caller } : {}),
     },
     ...(typeof traceparentHeader === 'string' ? { traceparent: traceparentHeader } : {}),
   };
@@ -321,6 +329,27 @@ async function handle(ctx: HttpContext, routing: Routing, req: http.IncomingMess
   const result = await attempts(ctx, routing.policies, chosen, res, run, forwarding === undefined);
   if (result.kind === 'gone') return;
   respond(ctx, routing, res, t.method, result, route.retries !== undefined && forwarding === undefined);
+}
+
+/**
+ * The route's authentication, after admission and before a byte of the body is read: null for a
+ * route without auth, the admitted caller, or undefined when refused (answered here: 401/403 with
+ * WWW-Authenticate, 503 when this node cannot enforce it). A forwarded request is authenticated
+ * again on the node that runs it: the credential travels with it.
+ */
+async function authenticated(ctx: HttpContext, route: RouteDef, req: http.IncomingMessage, res: http.ServerResponse): Promise<Extract<AuthOutcome, { ok: true }> | null | undefined> {
+  if (!route.auth) return null;
+  const outcome: AuthOutcome = ctx.authenticate ? await ctx.authenticate(route, req.headers) : { ok: false, error: new NodeRuntimeError('AuthUnavailable', `route ${route.key}: this node enforces no route authentication`) };
+  if (outcome.ok) return outcome;
+  ctx.metrics?.httpRequests.inc({ outcome: outcome.error.code });
+  req.resume();
+  sendError(res, outcome.error.code, outcome.error.message, outcome.challenge !== undefined ? { headers: { 'www-authenticate': outcome.challenge } } : {});
+  return undefined;
+}
+
+function withheld(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  for (const n of names) delete headers[n];
+  return headers;
 }
 
 /** Writes the answer of the attempts: a relayed one as it came, a refusal or failure as a JSON error, a function's CGI response. */

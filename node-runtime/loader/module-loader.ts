@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { readLayout, VerifyError, wasmLayerOf, type CompiledPolicy, type OciLayoutStore, type Reference } from '../../artifacts/index.ts';
+import { readLayout, VerifyError, wasmLayerOf, type CompiledPolicy, type OciLayoutStore, type Reference, type VerifiedSignature } from '../../artifacts/index.ts';
 import type { DiskCache, EvictionGuard } from '../cache/disk-cache.ts';
 import type { NodeServices } from '../capabilities/capability.ts';
 import { configureCapabilities, type CapabilityConfigs } from '../capabilities/registry.ts';
@@ -38,7 +38,8 @@ export interface LoaderEvents {
   /** memory: compiled modules; disk: cache entries; verified: modules verified already in this process (no signature check). */
   cache?(cache: 'memory' | 'disk' | 'verified', result: 'hit' | 'miss'): void;
   pulled?(outcome: string): void;
-  signature?(result: string): void;
+  /** A signature check of `digest`: Verified (with the signatures that held) or the VerifyError code. */
+  signature?(result: string, digest: string, signers?: readonly VerifiedSignature[]): void;
   stage?(stage: 'pull' | 'verify' | 'compile', seconds: number): void;
 }
 
@@ -280,7 +281,7 @@ export class ModuleLoader {
         throw err;
       }
       progress.stage = 'verify';
-      this.verified.add(await timed('verify', events, () => verifyModule(dir, source.digest, policy, (result) => events?.signature?.(result))), policy);
+      this.verified.add(await timed('verify', events, () => verifyModule(dir, source.digest, policy, (result, signers) => events?.signature?.(result, source.digest, signers))), policy);
     };
   }
 
@@ -319,7 +320,7 @@ export class ModuleLoader {
     let running = this.verifying.get(key);
     if (!running) {
       progress.stage = 'verify';
-      running = timed('verify', events, () => verifyModule(entry, digest, policy, (result) => events?.signature?.(result)))
+      running = timed('verify', events, () => verifyModule(entry, digest, policy, (result, signers) => events?.signature?.(result, digest, signers)))
         .then((verified) => {
           this.verified.add(verified, policy);
           return verified;

@@ -3,7 +3,7 @@
  * grants, state binding), routes and event triggers. Sources (standalone manifests, or the
  * operator's assignment in cluster mode) produce it; the node applies it. Pure data.
  */
-import type { FunctionRouteSpec, FunctionTrigger } from '../../api/index.ts';
+import type { FunctionRouteSpec, FunctionTrigger, RouteAuth } from '../../api/index.ts';
 import type { Reference } from '../../artifacts/index.ts';
 import type { Grants } from '../capabilities/registry.ts';
 
@@ -43,6 +43,8 @@ export interface RouteDef {
   readonly retries?: FunctionRouteSpec['retries'];
   readonly circuitBreaker?: FunctionRouteSpec['circuitBreaker'];
   readonly rateLimit?: FunctionRouteSpec['rateLimit'];
+  /** The authentication the route requires (auth/route-auth.ts), checked before the body is read; absent: type none. Never inline. */
+  readonly auth?: RouteAuth;
 }
 
 export interface DesiredState {

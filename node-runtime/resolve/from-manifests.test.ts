@@ -91,10 +91,11 @@ spec:
     expect(s.routes[1]?.rateLimit).toBeUndefined();
   });
 
-  it('does not serve a route that requires authentication (not enforced yet)', () => {
-    const { state: s, issues } = state(`${fn('a')}---\n${route('secure', '    - functionRef: a\n      weight: 100', '\n  auth:\n    type: bearer\n    secretRef: tokens')}`);
-    expect(s.routes).toEqual([]);
-    expect(issues[0]).toMatch(/auth type bearer is not enforced/);
+  it('serves a route that requires authentication with its auth, and one without auth without any', () => {
+    const { state: s, issues } = state(`${fn('a')}---\n${route('secure', '    - functionRef: a\n      weight: 100', '\n  auth:\n    type: apiKey\n    apiKey:\n      secretRef: tokens')}---\n${route('open', '    - functionRef: a\n      weight: 100')}`);
+    expect(issues).toEqual([]);
+    expect(s.routes.map((r) => [r.key, r.auth?.type])).toEqual([['edge/secure', 'apiKey'], ['edge/open', undefined]]);
+    expect(s.routes[0]?.auth?.apiKey).toEqual({ header: 'x-api-key', secretRef: 'tokens' });
   });
 
   it('binds a function to its state store: none, disk by default, nats when asked', () => {

@@ -58,11 +58,6 @@ function eventTriggers(triggers: readonly FunctionTrigger[], functions: Readonly
 function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionDef>, remote: ReadonlySet<string>, issues: string[]): RouteDef | undefined {
   const ns = route.metadata.namespace ?? 'default';
   const key = keyOf(route.metadata);
-  // Deny by default: a route that asks for authentication is not served until the node enforces it.
-  if (route.spec.auth.type !== 'none') {
-    issues.push(`FunctionRoute ${key}: auth type ${route.spec.auth.type} is not enforced by this node yet; the route is not served`);
-    return undefined;
-  }
   const backends = route.spec.backends
     .map((b) => ({ functionKey: `${ns}/${b.functionRef}`, weight: b.weight }))
     .filter((b) => {
@@ -71,7 +66,7 @@ function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionD
       return false;
     });
   if (backends.length === 0) return undefined;
-  const { retries, circuitBreaker, rateLimit } = route.spec;
+  const { retries, circuitBreaker, rateLimit, auth } = route.spec;
   return {
     key,
     host: route.spec.host,
@@ -83,6 +78,7 @@ function routeDef(route: FunctionRoute, functions: ReadonlyMap<string, FunctionD
     ...(retries.attempts > 0 || retries.perTryTimeoutMs !== undefined ? { retries } : {}),
     ...(circuitBreaker ? { circuitBreaker } : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    ...(auth.type !== 'none' ? { auth } : {}),
   };
 }
 

@@ -7,7 +7,7 @@
  * each module is verified again once, from its entry.
  */
 import { createHash } from 'node:crypto';
-import { readLayout, verifySignatures, VerifyError, wasmLayerOf, type CompiledPolicy, type Descriptor, type OciLayoutStore } from '../../artifacts/index.ts';
+import { readLayout, verifySignatures, VerifyError, wasmLayerOf, type CompiledPolicy, type Descriptor, type OciLayoutStore, type VerifiedSignature } from '../../artifacts/index.ts';
 import { NodeRuntimeError } from '../errors.ts';
 
 /** A module that verified: its manifest digest and the wasm layer that manifest names (what a re-read must hash to). */
@@ -17,11 +17,11 @@ export interface VerifiedModule {
 }
 
 /** Verifies `digest` in the cache entry `entry`; SignatureRejected carries the artifact layer's reason code. */
-export async function verifyModule(entry: string | OciLayoutStore, digest: string, policy: CompiledPolicy, onResult?: (result: string) => void): Promise<VerifiedModule> {
+export async function verifyModule(entry: string | OciLayoutStore, digest: string, policy: CompiledPolicy, onResult?: (result: string, signers?: readonly VerifiedSignature[]) => void): Promise<VerifiedModule> {
   const layout = typeof entry === 'string' ? readLayout(entry) : entry;
   try {
-    await verifySignatures(layout, digest, policy);
-    onResult?.('Verified');
+    const { signatures } = await verifySignatures(layout, digest, policy);
+    onResult?.('Verified', signatures);
   } catch (err) {
     if (err instanceof VerifyError) {
       onResult?.(err.code);

@@ -61,6 +61,14 @@ describe('cgiEnvironment', () => {
     expect(vars.filter((v) => v.startsWith('HTTP_X_UNSET='))).toEqual(['HTTP_X_UNSET=a']);
   });
 
+  it('names the authenticated caller in AUTH_TYPE, REMOTE_USER and the route\'s AUTH_* claims, which win over granted env', () => {
+    const caller = { type: 'Bearer', user: 'alice', env: [['AUTH_EMAIL', 'a@x.test']] as const };
+    const lines = cgiEnvironment({ ...req, caller }, { invocationId: 'i', deadlineMs: 1, traceparent: 't' }, 0, [{ name: 'AUTH_EMAIL', value: 'granted' }]);
+    expect(lines).toEqual(expect.arrayContaining(['AUTH_TYPE=Bearer', 'REMOTE_USER=alice', 'AUTH_EMAIL=a@x.test']));
+    expect(lines.filter((l) => l.startsWith('AUTH_EMAIL='))).toHaveLength(1);
+    expect(lines.some((l) => l.startsWith('HTTP_AUTHORIZATION='))).toBe(false);
+  });
+
   it('never sets HTTP_PROXY from a Proxy header (httpoxy)', () => {
     const vars = cgiEnvironment({ ...req, headers: { proxy: 'http://evil.example:3128' } }, { invocationId: 'i', deadlineMs: 1, traceparent: 't' }, 0, []);
     expect(vars.some((v) => v.startsWith('HTTP_PROXY='))).toBe(false);

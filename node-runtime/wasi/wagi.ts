@@ -19,6 +19,18 @@ export interface RequestMeta {
   readonly remoteAddr: string;
   /** The route prefix that matched, e.g. "/echo". */
   readonly matchedRoute: string;
+  /** Who the route's authentication let in (auth/); absent on routes without auth. */
+  readonly caller?: AuthenticatedCaller;
+}
+
+/** The caller a route's authentication admitted, as the function sees it. */
+export interface AuthenticatedCaller {
+  /** AUTH_TYPE: Bearer or ApiKey. */
+  readonly type: string;
+  /** REMOTE_USER: the token's sub, or the client an API key belongs to. */
+  readonly user: string;
+  /** The route's AUTH_* claim variables, and HTTP_AUTHORIZATION when the route passes the credential; they win over granted env. */
+  readonly env: readonly (readonly [string, string])[];
 }
 
 /** The invocation context every function sees. */
@@ -37,11 +49,17 @@ const WITHHELD_HEADERS = new Set(['authorization', 'proxy-authorization', 'conne
 /**
  * True when a request header becomes an HTTP_* variable. A name with "_" is left out: X_Auth_User
  * and X-Auth-User would both be HTTP_X_AUTH_USER, and a client could then pose as the proxy in
- * front that sets the dashed one (nginx drops such names by default for the same reason).
+ * front that sets the dashed one (nginx drops such names by default for the same reason). So is a
+ * name that is not a lowercase RFC 9110 token: "kr= " would make `HTTP_KR= =...`, a second HTTP_KR
+ * to a C library, and "X" beside "x" a second HTTP_X (found by fuzzing, wagi.fuzz.test.ts; node:http
+ * never lets such names through, event triggers' headers come from brokers).
  */
 function passedToScript(name: string): boolean {
-  return !WITHHELD_HEADERS.has(name) && !name.includes('_');
+  return !WITHHELD_HEADERS.has(name) && HEADER_NAME.test(name);
 }
+
+/** A lowercase RFC 9110 token without "_". */
+const HEADER_NAME = /^[!#$%&'*+\-.^`|~0-9a-z]+$/;
 
 /** A granted env list as entries, kept per list: grants change with the desired state, not per request. */
 const grantedEntries = new WeakMap<readonly { name: string; value: string }[], readonly (readonly [string, string])[]>();
@@ -115,8 +133,8 @@ export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLen
     `CONTENT_LENGTH=${bodyLength}`,
     `REMOTE_ADDR=${clean(req.remoteAddr)}`,
     `REMOTE_HOST=${clean(req.remoteAddr)}`,
-    'AUTH_TYPE=',
-    'REMOTE_USER=',
+    `AUTH_TYPE=${clean(req.caller?.type ?? '')}`,
+    `REMOTE_USER=${clean(req.caller?.user ?? '')}`,
     `X_FULL_URL=${clean(`${req.scheme}://${req.headers.host ?? req.host}${requestUri}`)}`,
     `X_MATCHED_ROUTE=${clean(req.matchedRoute)}`,
     `X_RAW_PATH=${clean(req.path)}`,
@@ -128,8 +146,10 @@ export function cgiEnvironment(req: RequestMeta, ctx: InvocationContext, bodyLen
     if (!passedToScript(name)) continue;
     out.push(`HTTP_${name.toUpperCase().replaceAll('-', '_')}=${clean(req.headers[name]!)}`);
   }
+  const caller = req.caller?.env;
+  if (caller) for (const [name, value] of caller) out.push(`${name}=${clean(value)}`);
   for (const [name, entry] of entriesOf(granted)) {
-    if (!setByHeader(name, req.headers)) out.push(entry);
+    if (!setByHeader(name, req.headers) && !caller?.some(([n]) => n === name)) out.push(entry);
   }
   return out;
 }

@@ -1,2 +1,2 @@
--- A route is Degraded when a backend is missing or it conflicts with another route.
+-- A route is Degraded when a backend is missing, it conflicts with another route, or nodes cannot enforce its auth (Ready=False).
 return flotilla_health(obj, {})

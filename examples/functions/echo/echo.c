@@ -33,22 +33,26 @@ static size_t copy_body(void) {
   return total;
 }
 
-/* Prints the HTTP_* variables sorted, so the output does not depend on the host's env order. */
-static void print_headers(void) {
+/*
+ * Prints the variables starting with `prefix` (and a value) as "<label>: NAME=value", sorted, so the
+ * output does not depend on the host's env order.
+ */
+static void print_vars(const char *prefix, const char *label) {
+  size_t len = strlen(prefix);
   size_t count = 0;
   for (char **e = environ; *e; e++) {
-    if (strncmp(*e, "HTTP_", 5) == 0) count++;
+    if (strncmp(*e, prefix, len) == 0 && strchr(*e, '=')[1] != '\0') count++;
   }
   if (count == 0) return;
-  const char **headers = malloc(count * sizeof *headers);
-  if (!headers) return;
+  const char **vars = malloc(count * sizeof *vars);
+  if (!vars) return;
   size_t i = 0;
   for (char **e = environ; *e; e++) {
-    if (strncmp(*e, "HTTP_", 5) == 0) headers[i++] = *e;
+    if (strncmp(*e, prefix, len) == 0 && strchr(*e, '=')[1] != '\0') vars[i++] = *e;
   }
-  qsort(headers, count, sizeof *headers, compare_strings);
-  for (i = 0; i < count; i++) printf("header: %s\n", headers[i]);
-  free(headers);
+  qsort(vars, count, sizeof *vars, compare_strings);
+  for (i = 0; i < count; i++) printf("%s: %s\n", label, vars[i]);
+  free(vars);
 }
 
 static int serve_request(const char *method) {
@@ -56,7 +60,10 @@ static int serve_request(const char *method) {
   printf("method: %s\n", method);
   printf("path: %s\n", env_or_empty("PATH_INFO"));
   printf("query: %s\n", env_or_empty("QUERY_STRING"));
-  print_headers();
+  print_vars("HTTP_", "header");
+  /* The caller a route's authentication admitted (AUTH_TYPE, the route's AUTH_* claims, REMOTE_USER). */
+  print_vars("AUTH_", "auth");
+  print_vars("REMOTE_USER", "auth");
   fputs("body:\n", stdout);
   copy_body();
   return 0;

@@ -3,13 +3,15 @@
  * would, NodeAssignment.remote) that the functions run on node `b`; both are real nodes serving
  * over HTTP with modules pulled from the harness registry. Checks what the cluster-mode test does
  * not reach: the backend the forwarding node chose by weight is the one that runs, and the route's
- * retries and circuit breaker treat a remote backend nobody can reach like a local one that fails.
+ * retries and circuit breaker treat a remote backend nobody can reach like a local one that fails,
+ * and a route with auth is authenticated on both nodes: a request posing as forwarded gets no pass.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssignedFunction, AssignedRoute } from '../../../api/index.ts';
@@ -39,7 +41,13 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     route('broken', [['far', 100]], { circuitBreaker: { consecutiveErrors: 2, openMs: 60_000 } }),
   ];
 
+  let token = '';
+
   beforeAll(async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'ES256' }] });
+    token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid: 'k' }).setIssuer('https://issuer.test').setAudience('api').setExpirationTime('10m').sign(privateKey);
+    routes.push(route('guarded', [['echo', 100]], { auth: { type: 'jwt', jwt: { issuer: 'https://issuer.test', audiences: ['api'], jwks }, claims: [{ claim: 'sub', env: 'AUTH_SUB' }] } }));
     work = await mkdtemp(join(tmpdir(), 'flotilla-forwarding-'));
     const repo = uniqueName('forwarding');
     const registry = harness().registry.host;
@@ -123,6 +131,20 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     const served = new Set<string>();
     for (let i = 0; i < 40; i++) served.add(String((await request(nodes.b.node.url, '/split', { host: HOST, body: 'ping', headers: marks })).headers['x-flotilla-digest']));
     expect(served).toEqual(new Set([hello.digest, echo.digest]));
+  });
+
+  it('authenticates a route with auth on the forwarding node and again on the node that runs it', async () => {
+    const ok = await request(nodes.a.node.url, '/guarded', { host: HOST, body: 'ping', headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['x-flotilla-served-by']).toBe('b');
+    expect(ok.body).toContain('auth: AUTH_SUB=alice\n');
+    const refused = await request(nodes.a.node.url, '/guarded', { host: HOST, body: 'ping' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['x-flotilla-served-by']).toBeUndefined();
+    // Posing as node a on b's peer port does not skip b's own check.
+    const spoofed = await request(nodes.b.node.adminUrl, '/guarded', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo` } });
+    expect(spoofed.status).toBe(401);
+    expect(spoofed.headers['www-authenticate']).toBe(`Bearer realm="${HOST}"`);
   });
 
   it('a node never forwards a request that was forwarded to it: NotPlacedHere, not a second hop', async () => {

@@ -65,6 +65,30 @@ describe('bad references and failures surface as conditions', () => {
     }
   });
 
+  it.each([
+    { name: 'certs', auth: { type: 'mtls' }, field: 'spec.auth.type' },
+    { name: 'keys', auth: { type: 'apiKey', apiKey: { secretRef: 'keys' } }, field: 'spec.auth.apiKey.secretRef' },
+  ])('a route whose auth ($auth.type) nodes cannot enforce → Ready=False and Degraded=True AuthNotEnforceable naming $field', async ({ name, auth, field }) => {
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: `${name}-fn` }, spec: fnSpec(await w.pushModule(`${name}-fn`), 1) });
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name }, spec: { host: `${name}.example.com`, backends: [{ functionRef: `${name}-fn`, weight: 100 }], auth } });
+    const route = await w.waitCondition(FUNCTION_ROUTE_TYPE, name, 'Ready', { status: 'False', reason: 'AuthNotEnforceable' });
+    expect(condition(route, 'Ready')?.message).toContain(field);
+    expect(condition(route, 'Degraded')).toMatchObject({ status: 'True', reason: 'AuthNotEnforceable' });
+  });
+
+  it('a route a node reports it cannot enforce (its JWKS unreachable there) → Ready=False AuthNotEnforceable naming the node, back to Ready when it no longer does', async () => {
+    await w.create(WASM_FUNCTION_TYPE, { metadata: { name: 'jwt-fn' }, spec: fnSpec(await w.pushModule('jwt-fn'), 1) });
+    const auth = { type: 'jwt', jwt: { issuer: 'https://issuer.example', audiences: ['api'], jwksUri: 'https://issuer.example/jwks.json' } };
+    await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'jwt' }, spec: { host: 'jwt.example.com', backends: [{ functionRef: 'jwt-fn', weight: 100 }], auth } });
+    await w.waitCondition(FUNCTION_ROUTE_TYPE, 'jwt', 'Ready', { status: 'True' });
+    const node = w.nodes[0]!;
+    node.reportRoutes({ [`${w.ns.name}/jwt`]: { reason: 'AuthNotEnforceable', message: 'cannot get the JWKS at https://issuer.example/jwks.json (connection refused)' } });
+    const route = await w.waitCondition(FUNCTION_ROUTE_TYPE, 'jwt', 'Degraded', { status: 'True', reason: 'AuthNotEnforceable' });
+    expect(condition(route, 'Ready')).toMatchObject({ status: 'False', reason: 'AuthNotEnforceable', message: expect.stringContaining('node-a: cannot get the JWKS') as unknown });
+    node.reportRoutes({});
+    await w.waitCondition(FUNCTION_ROUTE_TYPE, 'jwt', 'Ready', { status: 'True' }, 40_000);
+  });
+
   it('a route or trigger naming a missing function', async () => {
     await w.create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'dangling' }, spec: { host: 'x.example.com', backends: [{ functionRef: 'ghost', weight: 100 }] } });
     await w.create(FUNCTION_TRIGGER_TYPE, { metadata: { name: 'dangling' }, spec: { functionRef: 'ghost', type: 'cron', cron: { schedule: '*/5 * * * *' } } });

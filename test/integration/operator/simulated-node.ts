@@ -7,7 +7,7 @@
  * mid-flight and the Lease is left to expire.
  */
 import { NodeAgent } from '../../../node-runtime/cluster/agent.ts';
-import type { AssignedFunction, FunctionReport, NodeAssignment } from '../../../api/index.ts';
+import type { AssignedFunction, FunctionReport, NodeAssignment, NodeRouteReport } from '../../../api/index.ts';
 import { createKubeClient, systemClock } from '../../../kube/index.ts';
 import { harness } from '../../harness/index.ts';
 import { cuttableProxy, kubeConfigVia, quietLog } from './support.ts';
@@ -21,6 +21,8 @@ export interface SimulatedNode {
   assignment(): NodeAssignment | undefined;
   /** Crashes the node: its connection to the apiserver is cut; the Lease expires on its own. */
   kill(): void;
+  /** Reports the routes it refuses (auth it cannot enforce), as a node runtime does. */
+  reportRoutes(routes: NodeRouteReport): void;
   /** Stops the agent (after kill(), only releases resources). */
   close(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function simulatedNode(opts: SimulatedNodeOptions): Promise<Simulat
       return alive;
     },
     assignment: () => last,
+    reportRoutes: (routes) => agent.setRoutes(routes),
     kill() {
       alive = false;
       proxy.cut();
