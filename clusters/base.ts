@@ -39,10 +39,8 @@ export interface ClusterOverlay {
 
 const BASE_RUNTIME: EdgeClusterProps['runtimes'][string] = {
   version: '0.1.0',
-  defaults: { memoryPages: 256, timeoutMs: 5000, concurrency: 8 },
   ceilings: { memoryPages: 4096, timeoutMs: 30000, concurrency: 64 },
   cacheSizeMiB: 1024,
-  warmPoolSize: 2,
 };
 
 /** What a render may take from outside the code (the local fleet of `flotilla up`); each defaults to the committed fleet. */

@@ -61,6 +61,8 @@ export interface NodeOptions {
   readonly pull?: PullOptions;
   /** Worker threads. @default max(2, available parallelism) */
   readonly workers?: number;
+  /** Stack of each worker thread in KiB (WasmRuntime engine.stackSizeKb). @default Node's */
+  readonly stackSizeKb?: number;
   /**
    * The worker threads serve the tenant port themselves and run plain requests inline
    * (http/inline.ts): no thread hop per request. Not the default yet: a long invocation holds up
@@ -170,7 +172,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
   const pool = new WorkerPool(
-    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit },
+    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit, ...(o.stackSizeKb !== undefined ? { stackSizeKb: o.stackSizeKb } : {}) },
     {
       workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }),
       interrupted: () => metrics.interruptions.inc(),
