@@ -118,7 +118,7 @@ export class RegistryClient {
         headers: { 'user-agent': this.#userAgent, ...(authorization ? { authorization } : {}), ...req.headers },
         ...(body !== undefined ? { body, duplex: 'half' } : {}),
         redirect: 'follow',
-        signal: timer.signal,
+        signal: this.transport.signal ? AbortSignal.any([timer.signal, this.transport.signal]) : timer.signal,
       });
       this.#timers.set(res, timer);
       return res;
@@ -166,6 +166,12 @@ export class RegistryClient {
     return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
   }
 
+  /** A token request's signal: its timeout, and the caller's abort when there is one. */
+  #tokenDeadline(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.transport.timeoutMs);
+    return this.transport.signal ? AbortSignal.any([timeout, this.transport.signal]) : timeout;
+  }
+
   async #fetchToken(challenge: Challenge, scopes: readonly string[]): Promise<void> {
     const realm = challenge.params['realm'];
     if (realm === undefined) throw new OciError('Unauthorized', `${this.host}: expected a realm in the Bearer challenge, got none`);
@@ -182,11 +188,11 @@ export class RegistryClient {
     if (cred !== undefined && 'identityToken' in cred) {
       // OAuth2 refresh-token grant, as docker does with an identity token.
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, service: challenge.params['service'] ?? '', scope: scopes.join(' '), client_id: 'flotilla' });
-      res = await fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: form, signal: AbortSignal.timeout(this.transport.timeoutMs) }).catch((e: unknown) => {
+      res = await fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: form, signal: this.#tokenDeadline() }).catch((e: unknown) => {
         throw toTransient(e) ?? e;
       });
     } else {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(this.transport.timeoutMs) }).catch((e: unknown) => {
+      res = await fetch(url, { headers, signal: this.#tokenDeadline() }).catch((e: unknown) => {
         throw toTransient(e) ?? e;
       });
     }

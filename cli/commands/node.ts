@@ -25,6 +25,14 @@ import { intFlag } from './run.ts';
 const COLD_START_WAIT_MS = { min: 1000, max: 600_000 } as const;
 const MAX_HELD_REQUESTS = { min: 0, max: 10_000 } as const;
 
+/**
+ * How long SIGTERM lets in-flight requests finish. The default sits well below a pod's default
+ * 30 s termination grace, so the node exits on its own before the kubelet's SIGKILL.
+ */
+const SHUTDOWN_GRACE_MS = { min: 0, max: 600_000, default: 10_000 } as const;
+/** Beyond the grace: triggers, workers and the Lease release get this long before the process gives up on them. */
+const SHUTDOWN_OVERRUN_MS = 5000;
+
 interface NodeFlags {
   manifests?: string;
   cluster?: boolean;
@@ -58,6 +66,7 @@ interface NodeFlags {
   cronClaims?: string;
   kubeconfig?: string;
   logLevel: string;
+  shutdownGraceMs: string;
 }
 
 const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
@@ -68,7 +77,7 @@ const RUNTIME_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', i
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/** Resolves on the first SIGINT or SIGTERM; a second one then ends the process at once (the signal's default). */
 export function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolveSignal) => {
     const on = (signal: NodeJS.Signals) => {
@@ -79,6 +88,24 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
+}
+
+/**
+ * Runs `stop` after the first signal, bounded: past `boundMs` the process exits 1 with the reason
+ * logged, so a stop that hangs (an API server that does not answer the Lease release) cannot keep
+ * a terminating pod until its SIGKILL.
+ */
+export async function stopOnSignal(logger: pino.Logger, boundMs: number, stop: () => Promise<void>): Promise<void> {
+  const signal = await waitForSignal();
+  logger.info({ signal }, 'Shutting down');
+  const overrun = setTimeout(() => {
+    logger.error({ boundMs }, 'Shutdown did not finish in time: exiting');
+    process.exit(1);
+  }, boundMs);
+  overrun.unref();
+  await stop();
+  clearTimeout(overrun);
+  logger.info('Stopped');
 }
 
 /** The cron claim kind chosen by --cron-claims; NATS is the EventRuntime's own default. */
@@ -179,6 +206,7 @@ export function register(program: Command): void {
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
     .option('--kubeconfig <file>', 'kubeconfig for --cluster and --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--shutdown-grace-ms <n>', `on SIGTERM: how long requests in flight get to finish once the node stops accepting; pulls and retries stop at once (${SHUTDOWN_GRACE_MS.min}..${SHUTDOWN_GRACE_MS.max})`, String(SHUTDOWN_GRACE_MS.default))
     .action(async (flags: NodeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } });
       if (flags.natsUrl !== undefined && !NATS_URL.test(flags.natsUrl)) {
@@ -192,6 +220,7 @@ export function register(program: Command): void {
         coldStartTimeoutMs: intFlag('--cold-start-wait-ms', flags.coldStartWaitMs, COLD_START_WAIT_MS.min, COLD_START_WAIT_MS.max),
         maxHeldRequests: intFlag('--max-held-requests', flags.maxHeldRequests, MAX_HELD_REQUESTS.min, MAX_HELD_REQUESTS.max),
       };
+      const graceMs = intFlag('--shutdown-grace-ms', flags.shutdownGraceMs, SHUTDOWN_GRACE_MS.min, SHUTDOWN_GRACE_MS.max);
       const { source, cluster } = desiredStateSource(flags, logger, nodeName);
       const node = await startNode({
         source,
@@ -222,8 +251,6 @@ export function register(program: Command): void {
         if (endpoint !== undefined) cluster.setEndpoint(endpoint);
         else logger.warn({ host: flags.host }, 'No endpoint published: the other nodes of the pool cannot forward requests to this one (listening on every address); pass --advertise-host with the address they reach it at');
       }
-      await waitForSignal();
-      logger.info('Shutting down');
-      await node.close();
+      await stopOnSignal(logger, graceMs + SHUTDOWN_OVERRUN_MS, () => node.close({ graceMs }));
     });
 }

@@ -1,5 +1,5 @@
 import { TRUST_POLICY_KEY } from '../../api/index.ts';
-import { openStore, parseReference, requireDigest, verifySignatures } from '../../artifacts/index.ts';
+import { OciError, openStore, parseReference, requireDigest, verifySignatures } from '../../artifacts/index.ts';
 import type { StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
 import type { ConfigMap } from '../nodes/assignment.ts';
 import type { Store } from '../../kube/index.ts';
@@ -49,6 +49,8 @@ export function artifactVerifier(deps: { policies: Store<ConfigMap>; namespace: 
         const store = await openStore(parsed, deps.registry);
         result = { ok: true, digest: (await verifySignatures(store, digest, p.policy)).digest };
       } catch (err) {
+        // Abandoned because the operator is stopping: no verdict on the module, so no condition to write.
+        if (err instanceof OciError && err.code === 'Aborted') throw err;
         return failureFor(err);
       }
       if (verified.size >= MAX_CACHED) verified.clear();
