@@ -59,6 +59,14 @@ export const WasmRuntimeSpecSchema = obj(
       }),
     ),
     service: ServiceSchema,
+    registryCredentials: Type.Optional(
+      Type.Array(obj('A Secret of type kubernetes.io/dockerconfigjson in this namespace (kubectl create secret docker-registry).', { name: objectName('Name of the Secret.') }), {
+        maxItems: 16,
+        description: "Pull credentials for private module registries, tried in order (the first with an entry for the module's registry host is used), by the operator when it verifies a module and by the pool's nodes when they pull it; the nodes may read exactly these Secrets.",
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
     hostPaths: HostPathsSchema,
     nodeSelector: Type.Optional(stringMap('Node labels of the nodes in this pool.')),
     trustPolicyRef: obj('The trust policy modules must satisfy before they run.', { name: objectName('Name of the trust policy ConfigMap in the operator namespace.') }),

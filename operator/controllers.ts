@@ -8,7 +8,7 @@ import { NODE_TYPE } from './nodes/node-labels.ts';
 import type { NodeLease } from '../api/index.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
-import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from '../kube/index.ts';
+import { backoffErrorPolicy, Controller, getSecret, LEASE_TYPE, objectKey, watch } from '../kube/index.ts';
 import type { Context, ControllerMetrics, KubeObject, Manager } from '../kube/index.ts';
 import type { StoreOptions } from '../artifacts/index.ts';
 import { artifactVerifier } from './wasm-function/artifact-verifier.ts';
@@ -55,7 +55,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   const ctx: OperatorContext = {
     ...base,
     namespace: wiring.namespace,
-    verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry }),
+    verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry, secret: (namespace, name) => getSecret(base.client, namespace, name) }),
     nodeImage: wiring.services.nodeImage,
     nodeImagePins: wiring.services.nodeImagePins,
     requirePinnedNodeImages: wiring.services.requirePinnedNodeImages,

@@ -5,7 +5,10 @@ import type { Command } from 'commander';
 import type { NodeReport } from '../../api/index.ts';
 import { pino } from 'pino';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
-import { createKubeClient, systemClock } from '../../kube/index.ts';
+import { createKubeClient, getSecret, systemClock } from '../../kube/index.ts';
+import type { KubeClient } from '../../kube/index.ts';
+import { secretCredentials } from '../../artifacts/index.ts';
+import type { StoreOptions } from '../../artifacts/index.ts';
 import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
@@ -67,6 +70,7 @@ interface NodeFlags {
   kubeconfig?: string;
   logLevel: string;
   shutdownGraceMs: string;
+  registryCredentials?: string;
 }
 
 const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
@@ -137,11 +141,14 @@ function parseLabels(values: readonly string[]): Record<string, string> {
 }
 
 /** Where the desired state comes from: exactly one of --manifests (standalone) and --cluster (the operator's assignments). */
-function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: string): { source: ManifestDirSource | ClusterSource; cluster?: ClusterSource } {
+function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: string): { source: ManifestDirSource | ClusterSource; cluster?: ClusterSource; client?: KubeClient } {
   if ((flags.manifests === undefined) === (flags.cluster !== true)) {
     throw new NodeRuntimeError('InvalidArgument', `expected exactly one of --manifests <dir> (standalone) and --cluster (assignments from the operator), got ${flags.cluster ? 'both' : 'neither'}`);
   }
-  if (flags.manifests !== undefined) return { source: new ManifestDirSource(resolve(flags.manifests), logger) };
+  if (flags.manifests !== undefined) {
+    if (flags.registryCredentials !== undefined) throw new NodeRuntimeError('InvalidArgument', '--registry-credentials: expected --cluster as well (the Secrets are read from the API server), got --manifests');
+    return { source: new ManifestDirSource(resolve(flags.manifests), logger) };
+  }
   if (flags.trustKey.length > 0 || flags.trustPolicy !== undefined) {
     throw new NodeRuntimeError('InvalidArgument', '--cluster: expected no --trust-key/--trust-policy (a cluster node trusts the trust policy ConfigMap its WasmRuntime names), got one');
   }
@@ -153,8 +160,9 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
   const leaseDurationSeconds = intFlag('--lease-seconds', flags.leaseSeconds, 1, 3600);
   const capacity = { functions: intFlag('--capacity', flags.capacity, 0, 100_000) };
   const kubeConfig = loadKubeConfig(findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() }));
+  const client = createKubeClient(kubeConfig);
   const source = new ClusterSource(
-    { client: createKubeClient(kubeConfig), clock: systemClock, log: logger },
+    { client, clock: systemClock, log: logger },
     {
       namespace: flags.namespace,
       runtime: flags.runtime,
@@ -167,7 +175,17 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
       ...(flags.trustNamespace !== undefined ? { trustNamespace: flags.trustNamespace } : {}),
     },
   );
-  return { source, cluster: source };
+  return { source, cluster: source, client };
+}
+
+/** --registry-credentials a,b: the pool's dockerconfigjson Secrets in --namespace, read from the API server at each pull (its Role grants get on exactly these). */
+function registryStoreOptions(flags: NodeFlags, client: KubeClient | undefined): StoreOptions | undefined {
+  if (flags.registryCredentials === undefined || client === undefined) return undefined;
+  const names = flags.registryCredentials.split(',').filter((n) => n !== '');
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(n));
+  if (bad !== undefined) throw new NodeRuntimeError('InvalidArgument', `--registry-credentials: expected comma-separated Secret names, got ${JSON.stringify(bad)}`);
+  const namespace = flags.namespace ?? 'default';
+  return { credentials: secretCredentials((name) => getSecret(client, namespace, name), namespace, names, `spec.registryCredentials of WasmRuntime ${namespace}/${flags.runtime ?? ''} (--registry-credentials)`) };
 }
 
 /** `flotilla node`: the node runtime, standalone (desired state from a manifest directory) or in cluster mode (assignments from the operator), event triggers and state included. */
@@ -206,6 +224,7 @@ export function register(program: Command): void {
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
     .option('--kubeconfig <file>', 'kubeconfig for --cluster and --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--registry-credentials <names>', 'cluster mode: Secrets (kubernetes.io/dockerconfigjson, in --namespace) with the pull credentials of private module registries, comma-separated, tried in order')
     .option('--shutdown-grace-ms <n>', `on SIGTERM: how long requests in flight get to finish once the node stops accepting; pulls and retries stop at once (${SHUTDOWN_GRACE_MS.min}..${SHUTDOWN_GRACE_MS.max})`, String(SHUTDOWN_GRACE_MS.default))
     .action(async (flags: NodeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } });
@@ -221,7 +240,9 @@ export function register(program: Command): void {
         maxHeldRequests: intFlag('--max-held-requests', flags.maxHeldRequests, MAX_HELD_REQUESTS.min, MAX_HELD_REQUESTS.max),
       };
       const graceMs = intFlag('--shutdown-grace-ms', flags.shutdownGraceMs, SHUTDOWN_GRACE_MS.min, SHUTDOWN_GRACE_MS.max);
-      const { source, cluster } = desiredStateSource(flags, logger, nodeName);
+      const { source, cluster, client } = desiredStateSource(flags, logger, nodeName);
+      const storeOptions = registryStoreOptions(flags, client);
+      const pull = { ...(storeOptions ? { storeOptions } : {}), ...(flags.localStore !== undefined ? { localStore: resolve(flags.localStore) } : {}) };
       const node = await startNode({
         source,
         logger,
@@ -235,7 +256,7 @@ export function register(program: Command): void {
         // Cluster mode trusts what the cluster's trust policy ConfigMap says, nothing from the command line.
         trust: cluster ? () => cluster.trust() : await loadTrust(flags.trustKey, flags.trustPolicy),
         ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report) } : {}),
-        ...(flags.localStore !== undefined ? { pull: { localStore: resolve(flags.localStore) } } : {}),
+        pull,
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         ...(flags.stackSizeKb !== undefined ? { stackSizeKb: intFlag('--stack-size-kb', flags.stackSizeKb, 64, 65536) } : {}),
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),

@@ -64,4 +64,13 @@ describe('nodeRuntimeObjects', () => {
     // The Service selects exactly the DaemonSet's pods.
     expect((o.service as unknown as { spec: { selector: unknown } }).spec.selector).toEqual((o.daemonSet as unknown as { spec: { selector: { matchLabels: unknown } } }).spec.selector.matchLabels);
   });
+
+  it('registry credentials: the node may get exactly the pool\'s Secrets, and is told their names, never their content', () => {
+    const o = objects({ registryCredentials: [{ name: 'regcred' }, { name: 'mirror' }] });
+    expect((o.role as unknown as { rules: unknown[] }).rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['regcred', 'mirror'], verbs: ['get'] });
+    expect(flag(container(o).args, '--registry-credentials')).toBe('regcred,mirror');
+    const none = objects({});
+    expect(JSON.stringify(none.role)).not.toContain('secrets');
+    expect(container(none).args).not.toContain('--registry-credentials');
+  });
 });

@@ -28,12 +28,14 @@ export function nodeRuntimeArgs(runtime: LiveWasmRuntime, trustNamespace: string
     '--workers', String(spec.engine.workers), '--stack-size-kb', String(spec.engine.stackSizeKb),
     '--cache-size-mb', String(spec.cache.sizeMiB), '--capacity', String(spec.capacity.functions),
     ...(spec.nats ? ['--nats-url', spec.nats.url] : []),
+    ...(spec.registryCredentials?.length ? ['--registry-credentials', spec.registryCredentials.map((s) => s.name).join(',')] : []),
   ];
 }
 
 /**
  * What a real cluster needs to run a pool's node runtimes: a ServiceAccount allowed to renew its
- * node Lease and read its assignments, a DaemonSet on the pool's nodes running the pool's settings
+ * node Lease, read its assignments and get the pool's registry credential Secrets (by name: the
+ * credentials never pass through an assignment, a Lease or an argument), a DaemonSet on the pool's nodes running the pool's settings
  * as arguments (a change of version or settings changes the pod template, so it rolls), and the
  * Service clients reach the pool through. Pure: the reconciler applies the result.
  */
@@ -45,6 +47,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
   const metadata = { name, namespace, labels, ownerReferences: [owner] };
   const { service } = runtime.spec;
   const hostPort = service.type === 'HostPort' ? { hostPort: service.hostPort ?? NODE_PORTS.http } : {};
+  const pullSecrets = (runtime.spec.registryCredentials ?? []).map((s) => s.name);
   return {
     serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
     role: {
@@ -55,6 +58,8 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
         { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+        // The pool's registry credentials and nothing else: the node reads them when it pulls.
+        ...(pullSecrets.length > 0 ? [{ apiGroups: [''], resources: ['secrets'], resourceNames: pullSecrets, verbs: ['get'] }] : []),
       ],
     } as KubeObject,
     roleBinding: {
