@@ -33,6 +33,8 @@ export interface ClusterOverlay {
   readonly extraIdentities?: NamedTrustPolicy['identities'];
   readonly network?: Partial<EdgeClusterProps['network']>;
   readonly kyverno?: boolean;
+  /** The cluster's NATS for its node runtimes (EdgeClusterProps.nats). @default none */
+  readonly nats?: EdgeClusterProps['nats'];
   /** The cluster's own functions (echo comes from the base). */
   readonly apps?: (cluster: EdgeCluster, modules: Modules) => void;
 }
@@ -72,6 +74,7 @@ export function edgeCluster(app: App, overlay: ClusterOverlay, inputs: FleetInpu
       ...overlay.network,
     },
     kyverno: inputs.kyverno === false ? false : overlay.kyverno,
+    ...(overlay.nats !== undefined ? { nats: overlay.nats } : {}),
     ...(inputs.operatorReplicas !== undefined ? { operatorReplicas: inputs.operatorReplicas } : {}),
   });
   new FunctionApp(cluster, 'echo', {
