@@ -40,7 +40,8 @@ const EngineSchema = obj(
   {
     kind: Type.Enum(['v8'], { default: 'v8', description: 'Engine: v8 (Node.js WebAssembly).' }),
     workers: Type.Integer({ minimum: 1, maximum: 256, default: 2, format: 'int32', description: 'Worker threads (isolates) per node that run invocations.' }),
-    stackSizeKb: Type.Integer({ minimum: 64, maximum: 65536, default: 984, format: 'int32', description: 'Stack size of each worker in KiB; deep recursion beyond it traps cleanly.' }),
+    // Below 512 KiB a worker thread cannot even run its own JS (measured: 256 KiB crashes it at the first deep call).
+    stackSizeKb: Type.Integer({ minimum: 512, maximum: 65536, default: 984, format: 'int32', description: 'Stack size of each worker thread in KiB (flotilla node --stack-size-kb); deeper recursion traps cleanly with StackOverflow.' }),
   },
   { default: {} },
 );

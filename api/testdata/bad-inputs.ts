@@ -83,6 +83,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: 'runtime nodePort with type HostPort', kind: 'WasmRuntime', spec: rt({ service: { type: 'HostPort', nodePort: 30080 } }), field: 'service.nodePort' },
   { name: 'runtime hostPort with type NodePort', kind: 'WasmRuntime', spec: rt({ service: { hostPort: 80 } }), field: 'service.hostPort' },
   { name: 'runtime nodePort outside the NodePort range', kind: 'WasmRuntime', spec: rt({ service: { nodePort: 8080 } }), field: 'service.nodePort' },
+  { name: 'runtime stack too small for a worker thread', kind: 'WasmRuntime', spec: rt({ engine: { stackSizeKb: 256 } }), field: 'engine.stackSizeKb' },
   { name: 'runtime NATS over http', kind: 'WasmRuntime', spec: rt({ nats: { url: 'http://nats:4222' } }), field: 'nats.url' },
   { name: 'runtime version not semver', kind: 'WasmRuntime', spec: rt({ version: 'latest' }), field: 'spec.version' },
   { name: 'runtime without trust policy', kind: 'WasmRuntime', spec: { version: '0.1.0' }, field: 'trustPolicyRef' },
