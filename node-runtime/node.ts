@@ -503,8 +503,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       prePuller?.close();
       const inFlight = requests.reduce((n, r) => n + r.inFlight, 0);
       if (graceMs > 0) logger.info({ inFlight, graceMs }, 'Draining: accepting no more requests');
-      // The source first (cluster mode clears the Lease holder: the operator moves functions away
-      // meanwhile); triggers with it, so no new event starts an invocation while requests drain.
+      // While requests drain, the source stops (cluster mode clears the Lease holder, so the
+      // operator moves the functions away meanwhile) and then the triggers: no new event starts an invocation.
       const [drained] = await Promise.all([
         Promise.all(requests.map((r) => r.drain(graceMs))),
         o.source.close().then(() => triggerChanges).then(() => events.close()),
