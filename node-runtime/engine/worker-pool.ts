@@ -28,6 +28,8 @@ export interface PoolOptions {
   readonly size: number;
   /** Tasks allowed to wait for a worker, across all functions. */
   readonly queueLimit: number;
+  /** Stack of each worker thread in KiB (WasmRuntime engine.stackSizeKb): how deep a guest may recurse before it traps. @default Node's (4 MiB) */
+  readonly stackSizeKb?: number;
 }
 
 export interface Task {
@@ -273,7 +275,10 @@ export class WorkerPool {
   private spawn(index: number): Slot {
     const deadline = deadlineFlag.create();
     const slot: Slot = {
-      worker: new Worker(WORKER_URL, { workerData: { deadline, counters: this.counters.buffer } }),
+      worker: new Worker(WORKER_URL, {
+        workerData: { deadline, counters: this.counters.buffer },
+        ...(this.options.stackSizeKb !== undefined ? { resourceLimits: { stackSizeMb: this.options.stackSizeKb / 1024 } } : {}),
+      }),
       deadline: new Int32Array(deadline), busy: undefined, known: new Set(), instances: 0, dead: false, listening: undefined, flushes: new Map(),
     };
     slot.worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
