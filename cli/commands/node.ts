@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { pino } from 'pino';
+import { stopOnSignal } from '../signals.ts';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { createKubeClient, getSecret, systemClock } from '../../kube/index.ts';
 import type { KubeClient } from '../../kube/index.ts';
@@ -86,37 +87,6 @@ const LABEL = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A
 const RUNTIME_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
-
-/** Resolves on the first SIGINT or SIGTERM; a second one then ends the process at once (the signal's default). */
-export function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
-
-/**
- * Runs `stop` after the first signal, bounded: past `boundMs` the process exits 1 with the reason
- * logged, so a stop that hangs (an API server that does not answer the Lease release) cannot keep
- * a terminating pod until its SIGKILL.
- */
-export async function stopOnSignal(logger: pino.Logger, boundMs: number, stop: () => Promise<void>): Promise<void> {
-  const signal = await waitForSignal();
-  logger.info({ signal }, 'Shutting down');
-  const overrun = setTimeout(() => {
-    logger.error({ boundMs }, 'Shutdown did not finish in time: exiting');
-    process.exit(1);
-  }, boundMs);
-  overrun.unref();
-  await stop();
-  clearTimeout(overrun);
-  logger.info('Stopped');
-}
 
 /** The cron claim kind chosen by --cron-claims; NATS is the EventRuntime's own default. */
 function tickClaims(flags: NodeFlags): { tickClaims?: LocalTickClaims | LeaseTickClaims } {

@@ -7,7 +7,7 @@ import type { DesiredState } from '../../node-runtime/resolve/desired-state.ts';
 import { functionFromArg, parseEnv } from '../../node-runtime/standalone/module-arg.ts';
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { CLI_CACHE_DIR, intFlag } from './run.ts';
-import { waitForSignal } from './node.ts';
+import { waitForSignal } from '../signals.ts';
 
 interface ServeFlags {
   port: string;
