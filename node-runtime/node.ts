@@ -15,7 +15,7 @@ import type { FunctionReport, NodeReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
-import { runsInline } from './http/inline.ts';
+import { INLINE_BUDGET_MS, runsInline, SLOW_FOR_MS } from './http/inline.ts';
 import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
 import { createHttpServers } from './http/server.ts';
@@ -59,13 +59,14 @@ export interface NodeOptions {
    */
   readonly onReport?: (report: NodeReport) => void;
   readonly pull?: PullOptions;
-  /** Worker threads. @default max(2, available parallelism) */
+  /** Pool worker threads (they run what the main thread dispatches), and as many listener threads with workerListeners. @default max(2, available parallelism) */
   readonly workers?: number;
   /**
-   * The worker threads serve the tenant port themselves and run plain requests inline
-   * (http/inline.ts): no thread hop per request. Not the default yet: a long invocation holds up
-   * every connection its worker accepted, where the main thread would have queued or refused
-   * them (docs/architecture.md, "Tenant listeners in the workers"). @default false
+   * Listener threads serve the tenant port themselves and run plain requests inline
+   * (http/inline.ts): no thread hop per request. An inline run past its budget of a few
+   * milliseconds is handed to the pool, so a long invocation never holds up a listener's
+   * connections (docs/architecture.md, "Tenant listeners"). false: the main thread serves the
+   * tenant port and every request hops to a pool worker. @default true
    */
   readonly workerListeners?: boolean;
   /** Invocations allowed to wait for a worker before 503. @default 256 */
@@ -179,6 +180,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         const now = Date.now();
         for (const [key] of counts.invocations) if (lastActive.has(key)) lastActive.set(key, now);
         for (const { message, code, ...f } of counts.failures) logger.warn({ ...f, trigger: 'http', code }, message);
+        for (const key of new Set(counts.handoffs)) logger.info({ function: key, worker }, `Moved function ${key} to the worker pool for ${SLOW_FOR_MS / 1000} s: an inline run passed the ${INLINE_BUDGET_MS} ms inline budget`);
       },
     },
   );
@@ -292,7 +294,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const publishInline = () => {
     clearTimeout(publishTimer);
     publishTimer = undefined;
-    if (!o.workerListeners) return;
+    if (o.workerListeners === false) return;
     const candidates: InlineCandidate[] = [];
     for (const fn of current.functions.values()) {
       const c = inlineCandidate(fn);
@@ -384,7 +386,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   );
   const nodeName = o.nodeName ?? hostname();
-  const relayToken = o.workerListeners ? randomBytes(16).toString('hex') : undefined;
+  const relayToken = o.workerListeners === false ? undefined : randomBytes(16).toString('hex');
   const room = new WaitingRoom({
     node: nodeName,
     readiness,
