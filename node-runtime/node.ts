@@ -15,7 +15,7 @@ import type { FunctionReport, NodeReport } from '../api/index.ts';
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
-import { INLINE_BUDGET_MS, runsInline, SLOW_FOR_MS } from './http/inline.ts';
+import { INLINE_BUDGET_MS, runsInline, SLOW_AFTER_OVERRUNS, SLOW_FOR_MS } from './http/inline.ts';
 import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
 import { createHttpServers } from './http/server.ts';
@@ -180,7 +180,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         const now = Date.now();
         for (const [key] of counts.invocations) if (lastActive.has(key)) lastActive.set(key, now);
         for (const { message, code, ...f } of counts.failures) logger.warn({ ...f, trigger: 'http', code }, message);
-        for (const key of new Set(counts.handoffs)) logger.info({ function: key, worker }, `Moved function ${key} to the worker pool for ${SLOW_FOR_MS / 1000} s: an inline run passed the ${INLINE_BUDGET_MS} ms inline budget`);
+        for (const key of new Set(counts.slowMarked)) logger.info({ function: key, worker }, `Moved function ${key} to the worker pool for ${SLOW_FOR_MS / 1000} s: its inline runs passed the ${INLINE_BUDGET_MS} ms inline budget ${SLOW_AFTER_OVERRUNS} times in a row`);
       },
     },
   );

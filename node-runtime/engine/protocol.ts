@@ -117,8 +117,8 @@ export interface InlineCounts {
   readonly coldStarts: readonly (readonly [string, number])[];
   readonly inline: number;
   readonly interrupted: number;
-  /** Functions whose inline run passed the inline budget and went to the pool (one entry each time). */
-  readonly handoffs: readonly string[];
+  /** Functions this listener marked slow (their inline runs passed the inline budget), one entry each time. */
+  readonly slowMarked: readonly string[];
   /** Failed inline invocations, to log as the invoker logs its own. */
   readonly failures: readonly InlineFailure[];
 }

@@ -114,7 +114,7 @@ const engine = {
   freed: () => port.postMessage({ type: 'freed' } satisfies FromWorker),
 };
 
-const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [], handoffs: [] };
+const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [], slowMarked: [] };
 
 /** Reports the inline counts: periodically (id 0) only when there are some, to a flush always. */
 function reportCounts(id: number): void {

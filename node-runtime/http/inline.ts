@@ -8,8 +8,9 @@
  * share) has room. Everything else goes the slow way, piped to the main thread's handle()
  * (relay.ts). An inline run never holds the listener past INLINE_BUDGET_MS: at the budget the
  * guest is stopped at a deadline check, the run abandoned, the request (its body included) handed
- * off to the main thread with the deadline it got on arrival, and the function marked slow for
- * SLOW_FOR_MS, so its next requests go straight to the pool. Re-running it there is safe because
+ * off to the main thread with the deadline it got on arrival; a function whose runs do that
+ * SLOW_AFTER_OVERRUNS times in a row here is marked slow for SLOW_FOR_MS, for every listener, so its
+ * next requests go straight to the pool. Re-running it there is safe because
  * an inline run has no effect outside its response. Counts go to the main thread's metrics in
  * batches and at every scrape.
  */
@@ -54,8 +55,15 @@ const EMPTY = new Uint8Array(0);
  */
 export const INLINE_BUDGET_MS = 5;
 
-/** How long a function whose inline run passed the budget is sent straight to the pool (a redeploy clears it sooner). */
+/** How long a function found slow is sent straight to the pool (a redeploy clears it sooner). */
 export const SLOW_FOR_MS = 30_000;
+
+/**
+ * Runs in a row past the budget that find a function slow. One is not enough: a first run in a
+ * listener also links and tiers up, and a busy machine can preempt the thread mid-run; each run
+ * past the budget is handed off all the same, so a second costs one more budget, not a wait.
+ */
+export const SLOW_AFTER_OVERRUNS = 2;
 
 /** Counts since the last take(), in the shape the main thread adds to its metrics. */
 class Counts {
@@ -64,16 +72,16 @@ class Counts {
   private durations: number[] = [];
   private coldStarts: [string, number][] = [];
   private failures: InlineFailure[] = [];
-  private handoffs: string[] = [];
+  private slowMarked: string[] = [];
   private inline = 0;
   private interrupted = 0;
 
   get empty(): boolean {
-    return this.inline === 0 && this.handoffs.length === 0;
+    return this.inline === 0 && this.slowMarked.length === 0;
   }
 
-  handedOff(functionKey: string): void {
-    this.handoffs.push(functionKey);
+  markedSlow(functionKey: string): void {
+    this.slowMarked.push(functionKey);
   }
 
   add(functionKey: string, outcome: string, seconds: number): void {
@@ -104,14 +112,14 @@ class Counts {
       inline: this.inline,
       interrupted: this.interrupted,
       failures: this.failures,
-      handoffs: this.handoffs,
+      slowMarked: this.slowMarked,
     };
     this.http = new Map();
     this.invocations = new Map();
     this.durations = [];
     this.coldStarts = [];
     this.failures = [];
-    this.handoffs = [];
+    this.slowMarked = [];
     this.inline = 0;
     this.interrupted = 0;
     return out;
@@ -127,6 +135,8 @@ export class InlineListener {
   private readonly counts = new Counts();
   private routes = new RouteTable([]);
   private functions = new Map<string, InlineFunction>();
+  /** Runs in a row past the budget, per module id (none once a run fits). */
+  private readonly overruns = new Map<string, number>();
   /** Inline invocation ids count down from -1: apart from the pool's, which count up. */
   private nextId = -1;
 
@@ -205,6 +215,18 @@ export class InlineListener {
     if (Atomics.load(this.engine.counters, 0) > 0) this.engine.freed();
   }
 
+  /** Counts a run past the budget; the one that makes SLOW_AFTER_OVERRUNS in a row marks the function slow. */
+  private overran(fn: InlineFunction): void {
+    const n = (this.overruns.get(fn.moduleId) ?? 0) + 1;
+    if (n < SLOW_AFTER_OVERRUNS) {
+      this.overruns.set(fn.moduleId, n);
+      return;
+    }
+    this.overruns.delete(fn.moduleId);
+    this.engine.slow.mark(fn.counter, SLOW_FOR_MS);
+    this.counts.markedSlow(fn.key);
+  }
+
   private run(req: http.IncomingMessage, res: http.ServerResponse, t: Target, fn: InlineFunction, route: RouteDef, instances: ModuleInstances, body: Uint8Array): void {
     const started = performance.now();
     const invocationId = randomUUID();
@@ -230,6 +252,7 @@ export class InlineListener {
     try {
       const out = callWagi(instances, { stdin: body, env, maxResponseBytes: this.config.maxResponseBytes }, (e) => { stderr = e; });
       this.engine.deadline.end();
+      if (this.overruns.size > 0) this.overruns.delete(fn.moduleId);
       if (out.cold) this.counts.cold(fn.key, out.initMicros / 1e6);
       this.counts.add(fn.key, 'ok', (performance.now() - started) / 1000);
       const { status, headers, body: answer } = out.response;
@@ -247,8 +270,7 @@ export class InlineListener {
       // Released before a hand-off: the pool counts the run it starts in the same counter.
       this.release(fn.counter);
       if (handOff) {
-        this.engine.slow.mark(fn.counter, SLOW_FOR_MS);
-        this.counts.handedOff(fn.key);
+        this.overran(fn);
         this.relay.handOff(req, res, body, deadlineMs);
       }
       this.engine.recycle(fn, instances);
