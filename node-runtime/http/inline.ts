@@ -279,17 +279,25 @@ export class InlineListener {
 }
 
 /**
+ * Largest initial memory of a module run inline, in 64 KiB pages (16 MiB): the listener resets
+ * the instance after each answer, a copy and a fill of that memory, which must stay within about
+ * a budget too.
+ */
+export const INLINE_MAX_INITIAL_PAGES = 256;
+
+/**
  * Whether a module may run inline: one whose guest can stop at a deadline check, that cannot block
  * in a host call (a kv call waits on the main thread; poll_oneoff sleeps; a host path may be a
- * FIFO or a slow disk) and whose run has no effect outside its response (no kv, no host path: it
- * only reads its request and writes its answer). The last is the invariant the hand-off at the
- * inline budget rests on: an abandoned run is run again in the pool, which must not do anything
- * twice. Everything else stays in the pool, where the main thread answers Timeout at the deadline
- * whatever the guest does.
+ * FIFO or a slow disk), whose reset is cheap, and whose run has no effect outside its response
+ * (no kv, no host path: it only reads its request and writes its answer). The last is the
+ * invariant the hand-off at the inline budget rests on: an abandoned run is run again in the pool,
+ * which must not do anything twice. Everything else stays in the pool, where the main thread
+ * answers Timeout at the deadline whatever the guest does.
  */
 export function runsInline(loaded: LoadedModule): boolean {
   return (
     loaded.layout.interruptible &&
+    loaded.layout.initialPages <= INLINE_MAX_INITIAL_PAGES &&
     loaded.capabilities.kv === undefined &&
     (loaded.capabilities.wasi?.preopens.length ?? 0) === 0 &&
     !loaded.layout.imports.some((i) => i.name === 'poll_oneoff')
