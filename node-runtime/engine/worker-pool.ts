@@ -31,10 +31,8 @@ import type { DoneOk, FromWorker, InlineCounts, InlineFunction, TenantListener, 
 import type { WagiCall } from './wagi-call.ts';
 
 export interface PoolOptions {
-  /** Worker threads: they run the queue's tasks. */
+  /** Worker threads: they run the queue's tasks; listen() starts as many listener threads. */
   readonly size: number;
-  /** Listener threads started by listen(). @default size */
-  readonly listeners?: number;
   /** Tasks allowed to wait for a worker, across all functions. */
   readonly queueLimit: number;
 }
@@ -150,8 +148,7 @@ export class WorkerPool {
    */
   async listen(tenant: Omit<TenantListener, 'worker'>): Promise<void> {
     this.tenant = tenant;
-    const count = this.options.listeners ?? this.options.size;
-    for (let i = 0; i < count; i++) this.listeners.push(this.spawn('listener', i));
+    for (let i = 0; i < this.options.size; i++) this.listeners.push(this.spawn('listener', i));
     await Promise.all(this.listeners.map((slot, i) => this.startListening(slot, i)));
     this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
     this.watchdog.unref();
