@@ -171,7 +171,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
   const pool = new WorkerPool(
-    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit },
+    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit, listeners: o.workerListeners !== false },
     {
       workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }),
       interrupted: () => metrics.interruptions.inc(),

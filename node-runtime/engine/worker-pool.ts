@@ -35,6 +35,8 @@ export interface PoolOptions {
   readonly size: number;
   /** Tasks allowed to wait for a worker, across all functions. */
   readonly queueLimit: number;
+  /** Start the listener threads now, so they boot while the node loads; listen() starts them otherwise. @default false */
+  readonly listeners?: boolean;
 }
 
 export interface Task {
@@ -135,6 +137,11 @@ export class WorkerPool {
     this.options = options;
     this.events = events;
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn('worker', i));
+    if (options.listeners) this.spawnListeners();
+  }
+
+  private spawnListeners(): void {
+    for (let i = 0; i < this.options.size; i++) this.listeners.push(this.spawn('listener', i));
   }
 
   /** Most workers one function's tasks take at once: all but one, so another function always finds one (all of one worker). */
@@ -148,7 +155,7 @@ export class WorkerPool {
    */
   async listen(tenant: Omit<TenantListener, 'worker'>): Promise<void> {
     this.tenant = tenant;
-    for (let i = 0; i < this.options.size; i++) this.listeners.push(this.spawn('listener', i));
+    if (this.listeners.length === 0) this.spawnListeners();
     await Promise.all(this.listeners.map((slot, i) => this.startListening(slot, i)));
     this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
     this.watchdog.unref();
