@@ -19,12 +19,15 @@ import type { RunningNode } from '../../../node-runtime/node.ts';
 import { waitFor } from '../../harness/index.ts';
 import { newKey, publish, renderManifests, routeManifest, writeManifests } from '../../../devenv/fixtures/modules.ts';
 import { wagiEcho } from '../../../node-runtime/testing/assemble.ts';
+import { request } from '../../../devenv/fixtures/http-client.ts';
 import { metricSample, startManifestNode } from './node-support.ts';
 
 const HOST = 'registry.local';
 const WORKERS = 2;
 let work: string;
 let node: RunningNode;
+/** What a second node on the same manifests needs. */
+let setup: { manifests: string; store: string; trustedPem: string };
 /** The node's log lines (JSON). */
 const logged: string[] = [];
 
@@ -76,6 +79,7 @@ beforeAll(async () => {
       done();
     },
   });
+  setup = { manifests, store, trustedPem: trusted.publicPem };
   // The default: no workerListeners option.
   node = await startManifestNode({ work, manifests, store, trustedPem: trusted.publicPem, workers: WORKERS, nodeName: 'node-l', logger: pino({ level: 'info' }, lines) });
 }, 600_000);
@@ -167,6 +171,18 @@ describe('tenant listeners in the workers', () => {
       expect(loop.status).toBe(504);
       // Stopped at the function's timeout counted from arrival, not restarted by the hand-off.
       expect(loop.ms).toBeLessThan(1500 + 1000);
+    }
+  });
+
+  it('serves from the main thread with a hop per request when turned off (workerListeners: false)', async () => {
+    const off = await startManifestNode({ work: join(work, 'off'), ...setup, workers: 1, workerListeners: false });
+    try {
+      const r = await request(off.url, '/plain', { host: 'fn.test' });
+      expect(r.status).toBe(200);
+      expect(await metricSample(off.adminUrl, 'flotilla_http_inline_requests_total', { worker: '0' })).toBeUndefined();
+      expect(await metricSample(off.adminUrl, 'flotilla_invocations_total', { function: 'edge/hello', outcome: 'ok' })).toBe(1);
+    } finally {
+      await off.close();
     }
   });
 });
