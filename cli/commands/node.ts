@@ -60,6 +60,8 @@ interface NodeFlags {
   localStore?: string;
   workers?: string;
   stackSizeKb?: string;
+  /** False with --no-worker-listeners. */
+  workerListeners: boolean;
   queueLimit: string;
   /** False with --no-pre-pull. */
   prePull: boolean;
@@ -186,8 +188,9 @@ export function register(program: Command): void {
     .option('--trust-key <file>', 'PEM public key the node trusts (repeatable); nothing is trusted by default', collect, [])
     .option('--trust-policy <file>', 'trust policy JSON { keys, identities }')
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo> (no registry)')
-    .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
+    .option('--workers <n>', 'invocation worker threads, and as many listener threads (default: max(2, CPUs))')
     .option('--stack-size-kb <n>', 'stack of each worker thread in KiB: how deep a function may recurse before it traps (512..65536; default: Node\'s, 4096)')
+    .option('--no-worker-listeners', 'the main thread serves the tenant port and every request hops to a worker (default: listener threads serve it and run plain requests inline)')
     .option('--queue-limit <n>', 'invocations waiting for a worker before 503', '256')
     .option('--no-pre-pull', 'scale from zero: do not pull the modules of functions this node holds dormant into the disk cache ahead of their first request (that request then waits for the pull too)')
     .option('--cold-start-wait-ms <n>', `scale from zero: longest a request for a dormant function is held while it is placed here and loaded, then 504 (${COLD_START_WAIT_MS.min}..${COLD_START_WAIT_MS.max})`, String(NODE_DEFAULTS.coldStartTimeoutMs))
@@ -238,6 +241,7 @@ export function register(program: Command): void {
         pull,
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         ...(flags.stackSizeKb !== undefined ? { stackSizeKb: intFlag('--stack-size-kb', flags.stackSizeKb, 512, 65536) } : {}),
+        workerListeners: flags.workerListeners,
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),
         stateDir: resolve(flags.stateDir),
         auth: {
