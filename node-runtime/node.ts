@@ -548,11 +548,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       if (graceMs > 0) logger.info({ inFlight, graceMs }, 'Draining: accepting no more requests');
       // While requests drain, the source stops (cluster mode clears the Lease holder, so the
       // operator moves the functions away meanwhile) and then the triggers: no new event starts an invocation.
-      const [drained] = await Promise.all([
+      // The listener threads drain too: a request they relayed is answered to its client before they go.
+      const [drained, listenersDrained] = await Promise.all([
         Promise.all(requests.map((r) => r.drain(graceMs))),
+        livePool.drainListeners(graceMs),
         o.source.close().then(() => triggerChanges).then(() => events.close()),
       ]);
-      if (graceMs > 0 && !drained.every(Boolean)) logger.warn({ graceMs }, 'Shutdown grace ran out: cut the requests still in flight');
+      if (graceMs > 0 && !(drained.every(Boolean) && listenersDrained)) logger.warn({ graceMs }, 'Shutdown grace ran out: cut the requests still in flight');
       await livePool.close();
       wired.state?.close();
     },

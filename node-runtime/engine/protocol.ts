@@ -150,5 +150,17 @@ export interface FreedMessage {
   readonly type: 'freed';
 }
 
-export type ToWorkerControl = TableMessage | ListenMessage | FlushMessage;
-export type FromWorkerControl = CountsMessage | ListeningMessage | FreedMessage;
+/** Shutdown of a listener: stop accepting, answer what is in flight within `graceMs`. */
+export interface DrainMessage {
+  readonly type: 'drain';
+  readonly graceMs: number;
+}
+
+/** The listener's drain ended: `inTime` when every request in flight was answered within the grace. */
+export interface DrainedMessage {
+  readonly type: 'drained';
+  readonly inTime: boolean;
+}
+
+export type ToWorkerControl = TableMessage | ListenMessage | FlushMessage | DrainMessage;
+export type FromWorkerControl = CountsMessage | ListeningMessage | FreedMessage | DrainedMessage;

@@ -147,6 +147,10 @@ function control(msg: Exclude<ToWorker, InvokeMessage>): void {
     case 'flush':
       reportCounts(msg.id);
       return;
+    case 'drain':
+      if (listener === undefined) port.postMessage({ type: 'drained', inTime: true } satisfies FromWorker);
+      else void listener.drain(msg.graceMs).then((inTime) => port.postMessage({ type: 'drained', inTime } satisfies FromWorker));
+      return;
   }
 }
 

@@ -102,6 +102,8 @@ interface Slot {
   /** Waiting for the worker's tenant listener. */
   listening: { resolve(): void; reject(e: Error): void } | undefined;
   readonly flushes: Map<number, () => void>;
+  /** Waiting for the listener's drain (shutdown). */
+  drained?: ((inTime: boolean) => void) | undefined;
 }
 
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
@@ -223,6 +225,27 @@ export class WorkerPool {
     for (const s of [...this.slots, ...this.listeners]) {
       if (s.known.delete(moduleId)) s.worker.postMessage({ type: 'drop', moduleId } satisfies ToWorker);
     }
+  }
+
+  /**
+   * Shutdown, before close(): every listener stops accepting and answers what it has in flight
+   * (requests it relayed to the main thread included) within `graceMs`; true when all were in time.
+   */
+  async drainListeners(graceMs: number): Promise<boolean> {
+    const results = await Promise.all(this.listeners.filter((s) => !s.dead).map((slot) => new Promise<boolean>((resolve) => {
+      // Referenced while it drains: the main thread may have nothing else keeping it alive by then.
+      slot.worker.ref();
+      // A listener that dies meanwhile never answers: its drain counts as cut at the grace.
+      const cut = setTimeout(() => slot.drained?.(false), graceMs + 1000);
+      slot.drained = (inTime) => {
+        clearTimeout(cut);
+        slot.drained = undefined;
+        slot.worker.unref();
+        resolve(inTime);
+      };
+      slot.worker.postMessage({ type: 'drain', graceMs } satisfies ToWorker);
+    })));
+    return results.every(Boolean);
   }
 
   async close(): Promise<void> {
@@ -414,6 +437,10 @@ export class WorkerPool {
         return;
       case 'freed':
         this.pump();
+        return;
+      case 'drained':
+        slot.drained?.(msg.inTime);
+        slot.drained = undefined;
         return;
     }
   }

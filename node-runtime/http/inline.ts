@@ -27,6 +27,7 @@ import { childContext, formatTraceparent, parseTraceparent } from '../invoke/tra
 import type { RouteDef } from '../resolve/desired-state.ts';
 import { cgiEnvironment, type RequestMeta } from '../wasi/wagi.ts';
 import { takeForwarding } from './peer.ts';
+import { trackRequests, type RequestTracker } from '../drain.ts';
 import { Relay } from './relay.ts';
 import { pickBackend, RouteTable } from './routes.ts';
 import { flatHeaders, readBody, SERVER_OPTIONS, sendError, target, writeAnswer, type Target } from './server.ts';
@@ -132,6 +133,7 @@ export class InlineListener {
   private readonly engine: InlineEngine;
   private readonly relay: Relay;
   private readonly server: http.Server;
+  private readonly requests: RequestTracker;
   private readonly counts = new Counts();
   private routes = new RouteTable([]);
   private functions = new Map<string, InlineFunction>();
@@ -145,6 +147,12 @@ export class InlineListener {
     this.engine = engine;
     this.relay = new Relay(config.relayPort, config.relayToken, config.maxRequestBytes);
     this.server = http.createServer(SERVER_OPTIONS, (req, res) => this.serve(req, res));
+    this.requests = trackRequests(this.server);
+  }
+
+  /** Shutdown: stops accepting, answers what is in flight (relayed ones included) within `graceMs`; true when all were answered in time. */
+  drain(graceMs: number): Promise<boolean> {
+    return this.requests.drain(graceMs);
   }
 
   /** Listens on the tenant port next to the other workers (and nobody else: reusePort needs the same user). */
