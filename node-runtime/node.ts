@@ -15,7 +15,7 @@ import type { AuditLog, FunctionReport, NodeReport, NodeRouteReport } from '../a
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
-import { runsInline } from './http/inline.ts';
+import { INLINE_BUDGET_MS, runsInline, SLOW_AFTER_OVERRUNS, SLOW_FOR_MS } from './http/inline.ts';
 import { trackRequests } from './drain.ts';
 import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
@@ -66,15 +66,16 @@ export interface NodeOptions {
   /** Called with the routes this node refuses (auth it cannot enforce) whenever that set changes; cluster mode puts it in the Lease. */
   readonly onRouteReport?: (routes: NodeRouteReport) => void;
   readonly pull?: PullOptions;
-  /** Worker threads. @default max(2, available parallelism) */
+  /** Pool worker threads (they run what the main thread dispatches), and as many listener threads with workerListeners. @default max(2, available parallelism) */
   readonly workers?: number;
   /** Stack of each worker thread in KiB (WasmRuntime engine.stackSizeKb). @default Node's */
   readonly stackSizeKb?: number;
   /**
-   * The worker threads serve the tenant port themselves and run plain requests inline
-   * (http/inline.ts): no thread hop per request. Not the default yet: a long invocation holds up
-   * every connection its worker accepted, where the main thread would have queued or refused
-   * them (docs/architecture.md, "Tenant listeners in the workers"). @default false
+   * Listener threads serve the tenant port themselves and run plain requests inline
+   * (http/inline.ts): no thread hop per request. An inline run past its budget of a few
+   * milliseconds is handed to the pool, so a long invocation never holds up a listener's
+   * connections (docs/architecture.md, "Tenant listeners"). false: the main thread serves the
+   * tenant port and every request hops to a pool worker. @default true
    */
   readonly workerListeners?: boolean;
   /** Invocations allowed to wait for a worker before 503. @default 256 */
@@ -193,7 +194,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
   const pool = new WorkerPool(
-    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit, ...(o.stackSizeKb !== undefined ? { stackSizeKb: o.stackSizeKb } : {}) },
+    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit, listeners: o.workerListeners !== false, ...(o.stackSizeKb !== undefined ? { stackSizeKb: o.stackSizeKb } : {}) },
     {
       workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }),
       interrupted: () => metrics.interruptions.inc(),
@@ -202,6 +203,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         const now = Date.now();
         for (const [key] of counts.invocations) if (lastActive.has(key)) lastActive.set(key, now);
         for (const { message, code, ...f } of counts.failures) logger.warn({ ...f, trigger: 'http', code }, message);
+        for (const key of new Set(counts.slowMarked)) logger.info({ function: key, worker }, `Moved function ${key} to the worker pool for ${SLOW_FOR_MS / 1000} s: its inline runs passed the ${INLINE_BUDGET_MS} ms inline budget ${SLOW_AFTER_OVERRUNS} times in a row`);
       },
     },
   );
@@ -334,7 +336,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const publishInline = () => {
     clearTimeout(publishTimer);
     publishTimer = undefined;
-    if (!o.workerListeners) return;
+    if (o.workerListeners === false) return;
     const candidates: InlineCandidate[] = [];
     for (const fn of current.functions.values()) {
       const c = inlineCandidate(fn);
@@ -431,7 +433,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   );
   const nodeName = o.nodeName ?? hostname();
-  const relayToken = o.workerListeners ? randomBytes(16).toString('hex') : undefined;
+  const relayToken = o.workerListeners === false ? undefined : randomBytes(16).toString('hex');
   const room = new WaitingRoom({
     node: nodeName,
     readiness,

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { pino } from 'pino';
+import { stopOnSignal } from '../signals.ts';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { createKubeClient, getSecret, systemClock } from '../../kube/index.ts';
 import type { KubeClient } from '../../kube/index.ts';
@@ -59,6 +60,8 @@ interface NodeFlags {
   localStore?: string;
   workers?: string;
   stackSizeKb?: string;
+  /** False with --no-worker-listeners. */
+  workerListeners: boolean;
   queueLimit: string;
   /** False with --no-pre-pull. */
   prePull: boolean;
@@ -86,37 +89,6 @@ const LABEL = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A
 const RUNTIME_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
-
-/** Resolves on the first SIGINT or SIGTERM; a second one then ends the process at once (the signal's default). */
-export function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
-
-/**
- * Runs `stop` after the first signal, bounded: past `boundMs` the process exits 1 with the reason
- * logged, so a stop that hangs (an API server that does not answer the Lease release) cannot keep
- * a terminating pod until its SIGKILL.
- */
-export async function stopOnSignal(logger: pino.Logger, boundMs: number, stop: () => Promise<void>): Promise<void> {
-  const signal = await waitForSignal();
-  logger.info({ signal }, 'Shutting down');
-  const overrun = setTimeout(() => {
-    logger.error({ boundMs }, 'Shutdown did not finish in time: exiting');
-    process.exit(1);
-  }, boundMs);
-  overrun.unref();
-  await stop();
-  clearTimeout(overrun);
-  logger.info('Stopped');
-}
 
 /** The cron claim kind chosen by --cron-claims; NATS is the EventRuntime's own default. */
 function tickClaims(flags: NodeFlags): { tickClaims?: LocalTickClaims | LeaseTickClaims } {
@@ -216,8 +188,9 @@ export function register(program: Command): void {
     .option('--trust-key <file>', 'PEM public key the node trusts (repeatable); nothing is trusted by default', collect, [])
     .option('--trust-policy <file>', 'trust policy JSON { keys, identities }')
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo> (no registry)')
-    .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
+    .option('--workers <n>', 'invocation worker threads, and as many listener threads (default: max(2, CPUs))')
     .option('--stack-size-kb <n>', 'stack of each worker thread in KiB: how deep a function may recurse before it traps (512..65536; default: Node\'s, 4096)')
+    .option('--no-worker-listeners', 'the main thread serves the tenant port and every request hops to a worker (default: listener threads serve it and run plain requests inline)')
     .option('--queue-limit <n>', 'invocations waiting for a worker before 503', '256')
     .option('--no-pre-pull', 'scale from zero: do not pull the modules of functions this node holds dormant into the disk cache ahead of their first request (that request then waits for the pull too)')
     .option('--cold-start-wait-ms <n>', `scale from zero: longest a request for a dormant function is held while it is placed here and loaded, then 504 (${COLD_START_WAIT_MS.min}..${COLD_START_WAIT_MS.max})`, String(NODE_DEFAULTS.coldStartTimeoutMs))
@@ -268,6 +241,7 @@ export function register(program: Command): void {
         pull,
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
         ...(flags.stackSizeKb !== undefined ? { stackSizeKb: intFlag('--stack-size-kb', flags.stackSizeKb, 512, 65536) } : {}),
+        workerListeners: flags.workerListeners,
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),
         stateDir: resolve(flags.stateDir),
         auth: {

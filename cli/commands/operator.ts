@@ -8,7 +8,7 @@ import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
 import { openAuditLog } from '../audit-sink.ts';
 import { collect } from './artifact-common.ts';
-import { stopOnSignal } from './node.ts';
+import { stopOnSignal } from '../signals.ts';
 
 /** Longest a SIGTERM'd operator takes to stop before it exits 1 anyway. */
 const OPERATOR_STOP_BOUND_MS = 20_000;

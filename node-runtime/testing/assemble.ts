@@ -175,16 +175,24 @@ export function grower(pages: number): Uint8Array {
   });
 }
 
-/** An echo: reads stdin into memory (one fd_read, up to 4 KiB) and writes a WAGI response with it. */
-export function wagiEcho(): Uint8Array {
+/**
+ * An echo: reads stdin into memory (one fd_read, up to 4 KiB) and writes a WAGI response with it;
+ * with `spins`, it first counts down a loop that many times (a slow function whose answer shows
+ * it got its body).
+ */
+export function wagiEcho(spins = 0): Uint8Array {
   const header = 'Content-Type: application/octet-stream\n\n';
   const hlen = header.length;
+  // local 0 = spins; loop { local 0 -= 1; br_if local 0 != 0 }
+  const spin = spins > 0 ? [OP.i32_const, ...sleb(spins), OP.local_set, 0, OP.loop, 0x40, OP.local_get, 0, OP.i32_const, 1, OP.i32_sub, OP.local_tee, 0, OP.br_if, 0, OP.end] : [];
   return assemble({
     types: [{ params: [I32, I32, I32, I32], results: [I32] }, { params: [], results: [] }],
     imports: [{ module: WASI, name: 'fd_read', type: T_FD_READ }, { module: WASI, name: 'fd_write', type: T_FD_WRITE }],
     funcs: [{
       type: T_VOID,
+      locals: spins > 0 ? [I32] : [],
       body: [
+        ...spin,
         // iov{buf=1024+hlen, len=4096}; fd_read(0, iov@0, 1, nread@8)
         OP.i32_const, 0, OP.i32_const, ...sleb(1024 + hlen), OP.i32_store, 2, 0,
         OP.i32_const, 4, OP.i32_const, ...sleb(4096), OP.i32_store, 2, 0,
