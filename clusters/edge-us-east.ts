@@ -2,6 +2,14 @@
 import { FunctionApp } from '../constructs/index.ts';
 import type { ClusterOverlay } from './base.ts';
 
+/**
+ * The public signing key of the example identity provider, inline (spec.auth.jwt.jwks) so the
+ * example fleet's nodes can enforce the route with no IdP reachable (the local fleet is offline).
+ * Its private key is in no repository: tokens for this route come from your IdP; replace this
+ * with its JWKS, or with jwksUri pointing at it.
+ */
+const EXAMPLE_IDP_JWKS = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'uzW-oBDi5NHvecq4lTYB_Ut98z6-PdEdoWMU2JqyFGM', y: 'z81lXU8ucEFnkOMTcP6LYCSEjVh43vVhr2zjfcmRZMk', kid: 'example-idp-2026', alg: 'ES256', use: 'sig' }] });
+
 export const EDGE_US_EAST: ClusterOverlay = {
   name: 'edge-us-east',
   region: 'us-east-1',
@@ -29,7 +37,7 @@ export const EDGE_US_EAST: ClusterOverlay = {
           concurrency: 4,
         },
       ],
-      http: { host: 'compute.edge-us-east.flotilla.example', methods: ['POST'], auth: { type: 'jwt', jwt: { issuer: 'https://auth.flotilla.example', audiences: ['compute'], jwksUri: 'https://auth.flotilla.example/.well-known/jwks.json', algorithms: ['ES256'], clockSkewSeconds: 30, requiredScopes: [] }, claims: [{ claim: 'sub', env: 'AUTH_SUB' }] }, timeoutMs: 15000 },
+      http: { host: 'compute.edge-us-east.flotilla.example', methods: ['POST'], auth: { type: 'jwt', jwt: { issuer: 'https://auth.flotilla.example', audiences: ['compute'], jwks: EXAMPLE_IDP_JWKS, algorithms: ['ES256'], clockSkewSeconds: 30, requiredScopes: [] }, claims: [{ claim: 'sub', env: 'AUTH_SUB' }] }, timeoutMs: 15000 },
     });
   },
 };

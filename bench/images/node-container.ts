@@ -69,7 +69,7 @@ async function serving(url: string, child: ResultPromise<{ stdin: 'ignore'; reje
   exited.catch(() => undefined);
   await Promise.race([
     exited,
-    waitFor(async () => ((await request(url, FUNCTION_PATH, { host: FUNCTION_HOST })).status === 200 ? true : undefined), {
+    waitFor(async () => ((await request(url, FUNCTION_PATH, { host: FUNCTION_HOST, timeoutMs: 5000 }).catch(() => ({ status: 0 }))).status === 200 ? true : undefined), {
       what: `the function to answer from ${what}`,
       timeoutMs: 60_000,
       intervalMs: 10,
