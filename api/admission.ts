@@ -54,8 +54,6 @@ const LABELS = { 'app.kubernetes.io/part-of': 'flotilla' };
 /** The limits a pool caps, as in WasmRuntime spec.ceilings and WasmFunction spec.limits. */
 export const CEILING_LIMITS = ['memoryPages', 'timeoutMs', 'concurrency'] as const;
 
-const under = (path: string, root: string) => isUnderCel(path, root);
-
 // Named once so each validation and message reads as a sentence. Variables are evaluated lazily.
 const VARIABLES = [
   // Every WasmRuntime of the namespace is a param (the binding selects them all); only the
@@ -63,11 +61,11 @@ const VARIABLES = [
   { name: 'judged', expression: 'object.spec.runtimeClass == params.metadata.name' },
   { name: 'pool', expression: "'WasmRuntime ' + params.metadata.namespace + '/' + params.metadata.name" },
   { name: 'allowed', expression: 'params.spec.hostPaths.allowed' },
-  { name: 'outside', expression: `object.spec.capabilities.volumes.filter(v, !variables.allowed.exists(a, ${under('v.hostPath', 'a.path')}))` },
+  { name: 'outside', expression: `object.spec.capabilities.volumes.filter(v, !variables.allowed.exists(a, ${isUnderCel('v.hostPath', 'a.path')}))` },
   // Covered, but only by read-only entries, while the volume asks to write.
   {
     name: 'writesUnderReadOnly',
-    expression: `object.spec.capabilities.volumes.filter(v, !v.readOnly && variables.allowed.exists(a, ${under('v.hostPath', 'a.path')}) && !variables.allowed.exists(a, !a.readOnly && ${under('v.hostPath', 'a.path')}))`,
+    expression: `object.spec.capabilities.volumes.filter(v, !v.readOnly && variables.allowed.exists(a, ${isUnderCel('v.hostPath', 'a.path')}) && !variables.allowed.exists(a, !a.readOnly && ${isUnderCel('v.hostPath', 'a.path')}))`,
   },
 ] as const;
 
