@@ -72,7 +72,7 @@ export const WASM_RUNTIME: KindDefinition = {
   plural: 'wasmruntimes',
   singular: 'wasmruntime',
   shortNames: ['wrt'],
-  description: 'A pool of node runtimes: engine settings, limit defaults and ceilings, cache, warm pool, nodes and trust policy.',
+  description: 'A pool of node runtimes: engine settings, limit ceilings, cache, capacity, NATS, Service, nodes and trust policy.',
   spec: WasmRuntimeSpecSchema,
   status: WasmRuntimeStatusSchema,
   printerColumns: [

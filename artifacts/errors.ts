@@ -20,7 +20,9 @@ export type OciErrorCode =
   | 'Timeout'
   | 'ProtocolError'
   | 'InsecureRegistry'
-  | 'LayoutCorrupt';
+  | 'LayoutCorrupt'
+  // The caller abandoned the request (TransportOptions.signal: a node shutting down); not a registry fault.
+  | 'Aborted';
 
 /** A registry/transport/artifact failure with a closed reason code. */
 export class OciError extends FlotillaError<OciErrorCode> {}

@@ -22,8 +22,10 @@ export { RegistryClient } from './registry/client.ts';
 export type { RegistryOptions } from './registry/client.ts';
 export { RegistryRepository } from './registry/repository.ts';
 export type { UploadOptions } from './registry/repository.ts';
-export { dockerConfigCredentials, staticCredentials } from './registry/credentials.ts';
-export type { Credential, CredentialSource } from './registry/credentials.ts';
+export { dockerConfigCredentials, dockerConfigEntry, staticCredentials } from './registry/credentials.ts';
+export type { Credential, CredentialSource, NoCredential } from './registry/credentials.ts';
+export { DOCKER_CONFIG_SECRET_TYPE, secretCredentials } from './registry/secret-credentials.ts';
+export type { DockerConfigSecret } from './registry/secret-credentials.ts';
 export type { TransportOptions } from './registry/transport.ts';
 
 export { pushWasmArtifact, pullWasm, copyManifest, copySignatures } from './transfer.ts';

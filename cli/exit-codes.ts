@@ -31,6 +31,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   ProtocolError: 32,
   InsecureRegistry: 33,
   LayoutCorrupt: 34,
+  Aborted: 35,
   // artifacts/errors.ts KeyError, and the oras/cosign runs of cli/commands/artifact-common.ts.
   InvalidKey: 50,
   UnsupportedKey: 51,

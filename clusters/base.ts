@@ -33,16 +33,16 @@ export interface ClusterOverlay {
   readonly extraIdentities?: NamedTrustPolicy['identities'];
   readonly network?: Partial<EdgeClusterProps['network']>;
   readonly kyverno?: boolean;
+  /** The cluster's NATS for its node runtimes (EdgeClusterProps.nats). @default none */
+  readonly nats?: EdgeClusterProps['nats'];
   /** The cluster's own functions (echo comes from the base). */
   readonly apps?: (cluster: EdgeCluster, modules: Modules) => void;
 }
 
 const BASE_RUNTIME: EdgeClusterProps['runtimes'][string] = {
   version: '0.1.0',
-  defaults: { memoryPages: 256, timeoutMs: 5000, concurrency: 8 },
   ceilings: { memoryPages: 4096, timeoutMs: 30000, concurrency: 64 },
   cacheSizeMiB: 1024,
-  warmPoolSize: 2,
 };
 
 /** What a render may take from outside the code (the local fleet of `flotilla up`); each defaults to the committed fleet. */
@@ -74,6 +74,7 @@ export function edgeCluster(app: App, overlay: ClusterOverlay, inputs: FleetInpu
       ...overlay.network,
     },
     kyverno: inputs.kyverno === false ? false : overlay.kyverno,
+    ...(overlay.nats !== undefined ? { nats: overlay.nats } : {}),
     ...(inputs.operatorReplicas !== undefined ? { operatorReplicas: inputs.operatorReplicas } : {}),
   });
   new FunctionApp(cluster, 'echo', {

@@ -11,10 +11,8 @@ export const EDGE_AP_SOUTH: ClusterOverlay = {
     default: {
       version: '0.1.0',
       engine: { workers: 1 },
-      defaults: { memoryPages: 64, timeoutMs: 1000, concurrency: 2 },
       ceilings: { memoryPages: 512, timeoutMs: 5000, concurrency: 8 },
       cacheSizeMiB: 128,
-      warmPoolSize: 0,
     },
   },
   apps: (cluster, modules) => {

@@ -11,7 +11,6 @@ export const EDGE_EU_WEST: ClusterOverlay = {
       engine: { workers: 8 },
       ceilings: { memoryPages: 16384, timeoutMs: 60000, concurrency: 128 },
       cacheSizeMiB: 8192,
-      warmPoolSize: 8,
       nodeSelector: { 'flotilla.dev/pool': 'large' },
     },
   },

@@ -1,4 +1,4 @@
-/** Virginia edge: Kyverno admission, compute fed by NATS JetStream with a dead letter, state shared by the nodes in a NATS KV bucket. */
+/** Virginia edge: Kyverno admission, compute fed by NATS JetStream with a dead letter, state shared by the nodes in a NATS KV bucket of the cluster's own NATS. */
 import { FunctionApp } from '../constructs/index.ts';
 import type { ClusterOverlay } from './base.ts';
 
@@ -6,6 +6,8 @@ export const EDGE_US_EAST: ClusterOverlay = {
   name: 'edge-us-east',
   region: 'us-east-1',
   kyverno: true,
+  // compute's shared state (state.store: nats) lives in the cluster's own NATS; its JOBS stream on the site's broker below.
+  nats: 'install',
   extraIdentities: [{ issuer: 'https://accounts.google.com', subject: 'release@flotilla.example' }],
   network: {
     registry: { cidr: '10.20.0.10/32', ports: [5000] },

@@ -35,11 +35,11 @@ export function loadModules(): Modules {
   return pick('modules.json', ['echo', 'compute', 'hello', 'misbehave']);
 }
 
-/** The operator image and the node runtime images by version (entries `node-runtime@<version>`). */
-export function loadImages(): { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>> } {
+/** The operator image, the node runtime images by version (entries `node-runtime@<version>`), and nats-server's (`nats`, for clusters that install NATS). */
+export function loadImages(): { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>>; readonly nats?: string } {
   const all = load('images.json');
   const { operator } = pick('images.json', ['operator']);
   const nodeRuntime = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('node-runtime@')).map(([k, ref]) => [k.slice('node-runtime@'.length), ref]));
   if (Object.keys(nodeRuntime).length === 0) throw new Error('clusters/images.json has no node-runtime@<version> entry; add one per WasmRuntime version the fleet uses');
-  return { operator, nodeRuntime };
+  return { operator, nodeRuntime, ...(all['nats'] !== undefined ? { nats: all['nats'] } : {}) };
 }

@@ -3,6 +3,7 @@ import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { KINDS, ceilingsPolicy, ceilingsPolicyBinding } from '../api/index.ts';
 import { EdgeCluster } from './edge-cluster.ts';
+import { WasmFunction } from './wasm-function.ts';
 import { CLUSTER_PROPS } from './testing.ts';
 import { renderApp } from './render.ts';
 
@@ -67,5 +68,38 @@ describe('EdgeCluster', () => {
 
   it('is byte-for-byte reproducible', () => {
     expect(render()).toEqual(render());
+  });
+
+  describe('NATS for the node runtimes', () => {
+    const NATS_IMAGE = `r.example:5000/flotilla/nats@sha256:${'ef'.repeat(32)}`;
+    const REF = `r.example:5000/fn/x@sha256:${'ab'.repeat(32)}`;
+    const file = (files: ReturnType<typeof render>, suffix: string) => files.find((f) => f.path.endsWith(suffix))?.content ?? '';
+
+    it('"install" renders one server with its Service and policy, and every pool gets its URL', () => {
+      const files = render({ ...CLUSTER_PROPS, images: { ...CLUSTER_PROPS.images, nats: NATS_IMAGE }, nats: 'install' });
+      const sts = file(files, 'statefulset_flotilla-system_flotilla-nats.yaml');
+      expect(sts).toContain(`image: ${NATS_IMAGE}`);
+      expect(sts).toMatch(/- --jetstream/);
+      expect(file(files, 'service_flotilla-system_flotilla-nats.yaml')).toMatch(/port: 4222/);
+      expect(file(files, 'wasmruntime_functions_default.yaml')).toContain('url: nats://flotilla-nats.flotilla-system.svc:4222');
+      // Node runtimes may reach it; it answers nobody else.
+      expect(file(files, 'networkpolicy_functions_node-runtime.yaml')).toMatch(/port: 4222[\s\S]*app.kubernetes.io\/name: flotilla-nats/);
+      expect(file(files, 'networkpolicy_flotilla-system_nats.yaml')).toMatch(/ingress:\n\s+- from:\n\s+- namespaceSelector:\n\s+matchLabels:\n\s+kubernetes.io\/metadata.name: functions/);
+    });
+
+    it('{ url } uses an existing server and installs nothing; a runtime\'s own nats wins', () => {
+      const files = render({ ...CLUSTER_PROPS, nats: { url: 'nats://nats.site.example:4222' }, runtimes: { default: CLUSTER_PROPS.runtimes['default']!, own: { version: '0.1.0', nats: { url: 'nats://own.example:4222' } } } });
+      expect(files.some((f) => f.path.includes('flotilla-nats'))).toBe(false);
+      expect(file(files, 'wasmruntime_functions_default.yaml')).toContain('url: nats://nats.site.example:4222');
+      expect(file(files, 'wasmruntime_functions_own.yaml')).toContain('url: nats://own.example:4222');
+    });
+
+    it('refuses "install" without a pinned image, and shared NATS state in a pool without NATS', () => {
+      expect(() => render({ ...CLUSTER_PROPS, nats: 'install' })).toThrow(/nats: "install" needs images.nats/);
+      const app = Testing.app();
+      const cluster = new EdgeCluster(app, CLUSTER_PROPS.name, CLUSTER_PROPS);
+      new WasmFunction(cluster, 'stateful', { module: REF, state: { store: 'nats' } });
+      expect(() => renderApp(app)).toThrow(/WasmFunction stateful keeps its state in NATS \(state.store: nats\), but its WasmRuntime default has no NATS/);
+    });
   });
 });

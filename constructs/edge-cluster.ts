@@ -17,6 +17,7 @@ import type { RenderTarget } from './render.ts';
 import { checkCluster } from './fleet-rules.ts';
 import { FunctionRoute } from './function-route.ts';
 import { FunctionTrigger } from './function-trigger.ts';
+import { FlotillaNats, NATS_CLIENT_PORT, NATS_LABELS } from './nats.ts';
 import { FlotillaSystem, HTTP_PORT, NODE_ADMIN_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
 import { ExternalFunction, WasmFunction } from './wasm-function.ts';
 import { WasmRuntime } from './wasm-runtime.ts';
@@ -32,8 +33,15 @@ export interface EdgeClusterProps {
   /** Namespace of the operator and node runtimes.
    * @default "flotilla-system" */
   readonly systemNamespace?: string;
-  /** Operator image, and node runtime images by version (every WasmRuntime's version needs one), all pinned by digest. */
-  readonly images: { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>> };
+  /** Operator image, node runtime images by version (every WasmRuntime's version needs one), and nats-server's when NATS is installed, all pinned by digest. */
+  readonly images: { readonly operator: string; readonly nodeRuntime: Readonly<Record<string, string>>; readonly nats?: string };
+  /**
+   * The cluster's NATS (JetStream), which node runtimes connect to (`--nats-url`) for
+   * `state.store: nats`, chaining and cron claims across nodes: `"install"` renders one in the
+   * system namespace (constructs/nats.ts, image `images.nats`), `{ url }` uses one that exists.
+   * Every WasmRuntime without its own `nats` gets it.
+   * @default none: a function with `state.store: nats` is refused at synth */
+  readonly nats?: 'install' | { readonly url: string };
   readonly trustPolicy: NamedTrustPolicy;
   /** Runtime pools by name. */
   readonly runtimes: Readonly<Record<string, Omit<WasmRuntimeProps, 'name' | 'trustPolicy'>>>;
@@ -70,6 +78,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
     new FlotillaCrds(this, 'Crds');
     new FlotillaSystem(this, 'System', { namespace: this.systemNamespace, operatorImage: props.images.operator, nodeRuntimeImages: props.images.nodeRuntime, operatorReplicas: props.operatorReplicas });
     new ApiObject(this, 'TrustPolicy', trustPolicyConfigMap(props.trustPolicy, this.systemNamespace) as never);
+    const natsUrl = this.clusterNats(props);
     if (props.kyverno === true) new ApiObject(this, 'VerifyModules', verifyModulesPolicy(props.trustPolicy) as never);
     for (const [i, np] of runtimeNetworkPolicies({
       namespace: this.systemNamespace,
@@ -79,14 +88,25 @@ export class EdgeCluster extends Chart implements RenderTarget {
       httpPort: HTTP_PORT,
       adminPort: NODE_ADMIN_PORT,
       ...props.network,
+      ...(props.nats === 'install' ? { nats: { labels: { ...NATS_LABELS }, port: NATS_CLIENT_PORT } } : {}),
     }).entries()) {
       new ApiObject(this, `NetworkPolicy${i}`, np as never);
     }
-    for (const [name, rt] of Object.entries(props.runtimes)) new WasmRuntime(this, `Runtime-${name}`, { ...rt, name, trustPolicy: props.trustPolicy.name });
+    for (const [name, rt] of Object.entries(props.runtimes)) {
+      new WasmRuntime(this, `Runtime-${name}`, { ...(natsUrl !== undefined ? { nats: { url: natsUrl } } : {}), ...rt, name, trustPolicy: props.trustPolicy.name });
+    }
     this.grantTrustPolicyToNodes(props.trustPolicy.name, Object.keys(props.runtimes));
     this.network = props.network;
     this.nodeRuntimeVersions = Object.keys(props.images.nodeRuntime);
     this.node.addValidation({ validate: () => this.crossObjectProblems() });
+  }
+
+  /** The URL of the cluster's NATS: installed here, or the one given. */
+  private clusterNats(props: EdgeClusterProps): string | undefined {
+    if (props.nats === undefined) return undefined;
+    if (props.nats !== 'install') return props.nats.url;
+    if (props.images.nats === undefined) throw new Error(`EdgeCluster ${props.name} nats: "install" needs images.nats, the nats-server image pinned by digest (clusters/images.json "nats"), got none`);
+    return new FlotillaNats(this, 'Nats', { namespace: this.systemNamespace, image: props.images.nats }).url;
   }
 
   /**
@@ -116,7 +136,13 @@ export class EdgeCluster extends Chart implements RenderTarget {
     const ns = this.functionsNamespace;
     const declared = <T extends { name: string; spec: S; node: { path: string } }, S>(xs: T[]) => xs.map((x) => ({ path: x.node.path, namespace: ns, name: x.name, spec: x.spec }));
     const triggers = declared<FunctionTrigger, FunctionTrigger['spec']>(all.filter((c) => c instanceof FunctionTrigger));
+    const runtimes = all.filter((c) => c instanceof WasmRuntime);
     return [
+      // Shared state needs its pool's nodes on a NATS: without one the function would never load.
+      ...all
+        .filter((c) => c instanceof WasmFunction)
+        .filter((f) => f.spec.state?.store === 'nats' && runtimes.find((r) => r.name === f.spec.runtimeClass)?.spec.nats === undefined)
+        .map((f) => `${f.node.path}: WasmFunction ${f.name} keeps its state in NATS (state.store: nats), but its WasmRuntime ${f.spec.runtimeClass} has no NATS: set the cluster's nats ("install", or { url } of an existing server), or the runtime's nats.url`),
       ...checkCluster({
         functions: declared(all.filter((c) => c instanceof WasmFunction)),
         externalFunctions: all.filter((c) => c instanceof ExternalFunction).map((c) => ({ namespace: ns, name: c.name })),

@@ -1,6 +1,6 @@
 /**
  * The Flotilla system components of a cluster: the operator (Deployment, ServiceAccount, RBAC).
- * The node runtimes are not rendered here: the operator applies a DaemonSet (with its
+ * The node runtimes are not rendered here: the operator applies a DaemonSet (with its Service,
  * ServiceAccount, Role and RoleBinding) per WasmRuntime, for the pool's node selector and version,
  * which is why its ClusterRole may manage those kinds. Images are pinned by digest.
  */
@@ -51,9 +51,9 @@ export class FlotillaSystem extends Construct {
     role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.CONFIG_MAPS);
     role.allow(['create', 'patch'], kplus.ApiResource.custom({ apiGroup: 'events.k8s.io', resourceType: 'events' }), kplus.ApiResource.EVENTS);
     role.allow(['get', 'list', 'watch'], kplus.ApiResource.NODES, kplus.ApiResource.SECRETS);
-    // The node runtime of each WasmRuntime: DaemonSet, ServiceAccount, Role, RoleBinding. The operator
+    // The node runtime of each WasmRuntime: DaemonSet, Service, ServiceAccount, Role, RoleBinding. The operator
     // holds every permission those Roles grant (leases, configmaps, events), so no escalate verb.
-    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.DAEMON_SETS, kplus.ApiResource.SERVICE_ACCOUNTS, kplus.ApiResource.ROLES, kplus.ApiResource.ROLE_BINDINGS);
+    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.DAEMON_SETS, kplus.ApiResource.SERVICES, kplus.ApiResource.SERVICE_ACCOUNTS, kplus.ApiResource.ROLES, kplus.ApiResource.ROLE_BINDINGS);
     const binding = new kplus.ClusterRoleBinding(this, 'OperatorBinding', { metadata: { name: 'flotilla-operator', labels: OPERATOR_LABELS }, role });
     binding.addSubjects(operatorSa);
 

@@ -22,18 +22,21 @@ export interface WasmRuntimeProps {
   /** Engine settings.
    * @default { kind: "v8", workers: 2, stackSizeKb: 984 } */
   readonly engine?: Partial<WasmRuntimeSpec['engine']>;
-  /** Limits a function gets when it sets none.
-   * @default the WasmFunction API defaults */
-  readonly defaults?: Limits;
   /** Largest limits a function in this pool may ask for.
    * @default no ceiling beyond the API bounds */
   readonly ceilings?: Limits;
   /** Module cache size per node in MiB.
    * @default 1024 */
   readonly cacheSizeMiB?: number;
-  /** Warm instances kept per node.
-   * @default 0 */
-  readonly warmPoolSize?: number;
+  /** Functions one node of the pool runs at most.
+   * @default 100 */
+  readonly capacity?: number;
+  /** The cluster's NATS (JetStream) the nodes connect to, e.g. the Service of the cluster's own NATS.
+   * @default no NATS: NATS triggers and state.store nats do not load */
+  readonly nats?: WasmRuntimeSpec['nats'];
+  /** How clients outside the cluster reach the pool.
+   * @default { type: "NodePort" }, the port chosen by the API server */
+  readonly service?: WasmRuntimeSpec['service'];
   /** Node labels of the pool's nodes.
    * @default every node */
   readonly nodeSelector?: Record<string, string>;
@@ -42,7 +45,7 @@ export interface WasmRuntimeProps {
   readonly hostPaths?: { readonly allowed: readonly { readonly path: string; readonly readOnly?: boolean }[] };
 }
 
-/** A WasmRuntime: engine settings, limit defaults and ceilings, host paths, cache and nodes of one pool. */
+/** A WasmRuntime: engine settings, limit ceilings, host paths, cache, capacity, NATS, Service and nodes of one pool. */
 export class WasmRuntime extends Construct implements IWasmRuntime {
   /** A reference to a pool declared elsewhere. */
   static fromName(_scope: Construct, _id: string, name: string): IWasmRuntime {
@@ -57,11 +60,11 @@ export class WasmRuntime extends Construct implements IWasmRuntime {
     super(scope, id);
     this.name = props.name ?? id;
     // Every other prop is a spec field of the same name; unknown ones reach the validator and are refused.
-    const { name: _name, trustPolicy, cacheSizeMiB, warmPoolSize, ...fields } = props;
+    const { name: _name, trustPolicy, cacheSizeMiB, capacity, ...fields } = props;
     const spec = compact({
       ...fields,
       cache: cacheSizeMiB === undefined ? undefined : { sizeMiB: cacheSizeMiB },
-      warmPool: warmPoolSize === undefined ? undefined : { size: warmPoolSize },
+      capacity: capacity === undefined ? undefined : { functions: capacity },
       trustPolicyRef: { name: trustPolicy },
     });
     this.spec = validatedObject<WasmRuntimeObject>(this, 'WasmRuntime', this.name, spec).spec;

@@ -24,6 +24,8 @@ export { createControllerMetrics } from './metrics.ts';
 export type { ControllerMetrics } from './metrics.ts';
 export { apiVersionOf, CONFIG_MAP_TYPE, controllerRef, objectKey, resourcePath } from './resource.ts';
 export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from './resource.ts';
+export { getSecret, SECRET_TYPE } from './secrets.ts';
+export type { Secret } from './secrets.ts';
 export { Store } from './store.ts';
 export { findKubeConfig, KubeConfigError, loadKubeConfig, loadKubeConfigFile } from './kubeconfig.ts';
 export type { KubeConfigInputs, KubeConfigSource } from './kubeconfig.ts';

@@ -15,7 +15,8 @@ import type { AuditLog, FunctionReport, NodeReport, NodeRouteReport } from '../a
 import { compilePolicy, type CompiledPolicy, type TrustPolicy } from '../artifacts/index.ts';
 import { DiskCache } from './cache/disk-cache.ts';
 import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
-import { runsInline } from './http/inline.ts';
+import { INLINE_BUDGET_MS, runsInline, SLOW_AFTER_OVERRUNS, SLOW_FOR_MS } from './http/inline.ts';
+import { trackRequests } from './drain.ts';
 import { NodeRuntimeError } from './errors.ts';
 import { RouteTable } from './http/routes.ts';
 import { createHttpServers } from './http/server.ts';
@@ -65,13 +66,16 @@ export interface NodeOptions {
   /** Called with the routes this node refuses (auth it cannot enforce) whenever that set changes; cluster mode puts it in the Lease. */
   readonly onRouteReport?: (routes: NodeRouteReport) => void;
   readonly pull?: PullOptions;
-  /** Worker threads. @default max(2, available parallelism) */
+  /** Pool worker threads (they run what the main thread dispatches), and as many listener threads with workerListeners. @default max(2, available parallelism) */
   readonly workers?: number;
+  /** Stack of each worker thread in KiB (WasmRuntime engine.stackSizeKb). @default Node's */
+  readonly stackSizeKb?: number;
   /**
-   * The worker threads serve the tenant port themselves and run plain requests inline
-   * (http/inline.ts): no thread hop per request. Not the default yet: a long invocation holds up
-   * every connection its worker accepted, where the main thread would have queued or refused
-   * them (docs/architecture.md, "Tenant listeners in the workers"). @default false
+   * Listener threads serve the tenant port themselves and run plain requests inline
+   * (http/inline.ts): no thread hop per request. An inline run past its budget of a few
+   * milliseconds is handed to the pool, so a long invocation never holds up a listener's
+   * connections (docs/architecture.md, "Tenant listeners"). false: the main thread serves the
+   * tenant port and every request hops to a pool worker. @default true
    */
   readonly workerListeners?: boolean;
   /** Invocations allowed to wait for a worker before 503. @default 256 */
@@ -133,7 +137,12 @@ export interface RunningNode {
   report(): NodeReport;
   /** Routes whose auth this node cannot enforce now (they answer 503), with the reason. */
   degradedRoutes(): DegradedRoute[];
-  close(): Promise<void>;
+  /**
+   * Stops: pulls in flight and load retries are abandoned at once, no connection is accepted, the
+   * requests in flight get up to `graceMs` to be answered (then they are cut), then triggers and
+   * workers stop. @default graceMs 0: cut at once
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** How long a function that became runnable inline waits for others to be posted to the workers with it. */
@@ -185,7 +194,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   });
   const pool = new WorkerPool(
-    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit },
+    { size: o.workers ?? Math.max(2, availableParallelism()), queueLimit: o.queueLimit ?? NODE_DEFAULTS.queueLimit, listeners: o.workerListeners !== false, ...(o.stackSizeKb !== undefined ? { stackSizeKb: o.stackSizeKb } : {}) },
     {
       workerReplaced: (reason) => metrics.workerReplacements.inc({ reason }),
       interrupted: () => metrics.interruptions.inc(),
@@ -194,6 +203,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         const now = Date.now();
         for (const [key] of counts.invocations) if (lastActive.has(key)) lastActive.set(key, now);
         for (const { message, code, ...f } of counts.failures) logger.warn({ ...f, trigger: 'http', code }, message);
+        for (const key of new Set(counts.slowMarked)) logger.info({ function: key, worker }, `Moved function ${key} to the worker pool for ${SLOW_FOR_MS / 1000} s: its inline runs passed the ${INLINE_BUDGET_MS} ms inline budget ${SLOW_AFTER_OVERRUNS} times in a row`);
       },
     },
   );
@@ -202,10 +212,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   // The state store needs the EventRuntime's NATS connection, which needs the invoker, which needs
   // the loader: both are reached through this holder, filled before the first state is applied.
   const wired: { state?: StateService; events?: EventRuntime } = {};
+  // Aborted by close(): a pull retrying a registry that is down must not hold the node's exit for minutes.
+  const stopping = new AbortController();
   const loader = new ModuleLoader({
     cache,
     policy,
-    ...(o.pull ? { pull: o.pull } : {}),
+    pull: { ...o.pull, signal: stopping.signal },
     ...(o.compiledCacheBytes !== undefined ? { compiledCacheBytes: o.compiledCacheBytes } : {}),
     ...(o.loadTimeoutMs !== undefined ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
     loadTimeoutSetBy: 'flotilla node --module-load-timeout-ms',
@@ -324,7 +336,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const publishInline = () => {
     clearTimeout(publishTimer);
     publishTimer = undefined;
-    if (!o.workerListeners) return;
+    if (o.workerListeners === false) return;
     const candidates: InlineCandidate[] = [];
     for (const fn of current.functions.values()) {
       const c = inlineCandidate(fn);
@@ -344,6 +356,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
    * up its failures (what the operator's Degraded reads).
    */
   const prefetch = (fn: FunctionDef): void => {
+    if (stopping.signal.aborted) return;
     const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
     const before = loads.get(fn.key);
     if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loading', ...(before?.digest === digest && before.failures ? { failures: before.failures } : {}) });
@@ -354,6 +367,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         if (current.functions.get(fn.key) === fn) setLoad(fn.key, { digest, state: 'Loaded' });
       },
       (err: unknown) => {
+        // Abandoned by close(): no failure of the module, and no retry.
+        if (stopping.signal.aborted) return;
         const code = err instanceof NodeRuntimeError ? err.code : 'Error';
         moduleFailures.set(fn.key, code);
         const message = err instanceof Error ? err.message : String(err);
@@ -418,7 +433,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   );
   const nodeName = o.nodeName ?? hostname();
-  const relayToken = o.workerListeners ? randomBytes(16).toString('hex') : undefined;
+  const relayToken = o.workerListeners === false ? undefined : randomBytes(16).toString('hex');
   const room = new WaitingRoom({
     node: nodeName,
     readiness,
@@ -506,6 +521,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     }
   };
   const host = o.host ?? '127.0.0.1';
+  const requests = [trackRequests(servers.tenant), trackRequests(servers.admin)];
   await o.source.start(apply);
   const { url, port } = relayToken === undefined ? await listen(servers.tenant, o.port, host) : await listenInWorkers(relayToken);
   const { url: adminUrl, port: adminPort } = await listen(servers.admin, o.adminPort ?? 0, host);
@@ -521,20 +537,24 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     triggers: () => events.running(),
     report,
     degradedRoutes: () => authenticators.degraded(),
-    async close() {
+    async close({ graceMs = 0 } = {}) {
+      stopping.abort(new NodeRuntimeError('ShuttingDown', `node ${nodeName} is shutting down`));
       clearInterval(reportTimer);
       clearTimeout(publishTimer);
       for (const timer of retries) clearTimeout(timer);
       room.close();
-      await o.source.close();
       prePuller?.close();
-      await triggerChanges;
-      // Triggers first: no new event starts an invocation once the workers go.
-      await events.close();
-      await Promise.all([servers.tenant, servers.admin].map((server) => {
-        server.closeAllConnections();
-        return new Promise<void>((resolve) => server.close(() => resolve()));
-      }));
+      const inFlight = requests.reduce((n, r) => n + r.inFlight, 0);
+      if (graceMs > 0) logger.info({ inFlight, graceMs }, 'Draining: accepting no more requests');
+      // While requests drain, the source stops (cluster mode clears the Lease holder, so the
+      // operator moves the functions away meanwhile) and then the triggers: no new event starts an invocation.
+      // The listener threads drain too: a request they relayed is answered to its client before they go.
+      const [drained, listenersDrained] = await Promise.all([
+        Promise.all(requests.map((r) => r.drain(graceMs))),
+        livePool.drainListeners(graceMs),
+        o.source.close().then(() => triggerChanges).then(() => events.close()),
+      ]);
+      if (graceMs > 0 && !(drained.every(Boolean) && listenersDrained)) logger.warn({ graceMs }, 'Shutdown grace ran out: cut the requests still in flight');
       await livePool.close();
       wired.state?.close();
     },

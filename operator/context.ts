@@ -1,7 +1,7 @@
 import type { ConfigMap } from './nodes/assignment.ts';
 import type { NodeLease } from '../api/index.ts';
 import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasmRuntime } from './kinds.ts';
-import type { Context, Store } from '../kube/index.ts';
+import type { Context, KubeObject, Store } from '../kube/index.ts';
 import type { ModuleVerifier } from './wasm-function/verification.ts';
 import type { LeaseHearing } from './wasm-runtime/lease-grace.ts';
 
@@ -13,6 +13,8 @@ export interface OperatorStores {
   readonly triggers: Store<LiveFunctionTrigger>;
   readonly nodeLeases: Store<NodeLease>;
   readonly assignments: Store<ConfigMap>;
+  /** Kubernetes Node objects: their labels are the placement labels of the node runtimes on them (nodes/node-labels.ts). */
+  readonly nodes: Store<KubeObject>;
 }
 
 /** The reconcilers' Context: the runtime's plus the stores, the operator namespace and the services. */

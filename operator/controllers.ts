@@ -4,10 +4,11 @@ import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasm
 import type { ConfigMap } from './nodes/assignment.ts';
 import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName, parseNodeLease } from '../api/index.ts';
 import { endpointChangeMatters, leaseChangeMatters } from './nodes/node-lease.ts';
+import { NODE_TYPE } from './nodes/node-labels.ts';
 import type { NodeLease } from '../api/index.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
-import { backoffErrorPolicy, Controller, LEASE_TYPE, objectKey, watch } from '../kube/index.ts';
+import { backoffErrorPolicy, Controller, getSecret, LEASE_TYPE, objectKey, watch } from '../kube/index.ts';
 import type { Context, ControllerMetrics, KubeObject, Manager } from '../kube/index.ts';
 import type { StoreOptions } from '../artifacts/index.ts';
 import { artifactVerifier } from './wasm-function/artifact-verifier.ts';
@@ -48,11 +49,13 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   // Trust policies: every ConfigMap of the operator namespace (a policy may carry no label at all).
   const policies = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, namespace: wiring.namespace });
   const assignments = manager.informer<ConfigMap>({ type: CONFIG_MAP_TYPE, namespace: wiring.watchNamespace, labelSelector: `${RUNTIME_LABEL},${NODE_LABEL}` });
+  // Cluster-scoped: a node runtime pod's placement labels are its Node's (nodes/node-labels.ts).
+  const kubeNodes = manager.informer<KubeObject>({ type: NODE_TYPE });
 
   const ctx: OperatorContext = {
     ...base,
     namespace: wiring.namespace,
-    verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry }),
+    verifier: artifactVerifier({ policies: policies.store, namespace: wiring.namespace, registry: wiring.services.registry, secret: (namespace, name) => getSecret(base.client, namespace, name) }),
     nodeImage: wiring.services.nodeImage,
     nodeImagePins: wiring.services.nodeImagePins,
     requirePinnedNodeImages: wiring.services.requirePinnedNodeImages,
@@ -65,6 +68,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
       triggers: triggers.store,
       nodeLeases: nodeLeases.store,
       assignments: assignments.store,
+      nodes: kubeNodes.store,
     },
   };
   const deps = { clock: base.clock, log: base.log, metrics: wiring.metrics };
@@ -75,6 +79,11 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   const functionsOfPool = (namespace: string | undefined, pool: string | undefined) =>
     functions.store.list((f) => f.metadata.namespace === namespace && f.spec.runtimeClass === pool).map((f) => objectKey(f));
   const allNodesInNamespace = (obj: KubeObject) => nodeKeysIn(ctx, obj.metadata.namespace);
+  /** The node Leases of the runtimes on a Node whose labels changed (a status update, the most frequent Node event, changes nothing placement reads). */
+  const leasesOnNode = (node: KubeObject, old?: KubeObject) =>
+    old !== undefined && JSON.stringify(node.metadata.labels ?? {}) === JSON.stringify(old.metadata.labels ?? {})
+      ? []
+      : nodeLeases.store.list((l) => l.metadata.labels?.[NODE_LABEL] === node.metadata.name);
   const sameNamespace = <T extends KubeObject>(store: { list(f: (o: T) => boolean): T[] }) => (obj: KubeObject) =>
     store.list((o) => o.metadata.namespace === obj.metadata.namespace).map((o) => objectKey(o));
   const errorPolicy = backoffErrorPolicy<unknown, OperatorContext>();
@@ -98,6 +107,7 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
         watches: [
           watch(runtimes, (rt) => functionsOfPool(rt.metadata.namespace, rt.metadata.name)),
           watch(nodeLeases, (lease, old) => (leaseChangeMatters(lease, old, now()) ? functionsOfPool(lease.metadata.namespace, lease.metadata.labels?.[RUNTIME_LABEL]) : [])),
+          watch(kubeNodes, (node, old) => leasesOnNode(node, old).flatMap((l) => functionsOfPool(l.metadata.namespace, l.metadata.labels?.[RUNTIME_LABEL]))),
           // A policy edit (a revoked key) re-verifies every function of the pools that use it.
           watch(policies, (cm) =>
             functions.store
@@ -125,6 +135,8 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
           // Every node forwards to the others' endpoints (remote functions).
           watch(nodeLeases, (lease, old) => (endpointChangeMatters(lease, old, now()) ? allNodesInNamespace(lease) : [])),
           watch(assignments, (cm) => [`${cm.metadata.namespace}/${nodeObjectName(cm.metadata.labels?.[RUNTIME_LABEL] ?? '', cm.metadata.labels?.[NODE_LABEL] ?? '')}`]),
+          // Dormant functions follow their nodeSelector onto a relabelled node.
+          watch(kubeNodes, (node, old) => leasesOnNode(node, old).map((l) => objectKey(l))),
         ],
       },
       ctx,

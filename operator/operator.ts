@@ -67,13 +67,17 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       : {},
   );
   const ctx: Context = { client, clock, log: opts.log, recorder: audited(createEventRecorder(client, clock, opts.identity, opts.log), opts.audit) };
-  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, nodeImagePins: opts.nodeImagePins ?? new Map(), requirePinnedNodeImages: opts.requirePinnedNodeImages ?? false, registry: opts.registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
+  // Aborted by stop(): a verification retrying a registry that is down must not hold the drain of reconciles.
+  const stopping = new AbortController();
+  const registry: StoreOptions = { ...opts.registry, transport: { ...opts.registry?.transport, signal: stopping.signal } };
+  registerControllers(manager, ctx, { namespace: opts.namespace, watchNamespace: opts.watchNamespace, metrics, services: { nodeImage: opts.nodeImage, nodeImagePins: opts.nodeImagePins ?? new Map(), requirePinnedNodeImages: opts.requirePinnedNodeImages ?? false, registry, nodeForgetAfterMs: opts.nodeForgetAfterMs ?? 600_000 } });
   const server = await startHealthServer({ registry: metrics.registry, healthy: () => true, ready: () => manager.synced }, opts.listen.host, opts.listen.port);
   manager.start();
   return {
     url: server.url,
     manager,
     async stop() {
+      stopping.abort(new Error('the operator is shutting down'));
       await manager.stop();
       await server.close();
     },

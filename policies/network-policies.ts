@@ -8,8 +8,9 @@
  * nodes, shared state) and the CIDRs it declares for functions' allowed hosts (NetworkPolicy is
  * L3/L4; the runtime itself enforces the host names per function), and the other node runtimes
  * on the admin port: a node forwards a request for a function it does not run to a node that does
- * (node-runtime/http/forward.ts). Nodes never talk to the operator directly: assignments and
- * reports go through the API server.
+ * (node-runtime/http/forward.ts), and the cluster's own NATS when it installs one (reachable by
+ * node runtimes only). Nodes never talk to the operator directly: assignments and reports go
+ * through the API server.
  */
 
 /** A destination by address block and ports. */
@@ -37,6 +38,8 @@ export interface RuntimeNetworkProps {
   readonly httpPort: number;
   /** The nodes' admin port: /metrics, /healthz, /readyz and forwarding between nodes. */
   readonly adminPort: number;
+  /** The cluster's own NATS, in the operator's namespace (constructs/nats.ts): node runtimes may reach its client port, nobody else. */
+  readonly nats?: { readonly labels: Record<string, string>; readonly port: number };
 }
 
 const to = (t: EgressTarget) => ({ to: [{ ipBlock: { cidr: t.cidr } }], ports: t.ports.map((port) => ({ protocol: 'TCP', port })) });
@@ -49,6 +52,8 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
   const dns = { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
   // Forwarding between the nodes of a pool (they all run in the runtimes' namespace, the policy's own).
   const peers = { to: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.adminPort }] };
+  const inNamespace = (namespace: string, labels: Record<string, string>) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, podSelector: { matchLabels: labels } });
+  const nats = p.nats;
   return [
     denyAll(p.namespace),
     ...(rt === p.namespace ? [] : [denyAll(rt)]),
@@ -60,9 +65,26 @@ export function runtimeNetworkPolicies(p: RuntimeNetworkProps): Record<string, u
         podSelector: { matchLabels: p.runtimeLabels },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [{ ports: [{ protocol: 'TCP', port: p.httpPort }] }, { from: [{ podSelector: { matchLabels: p.runtimeLabels } }], ports: [{ protocol: 'TCP', port: p.adminPort }] }],
-        egress: [dns, to(p.apiServer), to(p.registry), ...(p.eventBrokers ?? []).map(to), ...p.functionEgress.map(to), peers],
+        egress: [
+          dns, to(p.apiServer), to(p.registry), ...(p.eventBrokers ?? []).map(to), ...p.functionEgress.map(to), peers,
+          ...(nats ? [{ to: [inNamespace(p.namespace, nats.labels)], ports: [{ protocol: 'TCP', port: nats.port }] }] : []),
+        ],
       },
     },
+    ...(nats
+      ? [{
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: meta('nats'),
+          spec: {
+            podSelector: { matchLabels: nats.labels },
+            policyTypes: ['Ingress', 'Egress'],
+            // One server, no cluster routes: it only answers the node runtimes.
+            ingress: [{ from: [inNamespace(rt, p.runtimeLabels)], ports: [{ protocol: 'TCP', port: nats.port }] }],
+            egress: [],
+          },
+        }]
+      : []),
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',

@@ -1,7 +1,7 @@
 import { OciError } from '../errors.ts';
 import { parseChallenge, repositoryScope } from './challenge.ts';
 import type { Challenge } from './challenge.ts';
-import type { CredentialSource } from './credentials.ts';
+import type { Credential, CredentialSource } from './credentials.ts';
 import type { TransportOptions } from './transport.ts';
 import { DEFAULT_TRANSPORT, parseRetryAfter, StallTimer, TransientError, toTransient } from './transport.ts';
 
@@ -79,7 +79,7 @@ export class RegistryClient {
       res = await this.#fetch(req, await this.#authorization(req.scopes));
       if (res.status === 401) {
         await res.body?.cancel();
-        throw new OciError('Unauthorized', `${req.method} ${this.host}${req.url}: expected access with ${(await this.#credentials?.(this.host)) ? 'the configured credentials' : 'anonymous access'}, got 401; log in (docker config.json) or check the credentials`);
+        throw new OciError('Unauthorized', `${req.method} ${this.host}${req.url}: expected access with ${await this.#credentialsUsed()}, got 401; ${this.#credentials ? 'check the credentials' : 'log in (docker config.json)'}`);
       }
     }
     if (res.status === 429 || res.status >= 500) {
@@ -118,7 +118,7 @@ export class RegistryClient {
         headers: { 'user-agent': this.#userAgent, ...(authorization ? { authorization } : {}), ...req.headers },
         ...(body !== undefined ? { body, duplex: 'half' } : {}),
         redirect: 'follow',
-        signal: timer.signal,
+        signal: this.transport.signal ? AbortSignal.any([timer.signal, this.transport.signal]) : timer.signal,
       });
       this.#timers.set(res, timer);
       return res;
@@ -161,9 +161,29 @@ export class RegistryClient {
       const token = this.#tokens.get(scopes.join(' '));
       return token !== undefined ? `Bearer ${token}` : undefined;
     }
-    const cred = await this.#credentials?.(this.host);
+    const cred = await this.#credential();
     if (cred === undefined || !('username' in cred)) return undefined;
     return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+  }
+
+  /** This host's credentials, if the source has any. */
+  async #credential(): Promise<Credential | undefined> {
+    const found = await this.#credentials?.(this.host);
+    return found === undefined || 'missing' in found ? undefined : found;
+  }
+
+  /** What a refused request was sent with, for its message: where the credentials came from, or why there were none. */
+  async #credentialsUsed(): Promise<string> {
+    const found = await this.#credentials?.(this.host);
+    if (found === undefined) return 'anonymous access';
+    if ('missing' in found) return `anonymous access (${found.missing})`;
+    return `the credentials of ${found.from ?? 'the configuration'}`;
+  }
+
+  /** A token request's signal: its timeout, and the caller's abort when there is one. */
+  #tokenDeadline(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.transport.timeoutMs);
+    return this.transport.signal ? AbortSignal.any([timeout, this.transport.signal]) : timeout;
   }
 
   async #fetchToken(challenge: Challenge, scopes: readonly string[]): Promise<void> {
@@ -175,23 +195,23 @@ export class RegistryClient {
     }
     if (challenge.params['service'] !== undefined) url.searchParams.set('service', challenge.params['service']);
     for (const scope of scopes) url.searchParams.append('scope', scope);
-    const cred = await this.#credentials?.(this.host);
+    const cred = await this.#credential();
     const headers: Record<string, string> = { 'user-agent': this.#userAgent };
     if (cred !== undefined && 'username' in cred) headers['authorization'] = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
     let res: Response;
     if (cred !== undefined && 'identityToken' in cred) {
       // OAuth2 refresh-token grant, as docker does with an identity token.
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, service: challenge.params['service'] ?? '', scope: scopes.join(' '), client_id: 'flotilla' });
-      res = await fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: form, signal: AbortSignal.timeout(this.transport.timeoutMs) }).catch((e: unknown) => {
+      res = await fetch(`${url.origin}${url.pathname}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: form, signal: this.#tokenDeadline() }).catch((e: unknown) => {
         throw toTransient(e) ?? e;
       });
     } else {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(this.transport.timeoutMs) }).catch((e: unknown) => {
+      res = await fetch(url, { headers, signal: this.#tokenDeadline() }).catch((e: unknown) => {
         throw toTransient(e) ?? e;
       });
     }
     if (res.status >= 500 || res.status === 429) throw new TransientError('RegistryUnavailable', `token service ${url.origin}: expected a token, got HTTP ${res.status}`);
-    if (res.status !== 200) throw new OciError('Unauthorized', `token service ${url.origin}: expected a token for ${scopes.join(' ') || 'the registry'}, got HTTP ${res.status}; check the credentials`);
+    if (res.status !== 200) throw new OciError('Unauthorized', `token service ${url.origin}: expected a token for ${scopes.join(' ') || 'the registry'} with ${await this.#credentialsUsed()}, got HTTP ${res.status}; check the credentials`);
     const body = (await res.json()) as { token?: unknown; access_token?: unknown };
     const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
     if (token === undefined) throw new OciError('Unauthorized', `token service ${url.origin}: expected {token} in the response, got none`);

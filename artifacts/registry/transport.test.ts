@@ -49,4 +49,31 @@ describe('retry policy', () => {
     const run = withRetries({ ...opts, retries: 0, sleep: () => Promise.resolve() }, () => Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNREFUSED') })));
     await expect(run).rejects.toMatchObject({ code: 'RegistryUnavailable', message: /ECONNREFUSED/ });
   });
+
+  it('stops at once when the caller aborts: a wait in progress is cut, no further attempt, Aborted with the reason', async () => {
+    const stop = new AbortController();
+    let calls = 0;
+    const run = withRetries({ ...opts, retries: 10, signal: stop.signal, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms * 100)) }, () => {
+      calls++;
+      if (calls === 1) setTimeout(() => stop.abort(new Error('node n1 is shutting down')), 20);
+      return Promise.reject(new TransientError('RegistryUnavailable', 'expected a response, got 503'));
+    });
+    const started = Date.now();
+    await expect(run).rejects.toMatchObject({ code: 'Aborted', message: 'abandoned: node n1 is shutting down' });
+    expect(calls).toBe(1);
+    // The first backoff alone would be ~10 s here.
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('an attempt cut by the abort is not retried', async () => {
+    const stop = new AbortController();
+    let calls = 0;
+    const run = withRetries({ ...opts, signal: stop.signal, sleep: () => Promise.resolve() }, () => {
+      calls++;
+      stop.abort(new Error('stopping'));
+      return Promise.reject(new DOMException('aborted', 'AbortError'));
+    });
+    await expect(run).rejects.toMatchObject({ code: 'Aborted' });
+    expect(calls).toBe(1);
+  });
 });

@@ -16,6 +16,11 @@ export interface TransportOptions {
   readonly sleep: (ms: number) => Promise<void>;
   /** Jitter source in [0,1). @default Math.random */
   readonly random: () => number;
+  /**
+   * Abandons the requests and retries when aborted (a node shutting down): the request in flight
+   * is cut, no further attempt starts, and the caller gets OciError `Aborted`. @default never
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const DEFAULT_TRANSPORT: TransportOptions = {
@@ -53,16 +58,40 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Runs `op` with retries on TransientError; the last error is rethrown as it is. */
+/** Runs `op` with retries on TransientError; the last error is rethrown as it is. Stops, with `Aborted`, once `options.signal` aborts. */
 export async function withRetries<T>(options: TransportOptions, op: (attempt: number) => Promise<T>): Promise<T> {
+  const { signal } = options;
   for (let attempt = 0; ; attempt++) {
+    if (signal !== undefined && isAborted(signal)) throw abortedError(signal);
     try {
       return await op(attempt);
     } catch (err) {
+      // Cut by the caller's signal, not by the registry: never worth another attempt.
+      if (signal !== undefined && isAborted(signal)) throw abortedError(signal, err);
       const transient = toTransient(err);
       if (transient === undefined || attempt >= options.retries) throw transient ?? err;
-      await options.sleep(retryDelay(attempt + 1, options, transient.retryAfterMs));
+      await abortable(options.sleep(retryDelay(attempt + 1, options, transient.retryAfterMs)), signal);
     }
+  }
+}
+
+/** Read through a call: `aborted` changes while `op` runs, which TypeScript's narrowing cannot see. */
+const isAborted = (signal: AbortSignal): boolean => signal.aborted;
+
+/** The error of a request or retry abandoned because `signal` aborted, with the abort reason in the message. */
+export function abortedError(signal: AbortSignal, cause: unknown = signal.reason): OciError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new OciError('Aborted', `abandoned: ${reason}`, { cause });
+}
+
+/** `wait`, or rejection with `Aborted` as soon as `signal` aborts. */
+async function abortable(wait: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return wait;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([wait, new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(abortedError(signal))), { once: true }))]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Throughput and latency under load: wrk against a bare node:http hello world and against
- * `flotilla serve --worker-listeners` (the workers serve the port and run the hello inline) of a
+ * `flotilla serve` (its listener threads serve the port and run the hello inline, the default) of a
  * trivial WAGI hello with 2 and with 1 worker threads, alternating, same Node, same wrk settings. Each server runs in its own process so none shares a core budget with
  * the bench script. Afterwards each flotilla process's /metrics gives the node-internal share: the
  * mean invocation time (inline: the run; through the main thread: pool queue + hop + run) over the
@@ -86,7 +86,7 @@ export async function measureThroughput(workDir: string, runs: number, seconds: 
   const bare = await startProcess(['bench/runtime/bare-server.ts', String(barePort)], 'ready');
   const serve = async (workers: number) => {
     const port = await freePort();
-    const { child, output } = await startProcess(['cli/main.ts', 'serve', wasm, '--port', String(port), '--workers', String(workers), '--worker-listeners', '--log-level', 'warn'], /admin (http:\S+)\)/);
+    const { child, output } = await startProcess(['cli/main.ts', 'serve', wasm, '--port', String(port), '--workers', String(workers), '--log-level', 'warn'], /admin (http:\S+)\)/);
     return { child, url: `http://127.0.0.1:${port}/`, admin: /admin (http:\S+)\)/.exec(output)![1]! };
   };
   const two = await serve(2);

@@ -35,12 +35,17 @@ export interface SideBySideResult {
   readonly enginePristineRerunMicros: number[];
 }
 
+/** echo prints its argv[0], which is each runner's own name for the program: the rest must agree. */
+function withoutArg0(out: string): string {
+  return out.replace(/^arg\[0\]: .*\n/m, '');
+}
+
 /** Runs `argv` to completion and returns its wall time in ms; throws unless it printed `expected`. */
 function timedRun(argv: readonly string[], expected: string, what: string): number {
   const t0 = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: {} });
   const ms = performance.now() - t0;
-  const out = r.stdout?.toString() ?? '';
+  const out = withoutArg0(r.stdout?.toString() ?? '');
   if (r.status !== 0 || out !== expected) {
     throw new Error(`${what}: expected exit 0 and ${JSON.stringify(expected)}, got exit ${r.status} and ${JSON.stringify(out)} (stderr ${JSON.stringify(r.stderr?.toString().slice(0, 300))})`);
   }
@@ -65,7 +70,7 @@ export async function measureSideBySide(workDir: string, runs: number, log: (l: 
   if (compiled.status !== 0) throw new Error(`wasmtime compile ${wasmPath}: ${compiled.stderr.toString()}`);
 
   // The reference output: the native build's. Run without REQUEST_METHOD, echo is a plain command.
-  const expected = spawnSync(native, [], { stdio: ['ignore', 'pipe', 'pipe'], env: {} }).stdout.toString();
+  const expected = withoutArg0(spawnSync(native, [], { stdio: ['ignore', 'pipe', 'pipe'], env: {} }).stdout.toString());
   if (expected === '') throw new Error(`${native} printed nothing: the comparison would measure nothing`);
 
   const cli = resolve(import.meta.dirname, '../../cli/main.ts');
@@ -91,7 +96,7 @@ export async function measureSideBySide(workDir: string, runs: number, log: (l: 
     return { stdout, io: { args: ['echo'], env: [], stdin: bytesInput(new Uint8Array()), stdout, stderr: new CollectingSink(1 << 16, full) } };
   };
   const check = (stdout: CollectingSink) => {
-    const got = new TextDecoder().decode(stdout.bytes());
+    const got = withoutArg0(new TextDecoder().decode(stdout.bytes()));
     if (got !== expected) throw new Error(`engine: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
   };
   const batch = 200;

@@ -4,8 +4,12 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { pino } from 'pino';
+import { stopOnSignal } from '../signals.ts';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
-import { createKubeClient, systemClock } from '../../kube/index.ts';
+import { createKubeClient, getSecret, systemClock } from '../../kube/index.ts';
+import type { KubeClient } from '../../kube/index.ts';
+import { secretCredentials } from '../../artifacts/index.ts';
+import type { StoreOptions } from '../../artifacts/index.ts';
 import { DEFAULT_JWKS_OPTIONS } from '../../node-runtime/auth/jwt.ts';
 import { secretsDir } from '../../node-runtime/auth/secrets-dir.ts';
 import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
@@ -28,6 +32,14 @@ import { intFlag } from './run.ts';
 const COLD_START_WAIT_MS = { min: 1000, max: 600_000 } as const;
 const MAX_HELD_REQUESTS = { min: 0, max: 10_000 } as const;
 
+/**
+ * How long SIGTERM lets in-flight requests finish. The default sits well below a pod's default
+ * 30 s termination grace, so the node exits on its own before the kubelet's SIGKILL.
+ */
+const SHUTDOWN_GRACE_MS = { min: 0, max: 600_000, default: 10_000 } as const;
+/** Beyond the grace: triggers, workers and the Lease release get this long before the process gives up on them. */
+const SHUTDOWN_OVERRUN_MS = 5000;
+
 interface NodeFlags {
   manifests?: string;
   cluster?: boolean;
@@ -47,6 +59,9 @@ interface NodeFlags {
   trustPolicy?: string;
   localStore?: string;
   workers?: string;
+  stackSizeKb?: string;
+  /** False with --no-worker-listeners. */
+  workerListeners: boolean;
   queueLimit: string;
   /** False with --no-pre-pull. */
   prePull: boolean;
@@ -63,6 +78,8 @@ interface NodeFlags {
   cronClaims?: string;
   kubeconfig?: string;
   logLevel: string;
+  shutdownGraceMs: string;
+  registryCredentials?: string;
 }
 
 const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
@@ -72,19 +89,6 @@ const LABEL = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A
 const RUNTIME_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
-
-/** Resolves on the first SIGINT or SIGTERM. */
-export function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolveSignal(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 /** The cron claim kind chosen by --cron-claims; NATS is the EventRuntime's own default. */
 function tickClaims(flags: NodeFlags): { tickClaims?: LocalTickClaims | LeaseTickClaims } {
@@ -115,11 +119,14 @@ function parseLabels(values: readonly string[]): Record<string, string> {
 }
 
 /** Where the desired state comes from: exactly one of --manifests (standalone) and --cluster (the operator's assignments). */
-function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: string): { source: ManifestDirSource | ClusterSource; cluster?: ClusterSource } {
+function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: string): { source: ManifestDirSource | ClusterSource; cluster?: ClusterSource; client?: KubeClient } {
   if ((flags.manifests === undefined) === (flags.cluster !== true)) {
     throw new NodeRuntimeError('InvalidArgument', `expected exactly one of --manifests <dir> (standalone) and --cluster (assignments from the operator), got ${flags.cluster ? 'both' : 'neither'}`);
   }
-  if (flags.manifests !== undefined) return { source: new ManifestDirSource(resolve(flags.manifests), logger) };
+  if (flags.manifests !== undefined) {
+    if (flags.registryCredentials !== undefined) throw new NodeRuntimeError('InvalidArgument', '--registry-credentials: expected --cluster as well (the Secrets are read from the API server), got --manifests');
+    return { source: new ManifestDirSource(resolve(flags.manifests), logger) };
+  }
   if (flags.trustKey.length > 0 || flags.trustPolicy !== undefined) {
     throw new NodeRuntimeError('InvalidArgument', '--cluster: expected no --trust-key/--trust-policy (a cluster node trusts the trust policy ConfigMap its WasmRuntime names), got one');
   }
@@ -131,8 +138,9 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
   const leaseDurationSeconds = intFlag('--lease-seconds', flags.leaseSeconds, 1, 3600);
   const capacity = { functions: intFlag('--capacity', flags.capacity, 0, 100_000) };
   const kubeConfig = loadKubeConfig(findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() }));
+  const client = createKubeClient(kubeConfig);
   const source = new ClusterSource(
-    { client: createKubeClient(kubeConfig), clock: systemClock, log: logger },
+    { client, clock: systemClock, log: logger },
     {
       namespace: flags.namespace,
       runtime: flags.runtime,
@@ -145,7 +153,17 @@ function desiredStateSource(flags: NodeFlags, logger: pino.Logger, nodeName: str
       ...(flags.trustNamespace !== undefined ? { trustNamespace: flags.trustNamespace } : {}),
     },
   );
-  return { source, cluster: source };
+  return { source, cluster: source, client };
+}
+
+/** --registry-credentials a,b: the pool's dockerconfigjson Secrets in --namespace, read from the API server at each pull (its Role grants get on exactly these). */
+function registryStoreOptions(flags: NodeFlags, client: KubeClient | undefined): StoreOptions | undefined {
+  if (flags.registryCredentials === undefined || client === undefined) return undefined;
+  const names = flags.registryCredentials.split(',').filter((n) => n !== '');
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(n));
+  if (bad !== undefined) throw new NodeRuntimeError('InvalidArgument', `--registry-credentials: expected comma-separated Secret names, got ${JSON.stringify(bad)}`);
+  const namespace = flags.namespace ?? 'default';
+  return { credentials: secretCredentials((name) => getSecret(client, namespace, name), namespace, names, `spec.registryCredentials of WasmRuntime ${namespace}/${flags.runtime ?? ''} (--registry-credentials)`) };
 }
 
 /** `flotilla node`: the node runtime, standalone (desired state from a manifest directory) or in cluster mode (assignments from the operator), event triggers and state included. */
@@ -170,7 +188,9 @@ export function register(program: Command): void {
     .option('--trust-key <file>', 'PEM public key the node trusts (repeatable); nothing is trusted by default', collect, [])
     .option('--trust-policy <file>', 'trust policy JSON { keys, identities }')
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo> (no registry)')
-    .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
+    .option('--workers <n>', 'invocation worker threads, and as many listener threads (default: max(2, CPUs))')
+    .option('--stack-size-kb <n>', 'stack of each worker thread in KiB: how deep a function may recurse before it traps (512..65536; default: Node\'s, 4096)')
+    .option('--no-worker-listeners', 'the main thread serves the tenant port and every request hops to a worker (default: listener threads serve it and run plain requests inline)')
     .option('--queue-limit <n>', 'invocations waiting for a worker before 503', '256')
     .option('--no-pre-pull', 'scale from zero: do not pull the modules of functions this node holds dormant into the disk cache ahead of their first request (that request then waits for the pull too)')
     .option('--cold-start-wait-ms <n>', `scale from zero: longest a request for a dormant function is held while it is placed here and loaded, then 504 (${COLD_START_WAIT_MS.min}..${COLD_START_WAIT_MS.max})`, String(NODE_DEFAULTS.coldStartTimeoutMs))
@@ -186,6 +206,8 @@ export function register(program: Command): void {
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
     .option('--kubeconfig <file>', 'kubeconfig for --cluster and --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--registry-credentials <names>', 'cluster mode: Secrets (kubernetes.io/dockerconfigjson, in --namespace) with the pull credentials of private module registries, comma-separated, tried in order')
+    .option('--shutdown-grace-ms <n>', `on SIGTERM: how long requests in flight get to finish once the node stops accepting; pulls and retries stop at once (${SHUTDOWN_GRACE_MS.min}..${SHUTDOWN_GRACE_MS.max})`, String(SHUTDOWN_GRACE_MS.default))
     .action(async (flags: NodeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } });
       if (flags.natsUrl !== undefined && !NATS_URL.test(flags.natsUrl)) {
@@ -199,7 +221,10 @@ export function register(program: Command): void {
         coldStartTimeoutMs: intFlag('--cold-start-wait-ms', flags.coldStartWaitMs, COLD_START_WAIT_MS.min, COLD_START_WAIT_MS.max),
         maxHeldRequests: intFlag('--max-held-requests', flags.maxHeldRequests, MAX_HELD_REQUESTS.min, MAX_HELD_REQUESTS.max),
       };
-      const { source, cluster } = desiredStateSource(flags, logger, nodeName);
+      const graceMs = intFlag('--shutdown-grace-ms', flags.shutdownGraceMs, SHUTDOWN_GRACE_MS.min, SHUTDOWN_GRACE_MS.max);
+      const { source, cluster, client } = desiredStateSource(flags, logger, nodeName);
+      const storeOptions = registryStoreOptions(flags, client);
+      const pull = { ...(storeOptions ? { storeOptions } : {}), ...(flags.localStore !== undefined ? { localStore: resolve(flags.localStore) } : {}) };
       const node = await startNode({
         source,
         logger,
@@ -213,8 +238,10 @@ export function register(program: Command): void {
         // Cluster mode trusts what the cluster's trust policy ConfigMap says, nothing from the command line.
         trust: cluster ? () => cluster.trust() : await loadTrust(flags.trustKey, flags.trustPolicy),
         ...(cluster ? { onReport: (report: NodeReport) => cluster.report(report), onRouteReport: (routes: NodeRouteReport) => cluster.reportRoutes(routes) } : {}),
-        ...(flags.localStore !== undefined ? { pull: { localStore: resolve(flags.localStore) } } : {}),
+        pull,
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
+        ...(flags.stackSizeKb !== undefined ? { stackSizeKb: intFlag('--stack-size-kb', flags.stackSizeKb, 512, 65536) } : {}),
+        workerListeners: flags.workerListeners,
         queueLimit: intFlag('--queue-limit', flags.queueLimit, 0, 1_000_000),
         stateDir: resolve(flags.stateDir),
         auth: {
@@ -233,8 +260,6 @@ export function register(program: Command): void {
         if (endpoint !== undefined) cluster.setEndpoint(endpoint);
         else logger.warn({ host: flags.host }, 'No endpoint published: the other nodes of the pool cannot forward requests to this one (listening on every address); pass --advertise-host with the address they reach it at');
       }
-      await waitForSignal();
-      logger.info('Shutting down');
-      await node.close();
+      await stopOnSignal(logger, graceMs + SHUTDOWN_OVERRUN_MS, () => node.close({ graceMs }));
     });
 }

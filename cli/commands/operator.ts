@@ -8,6 +8,10 @@ import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
 import { openAuditLog } from '../audit-sink.ts';
 import { collect } from './artifact-common.ts';
+import { stopOnSignal } from '../signals.ts';
+
+/** Longest a SIGTERM'd operator takes to stop before it exits 1 anyway. */
+const OPERATOR_STOP_BOUND_MS = 20_000;
 
 interface OperatorFlags {
   kubeconfig?: string;
@@ -101,14 +105,8 @@ export function register(program: Command): void {
         `flotilla operator ${identity}: cluster ${kubeConfig.getCurrentCluster()?.server} from ${where}\n` +
           `serving metrics on ${operator.url}/metrics, health on ${operator.url}/healthz and ${operator.url}/readyz\n`,
       );
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string) => {
-          log.info({ signal }, 'Shutting down');
-          resolve();
-        };
-        process.once('SIGINT', () => shutdown('SIGINT'));
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-      });
-      await operator.stop();
+      // Reconciles in flight drain (their registry calls are abandoned), the leader Lease is
+      // released; bounded below a pod's default 30 s termination grace.
+      await stopOnSignal(log, OPERATOR_STOP_BOUND_MS, () => operator.stop());
     });
 }

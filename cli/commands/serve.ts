@@ -7,7 +7,7 @@ import type { DesiredState } from '../../node-runtime/resolve/desired-state.ts';
 import { functionFromArg, parseEnv } from '../../node-runtime/standalone/module-arg.ts';
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { CLI_CACHE_DIR, intFlag } from './run.ts';
-import { waitForSignal } from './node.ts';
+import { waitForSignal } from '../signals.ts';
 
 interface ServeFlags {
   port: string;
@@ -19,7 +19,8 @@ interface ServeFlags {
   cacheDir: string;
   logLevel: string;
   workers?: string;
-  workerListeners?: boolean;
+  /** False with --no-worker-listeners. */
+  workerListeners: boolean;
   adminPort: string;
 }
 
@@ -38,8 +39,8 @@ export function register(program: Command): void {
     .option('--trust-policy <file>', 'trust policy JSON { keys, identities }')
     .option('--local-store <dir>', 'read registry references from OCI layouts under <dir>/<host>/<repo>')
     .option('--cache-dir <dir>', 'module cache directory', CLI_CACHE_DIR)
-    .option('--workers <n>', 'invocation worker threads (default: max(2, CPUs))')
-    .option('--worker-listeners', 'the worker threads serve the port and run plain requests inline (a long invocation holds up its worker\'s connections)')
+    .option('--workers <n>', 'invocation worker threads, and as many listener threads (default: max(2, CPUs))')
+    .option('--no-worker-listeners', 'the main thread serves the port and every request hops to a worker (default: listener threads serve it and run plain requests inline)')
     .option('--admin-port <n>', 'admin port: /healthz, /readyz, /metrics (0 picks a free one)', '0')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (module: string, flags: ServeFlags) => {
@@ -58,7 +59,7 @@ export function register(program: Command): void {
         port: intFlag('--port', flags.port, 0, 65535),
         adminPort: intFlag('--admin-port', flags.adminPort, 0, 65535),
         ...(flags.workers !== undefined ? { workers: intFlag('--workers', flags.workers, 1, 256) } : {}),
-        ...(flags.workerListeners ? { workerListeners: true } : {}),
+        workerListeners: flags.workerListeners,
         cacheDir: fn.module.kind === 'oci' ? flags.cacheDir : join(tmpdir(), 'flotilla-serve-cache'),
         trust: await loadTrust(flags.trustKey, flags.trustPolicy),
         pull,

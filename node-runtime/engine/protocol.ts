@@ -3,6 +3,17 @@ import type { SerializedError } from '../errors.ts';
 import type { RouteDef } from '../resolve/desired-state.ts';
 import type { LoadedModule } from './instances.ts';
 
+/** What every worker thread starts with (worker-main.ts). */
+export interface WorkerData {
+  /** Its deadline flag (deadline.ts). */
+  readonly deadline: SharedArrayBuffer;
+  /** The pool's running counts per module (index 0: the queue length). */
+  readonly counters: SharedArrayBuffer;
+  /** The marks of modules moved off the inline path, and their epoch (slow-marks.ts). */
+  readonly slow: SharedArrayBuffer;
+  readonly slowEpochMs: number;
+}
+
 export interface InvokeMessage {
   readonly type: 'invoke';
   readonly id: number;
@@ -106,6 +117,8 @@ export interface InlineCounts {
   readonly coldStarts: readonly (readonly [string, number])[];
   readonly inline: number;
   readonly interrupted: number;
+  /** Functions this listener marked slow (their inline runs passed the inline budget), one entry each time. */
+  readonly slowMarked: readonly string[];
   /** Failed inline invocations, to log as the invoker logs its own. */
   readonly failures: readonly InlineFailure[];
 }
@@ -137,5 +150,17 @@ export interface FreedMessage {
   readonly type: 'freed';
 }
 
-export type ToWorkerControl = TableMessage | ListenMessage | FlushMessage;
-export type FromWorkerControl = CountsMessage | ListeningMessage | FreedMessage;
+/** Shutdown of a listener: stop accepting, answer what is in flight within `graceMs`. */
+export interface DrainMessage {
+  readonly type: 'drain';
+  readonly graceMs: number;
+}
+
+/** The listener's drain ended: `inTime` when every request in flight was answered within the grace. */
+export interface DrainedMessage {
+  readonly type: 'drained';
+  readonly inTime: boolean;
+}
+
+export type ToWorkerControl = TableMessage | ListenMessage | FlushMessage | DrainMessage;
+export type FromWorkerControl = CountsMessage | ListeningMessage | FreedMessage | DrainedMessage;

@@ -1,10 +1,11 @@
 /**
- * Entry of an invocation worker thread (a separate V8 isolate). It keeps one ModuleInstances per
- * module it has been sent, runs one invocation at a time and resets the instance after replying,
- * so the reset is off the request path. A runaway invocation is stopped at its guest's next
- * deadline check once the main thread raises this worker's deadline flag (deadline.ts); only one
- * stuck in a host call past a grace period gets the whole worker terminated. Once told to listen,
- * the worker also serves the tenant port itself (http/inline.ts) on the same instances.
+ * Entry of a thread of the pool (a separate V8 isolate), in one of two roles the pool gives it by
+ * the messages it sends. A pool worker keeps one ModuleInstances per module it has been sent,
+ * runs one invocation at a time and resets the instance after replying, so the reset is off the
+ * request path. A runaway invocation is stopped at its guest's next deadline check once the main
+ * thread raises this worker's deadline flag (deadline.ts); only one stuck in a host call past a
+ * grace period gets the whole worker terminated. A listener, told to listen, serves the tenant
+ * port itself (http/inline.ts) and is never sent an invocation.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { NodeRuntimeError, toSerialized } from '../errors.ts';
@@ -13,11 +14,12 @@ import { ModuleInstances, type LoadedModule } from './instances.ts';
 import { ThreadCapabilities } from './link.ts';
 import { callWagi } from './wagi-call.ts';
 import { InlineListener } from '../http/inline.ts';
-import type { FromWorker, InlineFunction, InvokeMessage, ToWorker } from './protocol.ts';
+import type { FromWorker, InlineFunction, InvokeMessage, ToWorker, WorkerData } from './protocol.ts';
+import { SlowMarks } from './slow-marks.ts';
 
 const port = parentPort!;
 const capabilities = new ThreadCapabilities();
-const data = workerData as { deadline: SharedArrayBuffer; counters: SharedArrayBuffer };
+const data = workerData as WorkerData;
 const deadline = new DeadlineWatch(data.deadline);
 const modules = new Map<string, ModuleInstances>();
 /** Modules being linked; a drop meanwhile deletes the id, so the linked module is not kept. */
@@ -108,10 +110,11 @@ const engine = {
   },
   deadline,
   counters: new Int32Array(data.counters),
+  slow: new SlowMarks(data.slow, data.slowEpochMs),
   freed: () => port.postMessage({ type: 'freed' } satisfies FromWorker),
 };
 
-const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [] };
+const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [], slowMarked: [] };
 
 /** Reports the inline counts: periodically (id 0) only when there are some, to a flush always. */
 function reportCounts(id: number): void {
@@ -143,6 +146,10 @@ function control(msg: Exclude<ToWorker, InvokeMessage>): void {
     }
     case 'flush':
       reportCounts(msg.id);
+      return;
+    case 'drain':
+      if (listener === undefined) port.postMessage({ type: 'drained', inTime: true } satisfies FromWorker);
+      else void listener.drain(msg.graceMs).then((inTime) => port.postMessage({ type: 'drained', inTime } satisfies FromWorker));
       return;
   }
 }

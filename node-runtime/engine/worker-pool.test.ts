@@ -112,6 +112,29 @@ describe('WorkerPool', () => {
     expect(await Promise.all(hog)).toEqual(['Timeout', 'Timeout', 'Timeout', 'Timeout']);
   });
 
+  it('keeps a worker for other functions: one function runs on at most all workers but one, whatever its concurrency', async () => {
+    pool = new WorkerPool({ size: 3, queueLimit: 16 });
+    expect(pool.share).toBe(2);
+    const loop = await load('loop', misbehaving('loop'));
+    const hello = await load('hello', wagiHello());
+    const loops = Array.from({ length: 4 }, () => pool!.run(task(loop, { concurrency: 8, deadlineMs: Date.now() + 6000 })).then(() => 'answered', (e: unknown) => (e as { code?: unknown }).code));
+    let loopsSettled = false;
+    void Promise.all(loops).then(() => { loopsSettled = true; });
+    // Two run, two wait for them (their share), and the third worker is free for another function:
+    // hello answers while every loop is still running or waiting (without the share it would wait for one to stop).
+    expect(pool.queued).toBe(2);
+    expect((await pool.run(task(hello))).status).toBe(200);
+    expect(loopsSettled).toBe(false);
+    expect(await Promise.all(loops)).toEqual(['Timeout', 'Timeout', 'Timeout', 'Timeout']);
+  });
+
+  it('lets a function have the only worker of a pool of one (no share to keep)', async () => {
+    pool = new WorkerPool({ size: 1, queueLimit: 4 });
+    expect(pool.share).toBe(1);
+    const hello = await load('hello', wagiHello());
+    expect((await pool.run(task(hello, { concurrency: 8 }))).status).toBe(200);
+  });
+
   it('refuses a module importing what no capability provides, every time, and keeps serving the others', async () => {
     const replaced: string[] = [];
     pool = new WorkerPool({ size: 1, queueLimit: 4 }, { workerReplaced: (r) => replaced.push(r) });

@@ -10,24 +10,35 @@
  * and the worker serves on. Only a worker that does not come back within STOP_GRACE_MS (a host
  * call stuck, e.g. Atomics.wait in kv, or a module the checks could not be compiled into) is
  * terminated and replaced; the other workers keep serving meanwhile.
- * Told to listen, every worker also serves the tenant port itself and runs plain requests inline
- * (http/inline.ts): per-module running counts live in a SharedArrayBuffer the pool and the
- * workers both count in, so spec.limits.concurrency holds across both ways; the same watchdog
- * terminates a worker stuck past an inline invocation's deadline, and its replacement listens again.
+ * One function runs on at most `size - 1` workers (its share; all of one worker), whatever its
+ * concurrency: a worker is then always free or about to be for another function, so one function
+ * looping at high concurrency cannot make another function's request wait for one of its runs.
+ * Told to listen, the pool starts LISTENER threads apart from its workers: each serves the tenant
+ * port itself (reusePort) and runs plain requests inline (http/inline.ts), never a task of the
+ * queue, so a long task never holds up a connection the kernel gave a listener. Per-module running
+ * counts live in a SharedArrayBuffer the pool and the listeners both count in, so
+ * spec.limits.concurrency holds across both ways, and the marks of modules moved off the inline
+ * path (slow-marks.ts) in another; the same watchdog terminates a listener stuck past an inline
+ * invocation's deadline, and its replacement listens again.
  */
 import { Worker } from 'node:worker_threads';
 import { fromSerialized, NodeRuntimeError } from '../errors.ts';
 import { deadlineFlag } from './deadline.ts';
+import { SlowMarks } from './slow-marks.ts';
 import type { LoadedModule } from './instances.ts';
 import type { RouteDef } from '../resolve/desired-state.ts';
-import type { DoneOk, FromWorker, InlineCounts, InlineFunction, TenantListener, ToWorker } from './protocol.ts';
+import type { DoneOk, FromWorker, InlineCounts, InlineFunction, TenantListener, ToWorker, WorkerData } from './protocol.ts';
 import type { WagiCall } from './wagi-call.ts';
 
 export interface PoolOptions {
-  /** Worker threads. */
+  /** Worker threads: they run the queue's tasks; listen() starts as many listener threads. */
   readonly size: number;
   /** Tasks allowed to wait for a worker, across all functions. */
   readonly queueLimit: number;
+  /** Stack of each worker thread in KiB (WasmRuntime engine.stackSizeKb): how deep a guest may recurse before it traps. @default Node's (4 MiB) */
+  readonly stackSizeKb?: number;
+  /** Start the listener threads now, so they boot while the node loads; listen() starts them otherwise. @default false */
+  readonly listeners?: boolean;
 }
 
 export interface Task {
@@ -76,7 +87,11 @@ interface Pending {
   expired: boolean;
 }
 
+/** A pool worker runs the queue's tasks; a listener serves the tenant port and runs requests inline. */
+type Role = 'worker' | 'listener';
+
 interface Slot {
+  readonly role: Role;
   worker: Worker;
   /** The worker's deadline flag (deadline.ts). */
   readonly deadline: Int32Array;
@@ -87,6 +102,8 @@ interface Slot {
   /** Waiting for the worker's tenant listener. */
   listening: { resolve(): void; reject(e: Error): void } | undefined;
   readonly flushes: Map<number, () => void>;
+  /** Waiting for the listener's drain (shutdown). */
+  drained?: ((inTime: boolean) => void) | undefined;
 }
 
 const WORKER_URL = new URL('./worker-main.ts', import.meta.url);
@@ -95,6 +112,8 @@ export class WorkerPool {
   private readonly options: PoolOptions;
   private readonly events: PoolEvents;
   private readonly slots: Slot[] = [];
+  /** The listener threads, once listen() was called. */
+  private readonly listeners: Slot[] = [];
   private readonly queue: Pending[] = [];
   private readonly running = new Map<string, number>();
   /** Dispatch sequence number of each module's latest start: who was served least recently. */
@@ -107,6 +126,8 @@ export class WorkerPool {
   private readonly counters = new Int32Array(new SharedArrayBuffer(4 * COUNTERS));
   private readonly counterOf = new Map<string, number>();
   private readonly freeCounters: number[] = [];
+  /** Modules (by counter) the listeners send to the pool for now: their inline runs passed the budget. */
+  private readonly slow = SlowMarks.create(COUNTERS);
   private nextCounter = 1;
   private tenant: Omit<TenantListener, 'worker'> | undefined;
   private table: { readonly routes: readonly RouteDef[]; readonly functions: readonly InlineCandidate[] } = { routes: [], functions: [] };
@@ -119,31 +140,42 @@ export class WorkerPool {
     }
     this.options = options;
     this.events = events;
-    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn(i));
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn('worker', i));
+    if (options.listeners) this.spawnListeners();
+  }
+
+  private spawnListeners(): void {
+    for (let i = 0; i < this.options.size; i++) this.listeners.push(this.spawn('listener', i));
+  }
+
+  /** Most workers one function's tasks take at once: all but one, so another function always finds one (all of one worker). */
+  get share(): number {
+    return Math.max(1, this.options.size - 1);
   }
 
   /**
-   * Has every worker serve `tenant` (their tenant listeners, reusePort on one port) and starts the
-   * watchdog of their inline invocations; resolves once all listen.
+   * Starts the listener threads on `tenant` (reusePort on one port) and the watchdog of their
+   * inline invocations; resolves once all listen.
    */
   async listen(tenant: Omit<TenantListener, 'worker'>): Promise<void> {
     this.tenant = tenant;
-    await Promise.all(this.slots.map((slot, i) => this.startListening(slot, i)));
+    if (this.listeners.length === 0) this.spawnListeners();
+    await Promise.all(this.listeners.map((slot, i) => this.startListening(slot, i)));
     this.watchdog = setInterval(() => this.watch(), WATCH_EVERY_MS);
     this.watchdog.unref();
   }
 
-  /** Tells the workers the routes and the functions they may run inline now (after each desired-state change). */
+  /** Tells the listeners the routes and the functions they may run inline now (after each desired-state change). */
   publish(routes: readonly RouteDef[], functions: readonly InlineCandidate[]): void {
     this.table = { routes, functions };
-    for (const slot of this.slots) this.sendTable(slot);
+    for (const slot of this.listeners) this.sendTable(slot);
   }
 
-  /** Waits for every listening worker's inline counts (PoolEvents.counts): a scrape then shows them all. */
+  /** Waits for every listener's inline counts (PoolEvents.counts): a scrape then shows them all. */
   async flush(): Promise<void> {
     if (!this.tenant) return;
     const id = ++this.flushId;
-    await Promise.all(this.slots.filter((s) => !s.dead).map((slot) => new Promise<void>((resolve) => {
+    await Promise.all(this.listeners.filter((s) => !s.dead).map((slot) => new Promise<void>((resolve) => {
       slot.flushes.set(id, resolve);
       slot.worker.postMessage({ type: 'flush', id } satisfies ToWorker);
     })));
@@ -154,9 +186,9 @@ export class WorkerPool {
     return this.queue.length;
   }
 
-  /** Live instances across workers (as last reported by each). */
+  /** Live instances across workers and listeners (as last reported by each). */
   get instances(): number {
-    return this.slots.reduce((n, s) => n + s.instances, 0);
+    return [...this.slots, ...this.listeners].reduce((n, s) => n + s.instances, 0);
   }
 
   /** True when a task would start or find a queue place now (the HTTP adapter asks before it reads a body). */
@@ -190,23 +222,44 @@ export class WorkerPool {
     const counter = this.counterOf.get(moduleId);
     // A counter still counting (an invocation of the old module running) is not reused.
     if (counter !== undefined && this.counterOf.delete(moduleId) && Atomics.load(this.counters, counter) === 0) this.freeCounters.push(counter);
-    for (const s of this.slots) {
+    for (const s of [...this.slots, ...this.listeners]) {
       if (s.known.delete(moduleId)) s.worker.postMessage({ type: 'drop', moduleId } satisfies ToWorker);
     }
+  }
+
+  /**
+   * Shutdown, before close(): every listener stops accepting and answers what it has in flight
+   * (requests it relayed to the main thread included) within `graceMs`; true when all were in time.
+   */
+  async drainListeners(graceMs: number): Promise<boolean> {
+    const results = await Promise.all(this.listeners.filter((s) => !s.dead).map((slot) => new Promise<boolean>((resolve) => {
+      // Referenced while it drains: the main thread may have nothing else keeping it alive by then.
+      slot.worker.ref();
+      // A listener that dies meanwhile never answers: its drain counts as cut at the grace.
+      const cut = setTimeout(() => slot.drained?.(false), graceMs + 1000);
+      slot.drained = (inTime) => {
+        clearTimeout(cut);
+        slot.drained = undefined;
+        slot.worker.unref();
+        resolve(inTime);
+      };
+      slot.worker.postMessage({ type: 'drain', graceMs } satisfies ToWorker);
+    })));
+    return results.every(Boolean);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
     for (const p of this.queue.splice(0)) this.settle(p, new NodeRuntimeError('ShuttingDown', 'the node is shutting down; retry on another node'));
-    await Promise.all(this.slots.map((s) => {
+    await Promise.all([...this.slots, ...this.listeners].map((s) => {
       s.dead = true;
       return s.worker.terminate();
     }));
   }
 
   private canStart(task: Task): boolean {
-    return this.runningOf(task.moduleId) < task.concurrency;
+    return this.runningOf(task.moduleId) < task.concurrency && (this.running.get(task.moduleId) ?? 0) < this.share;
   }
 
   /** Invocations of a module running now, in the pool and inline in the workers. */
@@ -223,6 +276,8 @@ export class WorkerPool {
       if (counter === undefined) return undefined;
       // Counted in the pool so far (before its counter): those stay counted.
       Atomics.store(this.counters, counter, this.running.get(moduleId) ?? 0);
+      // A mark left by the index's last module is not this one's (a redeploy starts inline again).
+      this.slow.clear(counter);
       this.counterOf.set(moduleId, counter);
     }
     return counter;
@@ -255,10 +310,10 @@ export class WorkerPool {
     slot.worker.postMessage({ type: 'table', routes: this.table.routes, functions } satisfies ToWorker);
   }
 
-  /** Terminates a worker stuck in an inline invocation past its deadline and the grace (a host call that does not come back). */
+  /** Terminates a listener stuck in an inline invocation past its deadline and the grace (a host call that does not come back). */
   private watch(): void {
     const now = Date.now();
-    for (const slot of this.slots) {
+    for (const slot of this.listeners) {
       if (slot.dead || now <= deadlineFlag.inline(slot.deadline).deadlineMs + STOP_GRACE_MS) continue;
       const p = slot.busy;
       this.replace(slot, 'timeout');
@@ -270,10 +325,14 @@ export class WorkerPool {
     }
   }
 
-  private spawn(index: number): Slot {
+  private spawn(role: Role, index: number): Slot {
     const deadline = deadlineFlag.create();
     const slot: Slot = {
-      worker: new Worker(WORKER_URL, { workerData: { deadline, counters: this.counters.buffer } }),
+      role,
+      worker: new Worker(WORKER_URL, {
+        workerData: { deadline, counters: this.counters.buffer, slow: this.slow.buffer, slowEpochMs: this.slow.epochMs } satisfies WorkerData,
+        ...(this.options.stackSizeKb !== undefined ? { resourceLimits: { stackSizeMb: this.options.stackSizeKb / 1024 } } : {}),
+      }),
       deadline: new Int32Array(deadline), busy: undefined, known: new Set(), instances: 0, dead: false, listening: undefined, flushes: new Map(),
     };
     slot.worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
@@ -283,7 +342,7 @@ export class WorkerPool {
     });
     // Idle workers must not keep the process alive (CLI `serve` exits on signal, tests end).
     slot.worker.unref();
-    if (this.tenant) {
+    if (role === 'listener' && this.tenant) {
       this.startListening(slot, index).catch((err: unknown) => this.onCrash(slot, err instanceof Error ? err : new Error(String(err))));
     }
     return slot;
@@ -320,17 +379,19 @@ export class WorkerPool {
   }
 
   /**
-   * Index of the queued task to run next, -1 for none: of the functions that may start one more,
-   * the one with the fewest running, then the one started least recently; its oldest task.
+   * Index of the queued task to run next, -1 for none: of the functions that may start one more
+   * (within their concurrency and their share of the workers), the one with the fewest running,
+   * then the one started least recently; its oldest task.
    */
   private next(): number {
     let best = -1;
     let fewest = Infinity;
     let oldest = Infinity;
     for (let i = 0; i < this.queue.length; i++) {
-      const { moduleId, concurrency } = this.queue[i]!.task;
+      const { task } = this.queue[i]!;
+      if (!this.canStart(task)) continue;
+      const { moduleId } = task;
       const running = this.runningOf(moduleId);
-      if (running >= concurrency) continue;
       const last = this.lastStart.get(moduleId) ?? 0;
       if (running < fewest || (running === fewest && last < oldest)) {
         best = i;
@@ -365,7 +426,7 @@ export class WorkerPool {
         this.onDone(slot, msg);
         return;
       case 'counts':
-        if (msg.counts.inline > 0) this.events.counts?.(msg.counts, this.slots.indexOf(slot));
+        if (msg.counts.inline > 0 || msg.counts.slowMarked.length > 0) this.events.counts?.(msg.counts, this.listeners.indexOf(slot));
         slot.flushes.get(msg.id)?.();
         slot.flushes.delete(msg.id);
         return;
@@ -376,6 +437,10 @@ export class WorkerPool {
         return;
       case 'freed':
         this.pump();
+        return;
+      case 'drained':
+        slot.drained?.(msg.inTime);
+        slot.drained = undefined;
         return;
     }
   }
@@ -433,16 +498,16 @@ export class WorkerPool {
     this.pump();
   }
 
-  /** Terminates a worker and puts a fresh one in its place (same slot object, new thread). */
+  /** Terminates a thread and puts a fresh one of the same role in its place. */
   private replace(slot: Slot, reason: 'timeout' | 'crash'): void {
     slot.dead = true;
     void slot.worker.terminate();
     // A scrape waiting for this worker's counts does not wait for a dead one (they are lost with it).
     for (const resolve of slot.flushes.values()) resolve();
     if (this.closed) return;
-    const i = this.slots.indexOf(slot);
-    const fresh = this.spawn(i);
-    this.slots[i] = fresh;
+    const slots = slot.role === 'worker' ? this.slots : this.listeners;
+    const i = slots.indexOf(slot);
+    slots[i] = this.spawn(slot.role, i);
     this.events.workerReplaced?.(reason);
   }
 }

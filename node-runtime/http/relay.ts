@@ -6,26 +6,32 @@
  * came. The relay names the client (its address, the port it reached) in x-flotilla-relay with a
  * per-node random token, so the function sees the same CGI variables either way; the token makes
  * the header worthless to anyone else (the tenant listener strips x-flotilla-* from clients).
+ * A request whose inline run passed the inline budget is handed off the same way, with the body
+ * the worker read and the deadline it was given on arrival (the same header carries it): the main
+ * thread runs it in the pool with what is left of its timeout, not a new one.
  */
 import * as http from 'node:http';
 import { sendError } from './server.ts';
 
-/** Carries `<token> <server port> <remote address>` from a worker to the main thread's listener. */
+/** Carries `<token> <server port> <deadline ms or -> <remote address>` from a worker to the main thread's listener. */
 export const RELAY_HEADER = 'x-flotilla-relay';
 
 /** The client a relayed request came from, as the worker's listener saw it. */
 export interface RelayedClient {
   readonly serverPort: number;
   readonly remoteAddr: string;
+  /** A handed-off request's deadline (ms since epoch), set when it arrived; absent for a relayed one. */
+  readonly deadlineMs?: number;
 }
 
 /** The client named by a relay carrying `token`; undefined for any other request (or no token). */
 export function relayedClient(headers: http.IncomingHttpHeaders, token: string | undefined): RelayedClient | undefined {
   const value = headers[RELAY_HEADER];
   if (token === undefined || typeof value !== 'string') return undefined;
-  const [given, port, ...addr] = value.split(' ');
+  const [given, port, deadline, ...addr] = value.split(' ');
   if (given !== token) return undefined;
-  return { serverPort: Number(port), remoteAddr: addr.join(' ') };
+  const deadlineMs = Number(deadline);
+  return { serverPort: Number(port), remoteAddr: addr.join(' '), ...(deadline !== '-' && Number.isFinite(deadlineMs) ? { deadlineMs } : {}) };
 }
 
 /** Pipes requests to the main thread's internal listener over kept-alive connections. */
@@ -43,8 +49,18 @@ export class Relay {
 
   /** Pipes `req` there and the answer back to `res`; what the client did not send yet of a refused body is not read. */
   pass(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.sendBody(req, this.open(req, res, undefined));
+  }
+
+  /** Sends `req`, whose `body` the worker already read, there with its `deadlineMs` and the answer back to `res` (an abandoned inline run). */
+  handOff(req: http.IncomingMessage, res: http.ServerResponse, body: Uint8Array, deadlineMs: number): void {
+    this.open(req, res, deadlineMs).end(body);
+  }
+
+  /** The request to the main thread, its answer piped back to `res`. */
+  private open(req: http.IncomingMessage, res: http.ServerResponse, deadlineMs: number | undefined): http.ClientRequest {
     const socket = req.socket;
-    const headers = { ...req.headers, [RELAY_HEADER]: `${this.token} ${socket.localPort ?? 0} ${socket.remoteAddress ?? ''}` };
+    const headers = { ...req.headers, [RELAY_HEADER]: `${this.token} ${socket.localPort ?? 0} ${deadlineMs ?? '-'} ${socket.remoteAddress ?? ''}` };
     const upstream = http.request({ host: '127.0.0.1', port: this.port, method: req.method, path: req.url, headers, agent: this.agent }, (answer) => {
       // An answer before the whole body (a 413, a 429) ends the exchange, as on the main listener.
       if (!req.complete) {
@@ -63,7 +79,7 @@ export class Relay {
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    this.sendBody(req, upstream);
+    return upstream;
   }
 
   /**

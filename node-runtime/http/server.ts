@@ -326,7 +326,7 @@ async function handle(ctx: HttpContext, routing: Routing, req: http.IncomingMess
     ctx.metrics?.httpForwarded.inc({ function: functionKey, outcome: relayed instanceof NodeRuntimeError ? relayed.code : relayedOutcome(relayed) });
     return relayed instanceof NodeRuntimeError ? { kind: 'failed', error: relayed } : { kind: 'relayed', relayed };
   };
-  const result = await attempts(ctx, routing.policies, chosen, res, run, forwarding === undefined);
+  const result = await attempts(ctx, routing.policies, chosen, res, run, forwarding === undefined, client?.deadlineMs);
   if (result.kind === 'gone') return;
   respond(ctx, routing, res, t.method, result, route.retries !== undefined && forwarding === undefined);
 }
@@ -431,7 +431,8 @@ type Attempts =
  * waits for a dormant backend to load (cold-start.ts), goes to another node for a remote one
  * (forward.ts), and is bounded by perTryTimeoutMs and by the route's timeoutMs counted from the
  * first invocation. The last outcome is the answer. `retry` false: one attempt only (a request
- * another node forwarded here: that node retries).
+ * another node forwarded here: that node retries). `handedOffDeadlineMs`: the deadline a worker's
+ * listener gave the request on arrival before it handed it off (http/relay.ts); it stands instead.
  */
 async function attempts(
   ctx: HttpContext,
@@ -440,6 +441,7 @@ async function attempts(
   res: http.ServerResponse,
   invoke: (functionKey: string, deadlineMs: number) => Promise<Answer>,
   retry: boolean,
+  handedOffDeadlineMs: number | undefined,
 ): Promise<Attempts> {
   const { route } = match;
   // A caller that hung up gets no more tries on its behalf.
@@ -447,7 +449,7 @@ async function attempts(
   const tried = new Set<string>();
   let last: Attempts | undefined;
   // From the first invocation, not from arrival: the route's timeout is sized for the function's work, and a cold start's wait has its own bound.
-  let deadlineMs: number | undefined;
+  let deadlineMs = handedOffDeadlineMs;
   for (let attempt = 1; ; attempt++) {
     const now = Date.now();
     const admits = (key: string) => policies.breaker(route, key, now)?.admits(now) ?? true;

@@ -15,6 +15,8 @@ export interface PullOptions {
   readonly storeOptions?: StoreOptions;
   /** Directory of OCI layouts standing in for registries (see the file comment). */
   readonly localStore?: string;
+  /** Abandons pulls in flight and their retries (the node shutting down). */
+  readonly signal?: AbortSignal;
 }
 
 /** The store a reference is pulled from under `options`. */
@@ -29,7 +31,8 @@ export async function sourceOf(ref: Reference, options: PullOptions): Promise<Re
 /** Pulls `digest` from the store `ref` names into the OCI layout directory `targetDir`. */
 export async function pullModule(ref: Reference, digest: string, targetDir: string, options: PullOptions): Promise<void> {
   try {
-    const source = await openStore(await sourceOf(ref, options), options.storeOptions ?? {});
+    const store = options.storeOptions ?? {};
+    const source = await openStore(await sourceOf(ref, options), options.signal ? { ...store, transport: { ...store.transport, signal: options.signal } } : store);
     const target = await openLayout(targetDir);
     await pullWasm(source, digest, target, { withSignatures: true });
   } catch (err) {

@@ -175,16 +175,24 @@ export function grower(pages: number): Uint8Array {
   });
 }
 
-/** An echo: reads stdin into memory (one fd_read, up to 4 KiB) and writes a WAGI response with it. */
-export function wagiEcho(): Uint8Array {
+/**
+ * An echo: reads stdin into memory (one fd_read, up to 4 KiB) and writes a WAGI response with it;
+ * with `spins`, it first counts down a loop that many times (a slow function whose answer shows
+ * it got its body).
+ */
+export function wagiEcho(spins = 0): Uint8Array {
   const header = 'Content-Type: application/octet-stream\n\n';
   const hlen = header.length;
+  // local 0 = spins; loop { local 0 -= 1; br_if local 0 != 0 }
+  const spin = spins > 0 ? [OP.i32_const, ...sleb(spins), OP.local_set, 0, OP.loop, 0x40, OP.local_get, 0, OP.i32_const, 1, OP.i32_sub, OP.local_tee, 0, OP.br_if, 0, OP.end] : [];
   return assemble({
     types: [{ params: [I32, I32, I32, I32], results: [I32] }, { params: [], results: [] }],
     imports: [{ module: WASI, name: 'fd_read', type: T_FD_READ }, { module: WASI, name: 'fd_write', type: T_FD_WRITE }],
     funcs: [{
       type: T_VOID,
+      locals: spins > 0 ? [I32] : [],
       body: [
+        ...spin,
         // iov{buf=1024+hlen, len=4096}; fd_read(0, iov@0, 1, nread@8)
         OP.i32_const, 0, OP.i32_const, ...sleb(1024 + hlen), OP.i32_store, 2, 0,
         OP.i32_const, 4, OP.i32_const, ...sleb(4096), OP.i32_store, 2, 0,
@@ -233,5 +241,36 @@ export function wagiCat(file: string): Uint8Array {
     memory: { min: 1 },
     exports: [{ name: 'memory', kind: 'memory', index: 0 }, { name: '_start', kind: 'func', index: 3 }],
     data: [{ offset: 128, bytes: file }, { offset: 1024, bytes: header }],
+  });
+}
+
+/**
+ * A WAGI function that sleeps `ms` (one relative clock subscription to poll_oneoff, as C's
+ * `nanosleep` does) and then answers `body`: a request that stays in flight for a known time.
+ */
+export function wagiSleep(ms: number, body = 'slept\n'): Uint8Array {
+  const text = `Content-Type: text/plain\n\n${body}`;
+  const len = new TextEncoder().encode(text).length;
+  // Subscription at 256 (48 bytes): userdata 0, tag 0 (clock), clock id 1 (monotonic) at +16, timeout ns at +24, flags 0 (relative).
+  const sub = new Uint8Array(48);
+  const view = new DataView(sub.buffer);
+  view.setUint32(16, 1, true);
+  view.setBigUint64(24, BigInt(ms) * 1_000_000n, true);
+  return assemble({
+    // fd_write and poll_oneoff share (i32, i32, i32, i32) -> i32.
+    types: [{ params: [I32, I32, I32, I32], results: [I32] }, { params: [], results: [] }],
+    imports: [{ module: WASI, name: 'fd_write', type: T_FD_WRITE }, { module: WASI, name: 'poll_oneoff', type: 0 }],
+    funcs: [{
+      type: T_VOID,
+      body: [
+        OP.i32_const, ...sleb(256), OP.i32_const, ...sleb(320), OP.i32_const, 1, OP.i32_const, ...sleb(360), OP.call, 1, OP.drop, // poll_oneoff(sub, event out, 1, nevents)
+        OP.i32_const, 0, OP.i32_const, ...sleb(512), OP.i32_store, 2, 0, // iov.buf = 512
+        OP.i32_const, 4, OP.i32_const, ...sleb(len), OP.i32_store, 2, 0, // iov.len
+        OP.i32_const, 1, OP.i32_const, 0, OP.i32_const, 1, OP.i32_const, 8, OP.call, 0, OP.drop,
+      ],
+    }],
+    memory: { min: 1 },
+    exports: [{ name: 'memory', kind: 'memory', index: 0 }, { name: '_start', kind: 'func', index: 2 }],
+    data: [{ offset: 256, bytes: sub }, { offset: 512, bytes: text }],
   });
 }

@@ -1,6 +1,6 @@
 import { TRUST_POLICY_KEY } from '../../api/index.ts';
-import { openStore, parseReference, requireDigest, verifySignatures } from '../../artifacts/index.ts';
-import type { StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
+import { OciError, openStore, parseReference, requireDigest, secretCredentials, verifySignatures } from '../../artifacts/index.ts';
+import type { DockerConfigSecret, StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
 import type { ConfigMap } from '../nodes/assignment.ts';
 import type { Store } from '../../kube/index.ts';
 import { failureFor } from './verification.ts';
@@ -15,9 +15,18 @@ const MAX_CACHED = 10_000;
  * namespace, the signatures are checked in the module's registry with artifacts/ (the same code the
  * node runtime runs before executing). A success is remembered per ref and *policy version*: a
  * pinned digest cannot change, and any edit of the policy (a revoked key) re-verifies at once.
- * Failures are never cached; the reconcile's retry decides when to look again.
+ * Failures are never cached; the reconcile's retry decides when to look again. The registry is
+ * reached with the pool's `registryCredentials` Secrets, read at each pull (not cached: a rotated
+ * password applies to the next verification); which Secrets is part of the success's key, so
+ * dropping one re-verifies.
  */
-export function artifactVerifier(deps: { policies: Store<ConfigMap>; namespace: string; registry?: StoreOptions }): ModuleVerifier {
+export function artifactVerifier(deps: {
+  policies: Store<ConfigMap>;
+  namespace: string;
+  registry?: StoreOptions;
+  /** A Secret by namespace and name; undefined when it does not exist. */
+  secret: (namespace: string, name: string) => Promise<DockerConfigSecret | undefined>;
+}): ModuleVerifier {
   const verified = new Map<string, Verification>();
 
   function policy(name: string): { policy: TrustPolicy; version: string } | Verification {
@@ -36,19 +45,25 @@ export function artifactVerifier(deps: { policies: Store<ConfigMap>; namespace: 
   }
 
   return {
-    async verify(ref, trustPolicy) {
+    async verify(ref, trustPolicy, credentials) {
       const p = policy(trustPolicy);
       if ('ok' in p) return p;
-      const key = `${ref}|${trustPolicy}@${p.version}`;
+      const key = `${ref}|${trustPolicy}@${p.version}|${credentials?.secrets.join(',') ?? ''}`;
       const hit = verified.get(key);
       if (hit) return hit;
       let result: Verification;
       try {
         const parsed = parseReference(ref);
         const digest = requireDigest(parsed);
-        const store = await openStore(parsed, deps.registry);
+        // No Secrets listed and the operator has credentials of its own (--registry-config): those.
+        const registry: StoreOptions = credentials && (credentials.secrets.length > 0 || deps.registry?.credentials === undefined)
+          ? { ...deps.registry, credentials: secretCredentials((name) => deps.secret(credentials.namespace, name), credentials.namespace, credentials.secrets, `spec.registryCredentials of WasmRuntime ${credentials.namespace}/${credentials.runtime}`) }
+          : (deps.registry ?? {});
+        const store = await openStore(parsed, registry);
         result = { ok: true, digest: (await verifySignatures(store, digest, p.policy)).digest };
       } catch (err) {
+        // Abandoned because the operator is stopping: no verdict on the module, so no condition to write.
+        if (err instanceof OciError && err.code === 'Aborted') throw err;
         return failureFor(err);
       }
       if (verified.size >= MAX_CACHED) verified.clear();

@@ -24,7 +24,7 @@ const runtime: LiveWasmRuntime = {
   apiVersion: 'flotilla.dev/v1alpha1',
   kind: 'WasmRuntime',
   metadata: { name: 'edge', namespace: 'ns' },
-  spec: { version: '0.1.0', engine: { kind: 'v8', workers: 2, stackSizeKb: 984 }, cache: { sizeMiB: 64 }, warmPool: { size: 0 }, trustPolicyRef: { name: 'fleet' }, ceilings: { memoryPages: 32 }, hostPaths: { allowed: [{ path: '/srv/data', readOnly: true }, { path: '/var/lib/fn', readOnly: false }] } },
+  spec: { version: '0.1.0', engine: { kind: 'v8', workers: 2, stackSizeKb: 984 }, cache: { sizeMiB: 64 }, capacity: { functions: 100 }, service: { type: 'NodePort' }, trustPolicyRef: { name: 'fleet' }, ceilings: { memoryPages: 32 }, hostPaths: { allowed: [{ path: '/srv/data', readOnly: true }, { path: '/var/lib/fn', readOnly: false }] } },
 };
 const node = (name: string, report?: RegisteredNode['report'][string], ready = true): RegisteredNode => ({
   name, namespace: 'ns', runtime: 'edge', labels: {}, capacity: { functions: 10 }, report: report ? { 'ns/hello': report } : {}, expiresAtMs: 0, ready,

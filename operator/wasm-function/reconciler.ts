@@ -28,7 +28,7 @@ export async function reconcileWasmFunction(fn: LiveWasmFunction, ctx: OperatorC
   const namespace = fn.metadata.namespace ?? '';
   const runtime = ctx.stores.runtimes.get(`${namespace}/${fn.spec.runtimeClass}`);
   const verifiable = runtime !== undefined && limitsOverCeiling(fn, runtime).length === 0 && hostPathsOutside(fn, runtime).length === 0 && pinnedDigest(fn.spec.module.ref) !== undefined;
-  const verification = verifiable ? await ctx.verifier.verify(fn.spec.module.ref, runtime.spec.trustPolicyRef.name) : undefined;
+  const verification = verifiable ? await ctx.verifier.verify(fn.spec.module.ref, runtime.spec.trustPolicyRef.name, { namespace, runtime: runtime.metadata.name, secrets: (runtime.spec.registryCredentials ?? []).map((s) => s.name) }) : undefined;
 
   const nodes = runtime ? poolNodes(ctx, namespace, runtime.metadata.name) : [];
   const key = objectKey(fn);

@@ -5,9 +5,18 @@ export type Verification =
   | { readonly ok: true; readonly digest: string }
   | { readonly ok: false; readonly condition: 'SignatureVerified' | 'ModuleAvailable'; readonly reason: ReasonCode; readonly message: string };
 
+/** The pull credentials a module is verified with: its pool's `spec.registryCredentials` Secrets. */
+export interface RegistryCredentialsRef {
+  /** The WasmRuntime's namespace, where the Secrets are. */
+  readonly namespace: string;
+  /** The WasmRuntime, for messages. */
+  readonly runtime: string;
+  readonly secrets: readonly string[];
+}
+
 /** Verifies modules for the operator; resolves only when `ref` is signed per the named trust policy. */
 export interface ModuleVerifier {
-  verify(ref: string, trustPolicy: string): Promise<Verification>;
+  verify(ref: string, trustPolicy: string, credentials?: RegistryCredentialsRef): Promise<Verification>;
 }
 
 /** Verification error codes (artifacts/ VerifyError, OciError, trust policy lookup) → condition and reason. */

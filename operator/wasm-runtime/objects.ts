@@ -1,37 +1,53 @@
-import { createHash } from 'node:crypto';
 import type { LiveWasmRuntime } from '../kinds.ts';
 import { NODE_RUNTIME_POD_LABELS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
-
 
 export interface NodeRuntimeObjects {
   readonly serviceAccount: KubeObject;
   readonly role: KubeObject;
   readonly roleBinding: KubeObject;
-  readonly configMap: KubeObject;
   readonly daemonSet: KubeObject;
+  readonly service: KubeObject;
+}
+
+/** The node runtime's tenant port in the pod (functions' routes) and its admin port (probes, metrics, peers). */
+export const NODE_PORTS = { http: 8080, admin: 9090 } as const;
+
+/**
+ * The `flotilla node --cluster` arguments that carry a pool's settings: every WasmRuntime field the
+ * node acts on reaches it here, as a flag (cli/commands/node.ts), so there is no settings file for
+ * anything to forget to read. Placement fields (nodeSelector, ceilings, hostPaths) act in the
+ * operator and reach the node through its assignment.
+ */
+export function nodeRuntimeArgs(runtime: LiveWasmRuntime, trustNamespace: string): string[] {
+  const { spec } = runtime;
+  return [
+    'node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', runtime.metadata.namespace ?? 'default', '--trust-namespace', trustNamespace,
+    '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', String(NODE_PORTS.http), '--admin-port', String(NODE_PORTS.admin),
+    '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state',
+    '--workers', String(spec.engine.workers), '--stack-size-kb', String(spec.engine.stackSizeKb),
+    '--cache-size-mb', String(spec.cache.sizeMiB), '--capacity', String(spec.capacity.functions),
+    ...(spec.nats ? ['--nats-url', spec.nats.url] : []),
+    ...(spec.registryCredentials?.length ? ['--registry-credentials', spec.registryCredentials.map((s) => s.name).join(',')] : []),
+  ];
 }
 
 /**
  * What a real cluster needs to run a pool's node runtimes: a ServiceAccount allowed to renew its
- * node Lease and read its assignments, the pool's settings as a ConfigMap, and a DaemonSet on the
- * pool's nodes. Pure: the reconciler applies the result. The image tag is the runtime version, and
- * the pod template carries a hash of the settings, so changing either rolls the DaemonSet.
+ * node Lease, read its assignments and get the pool's registry credential Secrets (by name: the
+ * credentials never pass through an assignment, a Lease or an argument), a DaemonSet on the pool's nodes running the pool's settings
+ * as arguments (a change of version or settings changes the pod template, so it rolls), and the
+ * Service clients reach the pool through. Pure: the reconciler applies the result.
  */
 export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReference, image: { repository: string; pinned?: string }, trustNamespace: string): NodeRuntimeObjects {
   const name = nodeRuntimeName(runtime.metadata.name);
   const namespace = runtime.metadata.namespace ?? 'default';
   const labels = { ...NODE_RUNTIME_POD_LABELS, 'app.kubernetes.io/managed-by': 'flotilla-operator', [RUNTIME_LABEL]: runtime.metadata.name };
+  const selector = { [RUNTIME_LABEL]: runtime.metadata.name, ...NODE_RUNTIME_POD_LABELS };
   const metadata = { name, namespace, labels, ownerReferences: [owner] };
-  const settings = JSON.stringify({
-    engine: runtime.spec.engine,
-    defaults: runtime.spec.defaults ?? {},
-    ceilings: runtime.spec.ceilings ?? {},
-    cache: runtime.spec.cache,
-    warmPool: runtime.spec.warmPool,
-    trustPolicy: runtime.spec.trustPolicyRef.name,
-  });
-  const settingsHash = createHash('sha256').update(settings).digest('hex').slice(0, 16);
+  const { service } = runtime.spec;
+  const hostPort = service.type === 'HostPort' ? { hostPort: service.hostPort ?? NODE_PORTS.http } : {};
+  const pullSecrets = (runtime.spec.registryCredentials ?? []).map((s) => s.name);
   return {
     serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
     role: {
@@ -42,6 +58,8 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
         { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+        // The pool's registry credentials and nothing else: the node reads them when it pulls.
+        ...(pullSecrets.length > 0 ? [{ apiGroups: [''], resources: ['secrets'], resourceNames: pullSecrets, verbs: ['get'] }] : []),
       ],
     } as KubeObject,
     roleBinding: {
@@ -51,48 +69,64 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     } as KubeObject,
-    configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { 'runtime.json': settings } } as KubeObject,
     daemonSet: {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata,
       spec: {
-        selector: { matchLabels: { [RUNTIME_LABEL]: runtime.metadata.name, ...NODE_RUNTIME_POD_LABELS } },
+        selector: { matchLabels: selector },
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
         template: {
-          metadata: { labels, annotations: { 'flotilla.dev/settings-hash': settingsHash } },
+          metadata: { labels },
           spec: {
             serviceAccountName: name,
             nodeSelector: runtime.spec.nodeSelector ?? {},
+            // Below the kubelet's default 30 s: the node drains its in-flight requests within
+            // --shutdown-grace-ms (10 s) after SIGTERM and exits before a SIGKILL could cut them.
+            terminationGracePeriodSeconds: 30,
             containers: [
               {
                 name: 'node-runtime',
                 image: image.pinned ?? `${image.repository}:${runtime.spec.version}`,
-                // flotilla node --cluster (cli/commands/node.ts); the node serves functions on the http
-                // port and /metrics, /healthz, /readyz and its peers' forwarded requests on the admin port, keeps its module cache and the functions' disk
-                // state (spec.state.store: disk) on the hostPaths below (the root filesystem is read-only), and
-                // reads the trust policy where the operator does (reading it is granted by the
-                // cluster's constructs, which own that namespace).
-                args: ['node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', namespace, '--trust-namespace', trustNamespace, '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', '8080', '--admin-port', '9090', '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state'],
+                // The node serves functions on the http port and /metrics, /healthz, /readyz and its
+                // peers' forwarded requests on the admin port, keeps its module cache and the
+                // functions' disk state (spec.state.store: disk) on the hostPaths below (the root
+                // filesystem is read-only), and reads the trust policy where the operator does
+                // (reading it is granted by the cluster's constructs, which own that namespace).
+                args: nodeRuntimeArgs(runtime, trustNamespace),
+                // NODE_NAME: its Lease's node, which the operator matches to the Node object for its labels (placement).
                 // POD_IP: where the pool's other nodes forward requests for the functions this one runs (its Lease's endpoint).
                 env: [
                   { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                 ],
-                ports: [{ name: 'http', containerPort: 8080 }, { name: 'admin', containerPort: 9090 }],
+                ports: [{ name: 'http', containerPort: NODE_PORTS.http, ...hostPort }, { name: 'admin', containerPort: NODE_PORTS.admin }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
-                volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'state', mountPath: '/var/lib/flotilla/state' }, { name: 'settings', mountPath: '/etc/flotilla', readOnly: true }],
+                volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'state', mountPath: '/var/lib/flotilla/state' }],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               },
             ],
             volumes: [
               { name: 'cache', hostPath: { path: `/var/cache/flotilla/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
               { name: 'state', hostPath: { path: `/var/lib/flotilla/state/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
-              { name: 'settings', configMap: { name } },
             ],
           },
         },
+      },
+    } as KubeObject,
+    service: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata,
+      spec: {
+        type: service.type === 'NodePort' ? 'NodePort' : 'ClusterIP',
+        selector,
+        // Local: a request is served by the node runtime of the node it reached (every node routes
+        // every function of its pool and forwards itself), without a kube-proxy hop on top, and
+        // the function sees the client's address.
+        ...(service.type === 'NodePort' ? { externalTrafficPolicy: 'Local' } : {}),
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', ...(service.nodePort !== undefined ? { nodePort: service.nodePort } : {}) }],
       },
     } as KubeObject,
   };

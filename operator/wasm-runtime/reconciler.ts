@@ -10,6 +10,7 @@ import { nextExpiry } from '../nodes/node-lease.ts';
 import { apply, applyStatus, awaitChange, controllerRef, deleteIfExists, LEASE_TYPE, objectKey, requeueAfter } from '../../kube/index.ts';
 import type { Action, KubeObject, ResourceType } from '../../kube/index.ts';
 import { withHearingGrace } from './lease-grace.ts';
+import { withNodeObjectLabels } from '../nodes/node-labels.ts';
 import { nodeRuntimeObjects } from './objects.ts';
 import { runtimeStatus } from './status.ts';
 
@@ -17,16 +18,16 @@ const CHILD_TYPES: Record<string, ResourceType> = {
   ServiceAccount: { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
   RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
-  ConfigMap: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
   DaemonSet: { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true },
+  Service: { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
 };
 
-/** The registered nodes of a pool, parsed from the Lease cache. */
+/** The registered nodes of a pool, parsed from the Lease cache, with their Node objects' labels. */
 export function poolNodes(ctx: OperatorContext, namespace: string, runtime: string) {
   const now = ctx.clock.now();
   return ctx.stores.nodeLeases
     .list((l) => l.metadata.namespace === namespace && l.metadata.labels?.[RUNTIME_LABEL] === runtime)
-    .map((l) => withHearingGrace(parseNodeLease(l, now), (l.spec?.leaseDurationSeconds ?? 0) * 1000, ctx.leaseHearing, now));
+    .map((l) => withNodeObjectLabels(withHearingGrace(parseNodeLease(l, now), (l.spec?.leaseDurationSeconds ?? 0) * 1000, ctx.leaseHearing, now), ctx.stores.nodes));
 }
 
 /**

@@ -15,6 +15,7 @@ import type { RegistryRepository } from '../../../artifacts/index.ts';
 import { harness, uniqueName } from '../../harness/index.ts';
 import { freePort, httpReady, startServer } from '../../../devenv/servers/process.ts';
 import type { RunningServer } from '../../../devenv/servers/process.ts';
+import { htpasswdLine } from '../../../devenv/servers/registry.ts';
 import { toolPath } from '../../../devenv/tools/paths.ts';
 import { pushedArtifact, tempDir, uniqueModule } from './helpers.ts';
 import { startTokenService } from './token-service.ts';
@@ -57,9 +58,7 @@ describe('Basic auth (htpasswd)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir('flotilla-basic-');
-    // distribution only reads bcrypt htpasswd entries; the pinned Argo CD binary makes one (no htpasswd here).
-    const hash = (await execa(toolPath('argocd'), ['account', 'bcrypt', '--password', PASSWORD])).stdout.trim();
-    writeFileSync(join(dir, 'htpasswd'), `${USER}:${hash}\n`);
+    writeFileSync(join(dir, 'htpasswd'), await htpasswdLine(USER, PASSWORD));
     registry = await startAuthRegistry(dir, { htpasswd: { realm: 'flotilla-test', path: join(dir, 'htpasswd') } });
   });
   afterAll(async () => registry.stop());
