@@ -10,11 +10,10 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { pinnedDigest } from '../api/index.ts';
+import { NATS_ARGS, NATS_CLIENT_PORT, NATS_MONITOR_PORT, NATS_STORE_DIR } from './nats-server.ts';
 
 export const NATS_NAME = 'flotilla-nats';
 export const NATS_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': NATS_NAME, 'app.kubernetes.io/part-of': 'flotilla' };
-export const NATS_CLIENT_PORT = 4222;
-const MONITOR_PORT = 8222;
 
 export interface FlotillaNatsProps {
   readonly namespace: string;
@@ -49,18 +48,19 @@ export class FlotillaNats extends Construct {
           metadata: { labels: { ...NATS_LABELS } },
           spec: {
             automountServiceAccountToken: false,
-            // nats-server drains its clients on SIGTERM ("lame duck"); its default 30 s fits the pod's grace.
+            // nats-server 2.9.10 shuts down at once on SIGTERM (JetStream flushed, exit 1; the runc test sees it), no lame-duck drain: the grace is headroom for that flush.
             terminationGracePeriodSeconds: 60,
             containers: [
               {
                 name: 'nats',
                 image: props.image,
-                args: ['--jetstream', '--store_dir', '/data', '--port', String(NATS_CLIENT_PORT), '--http_port', String(MONITOR_PORT)],
-                ports: [{ name: 'client', containerPort: NATS_CLIENT_PORT }, { name: 'monitor', containerPort: MONITOR_PORT }],
+                // The image's Cmd is the same (devenv/images/nats-layer.ts); spelled out so the manifest says what runs.
+                args: [...NATS_ARGS],
+                ports: [{ name: 'client', containerPort: NATS_CLIENT_PORT }, { name: 'monitor', containerPort: NATS_MONITOR_PORT }],
                 readinessProbe: { httpGet: { path: '/healthz?js-enabled-only=true', port: 'monitor' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'monitor' } },
                 resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
-                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+                volumeMounts: [{ name: 'data', mountPath: NATS_STORE_DIR }],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, capabilities: { drop: ['ALL'] } },
               },
             ],

@@ -88,7 +88,7 @@ export const ROOMS: Readonly<Record<RoomName, Room>> = {
     mayImport: ['api', 'devenv/tools'],
   },
   devenv: {
-    holds: 'the local fleet behind `flotilla up` (a product, like kind): server start functions (`servers/`), the supervisor (`fleet/`), fixtures shared by tests and benchmarks (`fixtures/`), the daemonless build of the operator and node runtime images (`images/`), the rooms of this table and its renderer (`edges/`)',
+    holds: 'the local fleet behind `flotilla up` (a product, like kind): server start functions (`servers/`), the supervisor (`fleet/`), fixtures shared by tests and benchmarks (`fixtures/`), the daemonless build of the operator, node runtime and NATS images (`images/`), the rooms of this table and its renderer (`edges/`)',
     mayImport: ['api', 'kube', 'artifacts', 'devenv/tools', 'policies', 'constructs', 'clusters', 'examples'],
     note: 'never `operator/` or `node-runtime/` (it spawns them as processes through `cli/main.ts`), nor `cli/` or `test/`',
   },

@@ -22,6 +22,8 @@ export const NODE_PATH = 'usr/local/bin/node';
 export interface BasePins {
   readonly node: { readonly binary: string; readonly sha256: string };
   readonly debian: readonly DebianPin[];
+  /** The nats image's packages (devenv/images/nats-layer.ts). */
+  readonly nats: { readonly debian: readonly DebianPin[] };
 }
 
 /** One Debian package the base layer takes files from. */
@@ -43,15 +45,20 @@ export async function basePins(): Promise<BasePins> {
 export async function baseLayer(repoRoot: string, pins: BasePins, debCache: string, log: (line: string) => void): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [await nodeBinary(repoRoot, pins.node)];
   for (const pin of pins.debian) entries.push(...(await debFiles(await fetchDeb(pin, debCache, log), pin)));
+  entries.push(...userEntries());
+  return entries;
+}
+
+/** /etc/passwd and /etc/group naming root and the app user, the user's home, and /tmp: what every image has. */
+export function userEntries(): LayerEntry[] {
   const { uid, gid, name, home } = APP_USER;
   const text = (path: string, body: string): LayerEntry => ({ kind: 'file', path, mode: 0o644, content: Buffer.from(body) });
-  entries.push(
+  return [
     text('etc/passwd', `root:x:0:0:root:/root:/sbin/nologin\n${name}:x:${uid}:${gid}:${name}:/${home}:/sbin/nologin\n`),
     text('etc/group', `root:x:0:\n${name}:x:${gid}:\n`),
     { kind: 'dir', path: home, mode: 0o755, uid, gid },
     { kind: 'dir', path: 'tmp', mode: 0o1777 },
-  );
-  return entries;
+  ];
 }
 
 async function nodeBinary(repoRoot: string, pin: BasePins['node']): Promise<LayerEntry> {
@@ -67,10 +74,10 @@ async function nodeBinary(repoRoot: string, pin: BasePins['node']): Promise<Laye
 }
 
 /** The pinned .deb in the cache, downloaded by `apt-get download` when absent; its sha256 is checked either way. */
-async function fetchDeb(pin: DebianPin, debCache: string, log: (line: string) => void): Promise<string> {
+export async function fetchDeb(pin: DebianPin, debCache: string, log: (line: string) => void): Promise<string> {
   const file = join(debCache, `${pin.package}_${pin.version.replace(/:/g, '%3a')}_${pin.architecture}.deb`);
   if (!existsSync(file)) {
-    log(`base layer: apt-get download ${pin.package}=${pin.version}`);
+    log(`apt-get download ${pin.package}=${pin.version}`);
     await mkdir(debCache, { recursive: true });
     const work = await mkdtemp(join(debCache, '.download-'));
     try {
@@ -78,7 +85,7 @@ async function fetchDeb(pin: DebianPin, debCache: string, log: (line: string) =>
       let r = await download();
       if (r.failed) {
         // A machine whose package lists were never fetched (or were cleaned) knows no versions yet.
-        log('base layer: apt-get update');
+        log('apt-get update');
         await execa('apt-get', ['update'], { stdin: 'ignore', reject: false });
         r = await download();
       }
@@ -98,7 +105,7 @@ async function fetchDeb(pin: DebianPin, debCache: string, log: (line: string) =>
 }
 
 /** The pinned paths of one .deb, read from its data tar (`dpkg-deb --fsys-tarfile`) with their modes and link targets. */
-async function debFiles(deb: string, pin: DebianPin): Promise<LayerEntry[]> {
+export async function debFiles(deb: string, pin: DebianPin): Promise<LayerEntry[]> {
   const wanted = new Set(pin.paths);
   const out: LayerEntry[] = [];
   const extract = tar.extract();

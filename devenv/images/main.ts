@@ -1,6 +1,6 @@
 /**
- * `npm run images`: builds the operator and node runtime images into an OCI layout, rewrites the
- * digests in clusters/images.json (then run `npm run synth`), and with --registry pushes both there.
+ * `npm run images`: builds the operator, node runtime and nats images into an OCI layout, rewrites the
+ * digests in clusters/images.json (then run `npm run synth`), and with --registry pushes them there.
  * `--check` builds and compares instead of writing: it fails when the committed digests are not
  * what the committed source builds.
  *
@@ -20,7 +20,7 @@ import { buildImages } from './build.ts';
 import type { BuiltImage } from './build.ts';
 import { ImageBuildError } from './errors.ts';
 import { IMAGES } from './image.ts';
-import { imagesFileText, pinnedImages, staleEntries } from './pins.ts';
+import { imagesFileText, imagesKey, pinnedImages, staleEntries } from './pins.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const IMAGES_FILE = join(REPO_ROOT, 'clusters', 'images.json');
@@ -37,7 +37,7 @@ if (registry !== undefined && !HOST_PORT.test(registry)) {
 
 // Tracked files are read from the working tree: edits not committed yet give digests no fresh checkout gives.
 const inputs = [...new Set(IMAGES.flatMap((i) => i.rooms))].map((r) => `${r}/`);
-const dirty = execFileSync(toolPath('git'), ['status', '--porcelain', '--', ...inputs, 'package.json', 'package-lock.json', 'devenv/images/'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+const dirty = execFileSync(toolPath('git'), ['status', '--porcelain', '--', ...inputs, 'package.json', 'package-lock.json', 'devenv/images/', 'constructs/nats-server.ts'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
 if (dirty !== '') console.error(`warning: building from uncommitted changes; commit them and build again before committing clusters/images.json:\n${dirty}`);
 
 const root = join(cacheRoot(), 'images');
@@ -66,7 +66,7 @@ for (const image of built) console.log(`${image.spec.name} ${image.digest}`);
 async function push(host: string, layout: string, images: readonly BuiltImage[], refs: Readonly<Record<string, string>>): Promise<void> {
   const source = await openLayout(layout);
   for (const image of images) {
-    const pinned = image.spec.name === 'operator' ? refs['operator']! : refs[`node-runtime@${version}`]!;
+    const pinned = refs[imagesKey(image.spec.name, version)]!;
     // Same repository path as the pin, on the registry given: the digest does not depend on the host.
     const repository = parseReference(pinned);
     if (repository.kind !== 'registry') throw new ImageBuildError('InvalidArgument', `clusters/images.json: expected a registry reference, got ${pinned}`);

@@ -38,11 +38,14 @@ afterAll(() => rm(work, { recursive: true, force: true }));
 const digests = (built: readonly BuiltImage[]) => Object.fromEntries(built.map((b) => [b.spec.name, { image: b.digest, layers: b.layers.map((l) => l.digest) }]));
 
 describe('the image build', () => {
-  it('gives the same digests twice, and the two images share their base layer', () => {
+  it('gives the same digests twice, the two Node images share their base layer, and the nats image is one layer of its own', () => {
     expect(digests(builds[1]!)).toEqual(digests(builds[0]!));
-    const [operator, node] = builds[0]!;
+    expect(builds[0]!.map((b) => b.spec.name)).toEqual(['operator', 'node-runtime', 'nats']);
+    const [operator, node, nats] = builds[0]!;
     expect(operator!.layers[0]!.digest).toBe(node!.layers[0]!.digest);
     expect(operator!.digest).not.toBe(node!.digest);
+    expect(nats!.layers).toHaveLength(1);
+    expect(nats!.layers[0]!.digest).not.toBe(operator!.layers[0]!.digest);
   });
 
   it('gives the digests clusters/images.json pins (else: npm run images && npm run synth, and commit both)', async () => {

@@ -1,9 +1,12 @@
 /**
  * The images run as built, with no kubelet and no container daemon: unpacked into a root
  * filesystem and started by Debian's runc as the image's user (65532) on a read-only root. The node
- * runtime image serves a function over HTTP; the operator image starts against the API server.
+ * runtime image serves a function over HTTP; the operator image starts against the API server; the
+ * nats image serves a NATS client and JetStream from a writable store directory.
  */
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +17,8 @@ import { openLayout } from '../../../artifacts/index.ts';
 import { FUNCTION_BODY, FUNCTION_HOST, FUNCTION_PATH, startNodeContainer } from '../../../bench/images/node-container.ts';
 import type { NodeContainer } from '../../../bench/images/node-container.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
+import { NATS_ARGS, NATS_STORE_DIR } from '../../../constructs/nats-server.ts';
+import { APP_USER } from '../../../devenv/images/base-layer.ts';
 import { buildImages } from '../../../devenv/images/build.ts';
 import { runtimeConfig, startContainer, unpackImage } from '../../../devenv/images/container.ts';
 import { cacheRoot } from '../../../examples/functions/cache.ts';
@@ -93,5 +98,47 @@ describe('the operator image in runc', () => {
       await container.stop();
     }
     expect((await container.process).exitCode).toBe(0);
+  });
+});
+
+describe('the nats image in runc', () => {
+  it('answers a NATS client and JetStream, as uid 65532 on a read-only root with a writable store', async () => {
+    const bundle = join(work, 'nats');
+    const image = await unpackImage(layout, 'nats', join(bundle, 'rootfs'));
+    // Run bare, the image runs what the StatefulSet passes (constructs/nats.ts uses the same NATS_ARGS).
+    expect(image.config).toMatchObject({ User: '65532:65532', Entrypoint: ['/usr/sbin/nats-server'], Cmd: [...NATS_ARGS] });
+    const store = join(bundle, 'store');
+    await mkdir(store, { recursive: true });
+    // As the pod's fsGroup makes the emptyDir: writable by 65532 and nobody else.
+    await chown(store, APP_USER.uid, APP_USER.gid);
+    await chmod(store, 0o700);
+    const [port, monitor] = [await freePort(), await freePort()];
+    // The image's arguments with free ports (host network), bound to loopback.
+    const args = ['--jetstream', '--store_dir', NATS_STORE_DIR, '--port', String(port), '--http_port', String(monitor), '--addr', '127.0.0.1'];
+    const container = await startContainer(bundle, runtimeConfig(image, { args, mounts: [{ source: store, destination: NATS_STORE_DIR, readOnly: false }] }));
+    try {
+      // The StatefulSet's readiness probe: 200 only once JetStream is up.
+      await waitFor(async () => ((await request(`http://127.0.0.1:${monitor}`, '/healthz?js-enabled-only=true')).status === 200 ? true : undefined), { what: 'the nats container /healthz?js-enabled-only=true', timeoutMs: 30_000 });
+      expect(await processFacts(container.id)).toEqual({ uids: '65532\t65532\t65532\t65532', rootReadOnly: true });
+      const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
+      try {
+        expect(nc.info?.jetstream).toBe(true);
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({ name: 'PROBE', subjects: ['probe.>'] });
+        const ack = await jetstream(nc).publish('probe.one', 'hello');
+        expect(ack).toMatchObject({ stream: 'PROBE', seq: 1 });
+        expect((await jsm.streams.getMessage('PROBE', { seq: 1 }))?.string()).toBe('hello');
+      } finally {
+        await nc.close();
+      }
+      // The stream went to the mounted store, not to the read-only root.
+      expect(await readdir(join(store, 'jetstream'))).toContain('$G');
+    } finally {
+      await container.stop();
+    }
+    // nats-server 2.9.10 shuts down at once on SIGTERM, JetStream flushed first, and exits 1 (not 0) for it.
+    const result = await container.process;
+    expect(`${result.stdout}${result.stderr}`).toContain('JetStream Shutdown');
+    expect(result.exitCode).toBe(1);
   });
 });
