@@ -23,6 +23,19 @@ function compile(rule: string): Compiled {
   return fn;
 }
 
+/** Kubernetes CEL integers are int64; cel-js models them as BigInt (our schemas have no floats). */
+export function toCel(v: unknown): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (Array.isArray(v)) return v.map(toCel);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+  return v;
+}
+
+/** Evaluates a CEL expression over already converted variables (e.g. an admission policy's `object`, `params`). Throws what cel-js throws. */
+export function evaluateCel(expression: string, vars: Record<string, unknown>): unknown {
+  return compile(expression)(vars);
+}
+
 /** Result of one rule: passed, or failed with the message to show. */
 export type CelOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
 

@@ -78,6 +78,14 @@ export function isUnder(path: string, root: string): boolean {
 }
 
 /**
+ * isUnder as CEL over two string expressions (e.g. `v.hostPath`, `a.path`), for the admission
+ * policy (api/admission.ts): the same rule, so the API server, the operator and the node agree.
+ */
+export function isUnderCel(path: string, root: string): string {
+  return `(${path} == ${root} || ${path}.startsWith(${root}.endsWith('/') ? ${root} : ${root} + '/'))`;
+}
+
+/**
  * Why a mount of `path` (read-only or not) is outside `allowed`, in "expected X, got Y" form naming
  * `field` (the allow-list as the reader finds it, e.g. `WasmRuntime edge/default spec.hostPaths.allowed`);
  * undefined when an entry admits it.

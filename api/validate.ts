@@ -6,7 +6,7 @@
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
-import { evaluateRule } from './cel.ts';
+import { evaluateRule, toCel } from './cel.ts';
 import type { CelRule } from './rules.ts';
 import type { FlotillaObject, KindDefinition } from './kinds.ts';
 import { objectSchema } from './kinds.ts';
@@ -112,14 +112,6 @@ function describeError(root: TSchema, value: unknown, e: TbError): ValidationErr
     default:
       return [{ path, message: `${field} ${e.message}` }];
   }
-}
-
-// Kubernetes CEL integers are int64; cel-js models them as BigInt (our schemas have no floats).
-function toCel(v: unknown): unknown {
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (Array.isArray(v)) return v.map(toCel);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
-  return v;
 }
 
 // The value a rule points at, for the message (the CRD cannot afford messageExpressions that

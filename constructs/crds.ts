@@ -1,9 +1,12 @@
-/** The four CustomResourceDefinitions, rendered from the api/ schemas. */
+/**
+ * The four CustomResourceDefinitions, rendered from the api/ schemas, and the admission policy that
+ * holds every WasmFunction to its WasmRuntime's ceilings (api/admission.ts), which needs them.
+ */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KINDS, crdFor } from '../api/index.ts';
+import { KINDS, ceilingsPolicy, ceilingsPolicyBinding, crdFor } from '../api/index.ts';
 
-/** CRDs of every Flotilla kind. */
+/** CRDs of every Flotilla kind, and the ValidatingAdmissionPolicy (with its binding) over them. */
 export class FlotillaCrds extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -11,5 +14,6 @@ export class FlotillaCrds extends Construct {
       const crd = crdFor(def);
       new ApiObject(this, def.kind, { ...crd, metadata: { ...crd.metadata } });
     }
+    for (const o of [ceilingsPolicy(), ceilingsPolicyBinding()]) new ApiObject(this, o.kind, structuredClone(o));
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Testing } from 'cdk8s';
-import { KINDS } from '../api/index.ts';
+import { parse } from 'yaml';
+import { KINDS, ceilingsPolicy, ceilingsPolicyBinding } from '../api/index.ts';
 import { EdgeCluster } from './edge-cluster.ts';
 import { WasmFunction } from './wasm-function.ts';
 import { CLUSTER_PROPS } from './testing.ts';
@@ -24,6 +25,19 @@ describe('EdgeCluster', () => {
     const wave = (name: string) => Number(/sync-wave: "(-?\d+)"/.exec(render().find((f) => f.path.endsWith(name))?.content ?? '')?.[1]);
     expect(wave('namespace_cluster_functions.yaml')).toBeLessThan(wave('customresourcedefinition_cluster_wasmfunctions.flotilla.dev.yaml'));
     expect(wave('customresourcedefinition_cluster_wasmruntimes.flotilla.dev.yaml')).toBeLessThan(wave('wasmruntime_functions_default.yaml'));
+  });
+
+  it('renders the admission ceilings policy and binding of api/admission.ts, after the CRDs and before the pools', () => {
+    const files = render();
+    const get = (name: string) => files.find((f) => f.path.endsWith(name))?.content ?? '';
+    const policy = parse(get('validatingadmissionpolicy_cluster_flotilla-wasmruntime-ceilings.yaml')) as { spec: unknown; metadata: Record<string, unknown> };
+    const binding = parse(get('validatingadmissionpolicybinding_cluster_flotilla-wasmruntime-ceilings.yaml')) as { spec: unknown; metadata: Record<string, unknown> };
+    expect(policy.spec).toEqual(ceilingsPolicy().spec);
+    expect(binding.spec).toEqual(ceilingsPolicyBinding().spec);
+    expect(policy.metadata.namespace).toBeUndefined();
+    const wave = (name: string) => Number(/sync-wave: "(-?\d+)"/.exec(get(name))?.[1]);
+    expect(wave('customresourcedefinition_cluster_wasmruntimes.flotilla.dev.yaml')).toBeLessThan(wave('validatingadmissionpolicy_cluster_flotilla-wasmruntime-ceilings.yaml'));
+    expect(wave('validatingadmissionpolicybinding_cluster_flotilla-wasmruntime-ceilings.yaml')).toBeLessThan(wave('wasmruntime_functions_default.yaml'));
   });
 
   it('keeps namespaces off cluster-scoped objects', () => {

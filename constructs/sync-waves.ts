@@ -1,10 +1,14 @@
 /**
- * Argo CD sync waves by kind: namespaces and CRDs first, then what the system needs, then the
- * system, then our objects in dependency order (pools before functions before routes and triggers).
+ * Argo CD sync waves by kind: namespaces and CRDs first, the admission policy over them, then what
+ * the system needs, then the system, then our objects in dependency order (pools before functions
+ * before routes and triggers).
  */
 const WAVES: Readonly<Record<string, number>> = {
   Namespace: -30,
   CustomResourceDefinition: -20,
+  // Type-checked against the CRDs (and judging functions of wave 20), so between the two.
+  ValidatingAdmissionPolicy: -15,
+  ValidatingAdmissionPolicyBinding: -15,
   ServiceAccount: -10,
   ClusterRole: -10,
   ClusterRoleBinding: -10,
@@ -27,4 +31,4 @@ export function syncWave(kind: string): number {
 }
 
 /** Kinds that are not namespaced, so a chart namespace must not be stamped on them. */
-export const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'ClusterPolicy']);
+export const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ClusterRole', 'ClusterRoleBinding', 'ClusterPolicy']);

@@ -49,6 +49,8 @@ export class ArgoCdChart extends Chart implements RenderTarget {
         clusterResourceWhitelist: [
           { group: '', kind: 'Namespace' },
           { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
+          { group: 'admissionregistration.k8s.io', kind: 'ValidatingAdmissionPolicy' },
+          { group: 'admissionregistration.k8s.io', kind: 'ValidatingAdmissionPolicyBinding' },
           { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
           { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
           { group: 'kyverno.io', kind: 'ClusterPolicy' },
