@@ -162,17 +162,24 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   });
 
   afterAll(async () => {
-    if (operator) {
-      operator.child.kill('SIGTERM');
-      await Promise.race([operator.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      operator.child.kill('SIGKILL');
-    }
-    await ns?.delete();
-    await system?.delete();
-    await cluster?.stop();
-    await unroute?.();
-    for (const d of hostDirs) rmSync(d, { recursive: true, force: true });
-    if (work) await rm(work, { recursive: true, force: true });
+    // Every step runs even when one fails: nodes, their pods and the DNAT rule are host-wide.
+    const failures: unknown[] = [];
+    const steps: (() => unknown)[] = [
+      async () => {
+        if (!operator) return;
+        operator.child.kill('SIGTERM');
+        await Promise.race([operator.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        operator.child.kill('SIGKILL');
+      },
+      () => ns?.delete(),
+      () => system?.delete(),
+      () => cluster?.stop(),
+      () => unroute?.(),
+      () => hostDirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+      () => (work ? rm(work, { recursive: true, force: true }) : undefined),
+    ];
+    for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw new AggregateError(failures, `real-nodes cleanup: ${failures.length} steps failed`);
   });
 
   it('runs a node runtime pod from the image built in this run on each node, serving the signed function at each node\'s address', async () => {
