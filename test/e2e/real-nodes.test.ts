@@ -5,7 +5,8 @@
  * (registry.flotilla.local:5000/flotilla/node-runtime@sha256:...), which each node's containerd
  * resolves through a mirror to the loopback registry, as a site's pull-through mirror would. The
  * operator renders the pool's DaemonSet (service.type HostNetwork: each pod on its node's address)
- * and the pods start from that image, verify a signed module and serve it at each node's address.
+ * and the pods start from that image, verify a signed module and serve it at each node's address,
+ * which are the endpoints of the pool's Service.
  * A killed pod is recreated by the DaemonSet and serves again. Timings go to stderr.
  *
  * The node runtime pods reach the apiserver at the `kubernetes` Service's ClusterIP, as in any
@@ -54,6 +55,9 @@ interface PodObject {
   readonly metadata: { readonly name: string; readonly uid: string; readonly creationTimestamp?: string };
   readonly spec?: { readonly nodeName?: string; readonly containers?: readonly { readonly image?: string }[] };
   readonly status?: { readonly phase?: string; readonly podIP?: string; readonly conditions?: readonly Condition[]; readonly containerStatuses?: readonly { readonly imageID?: string }[] };
+}
+interface EndpointSliceList {
+  readonly items: readonly { readonly endpoints: readonly { readonly addresses: readonly string[]; readonly conditions?: { readonly ready?: boolean } }[]; readonly ports: readonly { readonly port: number }[] }[];
 }
 interface NodeObject {
   readonly status?: { readonly conditions?: readonly Condition[] };
@@ -182,7 +186,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     if (failures.length > 0) throw new AggregateError(failures, `real-nodes cleanup: ${failures.length} steps failed`);
   });
 
-  it('runs a node runtime pod from the image built in this run on each node, serving the signed function at each node\'s address', async () => {
+  it('runs a node runtime pod from the image built in this run on each node, serving the signed function at each node\'s address, the pool\'s Service endpoints', async () => {
     const t0 = performance.now();
     // Pod start: when the DaemonSet's pod is first seen (25 ms polls; creationTimestamp has whole seconds only).
     const firstSeen = new Map<string, number>();
@@ -224,6 +228,20 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       expect(r.status).toBe(200);
       expect(r.body).toContain('Hello from Flotilla');
     }
+    // The pool's Service: its endpoints (what kube-proxy, absent here, would forward to) are
+    // exactly the two pods at their nodes' addresses and the tenant port, and each answers.
+    const slices = await waitFor(
+      async () => {
+        const list = await client.request<EndpointSliceList>({ method: 'GET', path: `/apis/discovery.k8s.io/v1/namespaces/${ns.name}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${nodeRuntimeName('edge')}`)}` });
+        const ready = list.items.flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+        return ready.length === 2 ? list.items : undefined;
+      },
+      { what: `the Service ${nodeRuntimeName('edge')} to have two ready endpoints`, timeoutMs: 60_000 },
+    );
+    const endpoints = slices.flatMap((sl) => sl.endpoints.flatMap((e) => e.addresses));
+    expect(new Set(endpoints)).toEqual(new Set(cluster.nodes.map((n) => n.ip)));
+    expect(slices.flatMap((sl) => sl.ports.map((p) => p.port))).toEqual([hostPort]);
+    for (const address of endpoints) expect((await call(address)).body).toContain('Hello from Flotilla');
   });
 
   it('a killed node runtime pod is recreated by the DaemonSet and serves again', async () => {
