@@ -19,18 +19,20 @@ const NODE_PORTS = { minimum: 30000, maximum: 32767 } as const;
 const ServiceSchema = obj(
   "How clients outside the cluster reach the pool's node runtimes (their tenant port, 8080 in the pod).",
   {
-    type: Type.Enum(['NodePort', 'HostPort'], {
+    type: Type.Enum(['NodePort', 'HostPort', 'HostNetwork'], {
       default: 'NodePort',
-      description: "NodePort: a Service of type NodePort in front of the pool's pods. HostPort: each pod also takes hostPort on its node (an edge site's own load balancer or DNS points at the nodes), beside a ClusterIP Service for clients inside the cluster.",
+      description: "NodePort: a Service of type NodePort in front of the pool's pods. HostPort: each pod also takes hostPort on its node (an edge site's own load balancer or DNS points at the nodes), beside a ClusterIP Service for clients inside the cluster. HostNetwork: each pod runs in its node's network namespace and listens on the node's address at hostPort (admin port 9090 there too), for sites without a CNI port mapper (the edge's own load balancer or DNS points at the nodes); a ClusterIP Service beside it.",
     }),
     nodePort: Type.Optional(Type.Integer({ ...NODE_PORTS, format: 'int32', description: 'With type NodePort: the port on every node; absent, the API server picks one.' })),
-    hostPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, format: 'int32', description: 'With type HostPort: the port on each node of the pool; absent, 8080.' })),
+    hostPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, format: 'int32', description: 'With type HostPort or HostNetwork: the port on each node of the pool; absent, 8080.' })),
   },
   {
     default: {},
     ...celRules(
       { rule: "!has(self.nodePort) || self.type == 'NodePort'", message: 'nodePort is for type NodePort: remove it or set type: NodePort', fieldPath: '.nodePort' },
-      { rule: "!has(self.hostPort) || self.type == 'HostPort'", message: 'hostPort is for type HostPort: remove it or set type: HostPort', fieldPath: '.hostPort' },
+      { rule: "!has(self.hostPort) || self.type == 'HostPort' || self.type == 'HostNetwork'", message: 'hostPort is for type HostPort or HostNetwork: remove it or set one of those types', fieldPath: '.hostPort' },
+      // The admin port shares the node's address under HostNetwork: the tenant port must not take it.
+      { rule: "self.type != 'HostNetwork' || !has(self.hostPort) || self.hostPort != 9090", message: 'hostPort 9090 is the node runtime\'s admin port on the node under HostNetwork: pick another port', fieldPath: '.hostPort' },
     ),
   },
 );

@@ -25,6 +25,8 @@ export interface ContainerdOptions {
   readonly sandboxImage: string;
   /** `host:port` of registries served over plain http (the harness's loopback registries). */
   readonly httpRegistries: readonly string[];
+  /** Registry name -> `host:port` served over plain http that answers for it (a site's pull-through mirror). @default none */
+  readonly mirrors?: Readonly<Record<string, string>>;
   /** cgroup (v1 path) the runc shims move into, so stopping the node can find and kill them. */
   readonly shimCgroup: string;
 }
@@ -106,6 +108,13 @@ disabled_plugins = ["io.containerd.nri.v1.nri"]
 `;
 }
 
+/** A registry hosts.toml that resolves and pulls `name`'s images from `mirror` over plain http, and never from `name` itself (pure). */
+export function mirrorRegistryHosts(name: string, mirror: string): string {
+  // override_path off: the mirror serves the usual /v2/ API. Only the mirror is a host, so a
+  // mirror that lacks an image fails the pull instead of reaching out to `name`.
+  return `server = ${q(`http://${mirror}`)}\n\n[host.${q(`http://${mirror}`)}]\n  capabilities = ["pull", "resolve"]\n`;
+}
+
 /** A registry hosts.toml that sends pulls for `host` over plain http (pure). */
 export function httpRegistryHosts(host: string): string {
   return `server = ${q(`http://${host}`)}\n\n[host.${q(`http://${host}`)}]\n  capabilities = ["pull", "resolve"]\n`;
@@ -131,6 +140,10 @@ export async function startContainerd(opts: ContainerdOptions): Promise<Containe
   for (const host of opts.httpRegistries) {
     mkdirSync(join(p.certsDir, host), { recursive: true });
     writeFileSync(join(p.certsDir, host, 'hosts.toml'), httpRegistryHosts(host));
+  }
+  for (const [name, mirror] of Object.entries(opts.mirrors ?? {})) {
+    mkdirSync(join(p.certsDir, name), { recursive: true });
+    writeFileSync(join(p.certsDir, name, 'hosts.toml'), mirrorRegistryHosts(name, mirror));
   }
   writeFileSync(p.config, containerdConfig(opts.dir, opts));
   const logFile = join(opts.logDir, `containerd-${opts.name}.log`);

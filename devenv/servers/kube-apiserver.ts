@@ -15,7 +15,7 @@ import type { RunningServer } from './process.ts';
 
 /** First address of SERVICE_CIDR: the `kubernetes` Service's ClusterIP, so it goes into the serving cert. */
 const SERVICE_CIDR = '10.96.0.0/16';
-const SERVICE_IP = '10.96.0.1';
+export const SERVICE_IP = '10.96.0.1';
 /** Issuer of service-account tokens; the usual in-cluster value so tooling that checks it is satisfied. */
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 

@@ -34,6 +34,8 @@ export interface KubeNodeOptions {
   /** Registries pulled from over plain http (`host:port`). */
   readonly httpRegistries: readonly string[];
   readonly network: PodNetwork;
+  /** Registry name -> plain-http `host:port` that serves its images (containerd's hosts config). @default none */
+  readonly mirrors?: Readonly<Record<string, string>>;
   /** @default none */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -115,6 +117,7 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode> {
       network: opts.network,
       sandboxImage: opts.sandboxImage,
       httpRegistries: opts.httpRegistries,
+      ...(opts.mirrors ? { mirrors: opts.mirrors } : {}),
       shimCgroup: `${cgroup}/shims`,
     });
     joinCgroup(`${cgroup}/daemons`, containerd.pid);
@@ -143,6 +146,8 @@ export interface KubeNodesOptions {
   readonly api: KubeInfo;
   /** `host:port` of the loopback registry: the sandbox image is pushed there and pods pull from it over http. */
   readonly registry: string;
+  /** Registry name -> plain-http `host:port` serving its images, e.g. the pinned images' registry -> the loopback one. @default none */
+  readonly mirrors?: Readonly<Record<string, string>>;
   /** One node per name, with its labels. */
   readonly nodes: readonly { readonly name: string; readonly labels?: Readonly<Record<string, string>> }[];
 }
@@ -170,7 +175,7 @@ export async function startKubeNodes(opts: KubeNodesOptions): Promise<KubeNodes>
   const started = await Promise.allSettled([
     startKubeScheduler(join(baseDir, 'kube-scheduler'), opts.logDir, opts.api),
     ...opts.nodes.map((n, i) =>
-      startKubeNode({ name: n.name, baseDir, logDir: opts.logDir, api: opts.api, sandboxImage, httpRegistries: [opts.registry], network: networks[i] as PodNetwork, ...(n.labels ? { labels: n.labels } : {}) }),
+      startKubeNode({ name: n.name, baseDir, logDir: opts.logDir, api: opts.api, sandboxImage, httpRegistries: [opts.registry], network: networks[i] as PodNetwork, ...(opts.mirrors ? { mirrors: opts.mirrors } : {}), ...(n.labels ? { labels: n.labels } : {}) }),
     ),
   ]);
   const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -65,6 +65,24 @@ describe('nodeRuntimeObjects', () => {
     expect((o.service as unknown as { spec: { selector: unknown } }).spec.selector).toEqual((o.daemonSet as unknown as { spec: { selector: { matchLabels: unknown } } }).spec.selector.matchLabels);
   });
 
+  it.each([
+    { name: 'port 8080 by default', service: { type: 'HostNetwork' }, port: 8080 },
+    { name: 'the chosen hostPort', service: { type: 'HostNetwork', hostPort: 80 }, port: 80 },
+  ])('HostNetwork: the pod runs in its node\'s network namespace and listens on the node\'s address, $name', ({ service, port }) => {
+    const o = objects({ service });
+    const pod = (o.daemonSet as unknown as { spec: { template: { spec: { hostNetwork?: boolean; dnsPolicy?: string } } } }).spec.template.spec;
+    expect(pod).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
+    const args = container(o).args;
+    // Its pod IP is the node's address: not 0.0.0.0, which would take the port on loopback too.
+    expect([flag(args, '--host'), flag(args, '--port'), flag(args, '--admin-port')]).toEqual(['$(POD_IP)', String(port), '9090']);
+    // No hostPort: under hostNetwork the container port is the node's port.
+    expect(container(o).ports.find((p) => p.name === 'http')).toEqual({ name: 'http', containerPort: port });
+    expect(serviceSpec(o).type).toBe('ClusterIP');
+    const plain = objects({});
+    expect((plain.daemonSet as unknown as { spec: { template: { spec: { hostNetwork?: boolean } } } }).spec.template.spec.hostNetwork).toBeUndefined();
+    expect(flag(container(plain).args, '--host')).toBe('0.0.0.0');
+  });
+
   it('registry credentials: the node may get exactly the pool\'s Secrets, and is told their names, never their content', () => {
     const o = objects({ registryCredentials: [{ name: 'regcred' }, { name: 'mirror' }] });
     expect((o.role as unknown as { rules: unknown[] }).rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['regcred', 'mirror'], verbs: ['get'] });

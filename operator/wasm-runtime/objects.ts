@@ -21,15 +21,24 @@ export const NODE_PORTS = { http: 8080, admin: 9090 } as const;
  */
 export function nodeRuntimeArgs(runtime: LiveWasmRuntime, trustNamespace: string): string[] {
   const { spec } = runtime;
+  // In the node's network namespace the pod IP is the node's address: binding it (not 0.0.0.0)
+  // leaves the node's other addresses, loopback included, to whatever else runs there.
+  const host = spec.service.type === 'HostNetwork' ? '$(POD_IP)' : '0.0.0.0';
   return [
     'node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', runtime.metadata.namespace ?? 'default', '--trust-namespace', trustNamespace,
-    '--host', '0.0.0.0', '--advertise-host', '$(POD_IP)', '--port', String(NODE_PORTS.http), '--admin-port', String(NODE_PORTS.admin),
+    '--host', host, '--advertise-host', '$(POD_IP)', '--port', String(tenantPort(runtime)), '--admin-port', String(NODE_PORTS.admin),
     '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state',
     '--workers', String(spec.engine.workers), '--stack-size-kb', String(spec.engine.stackSizeKb),
     '--cache-size-mb', String(spec.cache.sizeMiB), '--capacity', String(spec.capacity.functions),
     ...(spec.nats ? ['--nats-url', spec.nats.url] : []),
     ...(spec.registryCredentials?.length ? ['--registry-credentials', spec.registryCredentials.map((s) => s.name).join(',')] : []),
   ];
+}
+
+/** The port the node serves functions on in its pod: under HostNetwork the pod's port is the node's, so it is the pool's hostPort. */
+function tenantPort(runtime: LiveWasmRuntime): number {
+  const { service } = runtime.spec;
+  return service.type === 'HostNetwork' ? (service.hostPort ?? NODE_PORTS.http) : NODE_PORTS.http;
 }
 
 /**
@@ -47,6 +56,8 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
   const metadata = { name, namespace, labels, ownerReferences: [owner] };
   const { service } = runtime.spec;
   const hostPort = service.type === 'HostPort' ? { hostPort: service.hostPort ?? NODE_PORTS.http } : {};
+  // kubelet's own cluster DNS still resolves for the pod in the node's network namespace.
+  const hostNetwork = service.type === 'HostNetwork' ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {};
   const pullSecrets = (runtime.spec.registryCredentials ?? []).map((s) => s.name);
   return {
     serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
@@ -80,6 +91,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
           metadata: { labels },
           spec: {
             serviceAccountName: name,
+            ...hostNetwork,
             nodeSelector: runtime.spec.nodeSelector ?? {},
             // Below the kubelet's default 30 s: the node drains its in-flight requests within
             // --shutdown-grace-ms (10 s) after SIGTERM and exits before a SIGKILL could cut them.
@@ -100,7 +112,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                   { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                 ],
-                ports: [{ name: 'http', containerPort: NODE_PORTS.http, ...hostPort }, { name: 'admin', containerPort: NODE_PORTS.admin }],
+                ports: [{ name: 'http', containerPort: tenantPort(runtime), ...hostPort }, { name: 'admin', containerPort: NODE_PORTS.admin }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
                 volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'state', mountPath: '/var/lib/flotilla/state' }],

@@ -95,6 +95,8 @@ describe('WasmRuntime settings on the node', () => {
 
     // The API server refuses a nodePort with HostPort, naming the field (the CEL rule).
     await expect(w.api.request({ method: 'PATCH', path: `/apis/flotilla.dev/v1alpha1/namespaces/${w.ns.name}/wasmruntimes/fronted`, body: { spec: { service: { nodePort } } }, contentType: 'application/merge-patch+json' })).rejects.toMatchObject({ message: expect.stringMatching(/spec\.service\.nodePort.*nodePort is for type NodePort/) as unknown });
+    // HostNetwork puts the admin port on the node's address too: the tenant port may not take it.
+    await expect(w.api.request({ method: 'PATCH', path: `/apis/flotilla.dev/v1alpha1/namespaces/${w.ns.name}/wasmruntimes/fronted`, body: { spec: { service: { type: 'HostNetwork', hostPort: 9090 } } }, contentType: 'application/merge-patch+json' })).rejects.toMatchObject({ message: expect.stringMatching(/spec\.service\.hostPort.*9090 is the node runtime's admin port/) as unknown });
   });
 
   it('places by the Node object\'s labels, and re-places when the Node is relabelled', async () => {
