@@ -15,12 +15,12 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
 }
 
 /**
- * Runs `stop` after the first signal, bounded: past `boundMs` the process exits 1 with the reason
+ * Runs `stop` after the first signal (`signalled`, when the caller listened for it early), bounded: past `boundMs` the process exits 1 with the reason
  * logged, so a stop that hangs (an API server that does not answer the Lease release) cannot keep
  * a terminating pod until its SIGKILL.
  */
-export async function stopOnSignal(logger: pino.Logger, boundMs: number, stop: () => Promise<void>): Promise<void> {
-  const signal = await waitForSignal();
+export async function stopOnSignal(logger: pino.Logger, boundMs: number, stop: () => Promise<void>, signalled: Promise<NodeJS.Signals> = waitForSignal()): Promise<void> {
+  const signal = await signalled;
   logger.info({ signal }, 'Shutting down');
   const overrun = setTimeout(() => {
     logger.error({ boundMs }, 'Shutdown did not finish in time: exiting');

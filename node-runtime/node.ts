@@ -506,7 +506,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
    * port, serves what the workers relay.
    */
   const listenInWorkers = async (token: string): Promise<{ url: string; port: number }> => {
-    const probe = net.createServer();
+    // The probe is a listener too: the kernel gives it a share of the connections that arrive
+    // before the workers take over. The main thread serves those (the slow way, as with listeners
+    // off) rather than leave them unanswered.
+    const probe = net.createServer((socket) => servers.tenant.emit('connection', socket));
     const bound = await listen(probe, o.port, host, true);
     try {
       const { port: relayPort } = await listen(servers.tenant, 0, '127.0.0.1');
@@ -517,7 +520,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       await Promise.all([events.close(), livePool.close()]);
       throw err;
     } finally {
-      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      // Stops listening at once; not awaited: its callback waits for the connections it accepted,
+      // which the tenant server keeps alive as long as their clients do.
+      probe.close();
     }
   };
   const host = o.host ?? '127.0.0.1';

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { NodeReport, NodeRouteReport } from '../../api/index.ts';
 import { pino } from 'pino';
-import { stopOnSignal } from '../signals.ts';
+import { stopOnSignal, waitForSignal } from '../signals.ts';
 import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { createKubeClient, getSecret, systemClock } from '../../kube/index.ts';
 import type { KubeClient } from '../../kube/index.ts';
@@ -225,6 +225,9 @@ export function register(program: Command): void {
       const { source, cluster, client } = desiredStateSource(flags, logger, nodeName);
       const storeOptions = registryStoreOptions(flags, client);
       const pull = { ...(storeOptions ? { storeOptions } : {}), ...(flags.localStore !== undefined ? { localStore: resolve(flags.localStore) } : {}) };
+      // Listening for the signal before the node starts: its listeners serve before startNode
+      // returns, and a SIGTERM in that window is dropped when the node is a container's init (PID 1).
+      const signalled = waitForSignal();
       const node = await startNode({
         source,
         logger,
@@ -260,6 +263,6 @@ export function register(program: Command): void {
         if (endpoint !== undefined) cluster.setEndpoint(endpoint);
         else logger.warn({ host: flags.host }, 'No endpoint published: the other nodes of the pool cannot forward requests to this one (listening on every address); pass --advertise-host with the address they reach it at');
       }
-      await stopOnSignal(logger, graceMs + SHUTDOWN_OVERRUN_MS, () => node.close({ graceMs }));
+      await stopOnSignal(logger, graceMs + SHUTDOWN_OVERRUN_MS, () => node.close({ graceMs }), signalled);
     });
 }

@@ -8,7 +8,7 @@ import { findKubeConfig, loadKubeConfig } from '../../kube/kubeconfig.ts';
 import { startOperator } from '../../operator/operator.ts';
 import { openAuditLog } from '../audit-sink.ts';
 import { collect } from './artifact-common.ts';
-import { stopOnSignal } from '../signals.ts';
+import { stopOnSignal, waitForSignal } from '../signals.ts';
 
 /** Longest a SIGTERM'd operator takes to stop before it exits 1 anyway. */
 const OPERATOR_STOP_BOUND_MS = 20_000;
@@ -82,6 +82,8 @@ export function register(program: Command): void {
       const source = findKubeConfig({ flag: flags.kubeconfig, env: process.env, homeDir: homedir() });
       const kubeConfig = loadKubeConfig(source);
       const identity = flags.id ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+      // Listening before it starts: a SIGTERM during start-up is dropped when this is a container's init (PID 1).
+      const signalled = waitForSignal();
       const operator = await startOperator({
         kubeConfig,
         namespace: flags.namespace,
@@ -107,6 +109,6 @@ export function register(program: Command): void {
       );
       // Reconciles in flight drain (their registry calls are abandoned), the leader Lease is
       // released; bounded below a pod's default 30 s termination grace.
-      await stopOnSignal(log, OPERATOR_STOP_BOUND_MS, () => operator.stop());
+      await stopOnSignal(log, OPERATOR_STOP_BOUND_MS, () => operator.stop(), signalled);
     });
 }

@@ -63,11 +63,7 @@ describe('the node runtime image in runc', () => {
     console.log(`node runtime container: runc run -> function serving in ${node.startToServingMs.toFixed(0)} ms`);
   });
 
-  // KNOWN BUG, kept visible: as PID 1 (a container's init) with its listener threads running, the
-  // node never sees SIGTERM (no "Shutting down"; reproduced outside runc with `unshare --pid --fork`;
-  // with --no-worker-listeners it exits 0 at once), so a pod ends at its SIGKILL after the grace.
-  // it.fails: this turns red the day the bug is fixed, to be flipped back to it().
-  it.fails('exits on SIGTERM', async () => {
+  it('exits on SIGTERM', async () => {
     expect(node).toBeDefined();
     await node!.container.stop();
     const result = await node!.container.process;
