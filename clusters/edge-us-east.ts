@@ -14,8 +14,10 @@ export const EDGE_US_EAST: ClusterOverlay = {
   name: 'edge-us-east',
   region: 'us-east-1',
   kyverno: true,
-  // compute's shared state (state.store: nats) lives in the cluster's own NATS; its JOBS stream on the site's broker below.
-  nats: 'install',
+  // compute's shared state (state.store: nats) and its JOBS stream live on the site's NATS. (`nats: 'install'`
+  // would render one into the cluster, a StatefulSet in an early sync wave: the local fleet of `flotilla up`
+  // runs no kubelet, so its pods would never be Ready and the pools' wave would wait for ever.)
+  nats: { url: 'nats://nats.us-east.flotilla.example:4222' },
   extraIdentities: [{ issuer: 'https://accounts.google.com', subject: 'release@flotilla.example' }],
   network: {
     registry: { cidr: '10.20.0.10/32', ports: [5000] },
