@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deleteBridge } from './cni.ts';
 import { removeCgroup, unmountUnder } from './node-host.ts';
+import { alive } from '../tools/lock.ts';
 
 /** What a node holds on the host, and the process that owns it. */
 export interface NodeRecord {
@@ -35,15 +36,6 @@ export function recordNode(record: Omit<NodeRecord, 'pid'>): void {
 /** Deletes a node's record once its stop() has cleaned up. */
 export function forgetNode(cgroup: string): void {
   rmSync(fileOf(cgroup), { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes the cgroups, mounts, bridges and dirs of nodes whose owning process has died; returns their cgroups. */
