@@ -5,6 +5,14 @@
  */
 export const EXIT_CODES: Readonly<Record<string, number>> = {
   InvalidArgument: 2,
+  // cli/system-errors.ts: operating-system errors the user can fix.
+  FileNotFound: 3,
+  PermissionDenied: 4,
+  AddressInUse: 5,
+  AddressNotAvailable: 6,
+  ConnectionRefused: 7,
+  NotADirectory: 8,
+  IsADirectory: 9,
   // artifacts/errors.ts VerifyError: why a signature did not verify (DigestMismatch also for OciError).
   NoSignature: 10,
   DigestMismatch: 11,

@@ -27,6 +27,6 @@ export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from './res
 export { getSecret, SECRET_TYPE } from './secrets.ts';
 export type { Secret } from './secrets.ts';
 export { Store } from './store.ts';
-export { findKubeConfig, KubeConfigError, loadKubeConfig, loadKubeConfigFile } from './kubeconfig.ts';
+export { findKubeConfig, KubeConfigError, loadKubeConfig, loadKubeConfigFile, withContext } from './kubeconfig.ts';
 export type { KubeConfigInputs, KubeConfigSource } from './kubeconfig.ts';
 export { FUNCTION_ROUTE_TYPE, FUNCTION_TRIGGER_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from './flotilla-kinds.ts';

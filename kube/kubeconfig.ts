@@ -51,3 +51,16 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
 export function loadKubeConfigFile(path: string): KubeConfig {
   return loadKubeConfig({ kind: 'file', path, from: '--kubeconfig' });
 }
+
+/** A copy of `kc` switched to context `name` (kubectl's --context); KubeConfigInvalid naming the contexts it has when there is none by that name. */
+export function withContext(kc: KubeConfig, name: string, where: string): KubeConfig {
+  const names = kc.getContexts().map((c) => c.name);
+  if (!names.includes(name)) {
+    throw new KubeConfigError('KubeConfigInvalid', `--context ${name}: no such context in ${where}; it has ${names.length > 0 ? names.join(', ') : 'none'}`);
+  }
+  const copy = new KubeConfig();
+  copy.loadFromString(kc.exportConfig());
+  copy.setCurrentContext(name);
+  if (!copy.getCurrentCluster()) throw new KubeConfigError('KubeConfigInvalid', `--context ${name}: its cluster is not in ${where}; add the cluster or fix the context`);
+  return copy;
+}

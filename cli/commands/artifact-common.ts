@@ -7,6 +7,8 @@ import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
 import { execa } from 'execa';
 import { FlotillaError } from '../../api/errors.ts';
+import { outputOption, writeOutput } from '../output.ts';
+import type { OutputFormat } from '../output.ts';
 import { dockerConfigCredentials, OciError, parseReference } from '../../artifacts/index.ts';
 import type { ArtifactStore, Reference, StoreOptions, TrustPolicy } from '../../artifacts/index.ts';
 
@@ -15,14 +17,14 @@ export class ToolError extends FlotillaError<'ExternalToolFailed'> {}
 
 export interface CommonFlags {
   insecure?: boolean;
-  output: string;
+  output: OutputFormat;
 }
 
 /** Adds the flags every artifact command shares. */
 export function commonOptions(cmd: Command): Command {
   return cmd
     .option('--insecure', 'plain http to a non-loopback registry (loopback registries always use http)')
-    .option('-o, --output <format>', 'text or json (json on stdout, progress on stderr)', 'text');
+    .addOption(outputOption(['table', 'json', 'yaml', 'name'], 'the result (name: the pinned repository@digest)'));
 }
 
 export function parseRef(value: string): Reference {
@@ -44,11 +46,9 @@ export async function resolveDigest(store: ArtifactStore, ref: Reference): Promi
   return desc.digest;
 }
 
-/** Writes the result: JSON on stdout for `-o json`, else the text lines. */
-export function emit(flags: CommonFlags, json: unknown, text: string): void {
-  if (flags.output === 'json') process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-  else if (flags.output === 'text') process.stdout.write(`${text}\n`);
-  else throw new FlotillaError('InvalidArgument', `--output: expected text or json, got ${JSON.stringify(flags.output)}`);
+/** Writes the result in the `-o` format: the document for json/yaml, `name` (the pinned reference), else the text lines. */
+export function emit(flags: CommonFlags, json: unknown, text: string, name?: string): void {
+  writeOutput(flags.output, json, () => text, () => (name !== undefined ? [name] : []));
 }
 
 /** Progress on stderr, never on stdout (which carries -o json). */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import { FlotillaError } from '../../api/errors.ts';
+import { outputOption, renderDocument } from '../output.ts';
 import { CheckError, formatProblem } from '../check/problem.ts';
 import { runCheck } from '../check/run.ts';
 import { resolveSources, shortPath } from '../check/sources.ts';
@@ -16,7 +16,7 @@ interface CheckFlags {
   registry: boolean;
   insecure?: boolean;
   retries: string;
-  output: string;
+  output: 'table' | 'json' | 'yaml';
 }
 
 /**
@@ -34,9 +34,8 @@ export function register(program: Command): void {
     .option('--no-registry', 'skip resolving and verifying module references (no network)')
     .option('--insecure', 'plain http to non-loopback registries (loopback registries always use http)')
     .option('--retries <n>', 'retries of a failed registry request', '2')
-    .option('-o, --output <format>', 'text, json or yaml (problems on stdout, progress on stderr)', 'text')
+    .addOption(outputOption(['table', 'json', 'yaml'], 'the problems (table: one line each)'))
     .action(async (flags: CheckFlags) => {
-      if (!['text', 'json', 'yaml'].includes(flags.output)) throw new FlotillaError('InvalidArgument', `--output: expected text, json or yaml, got ${JSON.stringify(flags.output)}`);
       const retries = Number(flags.retries);
       if (!Number.isInteger(retries) || retries < 0) throw new FlotillaError('InvalidArgument', `--retries: expected a whole number >= 0, got ${JSON.stringify(flags.retries)}`);
       if (flags.synthCommand?.trim() === '') throw new FlotillaError('InvalidArgument', '--synth-command: expected a command that renders the manifests into $CDK8S_OUTDIR, got ""');
@@ -53,8 +52,7 @@ export function register(program: Command): void {
         registry: flags.registry ? { store: storeOptions({ output: flags.output, insecure: flags.insecure === true }, { transport: { retries } }) } : undefined,
         log: progress,
       });
-      if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ problems }, null, 2)}\n`);
-      else if (flags.output === 'yaml') process.stdout.write(stringify({ problems }));
+      if (flags.output !== 'table') process.stdout.write(renderDocument(flags.output, { problems }));
       else for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
       const shown = shortPath(cwd, sources.gitopsDir);
       const rerun = sources.rerun === undefined ? '' : `, render with ${sources.rerun}`;

@@ -22,7 +22,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   node: () => import('./node.ts'),
   operator: () => import('./operator.ts'),
   audit: () => import('./audit.ts'),
+  keygen: () => import('./keygen.ts'),
+  version: () => import('./version.ts'),
+  completion: () => import('./completion.ts'),
 };
+
+/** Commands that need every other command registered (completion describes the whole tree). */
+const NEEDS_ALL: ReadonlySet<string> = new Set(['completion']);
 
 /** The subcommand argv names, if it is one of ours (argv as process.argv: node, script, ...). */
 export function invokedCommand(argv: readonly string[]): string | undefined {
@@ -33,7 +39,7 @@ export function invokedCommand(argv: readonly string[]): string | undefined {
 /** Adds the invoked subcommand to the program, or all of them (help, version, unknown names). */
 export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
   const invoked = invokedCommand(argv);
-  const names = invoked !== undefined ? [invoked] : Object.keys(COMMANDS);
+  const names = invoked !== undefined && !NEEDS_ALL.has(invoked) ? [invoked] : Object.keys(COMMANDS);
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const module of modules) module.register(program);
 }

@@ -30,6 +30,6 @@ export function register(program: Command): void {
       `  signature    ${tagSignature !== null ? `${signatureTag(digest)} (${tagSignature})` : 'none (tag scheme)'}`,
       ...referrers.map((r) => `  referrer     ${r.artifactType ?? '?'} ${r.digest}`),
     ].join('\n');
-    emit(flags, json, text);
+    emit(flags, json, text, json.reference);
   });
 }

@@ -49,6 +49,7 @@ export function register(program: Command): void {
         flags,
         { reference: pinned, digest, file, size: pulled.layer.size, os: pulled.config.os, layout: flags.layout ?? null, signatures: verification?.signatures.length ?? null },
         `${formatReference({ ...ref, digest })} -> ${file}`,
+        pinned,
       );
     } finally {
       if (temp !== undefined) await rm(temp, { recursive: true, force: true });

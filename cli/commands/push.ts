@@ -54,7 +54,7 @@ export function register(program: Command): void {
     progress(`pushing ${file} (${artifact.layerDescriptor.size} bytes) to ${formatReference(ref)}${oras !== undefined ? ' with oras' : ''}`);
     const digest = oras !== undefined ? await pushWithOras(oras, ref, artifact, flags) : await pushNative(ref, artifact, flags);
     const pinned = `${repositoryName(ref)}@${digest}`;
-    emit(flags, { reference: pinned, digest, tag: ref.tag ?? null, size: artifact.layerDescriptor.size, tool: oras !== undefined ? 'oras' : 'native' }, pinned);
+    emit(flags, { reference: pinned, digest, tag: ref.tag ?? null, size: artifact.layerDescriptor.size, tool: oras !== undefined ? 'oras' : 'native' }, pinned, pinned);
   });
 }
 

@@ -41,6 +41,6 @@ export function register(program: Command): void {
     } else {
       await signArtifact(store, digest, { key, repository: repositoryName(ref), bundle: bundle ? 'always' : 'never' });
     }
-    emit(flags, { digest, signatureTag: signatureTag(digest), bundle, tool: cosign !== undefined ? 'cosign' : 'native' }, `signed ${repositoryName(ref)}@${digest}`);
+    emit(flags, { digest, signatureTag: signatureTag(digest), bundle, tool: cosign !== undefined ? 'cosign' : 'native' }, `signed ${repositoryName(ref)}@${digest}`, `${repositoryName(ref)}@${digest}`);
   });
 }

@@ -37,6 +37,6 @@ export function register(program: Command): void {
     progress(`verifying ${repositoryName(ref)}@${digest}`);
     const result = await verifySignatures(store, digest, policy, { ...(trustedRoot !== undefined ? { trustedRoot } : {}), ctlogThreshold: Number(flags.ctlogThreshold ?? 1) });
     const lines = result.signatures.map((s) => `  ${s.scheme} ${s.kind}${s.subject !== undefined ? ` ${s.subject} (${s.issuer ?? '?'})` : ''} from ${s.source}`);
-    emit(flags, { reference: `${repositoryName(ref)}@${digest}`, ...result }, [`verified ${repositoryName(ref)}@${digest}`, ...lines].join('\n'));
+    emit(flags, { reference: `${repositoryName(ref)}@${digest}`, ...result }, [`verified ${repositoryName(ref)}@${digest}`, ...lines].join('\n'), `${repositoryName(ref)}@${digest}`);
   });
 }

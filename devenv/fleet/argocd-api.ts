@@ -6,7 +6,7 @@
 
 export interface ArgoApp {
   readonly metadata: { readonly name: string };
-  readonly spec?: { readonly destination?: { readonly name?: string } };
+  readonly spec?: { readonly destination?: { readonly name?: string; readonly server?: string } };
   readonly status?: {
     readonly sync?: { readonly status?: string; readonly revision?: string };
     readonly health?: { readonly status?: string; readonly message?: string };
@@ -24,12 +24,14 @@ export interface ResourceNode {
 
 export class ArgoCdApi {
   readonly url: string;
-  readonly #credentials: { username: string; password: string };
+  readonly #credentials: { username: string; password: string } | undefined;
   #token: string | undefined;
 
-  constructor(url: string, credentials: { username: string; password: string }) {
-    this.url = url;
-    this.#credentials = credentials;
+  /** With a username and password it logs in for a session token; with `{ token }` (an API token, as `argocd account generate-token` prints) it uses that. */
+  constructor(url: string, credentials: { username: string; password: string } | { token: string }) {
+    this.url = url.replace(/\/+$/, '');
+    if ('token' in credentials) this.#token = credentials.token;
+    else this.#credentials = credentials;
   }
 
   async #call<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
@@ -46,6 +48,7 @@ export class ArgoCdApi {
   }
 
   async #login(): Promise<string> {
+    if (this.#credentials === undefined) throw new Error(`Argo CD at ${this.url}: no token and no username/password to log in with`);
     const res = await fetch(`${this.url}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

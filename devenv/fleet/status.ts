@@ -6,6 +6,7 @@
 import { pinnedDigest } from '../../api/index.ts';
 import type { WasmFunction } from '../../api/index.ts';
 import { createKubeClient, loadKubeConfigFile, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
+import type { KubeClient } from '../../kube/index.ts';
 import { ArgoCdApi } from './argocd-api.ts';
 import type { FleetState } from './state.ts';
 
@@ -30,17 +31,29 @@ function condition(fn: WasmFunction, type: string): { status: string; reason: st
   return c ? { status: c.status, reason: c.reason } : undefined;
 }
 
-/** Reads the fleet's current picture (Argo CD API + each cluster's API server). */
+/** One cluster to read: its name in the rows, its API client, and the API server URL Argo CD may name it by. */
+export interface StatusCluster {
+  readonly name: string;
+  readonly client: KubeClient;
+  readonly server?: string;
+}
+
+/** Reads the local fleet's current picture (Argo CD API + each cluster's API server). */
 export async function collectStatus(state: FleetState): Promise<FunctionRow[]> {
   const argo = state.argocd ? new ArgoCdApi(state.argocd.url, { username: state.argocd.username, password: state.argocd.password }) : undefined;
+  const clusters = (state.clusters ?? []).map((c) => ({ name: c.name, client: createKubeClient(loadKubeConfigFile(c.kubeconfig)) }));
+  return collectRows(clusters, argo);
+}
+
+/** One row per cluster x WasmFunction; Argo CD's sync and health where an Application targets the cluster (by name or server URL). */
+export async function collectRows(clusters: readonly StatusCluster[], argo: ArgoCdApi | undefined): Promise<FunctionRow[]> {
   const apps = argo ? await argo.applications() : [];
   const rows: FunctionRow[] = [];
-  for (const c of state.clusters ?? []) {
-    const app = apps.find((a) => a.spec?.destination?.name === c.name);
+  for (const c of clusters) {
+    const app = apps.find((a) => a.spec?.destination?.name === c.name || (c.server !== undefined && a.spec?.destination?.server === c.server));
     // Argo CD 3 keeps per-resource health in the resource tree only (not in the Application's status).
     const resources = app && argo ? (await argo.resourceTree(app.metadata.name)).filter((r) => r.kind === 'WasmFunction') : [];
-    const client = createKubeClient(loadKubeConfigFile(c.kubeconfig));
-    const list = await client.request<{ items: WasmFunction[] }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE) });
+    const list = await c.client.request<{ items: WasmFunction[] }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE) });
     for (const fn of list.items) {
       const res = resources.find((r) => r.name === fn.metadata.name && r.namespace === fn.metadata.namespace);
       const ready = condition(fn, 'Ready');
