@@ -7,7 +7,10 @@
  * operator renders the pool's DaemonSet (service.type HostNetwork: each pod on its node's address)
  * and the pods start from that image, verify a signed module and serve it at each node's address,
  * which are the endpoints of the pool's Service.
- * A killed pod is recreated by the DaemonSet and serves again. Timings go to stderr.
+ * A killed pod is recreated by the DaemonSet and serves again. A function pinned by a node label
+ * runs only on the labelled node (the other forwards to it) and follows the label. A drain (cordon,
+ * then the Eviction API on the node's pod) moves the functions off while the other node answers
+ * throughout; the gaps are printed. Timings go to stderr.
  *
  * The node runtime pods reach the apiserver at the `kubernetes` Service's ClusterIP, as in any
  * cluster, through the harness's one-rule stand-in for kube-proxy (devenv/servers/kubernetes-service.ts).
@@ -77,13 +80,17 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   let operator: Proc | undefined;
   let digest: string;
   let hostPort: number;
+  let ref: string;
   const hostDirs: string[] = [];
 
   const podsPath = () => `/api/v1/namespaces/${ns.name}/pods`;
   const runtimePods = async () =>
     (await client.request<{ items: PodObject[] }>({ method: 'GET', path: `${podsPath()}?labelSelector=${encodeURIComponent(`${RUNTIME_LABEL}=edge`)}` })).items;
   const ready = (p: PodObject) => p.status?.phase === 'Running' && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
-  const call = (nodeIp: string) => request(`http://${nodeIp}:${hostPort}`, '/hello', { host: HOST, body: 'ping' });
+  const call = (nodeIp: string, host = HOST) => request(`http://${nodeIp}:${hostPort}`, '/hello', { host, body: 'ping', timeoutMs: 10_000 });
+  const patchNode = (name: string, body: object) => client.request({ method: 'PATCH', path: `/api/v1/nodes/${name}`, contentType: 'application/merge-patch+json', body });
+  const functionNodes = async (name: string) =>
+    (await client.request<{ status?: { nodes?: string[] } }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name }) })).status?.nodes ?? [];
   const answers = (nodeIp: string, timeoutMs = 120_000) =>
     waitFor(async () => ((await call(nodeIp).catch(() => undefined))?.body.includes('Hello from Flotilla') ? true : undefined), {
       what: `the function to answer at ${nodeIp}:${hostPort}`,
@@ -141,7 +148,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
 
     const key = newKey();
     const wasm = new Uint8Array(await readFile(await buildExample('hello')));
-    const ref = await publish({ kind: 'registry', registry: h.registry.host, repository: `${uniqueName('real-nodes')}/hello` }, wasm, key);
+    ref = await publish({ kind: 'registry', registry: h.registry.host, repository: `${uniqueName('real-nodes')}/hello` }, wasm, key);
     await client.request({ method: 'POST', path: resourcePath(CONFIG_MAP_TYPE, { namespace: system.name }), body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [key.publicPem], identities: [] }) } } });
     // What the cluster's constructs grant: the pool's nodes read the trust policy in the operator's namespace.
     const sa = nodeRuntimeName('edge');
@@ -260,5 +267,113 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     say(`pod killed -> serving again on ${node.name} in ${Math.round(gap)} ms (not answering after ${Math.round(down - t0)} ms)`);
     // The other node served throughout.
     expect((await call(cluster.nodes[1]!.ip)).status).toBe(200);
+  });
+  it('a function pinned to a node label runs only on the labelled node (the other forwards to it) and moves when the label moves', async () => {
+    const [a, b] = [cluster.nodes[0]!, cluster.nodes[1]!];
+    const label = 'flotilla.test/pinned';
+    const host = 'pinned.example';
+    const create = (type: typeof WASM_FUNCTION_TYPE, body: object) => client.request({ method: 'POST', path: resourcePath(type, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: type.kind, ...body } });
+    await patchNode(b.name, { metadata: { labels: { [label]: 'yes' } } });
+    await create(WASM_FUNCTION_TYPE, { metadata: { name: 'pinned' }, spec: { module: { ref }, limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 4 }, scaling: { minInstances: 1, maxInstances: 2 }, runtimeClass: 'edge', placement: { nodeSelector: { [label]: 'yes' } } } });
+    await create(FUNCTION_ROUTE_TYPE, { metadata: { name: 'pinned' }, spec: { host, pathPrefix: '/hello', backends: [{ functionRef: 'pinned', weight: 100 }] } });
+    // Served by `at` whichever node the request lands on: directly there, forwarded by the other.
+    const servedOnlyBy = (at: string, other: { name: string; ip: string }, by: { ip: string }) =>
+      waitFor(
+        async () => {
+          const [direct, forwarded] = [await call(by.ip, host).catch(() => undefined), await call(other.ip, host).catch(() => undefined)];
+          const ok =
+            direct?.status === 200 && direct.headers['x-flotilla-served-by'] === at && direct.headers['x-flotilla-forwarded-by'] === undefined &&
+            forwarded?.status === 200 && forwarded.headers['x-flotilla-served-by'] === at && forwarded.headers['x-flotilla-forwarded-by'] === other.name;
+          return ok && JSON.stringify(await functionNodes('pinned')) === JSON.stringify([at]) ? true : undefined;
+        },
+        {
+          what: `pinned to be placed on ${at} only and answer there and through ${other.name}`,
+          timeoutMs: 120_000,
+          intervalMs: 100,
+          describe: async () => `status.nodes: ${JSON.stringify(await functionNodes('pinned'))}\ndirect: ${JSON.stringify(await call(by.ip, host).catch(String))}\nthrough ${other.name}: ${JSON.stringify(await call(other.ip, host).catch(String))}\noperator:\n${operator?.output.slice(-2000) ?? ''}`,
+        },
+      );
+    let t0 = performance.now();
+    await servedOnlyBy(b.name, a, b);
+    say(`pinned by label to ${b.name}: serving there and forwarded from ${a.name} ${Math.round(performance.now() - t0)} ms after create`);
+    for (let i = 0; i < 10; i++) {
+      const r = await call(a.ip, host);
+      expect([r.status, r.headers['x-flotilla-served-by'], r.headers['x-flotilla-forwarded-by']]).toEqual([200, b.name, a.name]);
+    }
+
+    // The label moves: the function follows, with no pod restart.
+    const pods = new Set((await runtimePods()).map((p) => p.metadata.uid));
+    t0 = performance.now();
+    await patchNode(b.name, { metadata: { labels: { [label]: null } } });
+    await patchNode(a.name, { metadata: { labels: { [label]: 'yes' } } });
+    await servedOnlyBy(a.name, b, a);
+    say(`label moved ${b.name} -> ${a.name}: pinned serving on ${a.name} only after ${Math.round(performance.now() - t0)} ms`);
+    expect(new Set((await runtimePods()).map((p) => p.metadata.uid))).toEqual(pods);
+
+    await client.request({ method: 'DELETE', path: resourcePath(FUNCTION_ROUTE_TYPE, { namespace: ns.name, name: 'pinned' }) });
+    await client.request({ method: 'DELETE', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'pinned' }) });
+    await patchNode(a.name, { metadata: { labels: { [label]: null } } });
+  });
+
+  it('a drained node (cordon + Eviction of its pod) moves its functions off, the other node answers throughout, and the drained node forwards once back', async () => {
+    const [a, b] = [cluster.nodes[0]!, cluster.nodes[1]!];
+    await waitFor(async () => (JSON.stringify(await functionNodes('hello')) === JSON.stringify([a.name, b.name].sort()) ? true : undefined), { what: 'hello on both nodes', timeoutMs: 120_000 });
+    // Calls through each node every 25 ms for the whole drain: the longest time between two answers is the gap a client of that node sees.
+    const watchNode = (ip: string) => {
+      const seen = { ok: 0, failed: 0, failures: [] as string[], maxGapMs: 0, last: performance.now() };
+      let stop = false;
+      const done = (async () => {
+        while (!stop) {
+          const r = await call(ip).catch((e: unknown) => String(e));
+          const now = performance.now();
+          if (typeof r !== 'string' && r.status === 200 && r.body.includes('Hello from Flotilla')) {
+            seen.maxGapMs = Math.max(seen.maxGapMs, now - seen.last);
+            seen.last = now;
+            seen.ok++;
+          } else {
+            seen.failed++;
+            if (seen.failures.length < 5) seen.failures.push(typeof r === 'string' ? r : `${r.status} ${r.body.slice(0, 200)}`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      })();
+      return { seen, stop: async () => { stop = true; await done; seen.maxGapMs = Math.max(seen.maxGapMs, performance.now() - seen.last); } };
+    };
+    const throughB = watchNode(b.ip);
+    const throughA = watchNode(a.ip);
+    const victim = (await runtimePods()).find((p) => p.spec?.nodeName === a.name)!;
+    const t0 = performance.now();
+    try {
+      await patchNode(a.name, { spec: { unschedulable: true } });
+      await waitFor(async () => (JSON.stringify(await functionNodes('hello')) === JSON.stringify([b.name]) ? true : undefined), { what: `hello to move off cordoned ${a.name}`, timeoutMs: 60_000, describe: () => Promise.resolve(`operator:\n${operator?.output.slice(-2000) ?? ''}`) });
+      const moved = performance.now() - t0;
+      // What kubectl drain does to each pod: the Eviction API (policy/v1), which honours PodDisruptionBudgets.
+      await client.request({ method: 'POST', path: `${podsPath()}/${victim.metadata.name}/eviction`, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: victim.metadata.name, namespace: ns.name } } });
+      // The DaemonSet tolerates the cordon and puts a pod back on the node; it runs nothing but forwards to the other.
+      await waitFor(
+        async () => {
+          const r = await call(a.ip).catch(() => undefined);
+          const back = (await runtimePods()).find((p) => p.spec?.nodeName === a.name && p.metadata.uid !== victim.metadata.uid);
+          return back && ready(back) && r?.status === 200 && r.headers['x-flotilla-served-by'] === b.name && r.headers['x-flotilla-forwarded-by'] === a.name ? true : undefined;
+        },
+        { what: `a new pod on cordoned ${a.name} forwarding hello to ${b.name}`, timeoutMs: 180_000, intervalMs: 100, describe: async () => `pods: ${JSON.stringify((await runtimePods()).map((p) => [p.spec?.nodeName, p.status?.phase]))}\nlast: ${JSON.stringify(await call(a.ip).catch(String))}` },
+      );
+      const back = performance.now() - t0;
+      await throughA.stop();
+      await throughB.stop();
+      say(
+        `drain of ${a.name}: hello off it ${Math.round(moved)} ms after the cordon; ${a.name} forwarding again after ${Math.round(back)} ms; ` +
+          `through ${b.name}: ${throughB.seen.ok} answers, ${throughB.seen.failed} failures, longest gap ${Math.round(throughB.seen.maxGapMs)} ms; ` +
+          `through ${a.name}: ${throughA.seen.ok} answers, ${throughA.seen.failed} failures, longest gap ${Math.round(throughA.seen.maxGapMs)} ms`,
+      );
+      expect(throughB.seen.failures).toEqual([]);
+      expect(throughB.seen.ok).toBeGreaterThan(0);
+    } finally {
+      await throughA.stop();
+      await throughB.stop();
+      await patchNode(a.name, { spec: { unschedulable: null } });
+    }
+    // Uncordoned: the function comes back to both nodes.
+    await waitFor(async () => (JSON.stringify(await functionNodes('hello')) === JSON.stringify([a.name, b.name].sort()) ? true : undefined), { what: `hello back on ${a.name} after the uncordon`, timeoutMs: 120_000 });
   });
 });
