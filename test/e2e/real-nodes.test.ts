@@ -20,16 +20,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyManifest, openLayout, openStore, parseReference } from '../../artifacts/index.ts';
 import { crdFor, KINDS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
 import { request } from '../../devenv/fixtures/http-client.ts';
+import { FlotillaNats } from '../../constructs/nats.ts';
+import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from '../../constructs/nats-server.ts';
 import { installCrds } from '../../devenv/fixtures/crds.ts';
 import { newKey, publish } from '../../devenv/fixtures/modules.ts';
 import { buildImages } from '../../devenv/images/build.ts';
 import { startKubeNodes } from '../../devenv/servers/kube-node.ts';
 import type { KubeNodes } from '../../devenv/servers/kube-node.ts';
-import { routeKubernetesService } from '../../devenv/servers/kubernetes-service.ts';
+import { routeClusterIp, routeKubernetesService } from '../../devenv/servers/kubernetes-service.ts';
 import type { Unroute } from '../../devenv/servers/kubernetes-service.ts';
 import { freePort } from '../../devenv/servers/process.ts';
 import { buildExample } from '../../examples/functions/build.ts';
@@ -81,6 +84,9 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   let digest: string;
   let hostPort: number;
   let ref: string;
+  let key: ReturnType<typeof newKey>;
+  let natsDigest: string;
+  let unrouteNats: Unroute | undefined;
   const hostDirs: string[] = [];
 
   const podsPath = () => `/api/v1/namespaces/${ns.name}/pods`;
@@ -111,6 +117,9 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     const node = built.find((b) => b.spec.name === 'node-runtime');
     if (!node) throw new Error('buildImages: expected a node-runtime image');
     digest = node.digest;
+    natsDigest = built.find((b) => b.spec.name === 'nats')?.digest ?? '';
+    if (!natsDigest) throw new Error('buildImages: expected a nats image');
+    await copyManifest(layout, await openStore(parseReference(`${h.registry.host}/flotilla/nats:${VERSION}`)), natsDigest, { tag: VERSION });
     await copyManifest(layout, await openStore(parseReference(`${h.registry.host}/flotilla/node-runtime:${VERSION}`)), digest, { tag: VERSION });
     say(`images built and node runtime pushed in ${Math.round(performance.now() - t0)} ms (${digest})`);
 
@@ -146,7 +155,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       hostDirs.push(join(base, ns.name));
     }
 
-    const key = newKey();
+    key = newKey();
     const wasm = new Uint8Array(await readFile(await buildExample('hello')));
     ref = await publish({ kind: 'registry', registry: h.registry.host, repository: `${uniqueName('real-nodes')}/hello` }, wasm, key);
     await client.request({ method: 'POST', path: resourcePath(CONFIG_MAP_TYPE, { namespace: system.name }), body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [key.publicPem], identities: [] }) } } });
@@ -186,6 +195,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       () => system?.delete(),
       () => cluster?.stop(),
       () => unroute?.(),
+      () => unrouteNats?.(),
       () => hostDirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
       () => (work ? rm(work, { recursive: true, force: true }) : undefined),
     ];
@@ -375,5 +385,70 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     }
     // Uncordoned: the function comes back to both nodes.
     await waitFor(async () => (JSON.stringify(await functionNodes('hello')) === JSON.stringify([a.name, b.name].sort()) ? true : undefined), { what: `hello back on ${a.name} after the uncordon`, timeoutMs: 120_000 });
+  });
+  it('a state.store: nats function shares its state across both nodes through the NATS the platform renders, running as a pod from the nats image built in this run', async () => {
+    const h = harness();
+    const [a, b] = [cluster.nodes[0]!, cluster.nodes[1]!];
+    // The objects an EdgeCluster with `nats: install` renders (constructs/nats.ts), image pinned to this run's build.
+    const chart = new Chart(new App(), 'nats');
+    new FlotillaNats(chart, 'nats', { namespace: system.name, image: `${PINNED_REGISTRY}/flotilla/nats@${natsDigest}` });
+    for (const obj of chart.toJson() as { apiVersion: string; kind: string }[]) {
+      const plural = `${obj.kind.toLowerCase()}s`;
+      const base = obj.apiVersion === 'v1' ? '/api/v1' : `/apis/${obj.apiVersion}`;
+      await client.request({ method: 'POST', path: `${base}/namespaces/${system.name}/${plural}`, body: obj });
+    }
+    const t0 = performance.now();
+    const natsPod = await waitFor(
+      async () => {
+        const ps = (await client.request<{ items: PodObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${system.name}/pods?labelSelector=${encodeURIComponent('app.kubernetes.io/name=flotilla-nats')}` })).items;
+        return ps.length === 1 && ready(ps[0]!) ? ps[0] : undefined;
+      },
+      { what: 'the NATS pod Running and Ready', timeoutMs: 180_000, describe: async () => JSON.stringify((await client.request<{ items: PodObject[] }>({ method: 'GET', path: `/api/v1/namespaces/${system.name}/pods` })).items.map((p) => p.status)) },
+    );
+    say(`NATS StatefulSet pod Ready on ${natsPod.spec?.nodeName} in ${Math.round(performance.now() - t0)} ms (${natsPod.status?.podIP})`);
+    expect(natsPod.status?.containerStatuses?.[0]?.imageID).toBe(`${PINNED_REGISTRY}/flotilla/nats@${natsDigest}`);
+    // The Service's ClusterIP, reached by the host-network node runtime pods through a DNAT rule in
+    // place of kube-proxy; the harness has no cluster DNS, so the URL names the ClusterIP, not flotilla-nats.<ns>.svc.
+    const svc = await client.request<{ spec: { clusterIP: string } }>({ method: 'GET', path: `/api/v1/namespaces/${system.name}/services/flotilla-nats` });
+    unrouteNats = await routeClusterIp(svc.spec.clusterIP, NATS_CLIENT_PORT, `${natsPod.status!.podIP!}:${NATS_CLIENT_PORT}`);
+    const natsUrl = `nats://${svc.spec.clusterIP}:${NATS_CLIENT_PORT}`;
+    const before = new Set((await runtimePods()).map((p) => p.metadata.uid));
+    await client.request({ method: 'PATCH', path: resourcePath(WASM_RUNTIME_TYPE, { namespace: ns.name, name: 'edge' }), contentType: 'application/merge-patch+json', body: { spec: { nats: { url: natsUrl } } } });
+    // A settings change is a pod template change: the DaemonSet rolls both pods onto --nats-url.
+    await waitFor(
+      async () => {
+        const ps = await runtimePods();
+        return ps.length === 2 && ps.every((p) => !before.has(p.metadata.uid) && ready(p)) ? true : undefined;
+      },
+      { what: 'both node runtime pods rolled with --nats-url and Ready', timeoutMs: 240_000, describe: async () => JSON.stringify((await runtimePods()).map((p) => [p.spec?.nodeName, p.status?.phase])) },
+    );
+    say(`node runtime pods rolled onto ${natsUrl} ${Math.round(performance.now() - t0)} ms after the NATS pod was created`);
+
+    const wasm = new Uint8Array(await readFile(await buildExample('kv-counter')));
+    const counterRef = await publish({ kind: 'registry', registry: h.registry.host, repository: `${uniqueName('real-nodes')}/kv-counter` }, wasm, key);
+    const host = 'counter.example';
+    await client.request({ method: 'POST', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: 'WasmFunction', metadata: { name: 'counter' }, spec: { module: { ref: counterRef }, limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 4 }, scaling: { minInstances: 2, maxInstances: 2 }, runtimeClass: 'edge', state: { store: 'nats' } } } });
+    await client.request({ method: 'POST', path: resourcePath(FUNCTION_ROUTE_TYPE, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: 'FunctionRoute', metadata: { name: 'counter' }, spec: { host, pathPrefix: '/count', backends: [{ functionRef: 'counter', weight: 100 }] } } });
+    const count = (ip: string) => request(`http://${ip}:${hostPort}`, '/count', { host, timeoutMs: 10_000 });
+    const servedHere = async (n: { name: string; ip: string }) => {
+      const r = await count(n.ip).catch(() => undefined);
+      return r?.status === 200 && r.headers['x-flotilla-served-by'] === n.name && r.headers['x-flotilla-forwarded-by'] === undefined ? r : undefined;
+    };
+    // The first answer on each node (waited for) counts; then one call each: the counts interleave, one bucket.
+    const first = await waitFor(() => servedHere(a), { what: `counter served on ${a.name}`, timeoutMs: 120_000, intervalMs: 200, describe: async () => `${JSON.stringify(await count(a.ip).catch(String))}\noperator:\n${operator?.output.slice(-2000) ?? ''}` });
+    const second = await waitFor(() => servedHere(b), { what: `counter served on ${b.name}`, timeoutMs: 120_000, intervalMs: 200, describe: async () => JSON.stringify(await count(b.ip).catch(String)) });
+    const n1 = Number(/count=(\d+)/.exec(first.body)?.[1]);
+    expect(Number(/count=(\d+)/.exec(second.body)?.[1])).toBeGreaterThan(n1);
+    const third = await count(a.ip);
+    const fourth = await count(b.ip);
+    const [n3, n4] = [third, fourth].map((r) => Number(/count=(\d+)/.exec(r.body)?.[1]));
+    expect([third.headers['x-flotilla-served-by'], fourth.headers['x-flotilla-served-by']]).toEqual([a.name, b.name]);
+    expect(n4).toBe(n3! + 1);
+    // And the state is in JetStream, in the function's KV bucket (not on the nodes' shared disk).
+    const jsz = await request(`http://${natsPod.status!.podIP!}:${NATS_MONITOR_PORT}`, '/jsz?streams=true');
+    const streams = (JSON.parse(jsz.body) as { account_details?: { stream_detail?: { name: string; state: { messages: number } }[] }[] }).account_details?.flatMap((d) => d.stream_detail ?? []) ?? [];
+    const bucket = streams.find((st) => st.name === `KV_flotilla_kv_${ns.name}_counter`);
+    expect(bucket?.state.messages).toBeGreaterThan(0);
+    say(`counter: ${a.name} count=${n3}, ${b.name} count=${n4}: one NATS KV bucket (${bucket?.name}) for both nodes`);
   });
 });
