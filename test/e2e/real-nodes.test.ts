@@ -15,14 +15,14 @@
  * The node runtime pods reach the apiserver at the `kubernetes` Service's ClusterIP, as in any
  * cluster, through the harness's one-rule stand-in for kube-proxy (devenv/servers/kubernetes-service.ts).
  */
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyManifest, openLayout, openStore, parseReference } from '../../artifacts/index.ts';
+import { copyManifest, openLayout, openStore, parseReference, staticCredentials } from '../../artifacts/index.ts';
 import { crdFor, KINDS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
 import { request } from '../../devenv/fixtures/http-client.ts';
 import { FlotillaNats } from '../../constructs/nats.ts';
@@ -31,6 +31,8 @@ import { installCrds } from '../../devenv/fixtures/crds.ts';
 import { newKey, publish } from '../../devenv/fixtures/modules.ts';
 import { buildImages } from '../../devenv/images/build.ts';
 import { startKubeNodes } from '../../devenv/servers/kube-node.ts';
+import { startRegistry } from '../../devenv/servers/registry.ts';
+import type { Registry } from '../../devenv/servers/registry.ts';
 import type { KubeNodes } from '../../devenv/servers/kube-node.ts';
 import { routeClusterIp, routeKubernetesService } from '../../devenv/servers/kubernetes-service.ts';
 import type { Unroute } from '../../devenv/servers/kubernetes-service.ts';
@@ -87,6 +89,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   let key: ReturnType<typeof newKey>;
   let natsDigest: string;
   let unrouteNats: Unroute | undefined;
+  let privateRegistry: Registry | undefined;
   const hostDirs: string[] = [];
 
   const podsPath = () => `/api/v1/namespaces/${ns.name}/pods`;
@@ -196,6 +199,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       () => cluster?.stop(),
       () => unroute?.(),
       () => unrouteNats?.(),
+      () => privateRegistry?.stop(),
       () => hostDirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
       () => (work ? rm(work, { recursive: true, force: true }) : undefined),
     ];
@@ -420,7 +424,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
         const ps = await runtimePods();
         return ps.length === 2 && ps.every((p) => !before.has(p.metadata.uid) && ready(p)) ? true : undefined;
       },
-      { what: 'both node runtime pods rolled with --nats-url and Ready', timeoutMs: 240_000, describe: async () => JSON.stringify((await runtimePods()).map((p) => [p.spec?.nodeName, p.status?.phase])) },
+      { what: 'both node runtime pods rolled with --nats-url and Ready', timeoutMs: 480_000, describe: async () => JSON.stringify((await runtimePods()).map((p) => [p.spec?.nodeName, p.status?.phase])) },
     );
     say(`node runtime pods rolled onto ${natsUrl} ${Math.round(performance.now() - t0)} ms after the NATS pod was created`);
 
@@ -450,5 +454,76 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     const bucket = streams.find((st) => st.name === `KV_flotilla_kv_${ns.name}_counter`);
     expect(bucket?.state.messages).toBeGreaterThan(0);
     say(`counter: ${a.name} count=${n3}, ${b.name} count=${n4}: one NATS KV bucket (${bucket?.name}) for both nodes`);
+  });
+  it('a module in a registry that requires a password is pulled by the pods with the pool\'s Secret, refused with a reason naming the Secret when its password is wrong, and the password is never logged', async () => {
+    const [a, b] = [cluster.nodes[0]!, cluster.nodes[1]!];
+    const user = 'ci';
+    const password = 'correct horse';
+    const wrong = 'battery staple';
+    privateRegistry = await startRegistry(join(work, 'private-registry'), harness().logDir, { htpasswd: { user, password } });
+    const secret = (pw: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'regcred' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [privateRegistry!.host]: { auth: Buffer.from(`${user}:${pw}`).toString('base64') } } })).toString('base64') },
+    });
+    await client.request({ method: 'POST', path: `/api/v1/namespaces/${ns.name}/secrets`, body: secret(password) });
+    const wasm = new Uint8Array(await readFile(await buildExample('hello')));
+    const credentials = staticCredentials({ [privateRegistry.host]: { username: user, password } });
+    const privateRef = await publish({ kind: 'registry', registry: privateRegistry.host, repository: `private/${uniqueName('hello')}` }, wasm, key, undefined, { credentials });
+    // Anonymous pulls are refused: the registry is private.
+    expect((await request(privateRegistry.url, '/v2/')).status).toBe(401);
+
+    const before = new Set((await runtimePods()).map((p) => p.metadata.uid));
+    const t0 = performance.now();
+    await client.request({ method: 'PATCH', path: resourcePath(WASM_RUNTIME_TYPE, { namespace: ns.name, name: 'edge' }), contentType: 'application/merge-patch+json', body: { spec: { registryCredentials: [{ name: 'regcred' }] } } });
+    await waitFor(
+      async () => {
+        const ps = await runtimePods();
+        return ps.length === 2 && ps.every((p) => !before.has(p.metadata.uid) && ready(p)) ? true : undefined;
+      },
+      { what: 'both node runtime pods rolled with --registry-credentials regcred and Ready', timeoutMs: 480_000, describe: async () => JSON.stringify((await runtimePods()).map((p) => [p.spec?.nodeName, p.status?.phase])) },
+    );
+    const host = 'private.example';
+    const createFn = async (name: string, fnRef: string) => {
+      await client.request({ method: 'POST', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: 'WasmFunction', metadata: { name }, spec: { module: { ref: fnRef }, limits: { memoryPages: 32, timeoutMs: 2000, concurrency: 4 }, scaling: { minInstances: 2, maxInstances: 2 }, runtimeClass: 'edge' } } });
+    };
+    await createFn('private', privateRef);
+    await client.request({ method: 'POST', path: resourcePath(FUNCTION_ROUTE_TYPE, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: 'FunctionRoute', metadata: { name: 'private' }, spec: { host, pathPrefix: '/hello', backends: [{ functionRef: 'private', weight: 100 }] } } });
+    for (const n of [a, b]) {
+      await waitFor(
+        async () => {
+          const r = await call(n.ip, host).catch(() => undefined);
+          return r?.status === 200 && r.body.includes('Hello from Flotilla') && r.headers['x-flotilla-served-by'] === n.name && r.headers['x-flotilla-forwarded-by'] === undefined ? true : undefined;
+        },
+        { what: `the private module pulled and served on ${n.name}`, timeoutMs: 120_000, intervalMs: 200, describe: async () => `${JSON.stringify(await call(n.ip, host).catch(String))}\noperator:\n${operator?.output.slice(-2000) ?? ''}` },
+      );
+    }
+    say(`private registry: pods rolled onto regcred and the private module served on both nodes ${Math.round(performance.now() - t0)} ms after the WasmRuntime change`);
+
+    // The password changes at the registry's side of things (the Secret now holds a wrong one): a module not yet pulled is refused, naming the Secret.
+    await client.request({ method: 'PUT', path: `/api/v1/namespaces/${ns.name}/secrets/regcred`, body: secret(wrong) });
+    const otherRef = await publish({ kind: 'registry', registry: privateRegistry.host, repository: `private/${uniqueName('hello')}` }, wasm, key, undefined, { credentials });
+    await createFn('refused', otherRef);
+    const refused = await waitFor(
+      async () => {
+        const fn = await client.request<{ status?: { conditions?: (Condition & { reason?: string; message?: string })[] } }>({ method: 'GET', path: resourcePath(WASM_FUNCTION_TYPE, { namespace: ns.name, name: 'refused' }) });
+        const c = fn.status?.conditions?.find((x) => x.type === 'ModuleAvailable');
+        return c?.status === 'False' && c.reason === 'Unauthorized' ? c : undefined;
+      },
+      { what: 'refused: ModuleAvailable False Unauthorized', timeoutMs: 60_000 },
+    );
+    expect(refused.message).toContain(`expected access with the credentials of Secret ${ns.name}/regcred, got 401`);
+    // Never logged: not by the operator, not by the node runtime pods, not in the status.
+    const secretsOf = [password, wrong, Buffer.from(`${user}:${password}`).toString('base64'), Buffer.from(`${user}:${wrong}`).toString('base64')];
+    // The pods' logs as kubelet keeps them (podLogsDir; the harness apiserver cannot resolve node names for `kubectl logs`), every pod of the run.
+    const podLogs = cluster.nodes.flatMap((n) => {
+      const dir = join(harness().workDir, 'nodes', n.name, 'kubelet', 'pod-logs');
+      return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.startsWith(`${ns.name}_`) && f.endsWith('.log')).map((f) => readFileSync(join(dir, f), 'utf8'));
+    });
+    expect(podLogs.join('')).toContain('Node runtime listening');
+    for (const text of [operator?.output ?? '', ...podLogs, JSON.stringify(refused)]) for (const s of secretsOf) expect(text).not.toContain(s);
+    say(`private registry: refused with "${refused.message}"`);
   });
 });
