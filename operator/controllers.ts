@@ -4,7 +4,7 @@ import type { LiveFunctionRoute, LiveFunctionTrigger, LiveWasmFunction, LiveWasm
 import type { ConfigMap } from './nodes/assignment.ts';
 import { NODE_LABEL, RUNTIME_LABEL, nodeObjectName, parseNodeLease } from '../api/index.ts';
 import { endpointChangeMatters, leaseChangeMatters } from './nodes/node-lease.ts';
-import { NODE_TYPE } from './nodes/node-labels.ts';
+import { NODE_TYPE, nodeChangeMatters } from './nodes/node-labels.ts';
 import type { NodeLease } from '../api/index.ts';
 import { nodeKeysIn, reconcileNodeAssignment } from './nodes/reconciler.ts';
 import { reconcileFunctionRoute, reconcileFunctionTrigger } from './routing/reconcilers.ts';
@@ -79,11 +79,9 @@ export function registerControllers(manager: Manager, base: Context, wiring: Con
   const functionsOfPool = (namespace: string | undefined, pool: string | undefined) =>
     functions.store.list((f) => f.metadata.namespace === namespace && f.spec.runtimeClass === pool).map((f) => objectKey(f));
   const allNodesInNamespace = (obj: KubeObject) => nodeKeysIn(ctx, obj.metadata.namespace);
-  /** The node Leases of the runtimes on a Node whose labels changed (a status update, the most frequent Node event, changes nothing placement reads). */
+  /** The node Leases of the runtimes on a Node whose labels or cordon changed (a status update, the most frequent Node event, changes nothing placement reads). */
   const leasesOnNode = (node: KubeObject, old?: KubeObject) =>
-    old !== undefined && JSON.stringify(node.metadata.labels ?? {}) === JSON.stringify(old.metadata.labels ?? {})
-      ? []
-      : nodeLeases.store.list((l) => l.metadata.labels?.[NODE_LABEL] === node.metadata.name);
+    nodeChangeMatters(node, old) ? nodeLeases.store.list((l) => l.metadata.labels?.[NODE_LABEL] === node.metadata.name) : [];
   const sameNamespace = <T extends KubeObject>(store: { list(f: (o: T) => boolean): T[] }) => (obj: KubeObject) =>
     store.list((o) => o.metadata.namespace === obj.metadata.namespace).map((o) => objectKey(o));
   const errorPolicy = backoffErrorPolicy<unknown, OperatorContext>();

@@ -7,7 +7,9 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { deleteBridge } from './cni.ts';
+import { toolPath } from '../tools/paths.ts';
 import { removeCgroup, unmountUnder } from './node-host.ts';
 import { alive } from '../tools/lock.ts';
 
@@ -27,6 +29,29 @@ function fileOf(cgroup: string): string {
   return join(recordsDir(), `${cgroup.replace(/^\//, '')}.json`);
 }
 
+/** A nat OUTPUT rule this process added (devenv/servers/kubernetes-service.ts), by its unique comment. */
+export interface RouteRecord {
+  readonly pid: number;
+  readonly comment: string;
+  /** The rule's iptables arguments after the chain, as added. */
+  readonly rule: readonly string[];
+}
+
+function routeFile(comment: string): string {
+  return join(recordsDir(), `route-${comment}.json`);
+}
+
+/** Writes the record of a nat rule this process is about to add. */
+export function recordRoute(comment: string, rule: readonly string[]): void {
+  mkdirSync(recordsDir(), { recursive: true });
+  writeFileSync(routeFile(comment), JSON.stringify({ pid: process.pid, comment, rule }));
+}
+
+/** Deletes a rule's record once the rule is gone. */
+export function forgetRoute(comment: string): void {
+  rmSync(routeFile(comment), { force: true });
+}
+
 /** Writes the record of a node this process is starting. */
 export function recordNode(record: Omit<NodeRecord, 'pid'>): void {
   mkdirSync(recordsDir(), { recursive: true });
@@ -38,7 +63,7 @@ export function forgetNode(cgroup: string): void {
   rmSync(fileOf(cgroup), { force: true });
 }
 
-/** Removes the cgroups, mounts, bridges and dirs of nodes whose owning process has died; returns their cgroups. */
+/** Removes the cgroups (and the containers, shims and daemons in them), mounts, bridges, dirs and nat rules of nodes and routes whose owning process has died; returns their cgroups and rule comments. */
 export async function removeStaleNodes(): Promise<string[]> {
   let files: string[];
   try {
@@ -47,7 +72,21 @@ export async function removeStaleNodes(): Promise<string[]> {
     return [];
   }
   const removed: string[] = [];
-  for (const f of files) {
+  for (const f of files.filter((name) => name.startsWith('route-'))) {
+    let route: RouteRecord;
+    try {
+      route = JSON.parse(readFileSync(join(recordsDir(), f), 'utf8')) as RouteRecord;
+    } catch {
+      continue; // being written by a live start
+    }
+    if (alive(route.pid)) continue;
+    // -C first: a rule already gone (its run got as far as removing it) is not an error.
+    const present = await execa(toolPath('iptables'), ['-w', '-t', 'nat', '-C', 'OUTPUT', ...route.rule], { reject: false });
+    if (present.exitCode === 0) await execa(toolPath('iptables'), ['-w', '-t', 'nat', '-D', 'OUTPUT', ...route.rule]);
+    forgetRoute(route.comment);
+    removed.push(route.comment);
+  }
+  for (const f of files.filter((name) => !name.startsWith('route-'))) {
     let record: NodeRecord;
     try {
       record = JSON.parse(readFileSync(join(recordsDir(), f), 'utf8')) as NodeRecord;

@@ -9,6 +9,8 @@ describe('place', () => {
     { name: 'fills from least loaded, ties by name', current: [], desired: 2, nodes: [node('c', 1), node('b', 0), node('a', 0)], want: ['a', 'b'], shortfall: 0 },
     { name: 'keeps current nodes (sticky)', current: ['c'], desired: 2, nodes: [node('a'), node('b'), node('c', 5)], want: ['a', 'c'], shortfall: 0 },
     { name: 'moves off a node that stopped being ready', current: ['a', 'b'], desired: 2, nodes: [node('a', 0, { ready: false }), node('b'), node('c')], want: ['b', 'c'], shortfall: 0 },
+    { name: 'moves off a cordoned node', current: ['a', 'b'], desired: 2, nodes: [node('a', 0, { cordoned: true }), node('b'), node('c')], want: ['b', 'c'], shortfall: 0 },
+    { name: 'a cordoned node takes nothing new', current: ['b'], desired: 2, nodes: [node('a', 0, { cordoned: true }), node('b')], want: ['b'], shortfall: 1 },
     { name: 'scales down keeping the first by name', current: ['a', 'b', 'c'], desired: 1, nodes: [node('a'), node('b'), node('c')], want: ['a'], shortfall: 0 },
     { name: 'scale to zero', current: ['a'], desired: 0, nodes: [node('a')], want: [], shortfall: 0 },
     { name: 'full nodes take nothing new', current: [], desired: 2, nodes: [node('a', 10), node('b', 3)], want: ['b'], shortfall: 1 },

@@ -3,6 +3,8 @@ export interface Candidate {
   readonly name: string;
   readonly ready: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /** Its Node is cordoned: not eligible, so what runs there moves (nodes/node-labels.ts). @default false */
+  readonly cordoned?: boolean;
   /** Functions the node accepts in total. */
   readonly capacity: number;
   /** Functions other than the one being placed that are already assigned to it. */
@@ -29,7 +31,7 @@ export interface TopologySpread {
 export interface Placement {
   /** Chosen nodes, sorted. */
   readonly nodes: string[];
-  /** Ready nodes matching the selector, with or without room. */
+  /** Ready, uncordoned nodes matching the selector, with or without room. */
   readonly eligible: number;
   /** Instances that found no node. */
   readonly shortfall: number;
@@ -41,7 +43,7 @@ export function matchesSelector(labels: Readonly<Record<string, string>>, select
 }
 
 /**
- * Chooses the nodes for one function. Sticky: current nodes that are still ready and matching stay
+ * Chooses the nodes for one function. Sticky: current nodes that are still ready, uncordoned and matching stay
  * (moving a healthy instance costs a cold start and buys nothing); missing instances go to the
  * emptiest topology domain (with a spread), then the least-loaded eligible node with room, ties
  * broken by name so every replica computes the same plan. With DoNotSchedule, nodes without the
@@ -51,7 +53,7 @@ export function place(input: PlacementInput): Placement {
   const spread = input.topologySpread;
   const strict = spread?.whenUnsatisfiable === 'DoNotSchedule';
   const eligible = input.nodes.filter(
-    (n) => n.ready && matchesSelector(n.labels, input.nodeSelector) && (!strict || n.labels[spread.topologyKey] !== undefined),
+    (n) => n.ready && n.cordoned !== true && matchesSelector(n.labels, input.nodeSelector) && (!strict || n.labels[spread.topologyKey] !== undefined),
   );
   const desired = Math.max(0, input.desired);
   const byName = (a: Candidate, b: Candidate) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

@@ -7,7 +7,7 @@ import type { Action } from '../../kube/index.ts';
 import { assignmentConfigMap, nodeAssignment } from './assignment.ts';
 import { ASSIGNMENT_KEY, RUNTIME_LABEL, nodeObjectName } from '../../api/index.ts';
 import { parseNodeLease } from '../../api/index.ts';
-import { withNodeObjectLabels } from './node-labels.ts';
+import { withNodeObject } from './node-labels.ts';
 import type { NodeLease } from '../../api/index.ts';
 
 /**
@@ -18,7 +18,7 @@ import type { NodeLease } from '../../api/index.ts';
  */
 export async function reconcileNodeAssignment(lease: NodeLease, ctx: OperatorContext): Promise<Action> {
   const namespace = lease.metadata.namespace;
-  const node = withNodeObjectLabels(parseNodeLease(lease, ctx.clock.now()), ctx.stores.nodes);
+  const node = withNodeObject(parseNodeLease(lease, ctx.clock.now()), ctx.stores.nodes);
   const runtimeName = lease.metadata.labels?.[RUNTIME_LABEL] ?? '';
   const runtime = ctx.stores.runtimes.get(`${namespace}/${runtimeName}`);
   const uid = lease.metadata.uid;

@@ -12,8 +12,8 @@ export interface FunctionObservation {
   readonly runtime: LiveWasmRuntime | undefined;
   /** undefined when not attempted (no runtime, limits rejected). */
   readonly verification: Verification | undefined;
-  /** The pool's registered nodes. */
-  readonly nodes: readonly RegisteredNode[];
+  /** The pool's registered nodes, with their Node objects' labels and cordon. */
+  readonly nodes: readonly (RegisteredNode & { readonly cordoned?: boolean })[];
   /** Functions other than this one assigned per node. */
   readonly load: ReadonlyMap<string, number>;
 }
@@ -192,7 +192,7 @@ export function planFunction(o: FunctionObservation): FunctionPlan {
     desired,
     nodeSelector: fn.spec.placement?.nodeSelector,
     topologySpread: fn.spec.placement?.topologySpread,
-    nodes: o.nodes.map((n) => ({ name: n.name, ready: n.ready, labels: n.labels, capacity: n.capacity.functions, load: o.load.get(n.name) ?? 0 })),
+    nodes: o.nodes.map((n) => ({ name: n.name, ready: n.ready, cordoned: n.cordoned === true, labels: n.labels, capacity: n.capacity.functions, load: o.load.get(n.name) ?? 0 })),
   });
   const reports = placement.nodes.map((name) => ({ name, report: o.nodes.find((n) => n.name === name)?.report[key] }));
   const loaded = reports.filter((r) => r.report?.digest === served.digest && r.report.state === 'Loaded');

@@ -10,7 +10,7 @@ import { nextExpiry } from '../nodes/node-lease.ts';
 import { apply, applyStatus, awaitChange, controllerRef, deleteIfExists, LEASE_TYPE, objectKey, requeueAfter } from '../../kube/index.ts';
 import type { Action, KubeObject, ResourceType } from '../../kube/index.ts';
 import { withHearingGrace } from './lease-grace.ts';
-import { withNodeObjectLabels } from '../nodes/node-labels.ts';
+import { withNodeObject } from '../nodes/node-labels.ts';
 import { nodeRuntimeObjects } from './objects.ts';
 import { runtimeStatus } from './status.ts';
 
@@ -27,7 +27,7 @@ export function poolNodes(ctx: OperatorContext, namespace: string, runtime: stri
   const now = ctx.clock.now();
   return ctx.stores.nodeLeases
     .list((l) => l.metadata.namespace === namespace && l.metadata.labels?.[RUNTIME_LABEL] === runtime)
-    .map((l) => withNodeObjectLabels(withHearingGrace(parseNodeLease(l, now), (l.spec?.leaseDurationSeconds ?? 0) * 1000, ctx.leaseHearing, now), ctx.stores.nodes));
+    .map((l) => withNodeObject(withHearingGrace(parseNodeLease(l, now), (l.spec?.leaseDurationSeconds ?? 0) * 1000, ctx.leaseHearing, now), ctx.stores.nodes));
 }
 
 /**
