@@ -18,6 +18,7 @@ import { WorkerPool, type InlineCandidate } from './engine/worker-pool.ts';
 import { INLINE_BUDGET_MS, runsInline, SLOW_AFTER_OVERRUNS, SLOW_FOR_MS } from './http/inline.ts';
 import { trackRequests } from './drain.ts';
 import { NodeRuntimeError } from './errors.ts';
+import { PlacementStages } from './metrics/placement-stages.ts';
 import { RouteTable } from './http/routes.ts';
 import { createHttpServers } from './http/server.ts';
 import { Invoker } from './invoke/invoker.ts';
@@ -209,6 +210,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   );
   gauges.pool = pool;
   const livePool = pool;
+  const placements = new PlacementStages((stage, seconds) => metrics.placementStage[stage].observe(seconds));
   // The state store needs the EventRuntime's NATS connection, which needs the invoker, which needs
   // the loader: both are reached through this holder, filled before the first state is applied.
   const wired: { state?: StateService; events?: EventRuntime } = {};
@@ -289,6 +291,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
 
   const apply = (next: DesiredState) => {
+    const appliedAt = performance.now();
+    for (const [key, fn] of next.functions) if (current.functions.get(key) !== fn) placements.placed(key, appliedAt);
     const before = new Set([...current.functions.values()].map(moduleIdentity));
     const after = new Set([...next.functions.values()].map(moduleIdentity));
     for (const id of before) if (!after.has(id)) livePool.drop(id);
@@ -305,6 +309,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     applied = true;
     logger.info({ functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length }, 'Applied desired state');
     o.audit?.record({ kind: 'admin', action: 'DesiredStateApplied', object: `node ${nodeName}`, details: { functions: next.functions.size, routes: next.routes.length, triggers: next.triggers.length } });
+    placements.retain(next.functions);
     for (const key of loads.keys()) if (!next.functions.has(key)) loads.delete(key);
     for (const key of lastActive.keys()) if (!next.functions.has(key)) lastActive.delete(key);
     for (const key of next.functions.keys()) if (!lastActive.has(key)) lastActive.set(key, Date.now());
@@ -344,6 +349,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     }
     inlineKeys = new Set(candidates.map((c) => c.key));
     livePool.publish(current.routes, candidates);
+    for (const key of inlineKeys) placements.reached(key, 'inline');
   };
   /** A function became eligible (loaded, or compiled by a request): loads end by the thousand, so one post covers all of a moment's. */
   const publishSoon = () => {
@@ -359,6 +365,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     if (stopping.signal.aborted) return;
     const digest = fn.module.kind === 'oci' ? fn.module.digest : `file:${fn.module.path}`;
     const before = loads.get(fn.key);
+    // Compiled in memory already (a re-wake after scale to zero, a redeploy with the same module):
+    // Loaded now, so this apply's table lets the listeners run it inline from its first request.
+    if (compiledNow(fn)) {
+      moduleFailures.delete(fn.key);
+      if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loaded' });
+      return;
+    }
     if (before?.digest !== digest || before.state !== 'Loaded') setLoad(fn.key, { digest, state: 'Loading', ...(before?.digest === digest && before.failures ? { failures: before.failures } : {}) });
     prefetching++;
     loader.prepare(fn).then(
@@ -385,6 +398,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     ).finally(() => prefetching--);
   };
   const retries = new Set<NodeJS.Timeout>();
+  /** Whether `fn`'s module is compiled in memory and its grants hold here (a refusal goes the slow way, which reports it). */
+  const compiledNow = (fn: FunctionDef): boolean => {
+    try {
+      return loader.compiledModule(fn) !== undefined;
+    } catch {
+      return false;
+    }
+  };
 
   const report = (): NodeReport => {
     const now = Date.now();
@@ -407,6 +428,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     const before = loads.get(key);
     if (r.state === 'Loaded' && (before?.state !== 'Loaded' || before.digest !== r.digest)) o.audit?.record({ kind: 'deploy', action: 'ModuleLoaded', object: `WasmFunction ${key}`, details: { digest: r.digest, node: nodeName } });
     loads.set(key, r);
+    if (r.state === 'Loaded') placements.reached(key, 'loaded');
     if (r.state === 'Loaded' || inlineKeys.has(key)) publishSoon();
     sendReport();
     room.changed();

@@ -21,6 +21,12 @@ import { startRegistry } from '../../devenv/servers/registry.ts';
 import { newKey, publish } from '../../devenv/fixtures/modules.ts';
 import { request } from '../../devenv/fixtures/http-client.ts';
 import { prepareRuncBundle, runRuncOnce } from '../runc/bundle.ts';
+import { formatStages, scrape, stagesBetween, type StageSample } from './stage-marks.ts';
+
+/** A sample's node-internal stages plus the desired-state apply itself (synchronous, in the bench's thread), ms. */
+export interface TimedStages extends StageSample {
+  readonly applyMs: number;
+}
 
 export interface ColdStartResult {
   /** Milliseconds, one sample per run. */
@@ -32,6 +38,9 @@ export interface ColdStartResult {
   readonly warm: number[];
   /** After a node restart on the same disk cache: apply → first 200. */
   readonly afterRestart: number[];
+  /** Where each re-wake's and each restart's first answer went (stage-marks.ts). */
+  readonly rewakeStages: TimedStages[];
+  readonly restartStages: TimedStages[];
   /** The loader's part of a re-wake (a compiled-module hit), µs per load, measured on its own. */
   readonly loaderHitMicros: number;
 }
@@ -52,7 +61,7 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
       workers: 2,
     });
   let node = await start();
-  const out: ColdStartResult = { cachedNotCompiled: [], pulledAndVerified: [], runc: [], rewake: [], warm: [], afterRestart: [], loaderHitMicros: 0 };
+  const out: ColdStartResult = { cachedNotCompiled: [], pulledAndVerified: [], runc: [], rewake: [], warm: [], afterRestart: [], rewakeStages: [], restartStages: [], loaderHitMicros: 0 };
   const functions = new Map<string, FunctionDef>();
   const dormant = new Map<string, FunctionDef>();
   const routesOf = () => [...functions.values(), ...dormant.values()].map((f) => ({ key: f.key, host: '*', pathPrefix: `/${f.key.split('/')[1]}`, methods: [], backends: [{ functionKey: f.key, weight: 100 }], timeoutMs: 10_000 }));
@@ -62,10 +71,21 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
     if (reply.status !== 200) throw new Error(`cold start of ${name}: expected 200, got ${reply.status} ${reply.body}`);
     return ms;
   };
-  const place = (fn: FunctionDef) => {
+  /** Places `fn`; returns how long the node's apply took (it runs in this thread). */
+  const place = (fn: FunctionDef): number => {
     dormant.delete(fn.key);
     functions.set(fn.key, fn);
+    const t0 = performance.now();
     apply({ functions: new Map(functions), routes: routesOf(), triggers: [], dormant: new Map(dormant) });
+    return performance.now() - t0;
+  };
+  /** Places `fn` and times its first answer, with the node's stages of it. */
+  const placeAndAnswer = async (fn: FunctionDef): Promise<{ ms: number; stages: TimedStages }> => {
+    const before = await scrape(node.adminUrl);
+    const t0 = performance.now();
+    const applyMs = place(fn);
+    const ms = await answer(fn.key.split('/')[1]!, t0);
+    return { ms, stages: { applyMs, ...stagesBetween(before, await scrape(node.adminUrl)) } };
   };
   const deploy = (name: string, ref: string, memoryPages: number): Promise<number> => {
     const parsed = parseReference(ref);
@@ -75,7 +95,7 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
     return answer(name, t0);
   };
   /** Scale to zero and back: the function leaves the node (dormant), then is placed again and answers. */
-  const rewake = async (name: string): Promise<{ rewake: number; warm: number }> => {
+  const rewake = async (name: string): Promise<{ rewake: number; warm: number; stages: TimedStages }> => {
     const fn = functions.get(`bench/${name}`)!;
     const warm: number[] = [];
     for (let i = 0; i < 21; i++) warm.push(await answer(name, performance.now()));
@@ -83,9 +103,8 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
     dormant.set(fn.key, fn);
     apply({ functions: new Map(functions), routes: routesOf(), triggers: [], dormant: new Map(dormant) });
     await new Promise((r) => setTimeout(r, 50));
-    const t0 = performance.now();
-    place(fn);
-    return { rewake: await answer(name, t0), warm: warm.sort((a, b) => a - b)[10]! };
+    const { ms, stages } = await placeAndAnswer(fn);
+    return { rewake: ms, warm: warm.sort((a, b) => a - b)[10]!, stages };
   };
   try {
     const bundle = await prepareRuncBundle({ log });
@@ -102,6 +121,8 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
       const woke = await rewake(`cached-${i}`);
       const r = (await runRuncOnce(bundle.bundleDir)).runMs;
       log(`cold start run ${i + 1}: cached-not-compiled ${cached.toFixed(2)} ms, pulled+verified ${pulled.toFixed(2)} ms, re-wake ${woke.rewake.toFixed(3)} ms (warm ${woke.warm.toFixed(3)} ms), runc ${r.toFixed(1)} ms`);
+      log(`  re-wake stages: apply ${woke.stages.applyMs.toFixed(3)} ms, ${formatStages(woke.stages)}`);
+      out.rewakeStages.push(woke.stages);
       out.cachedNotCompiled.push(cached);
       out.pulledAndVerified.push(pulled);
       out.rewake.push(woke.rewake);
@@ -119,11 +140,10 @@ export async function measureColdStart(workDir: string, runs: number, log: (l: s
       dormant.clear();
       place(warmFn);
       await answer('warm', performance.now());
-      const t0 = performance.now();
-      place(fn);
-      const ms = await answer(fn.key.split('/')[1]!, t0);
-      log(`cold start after restart (${fn.key}): ${ms.toFixed(2)} ms`);
+      const { ms, stages } = await placeAndAnswer(fn);
+      log(`cold start after restart (${fn.key}): ${ms.toFixed(2)} ms; apply ${stages.applyMs.toFixed(3)} ms, ${formatStages(stages)}`);
       out.afterRestart.push(ms);
+      out.restartStages.push(stages);
     }
     // The loader alone on the same disk cache: a compiled-module hit is all a re-wake asks of it.
     const loader = new ModuleLoader({ cache: await DiskCache.open(join(workDir, 'cache'), 1 << 30), policy: compilePolicy({ keys: [key.publicPem], identities: [] }) });

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spread } from '../triggers/stats.ts';
-import { measureColdStart } from './cold-start.ts';
+import { measureColdStart, type TimedStages } from './cold-start.ts';
 import { measureDensity } from './density.ts';
 import { measureMemory } from './memory.ts';
 import { measureScrape } from './metrics-scrape.ts';
@@ -17,6 +17,24 @@ import { measureThroughput } from './throughput.ts';
 import { measureSideBySide } from './wasmtime.ts';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);
+
+/** Medians (min–max) of the node's stages over samples, and how many first requests ran inline. */
+function stageSummary(samples: readonly TimedStages[]): Record<string, string | number> {
+  const of = (pick: (s: TimedStages) => number | undefined, digits: number) => {
+    const v = samples.map(pick).filter((x): x is number => x !== undefined);
+    return v.length === 0 ? '-' : spread(v, digits);
+  };
+  return {
+    applyMs: of((s) => s.applyMs, 3),
+    applyToLoadedMs: of((s) => s.loadedMs, 3),
+    applyToInlineMs: of((s) => s.inlineMs, 3),
+    verifyMs: of((s) => s.verifyMs, 2),
+    compileMs: of((s) => s.compileMs, 2),
+    instantiateMicros: of((s) => s.instantiateMicros, 0),
+    invocationMicros: of((s) => s.invocationMicros, 0),
+    firstRequestInline: `${samples.filter((s) => s.inline).length}/${samples.length}`,
+  };
+}
 const work = await mkdtemp(join(tmpdir(), 'flotilla-bench-'));
 const only = new Set(process.argv.slice(2));
 const want = (name: string) => only.size === 0 || only.has(name);
@@ -65,6 +83,8 @@ try {
       rewakeOverWarm: spread(c.rewake.map((r, i) => r / c.warm[i]!), 2),
       runcOverRewake: spread(c.runc.map((r, i) => r / c.rewake[i]!), 0),
       afterRestartMs: spread(c.afterRestart, 2),
+      rewakeStages: stageSummary(c.rewakeStages),
+      afterRestartStages: stageSummary(c.restartStages),
       loaderHitMicros: Math.round(c.loaderHitMicros * 100) / 100,
     };
     log(`cold start: ${JSON.stringify(summary.coldStart)}`);

@@ -48,6 +48,18 @@ describe('ModuleInstances: every invocation sees a pristine instance', () => {
     expect(call(inst).cold).toBe(false);
   });
 
+  it('runs its first invocation warm and pristine after prepare (a placement\'s pre-instantiation)', async () => {
+    const inst = await instancesOf(await load(wagiCounter()));
+    expect(inst.count).toBe(0);
+    inst.prepare();
+    expect(inst.count).toBe(1);
+    inst.prepare(); // a second one keeps the instance it has
+    const first = call(inst);
+    expect(first.cold).toBe(false);
+    expect(first.initMicros).toBe(0);
+    expect([text(first.response.body), text(call(inst).response.body)]).toEqual(['11', '11']);
+  });
+
   it('passes stdin through', async () => {
     const inst = await instancesOf(await load(wagiEcho()));
     expect(text(call(inst, 'ping').response.body)).toBe('ping');

@@ -144,6 +144,18 @@ export class ModuleInstances {
     };
   }
 
+  /**
+   * Makes the instance now, ahead of the first run (a placement's pre-instantiation): that run is
+   * then warm. The start section runs here, so the caller holds a deadline over it, as a run does.
+   * Throws as instantiation does.
+   */
+  prepare(): void {
+    if (this.live) return;
+    this.live = this.instantiate();
+    this.started = true;
+    this.linkMicros = 0;
+  }
+
   /** Runs `_start` once with `io`. Throws a NodeRuntimeError for traps; returns the exit code otherwise. */
   run(io: WasiIo): RunResult {
     this.recycle();

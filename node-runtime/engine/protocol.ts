@@ -2,6 +2,7 @@
 import type { SerializedError } from '../errors.ts';
 import type { RouteDef } from '../resolve/desired-state.ts';
 import type { LoadedModule } from './instances.ts';
+import type { HandoffReason } from '../http/handoff.ts';
 
 /** What every worker thread starts with (worker-main.ts). */
 export interface WorkerData {
@@ -121,6 +122,8 @@ export interface InlineCounts {
   readonly slowMarked: readonly string[];
   /** Failed inline invocations, to log as the invoker logs its own. */
   readonly failures: readonly InlineFailure[];
+  /** Requests sent the slow way, per reason (only reasons that happened). */
+  readonly handoffs: Readonly<Partial<Record<HandoffReason, number>>>;
 }
 
 export interface InlineFailure {

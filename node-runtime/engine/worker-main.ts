@@ -13,7 +13,7 @@ import { DeadlineWatch } from './deadline.ts';
 import { ModuleInstances, type LoadedModule } from './instances.ts';
 import { ThreadCapabilities } from './link.ts';
 import { callWagi } from './wagi-call.ts';
-import { InlineListener } from '../http/inline.ts';
+import { INLINE_BUDGET_MS, InlineListener } from '../http/inline.ts';
 import type { FromWorker, InlineFunction, InvokeMessage, ToWorker, WorkerData } from './protocol.ts';
 import { SlowMarks } from './slow-marks.ts';
 
@@ -28,6 +28,13 @@ const linking = new Set<string>();
 const sent = new Map<string, LoadedModule>();
 /** The tenant listener, once the pool said to listen. */
 let listener: InlineListener | undefined;
+/**
+ * Modules a listener links as soon as a table brings them, at most: a node restarted with ten
+ * thousand functions links the rest on first use, as before, instead of holding them all linked.
+ */
+const PRELINK_PER_TABLE = 64;
+/** The deadline id of a pre-instantiation: below every id an inline run takes (they wrap at -0x7fff_ffff). */
+const PREINSTANTIATE_ID = -0x8000_0000;
 /** Inline counts are reported at least this often (a scrape asks for them too). */
 const COUNTS_EVERY_MS = 1000;
 
@@ -82,6 +89,24 @@ async function link(moduleId: string): Promise<ModuleInstances> {
   }
 }
 
+/**
+ * A listener's instance of a module just linked, made before any request wants it. Its start
+ * section runs under the inline budget, watched like an inline run (stopped at a deadline check,
+ * the listener replaced if stuck in a host call): never outside a deadline. A failure or a
+ * timeout leaves no instance; the first request then instantiates under its own deadline.
+ */
+function preinstantiate(moduleId: string, instances: ModuleInstances): void {
+  if (modules.get(moduleId) !== instances) return;
+  deadline.beginInline(PREINSTANTIATE_ID, Date.now() + INLINE_BUDGET_MS);
+  try {
+    instances.prepare();
+  } catch {
+    instances.drop();
+  } finally {
+    deadline.end();
+  }
+}
+
 /** First invocation of a module in this worker: link it, then run. */
 async function linkAndInvoke(msg: InvokeMessage): Promise<void> {
   let instances: ModuleInstances;
@@ -114,7 +139,7 @@ const engine = {
   freed: () => port.postMessage({ type: 'freed' } satisfies FromWorker),
 };
 
-const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [], slowMarked: [] };
+const EMPTY_COUNTS = { http: {}, invocations: [], durations: [], coldStarts: [], inline: 0, interrupted: 0, failures: [], slowMarked: [], handoffs: {} };
 
 /** Reports the inline counts: periodically (id 0) only when there are some, to a flush always. */
 function reportCounts(id: number): void {
@@ -130,10 +155,22 @@ function control(msg: Exclude<ToWorker, InvokeMessage>): void {
       linking.delete(msg.moduleId);
       sent.delete(msg.moduleId);
       return;
-    case 'table':
-      for (const f of msg.functions) if (f.module) sent.set(f.moduleId, f.module);
+    case 'table': {
+      let prelinks = 0;
+      for (const f of msg.functions) {
+        if (!f.module) continue;
+        sent.set(f.moduleId, f.module);
+        // Linked and instantiated now rather than by its first request, which would otherwise go
+        // the slow way (a re-wake's first answer through the main thread and the pool) and pay
+        // the instantiation.
+        if (listener && prelinks < PRELINK_PER_TABLE && !modules.has(f.moduleId) && !linking.has(f.moduleId)) {
+          prelinks++;
+          link(f.moduleId).then((instances) => preinstantiate(f.moduleId, instances), () => undefined);
+        }
+      }
       listener?.update(msg.routes, msg.functions);
       return;
+    }
     case 'listen': {
       const l = new InlineListener(msg.tenant, engine);
       listener = l;

@@ -426,7 +426,7 @@ export class WorkerPool {
         this.onDone(slot, msg);
         return;
       case 'counts':
-        if (msg.counts.inline > 0 || msg.counts.slowMarked.length > 0) this.events.counts?.(msg.counts, this.listeners.indexOf(slot));
+        if (msg.counts.inline > 0 || msg.counts.slowMarked.length > 0 || Object.keys(msg.counts.handoffs).length > 0) this.events.counts?.(msg.counts, this.listeners.indexOf(slot));
         slot.flushes.get(msg.id)?.();
         slot.flushes.delete(msg.id);
         return;

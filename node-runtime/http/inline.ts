@@ -22,6 +22,7 @@ import type { DeadlineWatch } from '../engine/deadline.ts';
 import type { LoadedModule, ModuleInstances } from '../engine/instances.ts';
 import type { SlowMarks } from '../engine/slow-marks.ts';
 import type { InlineCounts, InlineFailure, InlineFunction, TenantListener } from '../engine/protocol.ts';
+import type { HandoffReason } from './handoff.ts';
 import { NodeRuntimeError } from '../errors.ts';
 import { childContext, formatTraceparent, parseTraceparent } from '../invoke/trace-context.ts';
 import type { RouteDef } from '../resolve/desired-state.ts';
@@ -74,11 +75,18 @@ class Counts {
   private coldStarts: [string, number][] = [];
   private failures: InlineFailure[] = [];
   private slowMarked: string[] = [];
+  private handoffs: Partial<Record<HandoffReason, number>> = {};
+  private handedOff = 0;
   private inline = 0;
   private interrupted = 0;
 
   get empty(): boolean {
-    return this.inline === 0 && this.slowMarked.length === 0;
+    return this.inline === 0 && this.slowMarked.length === 0 && this.handedOff === 0;
+  }
+
+  handedOffFor(reason: HandoffReason): void {
+    this.handedOff++;
+    this.handoffs[reason] = (this.handoffs[reason] ?? 0) + 1;
   }
 
   markedSlow(functionKey: string): void {
@@ -114,6 +122,7 @@ class Counts {
       interrupted: this.interrupted,
       failures: this.failures,
       slowMarked: this.slowMarked,
+      handoffs: this.handoffs,
     };
     this.http = new Map();
     this.invocations = new Map();
@@ -121,6 +130,8 @@ class Counts {
     this.coldStarts = [];
     this.failures = [];
     this.slowMarked = [];
+    this.handoffs = {};
+    this.handedOff = 0;
     this.inline = 0;
     this.interrupted = 0;
     return out;
@@ -177,15 +188,15 @@ export class InlineListener {
   private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     const t = target(req);
     const chosen = this.choose(req, t);
-    if (!chosen) {
-      this.relay.pass(req, res);
+    if (typeof chosen === 'string') {
+      this.pass(req, res, chosen);
       return;
     }
     const { fn, route, instances } = chosen;
     const counter = fn.counter;
     if (Atomics.add(this.engine.counters, counter, 1) >= fn.concurrency) {
       this.release(counter);
-      this.relay.pass(req, res);
+      this.pass(req, res, 'concurrency');
       return;
     }
     takeForwarding(req.headers, false);
@@ -203,20 +214,27 @@ export class InlineListener {
     );
   }
 
-  /** The backend to run inline, or undefined for the slow way. */
-  private choose(req: http.IncomingMessage, t: Target): { fn: InlineFunction; route: RouteDef; instances: ModuleInstances } | undefined {
-    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > this.config.maxRequestBytes) return undefined;
+  /** Relays a request to the main thread (the slow way), counted by why. */
+  private pass(req: http.IncomingMessage, res: http.ServerResponse, reason: HandoffReason): void {
+    this.counts.handedOffFor(reason);
+    this.relay.pass(req, res);
+  }
+
+  /** The backend to run inline, or why the request goes the slow way. */
+  private choose(req: http.IncomingMessage, t: Target): { fn: InlineFunction; route: RouteDef; instances: ModuleInstances } | HandoffReason {
+    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > this.config.maxRequestBytes) return 'body';
     const match = this.routes.match(t.host, t.path, t.method);
-    if (!match) return undefined;
+    if (!match) return 'noRoute';
     const { route } = match;
     // A route with auth never runs here: only the main thread's handle() authenticates (server.ts).
-    if (route.retries !== undefined || route.circuitBreaker !== undefined || route.rateLimit !== undefined || route.auth !== undefined) return undefined;
+    if (route.retries !== undefined || route.circuitBreaker !== undefined || route.rateLimit !== undefined || route.auth !== undefined) return 'routePolicy';
     // All or nothing: picking among the inline backends only would skew the route's weights.
-    if (!route.backends.every((b) => b.weight <= 0 || this.functions.has(b.functionKey))) return undefined;
+    if (!route.backends.every((b) => b.weight <= 0 || this.functions.has(b.functionKey))) return 'notInline';
     const fn = this.functions.get(route.backends.length === 1 ? match.functionKey : (pickBackend(route, Math.random()) ?? ''));
-    if (!fn || this.engine.slow.isSlow(fn.counter)) return undefined;
+    if (!fn) return 'notInline';
+    if (this.engine.slow.isSlow(fn.counter)) return 'slow';
     const instances = this.engine.instances(fn);
-    return instances ? { fn, route, instances } : undefined;
+    return instances ? { fn, route, instances } : 'notLinked';
   }
 
   private release(counter: number): void {
@@ -280,6 +298,7 @@ export class InlineListener {
       this.release(fn.counter);
       if (handOff) {
         this.overran(fn);
+        this.counts.handedOffFor('budget');
         this.relay.handOff(req, res, body, deadlineMs);
       }
       this.engine.recycle(fn, instances);

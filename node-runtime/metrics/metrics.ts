@@ -7,6 +7,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InlineCounts } from '../engine/protocol.ts';
+import { HANDOFF_REASONS, type HandoffReason } from '../http/handoff.ts';
+import { PLACEMENT_STAGES, type PlacementStage } from './placement-stages.ts';
 
 const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** A cold start's hold spans the operator's placement and a load (tens of ms to seconds), up to the hold limit (30 s by default, --cold-start-wait-ms). */
@@ -27,10 +29,14 @@ export interface NodeMetrics {
   readonly cacheEvictions: Counter;
   readonly signatures: Counter<'result'>;
   readonly loadStage: Histogram<'stage'>;
+  /** flotilla_placement_stage_seconds, one child per stage (metrics/placement-stages.ts). */
+  readonly placementStage: Readonly<Record<PlacementStage, Histogram.Internal<'stage'>>>;
   readonly httpRequests: Counter<'outcome'>;
   readonly httpRetries: Counter<'route'>;
   /** Requests a worker ran inline on its own tenant listener, per worker index. */
   readonly httpInline: Counter<'worker'>;
+  /** flotilla_http_handoffs_total, one child per reason, bound once (no label lookup per batch). */
+  readonly httpHandoffs: Readonly<Record<HandoffReason, Counter.Internal>>;
   /** Requests this node forwarded to another node running the function (cluster mode), by outcome. */
   readonly httpForwarded: Counter<'function' | 'outcome'>;
   readonly circuitOpened: Counter<'route' | 'function'>;
@@ -55,8 +61,27 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'flotilla_node_' });
   const registers = [registry];
+  const handoffs = new Counter({
+    name: 'flotilla_http_handoffs_total',
+    help: `Requests a listener thread sent to the main thread instead of running them inline, by reason: ${HANDOFF_REASONS.join(', ')} (http/handoff.ts); every reason has its series from the start.`,
+    labelNames: ['reason'],
+    registers,
+  });
+  const placement = new Histogram({
+    name: 'flotilla_placement_stage_seconds',
+    help: 'Time from a function\'s placement on this node (the desired state that placed it: deploy, re-wake after scale to zero, restart) to each stage: loaded (module verified and compiled), inline (runnable on the listener threads).',
+    labelNames: ['stage'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
   return {
     registry,
+    placementStage: Object.fromEntries(PLACEMENT_STAGES.map((stage) => [stage, placement.labels({ stage })])) as Record<PlacementStage, Histogram.Internal<'stage'>>,
+    httpHandoffs: Object.fromEntries(HANDOFF_REASONS.map((reason) => {
+      const child = handoffs.labels({ reason });
+      child.inc(0);
+      return [reason, child];
+    })) as Record<HandoffReason, Counter.Internal>,
     invocations: new Counter({ name: 'flotilla_invocations_total', help: 'Function invocations by outcome (ok or the failure code).', labelNames: ['function', 'outcome'], registers }),
     duration: new Histogram({ name: 'flotilla_invocation_duration_seconds', help: 'Invocation latency from dispatch to result, queueing included, across the node\'s functions (per function: flotilla_invocations_total).', buckets: LATENCY_BUCKETS, registers }),
     coldStarts: new Counter({ name: 'flotilla_cold_starts_total', help: 'Invocations that had to instantiate their module on the request path.', labelNames: ['function'], registers }),
@@ -115,4 +140,8 @@ export function addInlineCounts(m: NodeMetrics, c: InlineCounts, worker: number)
     m.initDuration.observe(seconds);
   }
   if (c.interrupted > 0) m.interruptions.inc(c.interrupted);
+  for (const reason of HANDOFF_REASONS) {
+    const n = c.handoffs[reason];
+    if (n !== undefined) m.httpHandoffs[reason].inc(n);
+  }
 }

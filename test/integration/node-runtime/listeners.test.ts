@@ -21,6 +21,7 @@ import { newKey, publish, renderManifests, routeManifest, writeManifests } from 
 import { wagiEcho } from '../../../node-runtime/testing/assemble.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
 import { metricSample, startManifestNode } from './node-support.ts';
+import { SLOW_AFTER_OVERRUNS } from '../../../node-runtime/http/inline.ts';
 
 const HOST = 'registry.local';
 const WORKERS = 2;
@@ -57,6 +58,8 @@ function fresh(path: string, headers: Record<string, string> = {}, body?: { read
 
 const inlineBy = async (worker: number): Promise<number> => (await metricSample(node.adminUrl, 'flotilla_http_inline_requests_total', { worker: String(worker) })) ?? 0;
 const inlineTotal = async (): Promise<number> => (await Promise.all([0, 1, 2].map(inlineBy))).reduce((a, b) => a + b, 0);
+/** Requests the listeners sent the slow way for `reason` (http/handoff.ts); a scrape brings their counts first. */
+const handoffs = async (reason: string): Promise<number> => (await metricSample(node.adminUrl, 'flotilla_http_handoffs_total', { reason })) ?? 0;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'flotilla-listeners-'));
@@ -116,6 +119,7 @@ describe('tenant listeners in the workers', () => {
 
   it('sends a route with retries through the main thread, which answers as before', async () => {
     const before = await inlineTotal();
+    const policyBefore = await handoffs('routePolicy');
     const replies = await Promise.all(Array.from({ length: 8 }, () => fresh('/retried')));
     for (const r of replies) {
       expect(r.status).toBe(200);
@@ -123,20 +127,25 @@ describe('tenant listeners in the workers', () => {
       expect(r.headers['x-flotilla-served-by']).toBe('node-l');
     }
     expect(await inlineTotal()).toBe(before);
+    // Each counted once, under the route's policy, whatever the number of routes or functions.
+    expect(await handoffs('routePolicy')).toBe(policyBefore + 8);
   });
 
   it('refuses a body over the limit with 413 through the main thread, declared or chunked', async () => {
     const big = new Uint8Array((1 << 20) + 1);
+    const bodyBefore = await handoffs('body');
     for (const chunked of [false, true]) {
       const r = await fresh('/plain', {}, { bytes: big, chunked });
       expect(r.status, `chunked ${chunked}`).toBe(413);
       expect(r.headers['x-flotilla-error']).toBe('RequestTooLarge');
       expect(r.headers.connection).toBe('close');
     }
+    expect(await handoffs('body')).toBe(bodyBefore + 2);
   });
 
   it('hands a run past the inline budget to the pool with its body, then sends its function straight there', async () => {
     const body = 'a body the pool must see whole '.repeat(40);
+    const budgetBefore = await handoffs('budget');
     // The first request of a listener goes the slow way while the module links there; then its
     // runs are handed off at the budget, and the second in a row marks the function slow.
     await waitFor(async () => {
@@ -148,10 +157,13 @@ describe('tenant listeners in the workers', () => {
     }, { timeoutMs: 60_000, what: 'inline runs of the slow echo handed off' });
     // Marked slow for every listener: its next requests go to the pool without an inline attempt
     // (none counts inline), and get their bodies there.
+    expect(await handoffs('budget')).toBeGreaterThanOrEqual(budgetBefore + SLOW_AFTER_OVERRUNS);
     const before = await inlineTotal();
+    const slowBefore = await handoffs('slow');
     const replies = await Promise.all(Array.from({ length: 4 }, (_, i) => fresh('/slow', {}, { bytes: Buffer.from(`${i} ${body}`), chunked: false })));
     expect(replies.map((r) => r.body)).toEqual([0, 1, 2, 3].map((i) => `${i} ${body}`));
     expect(await inlineTotal()).toBe(before);
+    expect(await handoffs('slow')).toBe(slowBefore + 4);
   });
 
   it('keeps the listeners and a pool worker free while one function loops at high concurrency', async () => {
