@@ -22,6 +22,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   node: () => import('./node.ts'),
   operator: () => import('./operator.ts'),
   audit: () => import('./audit.ts'),
+  nats: () => import('./nats.ts'),
 };
 
 /** The subcommand argv names, if it is one of ours (argv as process.argv: node, script, ...). */
