@@ -138,6 +138,11 @@ export const USER_NKEY = /^U[A-Z2-7]{55}$/;
 
 const quote = (s: string): string => JSON.stringify(s);
 
+/** A refused public key as an error may show it: a seed (S...) pasted by mistake is never echoed. */
+export function shownKey(key: string): string {
+  return key.startsWith('S') ? `a seed (${key.length} characters starting "${key.slice(0, 2)}", not shown)` : quote(key);
+}
+
 /**
  * The `authorization` block of nats-server's config: only the listed nkeys may connect (an
  * unauthenticated client is refused), each with its allow lists and one response per request
@@ -145,7 +150,7 @@ const quote = (s: string): string => JSON.stringify(s);
  */
 export function renderAuthorization(users: readonly NatsUser[]): string {
   const bad = users.find((u) => !USER_NKEY.test(u.nkey));
-  if (bad) throw new Error(`NATS user nkey: expected a public user nkey (U and 55 base32 characters), got ${quote(bad.nkey)}; use the public key \`flotilla nats keygen\` printed`);
+  if (bad) throw new Error(`NATS user nkey: expected a public user nkey (U and 55 base32 characters), got ${shownKey(bad.nkey)}; use the public key \`flotilla nats keygen\` printed`);
   const list = (xs: readonly string[]): string => `[${xs.map(quote).join(', ')}]`;
   const user = (u: NatsUser): string =>
     [
