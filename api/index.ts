@@ -48,3 +48,5 @@ export { ASSIGNMENT_KEY, AssignedFunctionSchema, AssignedRouteSchema, AssignedTr
 export type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, ReadAssignment, RemoteFunction } from './node-assignment.ts';
 export { FUNCTION_STATES, FunctionReportSchema, NodeCapacitySchema, NodeReportSchema, NodeRouteReportSchema, RouteReportSchema } from './node-report.ts';
 export type { FunctionReport, NodeCapacity, NodeReport, NodeRouteReport, RouteReport } from './node-report.ts';
+export { CRON_CLAIMS_BUCKET, INVOKE_PREFIX, USER_NKEY, inboxPrefix, invokeSubject, kvBucketName, poolPermissions, renderAuthorization, triggerDurable } from './nats-permissions.ts';
+export type { NatsPermissions, NatsPoolScope, NatsTriggerScope, NatsUser } from './nats-permissions.ts';

@@ -59,6 +59,9 @@ export const WasmRuntimeSpecSchema = obj(
     nats: Type.Optional(
       obj("The cluster's NATS (JetStream) the nodes connect to: NATS triggers, chaining across nodes, cron tick claims, state.store: nats.", {
         url: Type.String({ maxLength: 512, pattern: '^(nats|tls)://[^\\s/]+$', description: 'nats://host:port or tls://host:port, e.g. the Service the cluster installs (nats://flotilla-nats.<namespace>.svc:4222).' }),
+        credentialsSecret: Type.Optional(
+          objectName("Secret in this namespace whose key \"seed\" holds the pool's NATS nkey user seed (flotilla nats keygen), mounted into the pool's nodes and passed as --nats-creds; the server's config grants its public key the pool's subjects. Absent: the nodes connect without credentials."),
+        ),
       }),
     ),
     service: ServiceSchema,

@@ -37,6 +37,7 @@ import type { SecretSource } from './auth/secrets-dir.ts';
 import { StateService } from './state/service.ts';
 import type { TickClaims } from './triggers/cron/claims.ts';
 import { EventRuntime } from './triggers/manager.ts';
+import type { NatsCredentials } from './triggers/nats-credentials.ts';
 
 export interface NodeOptions {
   readonly source: DesiredStateSource;
@@ -97,6 +98,8 @@ export interface NodeOptions {
    * shared state (`spec.state.store: nats`). Absent: this node alone (ticks are all its own).
    */
   readonly natsUrl?: string;
+  /** The pool's NATS credentials (an nkey user seed, `--nats-creds`). Absent: connect unauthenticated. */
+  readonly natsCredentials?: NatsCredentials;
   /** How cron ticks are claimed once per cluster, e.g. LeaseTickClaims. @default NATS KV with natsUrl, else local */
   readonly tickClaims?: TickClaims;
   /** Scale from zero: longest a request for a dormant function is held while it is placed and loaded. @default 30 s */
@@ -506,6 +509,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     logger,
     nodeName,
     ...(o.natsUrl !== undefined ? { natsUrl: o.natsUrl } : {}),
+    ...(o.natsCredentials ? { natsCredentials: o.natsCredentials } : {}),
     ...(o.tickClaims ? { tickClaims: o.tickClaims } : {}),
     events: {
       delivered: (trigger, outcome) => {
@@ -516,7 +520,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     },
   }).catch(async (err: unknown) => {
     await livePool.close();
-    throw new NodeRuntimeError('InvalidArgument', `cluster NATS ${o.natsUrl ?? ''}: ${err instanceof Error ? err.message : String(err)}; check --nats-url and that the server is up`, { cause: err });
+    throw new NodeRuntimeError('InvalidArgument', `cluster NATS ${o.natsUrl ?? ''}: ${err instanceof Error ? err.message : String(err)}; check --nats-url, --nats-creds (the server's config must name this seed's public key${o.natsCredentials ? ` ${o.natsCredentials.publicKey}` : ''}) and that the server is up`, { cause: err });
   });
   if (o.stateDir !== undefined) wired.state = new StateService({ diskRoot: o.stateDir, ...(events.nats ? { nats: events.nats } : {}) });
   wired.events = events;

@@ -21,6 +21,6 @@ describe('command registration', () => {
 
     const all = new Command('flotilla');
     await registerCommands(all, ['node', 'flotilla', '--help']);
-    expect(all.commands.map((c) => c.name())).toEqual(['up', 'down', 'status', 'check', 'push', 'pull', 'sign', 'verify', 'inspect', 'run', 'serve', 'node', 'operator', 'audit', 'keygen', 'version', 'completion']);
+    expect(all.commands.map((c) => c.name())).toEqual(['up', 'down', 'status', 'check', 'push', 'pull', 'sign', 'verify', 'inspect', 'run', 'serve', 'node', 'operator', 'audit', 'nats', 'keygen', 'version', 'completion']);
   });
 });

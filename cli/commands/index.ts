@@ -22,6 +22,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   node: () => import('./node.ts'),
   operator: () => import('./operator.ts'),
   audit: () => import('./audit.ts'),
+  nats: () => import('./nats.ts'),
   keygen: () => import('./keygen.ts'),
   version: () => import('./version.ts'),
   completion: () => import('./completion.ts'),

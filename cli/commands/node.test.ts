@@ -59,3 +59,16 @@ describe('flotilla node: scale-from-zero flags', () => {
     expect(stdout).toMatch(/--max-held-requests <n>[\s\S]*\(default:\s+"256"\)/);
   });
 });
+
+describe('flotilla node: --nats-creds', () => {
+  // Checked before the desired state source: no --manifests needed to see the flag's own error.
+  it.each([
+    { name: 'credentials without a server', args: ['--nats-creds', '/nonexistent/seed'], error: /--nats-creds: expected --nats-url as well, got none/ },
+    { name: 'a missing file', args: ['--nats-url', 'nats://127.0.0.1:4222', '--nats-creds', '/nonexistent/seed'], error: /--nats-creds \/nonexistent\/seed: expected a readable file holding the pool's nkey user seed, got ENOENT; mount the pool's Secret there or fix the path/ },
+    { name: 'a file that holds no seed', args: ['--nats-url', 'nats://127.0.0.1:4222', '--nats-creds', MAIN], error: /--nats-creds .*main\.ts: expected one nkey user seed, got \d+ non-comment lines; write the seed `flotilla nats keygen` made/ },
+  ])('refuses $name with exit code 2', async ({ args, error }) => {
+    const { code, stderr } = await node(args);
+    expect(stderr).toMatch(error);
+    expect(code).toBe(2);
+  });
+});

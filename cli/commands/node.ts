@@ -21,6 +21,7 @@ import { ManifestDirSource } from '../../node-runtime/standalone/manifest-dir-so
 import { loadTrust } from '../../node-runtime/standalone/trust.ts';
 import { LocalTickClaims } from '../../node-runtime/triggers/cron/claims.ts';
 import { LeaseTickClaims } from '../../node-runtime/triggers/cron/lease-claims.ts';
+import { NatsCredentials } from '../../node-runtime/triggers/nats-credentials.ts';
 import { openAuditLog } from '../audit-sink.ts';
 import { intFlag } from './run.ts';
 
@@ -74,6 +75,7 @@ interface NodeFlags {
   auditFile?: string;
   jwksCooldownMs: string;
   natsUrl?: string;
+  natsCreds?: string;
   nodeName?: string;
   cronClaims?: string;
   kubeconfig?: string;
@@ -202,6 +204,7 @@ export function register(program: Command): void {
     .option('--audit-file <file>', 'append the audit log (hash-chained JSON lines: verifications, modules loaded, auth denials, desired states; `flotilla audit verify`) to <file> instead of stdout')
     .option('--jwks-cooldown-ms <n>', 'route auth: least time between two fetches of a remote JWKS (a token naming an unknown key refetches it: key rotation)', '30000')
     .option('--nats-url <url>', 'the cluster\'s NATS (JetStream): chaining across nodes, cron tick claims, shared state (store: nats); without it the node runs alone')
+    .option('--nats-creds <file>', 'the pool\'s NATS credentials: a file holding its nkey user seed (SU..., from `flotilla nats keygen`; a mounted Secret in cluster mode); the server\'s config grants its public key the pool\'s subjects only')
     .option('--node-name <name>', 'this node\'s name: its Lease and assignment in cluster mode, trigger claims and logs (default: NODE_NAME, else the host name)')
     .option('--cron-claims <kind>', 'claim each cron tick once per cluster via "nats" (KV, the default with --nats-url), "lease" (coordination.k8s.io Leases, needs a kubeconfig) or "local" (every tick is this node\'s)')
     .option('--kubeconfig <file>', 'kubeconfig for --cluster and --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
@@ -213,6 +216,11 @@ export function register(program: Command): void {
       if (flags.natsUrl !== undefined && !NATS_URL.test(flags.natsUrl)) {
         throw new NodeRuntimeError('InvalidArgument', `--nats-url: expected nats://host:port or tls://host:port, got ${JSON.stringify(flags.natsUrl)}`);
       }
+      if (flags.natsCreds !== undefined && flags.natsUrl === undefined) {
+        throw new NodeRuntimeError('InvalidArgument', '--nats-creds: expected --nats-url as well, got none; name the NATS server the credentials are for');
+      }
+      // Read before anything starts, so a bad file is reported at once, naming the flag.
+      const natsCredentials = flags.natsCreds !== undefined ? NatsCredentials.read(resolve(flags.natsCreds), '--nats-creds') : undefined;
       // The DaemonSet passes the node name through the downward API as NODE_NAME.
       const nodeName = flags.nodeName ?? process.env['NODE_NAME'] ?? hostname();
       // Before the desired state source, so a bad number is reported before the kubeconfig is looked for.
@@ -252,6 +260,7 @@ export function register(program: Command): void {
           jwks: { ...DEFAULT_JWKS_OPTIONS, cooldownMs: intFlag('--jwks-cooldown-ms', flags.jwksCooldownMs, 0, 3_600_000) },
         },
         ...(flags.natsUrl !== undefined ? { natsUrl: flags.natsUrl } : {}),
+        ...(natsCredentials ? { natsCredentials } : {}),
         nodeName,
         ...scaleFromZero,
         ...tickClaims(flags),

@@ -1,13 +1,5 @@
-/** NATS subjects of the chain transport. */
-
-/** Prefix of the per-function invoke subjects; NATS permissions on it are the perimeter (docs/events.md). */
-export const INVOKE_PREFIX = 'flotilla.invoke';
-
-/** Where nodes hosting `functionKey` ("ns/name") listen; DNS names hold no "_", so "." -> "_" is safe. */
-export function invokeSubject(functionKey: string): string {
-  const [ns = '', name = ''] = functionKey.split('/');
-  return `${INVOKE_PREFIX}.${ns}.${name.replaceAll('.', '_')}`;
-}
+/** NATS subjects of the chain transport; the names live in api/ beside the permissions that bind them. */
+export { INVOKE_PREFIX, invokeSubject } from '../../api/nats-permissions.ts';
 
 /** Queue group of the invoke subscriptions: one node of those hosting a function answers. */
 export const INVOKE_QUEUE = 'flotilla-nodes';

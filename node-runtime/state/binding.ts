@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { KvError } from './abi.ts';
+import { kvBucketName } from '../../api/nats-permissions.ts';
 
 export type KvBinding =
   /** Embedded default: files under `dir` (one directory per function), synchronous and crash-safe. */
@@ -43,7 +44,7 @@ export function diskBinding(root: string, functionKey: string): KvBinding {
  */
 export function bucketName(functionKey: string): string {
   const { namespace, name } = functionKeyParts(functionKey);
-  return `flotilla_kv_${namespace}_${name.replaceAll('.', '_')}`;
+  return kvBucketName(`${namespace}/${name}`);
 }
 
 export function natsBinding(channel: string, functionKey: string): KvBinding {

@@ -7,6 +7,7 @@
  * functions to other nodes.
  */
 import { connect } from '@nats-io/transport-node';
+import { natsConnectOptions, type NatsCredentials } from './nats-credentials.ts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { FunctionTrigger } from '../../api/index.ts';
@@ -24,6 +25,8 @@ export interface EventRuntimeOptions {
   readonly nodeName: string;
   /** The cluster's NATS: chaining between nodes and cron claims. Absent: this node alone. */
   readonly natsUrl?: string;
+  /** The pool's NATS credentials (--nats-creds). Absent: connect unauthenticated. */
+  readonly natsCredentials?: NatsCredentials;
   /**
    * How cron ticks are claimed once per cluster, e.g. LeaseTickClaims with an API server.
    * @default NATS KV claims when natsUrl is set, else every tick is this node's
@@ -82,7 +85,7 @@ export class EventRuntime {
   }
 
   static async start(options: EventRuntimeOptions): Promise<EventRuntime> {
-    const cluster = options.natsUrl ? await connect({ servers: options.natsUrl, name: `flotilla-node-${options.nodeName}` }) : undefined;
+    const cluster = options.natsUrl ? await connect(natsConnectOptions(options.natsUrl, options.nodeName, options.natsCredentials)) : undefined;
     return new EventRuntime(options, cluster);
   }
 

@@ -12,6 +12,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerCon
 import { headers as natsHeaders, nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { TriggerSection } from '../../api/index.ts';
+import { triggerDurable } from '../../api/nats-permissions.ts';
 import { TriggerError } from './errors.ts';
 import { attempt, deadLetterHeaders } from './delivery.ts';
 import type { RunningTrigger, SourceHost, TriggerContext, TriggerDef, TriggerSource } from './definition.ts';
@@ -23,7 +24,7 @@ export const REPLY_HEADER = 'flotilla-reply-to';
 
 /** The default durable name: "<namespace>-<trigger>". */
 export function durableName(def: TriggerDef): string {
-  return def.spec.nats?.durable ?? def.key.replace('/', '-').replaceAll('.', '_');
+  return triggerDurable(def.key, def.spec.nats?.durable);
 }
 
 export function natsEvent(def: TriggerDef, m: JsMsg): TriggerEvent {

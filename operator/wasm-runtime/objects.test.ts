@@ -91,4 +91,16 @@ describe('nodeRuntimeObjects', () => {
     expect(JSON.stringify(none.role)).not.toContain('secrets');
     expect(container(none).args).not.toContain('--registry-credentials');
   });
+
+  it('NATS credentials: the pool\'s Secret is mounted, only its seed, and passed as --nats-creds; the node\'s Role reads no Secret', () => {
+    const o = objects({ nats: { url: 'nats://n.flotilla-system.svc:4222', credentialsSecret: 'nats-edge' } });
+    expect(flag(container(o).args, '--nats-creds')).toBe('/var/run/flotilla/nats/seed');
+    expect((container(o) as unknown as { volumeMounts: unknown[] }).volumeMounts).toContainEqual({ name: 'nats-creds', mountPath: '/var/run/flotilla/nats', readOnly: true });
+    const volumes = (o.daemonSet as unknown as { spec: { template: { spec: { volumes: unknown[] } } } }).spec.template.spec.volumes;
+    expect(volumes).toContainEqual({ name: 'nats-creds', secret: { secretName: 'nats-edge', items: [{ key: 'seed', path: 'seed' }], defaultMode: 0o444 } });
+    expect(JSON.stringify(o.role)).not.toContain('secrets');
+    const plain = objects({ nats: { url: 'nats://n.flotilla-system.svc:4222' } });
+    expect(container(plain).args).not.toContain('--nats-creds');
+    expect(JSON.stringify(plain.daemonSet)).not.toContain('nats-creds');
+  });
 });

@@ -19,6 +19,9 @@ export const NODE_PORTS = { http: 8080, admin: 9090 } as const;
  * anything to forget to read. Placement fields (nodeSelector, ceilings, hostPaths) act in the
  * operator and reach the node through its assignment.
  */
+/** Where the pool's NATS credentials Secret is mounted (read-only, the kubelet's projection: no Secret read by the node's Role). */
+const NATS_CREDS_DIR = '/var/run/flotilla/nats';
+
 export function nodeRuntimeArgs(runtime: LiveWasmRuntime, trustNamespace: string): string[] {
   const { spec } = runtime;
   // In the node's network namespace the pod IP is the node's address: binding it (not 0.0.0.0)
@@ -31,6 +34,7 @@ export function nodeRuntimeArgs(runtime: LiveWasmRuntime, trustNamespace: string
     '--workers', String(spec.engine.workers), '--stack-size-kb', String(spec.engine.stackSizeKb),
     '--cache-size-mb', String(spec.cache.sizeMiB), '--capacity', String(spec.capacity.functions),
     ...(spec.nats ? ['--nats-url', spec.nats.url] : []),
+    ...(spec.nats?.credentialsSecret !== undefined ? ['--nats-creds', `${NATS_CREDS_DIR}/seed`] : []),
     ...(spec.registryCredentials?.length ? ['--registry-credentials', spec.registryCredentials.map((s) => s.name).join(',')] : []),
   ];
 }
@@ -59,6 +63,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
   // kubelet's own cluster DNS still resolves for the pod in the node's network namespace.
   const hostNetwork = service.type === 'HostNetwork' ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {};
   const pullSecrets = (runtime.spec.registryCredentials ?? []).map((s) => s.name);
+  const natsCreds = runtime.spec.nats?.credentialsSecret;
   return {
     serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
     role: {
@@ -115,13 +120,19 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                 ports: [{ name: 'http', containerPort: tenantPort(runtime), ...hostPort }, { name: 'admin', containerPort: NODE_PORTS.admin }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
-                volumeMounts: [{ name: 'cache', mountPath: '/var/cache/flotilla' }, { name: 'state', mountPath: '/var/lib/flotilla/state' }],
+                volumeMounts: [
+                  { name: 'cache', mountPath: '/var/cache/flotilla' },
+                  { name: 'state', mountPath: '/var/lib/flotilla/state' },
+                  ...(natsCreds !== undefined ? [{ name: 'nats-creds', mountPath: NATS_CREDS_DIR, readOnly: true }] : []),
+                ],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
               },
             ],
             volumes: [
               { name: 'cache', hostPath: { path: `/var/cache/flotilla/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
               { name: 'state', hostPath: { path: `/var/lib/flotilla/state/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
+              // Only the seed. 0444: the node runs as a non-root user without fsGroup, and the mount is this container's alone.
+              ...(natsCreds !== undefined ? [{ name: 'nats-creds', secret: { secretName: natsCreds, items: [{ key: 'seed', path: 'seed' }], defaultMode: 0o444 } }] : []),
             ],
           },
         },

@@ -6,6 +6,7 @@
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { CRON_CLAIMS_BUCKET } from '../../../api/nats-permissions.ts';
 
 export interface TickClaims {
   /** True for exactly one caller per (trigger, tick) across the cluster. */
@@ -15,7 +16,7 @@ export interface TickClaims {
 }
 
 /** Bucket of the claims, shared by every node connected to the same NATS. */
-export const CLAIMS_BUCKET = 'flotilla_cron_claims';
+export const CLAIMS_BUCKET = CRON_CLAIMS_BUCKET;
 const CLAIM_TTL_MS = 24 * 3600 * 1000;
 
 const keyOf = (triggerKey: string): string => Buffer.from(triggerKey).toString('hex');
@@ -25,6 +26,8 @@ export class NatsTickClaims implements TickClaims {
 
   constructor(nc: NatsConnection, bucket = CLAIMS_BUCKET) {
     this.kv = new Kvm(nc).create(bucket, { history: 1, ttl: CLAIM_TTL_MS });
+    // Opened eagerly, awaited by the first claim: a refusal (no JetStream, no permission) fails that claim, not the process.
+    this.kv.catch(() => undefined);
   }
 
   async claim(triggerKey: string, tickMs: number, nodeName: string): Promise<boolean> {

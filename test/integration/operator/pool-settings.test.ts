@@ -72,6 +72,18 @@ describe('WasmRuntime settings on the node', () => {
     expect(nodeProc.output).not.toMatch(/cluster NATS/);
   });
 
+  it('mounts the pool\'s NATS credentials Secret (its seed only) and passes it as --nats-creds; the node\'s Role still reads no Secret', async () => {
+    await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'authed' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' }, nats: { url: harness().nats.url, credentialsSecret: 'nats-authed' } } });
+    const ds = await waitFor(() => w.api.request<DaemonSet & { spec: { template: { spec: { volumes: { name: string; secret?: unknown }[]; containers: { volumeMounts: unknown[] }[] } } } }>({ method: 'GET', path: `/apis/apps/v1/namespaces/${w.ns.name}/daemonsets/flotilla-node-authed` }).catch(() => undefined), { what: 'DaemonSet flotilla-node-authed', timeoutMs: 20_000 });
+    const pod = ds.spec.template.spec;
+    const args = pod.containers[0]!.args;
+    expect(args[args.indexOf('--nats-creds') + 1]).toBe('/var/run/flotilla/nats/seed');
+    expect(pod.volumes.find((v) => v.name === 'nats-creds')?.secret).toEqual({ secretName: 'nats-authed', items: [{ key: 'seed', path: 'seed' }], defaultMode: 0o444 });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'nats-creds', mountPath: '/var/run/flotilla/nats', readOnly: true });
+    const role = await w.api.request<{ rules: { resources: string[] }[] }>({ method: 'GET', path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${w.ns.name}/roles/flotilla-node-authed` });
+    expect(role.rules.flatMap((r) => r.resources)).not.toContain('secrets');
+  });
+
   it('applies a Service per pool, owned by the WasmRuntime: NodePort with the chosen port, or HostPort on the pods', async () => {
     await w.create(WASM_RUNTIME_TYPE, { metadata: { name: 'fronted' }, spec: { version: '0.1.0', trustPolicyRef: { name: 'fleet' }, service: { type: 'NodePort', nodePort } } });
     const svc = await waitFor(() => w.api.request<Service>({ method: 'GET', path: `/api/v1/namespaces/${w.ns.name}/services/flotilla-node-fronted` }).catch(() => undefined), { what: 'Service flotilla-node-fronted', timeoutMs: 20_000 });
