@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../api/index.ts';
 import { listFiles, renderApp, writeRendered } from '../constructs/index.ts';
+import { renderChart } from './chart.ts';
 import { CLUSTERS, buildFleet } from './fleet.ts';
 
 const GITOPS = fileURLToPath(new URL('../gitops/', import.meta.url));
@@ -13,7 +14,7 @@ const GITOPS = fileURLToPath(new URL('../gitops/', import.meta.url));
 describe('gitops/', () => {
   it('is up to date with clusters/*.ts (run `npm run synth` and commit)', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'flotilla-synth-'));
-    await writeRendered(tmp, renderApp(buildFleet()));
+    await writeRendered(tmp, [...renderApp(buildFleet()), ...renderChart()]);
     const fresh = await listFiles(tmp);
     expect(await listFiles(GITOPS)).toEqual(fresh);
     for (const f of fresh) expect(await readFile(join(GITOPS, f), 'utf8'), f).toBe(await readFile(join(tmp, f), 'utf8'));

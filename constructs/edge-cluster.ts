@@ -4,7 +4,7 @@
  * cross-object rules of the whole cluster run once and report every problem with its construct path.
  */
 import { ApiObject, Chart } from 'cdk8s';
-import { brokerEndpoint, nodeRuntimeName } from '../api/index.ts';
+import { brokerEndpoint } from '../api/index.ts';
 import type { FunctionTriggerSpec } from '../api/index.ts';
 import type { Construct } from 'constructs';
 import { runtimeNetworkPolicies } from '../policies/network-policies.ts';
@@ -18,6 +18,7 @@ import { checkCluster } from './fleet-rules.ts';
 import { FunctionRoute } from './function-route.ts';
 import { FunctionTrigger } from './function-trigger.ts';
 import { FlotillaNats, NATS_LABELS } from './nats.ts';
+import { grantTrustPolicyToNodes } from './node-trust-grant.ts';
 import { NATS_CLIENT_PORT } from './nats-server.ts';
 import { FlotillaSystem, HTTP_PORT, NODE_ADMIN_PORT, NODE_RUNTIME_LABELS, OPERATOR_LABELS } from './system.ts';
 import { ExternalFunction, WasmFunction } from './wasm-function.ts';
@@ -96,7 +97,7 @@ export class EdgeCluster extends Chart implements RenderTarget {
     for (const [name, rt] of Object.entries(props.runtimes)) {
       new WasmRuntime(this, `Runtime-${name}`, { ...(natsUrl !== undefined ? { nats: { url: natsUrl } } : {}), ...rt, name, trustPolicy: props.trustPolicy.name });
     }
-    this.grantTrustPolicyToNodes(props.trustPolicy.name, Object.keys(props.runtimes));
+    grantTrustPolicyToNodes(this, { policy: props.trustPolicy.name, systemNamespace: this.systemNamespace, pools: Object.keys(props.runtimes).map((name) => ({ namespace: this.functionsNamespace, name })) });
     this.network = props.network;
     this.nodeRuntimeVersions = Object.keys(props.images.nodeRuntime);
     this.node.addValidation({ validate: () => this.crossObjectProblems() });
@@ -108,28 +109,6 @@ export class EdgeCluster extends Chart implements RenderTarget {
     if (props.nats !== 'install') return props.nats.url;
     if (props.images.nats === undefined) throw new Error(`EdgeCluster ${props.name} nats: "install" needs images.nats, the nats-server image pinned by digest (clusters/images.json "nats"), got none`);
     return new FlotillaNats(this, 'Nats', { namespace: this.systemNamespace, image: props.images.nats }).url;
-  }
-
-  /**
-   * Node runtimes verify modules against the trust policy where the operator does (the system
-   * namespace); the ServiceAccount the operator creates for each pool may read that one ConfigMap.
-   */
-  private grantTrustPolicyToNodes(policy: string, runtimes: readonly string[]): void {
-    if (runtimes.length === 0) return;
-    const metadata = { name: 'flotilla-node-trust-policy', namespace: this.systemNamespace, labels: NODE_RUNTIME_LABELS };
-    new ApiObject(this, 'NodeTrustPolicyRole', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata,
-      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [policy], verbs: ['get', 'list', 'watch'] }],
-    });
-    new ApiObject(this, 'NodeTrustPolicyBinding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: metadata.name },
-      subjects: [...runtimes].sort().map((r) => ({ kind: 'ServiceAccount', name: nodeRuntimeName(r), namespace: this.functionsNamespace })),
-    });
   }
 
   private crossObjectProblems(): string[] {

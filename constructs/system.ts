@@ -28,6 +28,18 @@ export interface FlotillaSystemProps {
   /** Operator replicas (one leads through a Lease).
    * @default 2 */
   readonly operatorReplicas?: number;
+  /** The one namespace the operator reconciles (`--watch-namespace`).
+   * @default every namespace */
+  readonly watchNamespace?: string;
+  /** The operator's pino log level (`--log-level`).
+   * @default "info" */
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Run the operator pods in their node's network namespace: for a site with no pod network route to the API server (no kube-proxy).
+   * @default false */
+  readonly hostNetwork?: boolean;
+  /** Port of the operator's /metrics, /healthz and /readyz (under hostNetwork it is a port of the node).
+   * @default 9090 */
+  readonly metricsPort?: number;
 }
 
 /** Operator + node runtime of one cluster. */
@@ -40,6 +52,8 @@ export class FlotillaSystem extends Construct {
       if (pinnedDigest(image) === undefined) throw new Error(`FlotillaSystem ${prop}: expected an image pinned by @sha256:<64 hex>, got ${JSON.stringify(image)}`);
     }
     const ns = props.namespace;
+    const metricsPort = props.metricsPort ?? METRICS_PORT;
+    if (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort > 65535) throw new Error(`FlotillaSystem metricsPort: expected a port 1-65535, got ${JSON.stringify(props.metricsPort)}`);
 
     const operatorSa = new kplus.ServiceAccount(this, 'OperatorServiceAccount', { metadata: { name: 'flotilla-operator', namespace: ns, labels: OPERATOR_LABELS } });
     const role = new kplus.ClusterRole(this, 'OperatorRole', { metadata: { name: 'flotilla-operator', labels: OPERATOR_LABELS } });
@@ -64,6 +78,7 @@ export class FlotillaSystem extends Construct {
       automountServiceAccountToken: true,
       podMetadata: { labels: OPERATOR_LABELS },
       select: false,
+      ...(props.hostNetwork === true ? { hostNetwork: true, dns: { policy: kplus.DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET } } : {}),
     });
     operator.select(kplus.LabelSelector.of({ labels: OPERATOR_LABELS }));
     operator.addContainer({
@@ -71,14 +86,16 @@ export class FlotillaSystem extends Construct {
       image: props.operatorImage,
       // The operator's node DaemonSets run the image pinned for their WasmRuntime's version, never a tag.
       args: [
-        'operator', '--namespace', ns, '--listen', `0.0.0.0:${METRICS_PORT}`,
+        'operator', '--namespace', ns, '--listen', `0.0.0.0:${metricsPort}`,
+        ...(props.watchNamespace !== undefined ? ['--watch-namespace', props.watchNamespace] : []),
+        ...(props.logLevel !== undefined ? ['--log-level', props.logLevel] : []),
         '--node-image', (nodeImages[0]?.[1] ?? '').replace(/@[^@]*$/, ''),
         ...nodeImages.flatMap(([v, image]) => ['--node-image-pin', `${v}=${image}`]),
         '--require-pinned-node-images',
       ],
-      portNumber: METRICS_PORT,
-      liveness: kplus.Probe.fromHttpGet('/healthz', { port: METRICS_PORT }),
-      readiness: kplus.Probe.fromHttpGet('/readyz', { port: METRICS_PORT }),
+      portNumber: metricsPort,
+      liveness: kplus.Probe.fromHttpGet('/healthz', { port: metricsPort }),
+      readiness: kplus.Probe.fromHttpGet('/readyz', { port: metricsPort }),
       resources: { cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) } },
       securityContext: { ensureNonRoot: true, user: 65532, group: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
     });

@@ -27,6 +27,7 @@ export type ToolName =
   | 'referrers-registry'
   | 'registry'
   | 'argocd'
+  | 'helm'
   | 'nats-server'
   | 'mosquitto'
   | 'redis-server'

@@ -119,6 +119,9 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                 ],
                 ports: [{ name: 'http', containerPort: tenantPort(runtime), ...hostPort }, { name: 'admin', containerPort: NODE_PORTS.admin }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
+                // The admin port opens only once the node has loaded its assignment (tens of seconds
+                // on a busy node): the liveness probe alone (3 x 10 s) killed pods just as they came up.
+                startupProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 2, failureThreshold: 90 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
                 volumeMounts: [
                   { name: 'cache', mountPath: '/var/cache/flotilla' },

@@ -15,30 +15,26 @@
  * The node runtime pods reach the apiserver at the `kubernetes` Service's ClusterIP, as in any
  * cluster, through the harness's one-rule stand-in for kube-proxy (devenv/servers/kubernetes-service.ts).
  */
-import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyManifest, openLayout, openStore, parseReference, staticCredentials } from '../../artifacts/index.ts';
+import { staticCredentials } from '../../artifacts/index.ts';
 import { crdFor, KINDS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
 import { request } from '../../devenv/fixtures/http-client.ts';
 import { FlotillaNats } from '../../constructs/nats.ts';
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from '../../constructs/nats-server.ts';
 import { installCrds } from '../../devenv/fixtures/crds.ts';
 import { newKey, publish } from '../../devenv/fixtures/modules.ts';
-import { buildImages } from '../../devenv/images/build.ts';
-import { startKubeNodes } from '../../devenv/servers/kube-node.ts';
 import { startRegistry } from '../../devenv/servers/registry.ts';
 import type { Registry } from '../../devenv/servers/registry.ts';
 import type { KubeNodes } from '../../devenv/servers/kube-node.ts';
-import { routeClusterIp, routeKubernetesService } from '../../devenv/servers/kubernetes-service.ts';
+import { routeClusterIp } from '../../devenv/servers/kubernetes-service.ts';
 import type { Unroute } from '../../devenv/servers/kubernetes-service.ts';
 import { freePort } from '../../devenv/servers/process.ts';
 import { buildExample } from '../../examples/functions/build.ts';
-import { cacheRoot } from '../../examples/functions/cache.ts';
 import { createKubeClient, CONFIG_MAP_TYPE, resourcePath } from '../../kube/index.ts';
 import type { KubeClient } from '../../kube/index.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../operator/kinds.ts';
@@ -46,14 +42,9 @@ import { awaitOutput, run } from '../integration/operator/cli-process.ts';
 import type { Proc } from '../integration/operator/cli-process.ts';
 import { createTestNamespace, harness, kubeConfig, logTail, uniqueName, waitFor } from '../harness/index.ts';
 import type { TestNamespace } from '../harness/index.ts';
+import { PINNED_REGISTRY, VERSION, buildAndPushImages, preparePoolDirs, startReadyNodes } from './real-nodes-fixture.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The repository clusters/images.json pins the node runtime under; the nodes' containerd mirrors it to the loopback registry. */
-const PINNED_REGISTRY = 'registry.flotilla.local:5000';
-const VERSION = '0.1.0';
 const HOST = 'apps.example';
-/** uid:gid of the images' user (devenv/images/image.ts). */
-const IMAGE_USER = 65532;
 
 interface Condition {
   readonly type: string;
@@ -67,9 +58,6 @@ interface PodObject {
 interface EndpointSliceList {
   readonly items: readonly { readonly endpoints: readonly { readonly addresses: readonly string[]; readonly conditions?: { readonly ready?: boolean } }[]; readonly ports: readonly { readonly port: number }[] }[];
 }
-interface NodeObject {
-  readonly status?: { readonly conditions?: readonly Condition[] };
-}
 
 function say(line: string): void {
   process.stderr.write(`real-nodes: ${line}\n`);
@@ -78,7 +66,7 @@ function say(line: string): void {
 describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   let client: KubeClient;
   let cluster: KubeNodes;
-  let unroute: Unroute | undefined;
+  let nodes: { cluster: KubeNodes; stop: () => Promise<void> } | undefined;
   let ns: TestNamespace;
   let system: TestNamespace;
   let work: string;
@@ -90,7 +78,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   let natsDigest: string;
   let unrouteNats: Unroute | undefined;
   let privateRegistry: Registry | undefined;
-  const hostDirs: string[] = [];
+  let cleanDirs: (() => void) | undefined;
 
   const podsPath = () => `/api/v1/namespaces/${ns.name}/pods`;
   const runtimePods = async () =>
@@ -113,50 +101,22 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     client = createKubeClient(kubeConfig());
     work = await mkdtemp(join(tmpdir(), 'flotilla-real-nodes-'));
 
-    // The image this checkout builds, not a committed digest.
+    // The images this checkout builds, not committed digests.
     let t0 = performance.now();
-    const layout = await openLayout(join(work, 'layout'));
-    const built = await buildImages({ repoRoot: REPO_ROOT, layout, debCache: join(cacheRoot(), 'images', 'debs'), workDir: work });
-    const node = built.find((b) => b.spec.name === 'node-runtime');
-    if (!node) throw new Error('buildImages: expected a node-runtime image');
-    digest = node.digest;
-    natsDigest = built.find((b) => b.spec.name === 'nats')?.digest ?? '';
-    if (!natsDigest) throw new Error('buildImages: expected a nats image');
-    await copyManifest(layout, await openStore(parseReference(`${h.registry.host}/flotilla/nats:${VERSION}`)), natsDigest, { tag: VERSION });
-    await copyManifest(layout, await openStore(parseReference(`${h.registry.host}/flotilla/node-runtime:${VERSION}`)), digest, { tag: VERSION });
-    say(`images built and node runtime pushed in ${Math.round(performance.now() - t0)} ms (${digest})`);
+    const built = await buildAndPushImages(work);
+    digest = built['node-runtime'];
+    natsDigest = built.nats;
+    say(`images built and pushed in ${Math.round(performance.now() - t0)} ms (node runtime ${digest})`);
 
-    unroute = await routeKubernetesService(h.kube.server);
     t0 = performance.now();
-    cluster = await startKubeNodes({
-      baseDir: h.workDir,
-      logDir: h.logDir,
-      api: h.kube,
-      registry: h.registry.host,
-      mirrors: { [PINNED_REGISTRY]: h.registry.host },
-      nodes: [{ name: uniqueName('node-a') }, { name: uniqueName('node-b') }],
-    });
-    await Promise.all(
-      cluster.nodes.map((n) =>
-        waitFor(
-          async () => ((await client.request<NodeObject>({ method: 'GET', path: `/api/v1/nodes/${n.name}` })).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined),
-          { what: `Node ${n.name} Ready`, timeoutMs: 180_000, describe: () => Promise.resolve(logTail(n.kubelet.logFile, 30)) },
-        ),
-      ),
-    );
+    nodes = await startReadyNodes(client);
+    cluster = nodes.cluster;
     say(`both Nodes Ready in ${Math.round(performance.now() - t0)} ms`);
 
     ns = await createTestNamespace('real-nodes');
     system = await createTestNamespace('real-nodes-system');
     await installCrds(client, KINDS.map((k) => crdFor(k)));
-    // Site preparation a real cluster also needs: kubelet creates a missing hostPath as root 0755,
-    // which the image's user cannot write (the pods share this host's filesystem, so both nodes' pods share the dirs).
-    for (const base of ['/var/cache/flotilla', '/var/lib/flotilla/state']) {
-      const dir = join(base, ns.name, 'edge');
-      mkdirSync(dir, { recursive: true });
-      chownSync(dir, IMAGE_USER, IMAGE_USER);
-      hostDirs.push(join(base, ns.name));
-    }
+    cleanDirs = preparePoolDirs(ns.name, 'edge');
 
     key = newKey();
     const wasm = new Uint8Array(await readFile(await buildExample('hello')));
@@ -196,11 +156,10 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       },
       () => ns?.delete(),
       () => system?.delete(),
-      () => cluster?.stop(),
-      () => unroute?.(),
+      () => nodes?.stop(),
       () => unrouteNats?.(),
       () => privateRegistry?.stop(),
-      () => hostDirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+      () => cleanDirs?.(),
       () => (work ? rm(work, { recursive: true, force: true }) : undefined),
     ];
     for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
