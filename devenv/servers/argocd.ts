@@ -192,7 +192,7 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
         // health check does not judge a controller's object before it saw the change; every kind we
         // gate waves on has a health check that waits for status.observedGeneration == generation
         // (ours in constructs/argocd/health, Argo CD's built-in ones for workloads and CRDs), so the
-        // sleep only adds latency: 8 waves, 16 s of a commit's roll-out.
+        // sleep only adds latency: 8 pauses, 16 s of a commit's roll-out through our 9 waves.
         env: { ...env, ARGOCD_SYNC_WAVE_DELAY: '0' },
         cwd: workDir,
         logFile: join(logDir, 'argocd-application-controller.log'),
