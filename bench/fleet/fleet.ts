@@ -7,10 +7,13 @@
  *   it runs);
  * - the resident memory of every process of the fleet;
  * - commit → first successful request at the new digest on every node running echo, over several
- *   commits, next to the GitOps floor measured in the same commits: the time until Argo CD has
- *   applied a plain ConfigMap changed by that commit, in the WasmFunctions' sync wave, in every
- *   cluster. The difference is what Flotilla adds (operator verify + place, node pull + verify +
- *   compile + swap).
+ *   commits, with nothing but the commit (the git server's push webhook tells Argo CD), next to the
+ *   GitOps floor measured in the same commits: the time until Argo CD has applied a plain ConfigMap
+ *   changed by that commit, in the WasmFunctions' sync wave, in every cluster. The difference is
+ *   what Flotilla adds (operator verify + place, node pull + verify + compile + swap). Each commit
+ *   is broken down by stage, each the latest over the clusters: webhook delivered (git server log),
+ *   Argo CD's sync of the commit started and finished (its Application status), the floor, the
+ *   operator resolved the new digest (WasmFunction status), every node serving it.
  *
  * A node says which module answered in the x-flotilla-digest response header. Progress on stderr,
  * a JSON summary on stdout; everything is taken down at the end, also on failure.
@@ -22,9 +25,10 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONFIG_MAP_TYPE, createKubeClient, loadKubeConfigFile, resourcePath } from '../../kube/index.ts';
+import { CONFIG_MAP_TYPE, createKubeClient, loadKubeConfigFile, resourcePath, WASM_FUNCTION_TYPE } from '../../kube/index.ts';
 import { execa } from 'execa';
-import { commitAndRefresh } from '../../devenv/fleet/commit.ts';
+import { ArgoCdApi } from '../../devenv/fleet/argocd-api.ts';
+import { commit } from '../../devenv/fleet/commit.ts';
 import { getWithHost } from '../../devenv/fleet/http-probe.ts';
 import type { FleetState } from '../../devenv/fleet/state.ts';
 import { nodesServing, pointEchoAt, pushEcho } from '../../devenv/fixtures/fleet.ts';
@@ -92,7 +96,24 @@ function wasmFunctionWave(state: FleetState, cluster: string): string {
   return wave;
 }
 
-async function commitRound(state: FleetState, i: number): Promise<{ floorMs: number; servedMs: number; perNode: Record<string, number> }> {
+/** When the git server's log says it delivered the push of `sha` (ms since epoch), once it has. */
+function webhookDeliveredAt(state: FleetState, sha: string): number | undefined {
+  const lines = readFileSync(join(state.logDir, 'git-server.log'), 'utf8').split('\n');
+  const push = lines.findIndex((l) => l.includes(`..${sha.slice(0, 8)}:`));
+  const done = lines.slice(push + 1).find((l) => / webhook .*: 200 in /.test(l));
+  return push < 0 || done === undefined ? undefined : Date.parse(done.split(' ')[0] ?? '');
+}
+
+interface Stages {
+  webhookMs: number;
+  syncStartedMs: number;
+  syncDoneMs: number;
+  floorMs: number;
+  operatorMs: number;
+  servedMs: number;
+}
+
+async function commitRound(state: FleetState, i: number): Promise<Stages & { perNode: Record<string, number> }> {
   const { repository, digest } = await pushEcho(state, true);
   const clusters = state.clusters ?? [];
   // Placement is sticky, so the nodes running echo before the commit are the ones that must switch.
@@ -103,13 +124,39 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
     const marker = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench-marker', namespace: 'functions', annotations: { 'argocd.argoproj.io/sync-wave': wasmFunctionWave(state, c.name) } }, data: { round: String(i) } };
     await writeFile(join(state.git?.repoDir ?? '', 'gitops', 'clusters', c.name, 'configmap_functions_bench-marker.yaml'), JSON.stringify(marker));
   }
+  const argo = new ArgoCdApi(state.argocd?.url ?? '', { username: state.argocd?.username ?? '', password: state.argocd?.password ?? '' });
+  await argo.applications(); // log in before t0
   const t0 = Date.now();
-  await commitAndRefresh(state, `bench: echo -> ${digest} (round ${i})`);
-  const [floors, served] = await Promise.all([
+  const sha = commit(state, `bench: echo -> ${digest} (round ${i})`);
+  const apps = clusters.map((c) => `flotilla-${c.name}`);
+  // One poller for both Argo CD stages of every Application, at 10 Hz: argocd-server shares the
+  // two cores with what it measures, and a list per probe per stage would cost more than it tells.
+  const seen = { started: new Map<string, number>(), done: new Map<string, number>() };
+  const argoStages = (async () => {
+    while (seen.done.size < apps.length && Date.now() - t0 < COMMIT_TIMEOUT_MS) {
+      for (const a of await argo.applications().catch(() => [])) {
+        const st = a.status;
+        const op = st?.operationState;
+        if (!apps.includes(a.metadata.name)) continue;
+        if (!seen.started.has(a.metadata.name) && (op?.operation?.sync?.revision === sha || op?.syncResult?.revision === sha)) seen.started.set(a.metadata.name, Date.now() - t0);
+        if (!seen.done.has(a.metadata.name) && st?.sync?.revision === sha && op?.phase === 'Succeeded' && op.syncResult?.revision === sha) seen.done.set(a.metadata.name, Date.now() - t0);
+      }
+      await sleep(100);
+    }
+    if (seen.done.size < apps.length) throw new Error(`Argo CD syncing ${sha}: not within ${COMMIT_TIMEOUT_MS / 1000} s`);
+  })();
+  const [webhook, , floors, operator, served] = await Promise.all([
+    until(t0, `webhook for ${sha}`, () => Promise.resolve(webhookDeliveredAt(state, sha) !== undefined)).then(() => (webhookDeliveredAt(state, sha) ?? NaN) - t0),
+    argoStages,
     Promise.all(clusters.map((c) => {
       const client = createKubeClient(loadKubeConfigFile(c.kubeconfig));
       const path = resourcePath(CONFIG_MAP_TYPE, { namespace: 'functions', name: 'bench-marker' });
       return until(t0, `bench-marker round ${i} in ${c.name}`, async () => (await client.request<{ data?: Record<string, string> }>({ method: 'GET', path })).data?.['round'] === String(i));
+    })),
+    Promise.all(clusters.map((c) => {
+      const client = createKubeClient(loadKubeConfigFile(c.kubeconfig));
+      const path = resourcePath(WASM_FUNCTION_TYPE, { namespace: 'functions', name: 'echo' });
+      return until(t0, `echo resolved to ${digest} in ${c.name}`, async () => (await client.request<{ status?: { resolvedDigest?: string } }>({ method: 'GET', path })).status?.resolvedDigest === digest);
     })),
     Promise.all(targets.map((t) => until(t0, `echo at ${digest} on ${t.node}`, async () => {
       const res = await getWithHost(`${t.url}/`, t.host, 2000);
@@ -117,7 +164,7 @@ async function commitRound(state: FleetState, i: number): Promise<{ floorMs: num
     }))),
   ]);
   const perNode = Object.fromEntries(targets.map((t, k) => [`${t.cluster}/${t.node}`, served[k] ?? NaN]));
-  return { floorMs: Math.max(...floors), servedMs: Math.max(...served), perNode };
+  return { webhookMs: webhook, syncStartedMs: Math.max(...seen.started.values()), syncDoneMs: Math.max(...seen.done.values()), floorMs: Math.max(...floors), operatorMs: Math.max(...operator), servedMs: Math.max(...served), perNode };
 }
 
 async function main(): Promise<void> {
@@ -133,18 +180,19 @@ async function main(): Promise<void> {
   await sleep(10_000);
   const memory = fleetRssMiB(state);
   log(`fleet memory: ${memory.total} MiB RSS in ${memory.processes} processes`);
-  const rounds = [];
+  const rounds: Awaited<ReturnType<typeof commitRound>>[] = [];
   for (let i = 1; i <= COMMITS; i++) {
     const r = await commitRound(state, i);
-    log(`commit ${i}: GitOps floor (ConfigMap applied in every cluster) ${r.floorMs} ms; new digest answering on every node ${r.servedMs} ms ${JSON.stringify(r.perNode)}`);
+    log(`commit ${i}: webhook delivered ${r.webhookMs} ms, Argo CD sync started ${r.syncStartedMs} ms, GitOps floor (ConfigMap applied in every cluster) ${r.floorMs} ms, sync finished ${r.syncDoneMs} ms, operator resolved ${r.operatorMs} ms; new digest answering on every node ${r.servedMs} ms ${JSON.stringify(r.perNode)}`);
     rounds.push(r);
   }
   const floor = rounds.map((r) => r.floorMs);
   const served = rounds.map((r) => r.servedMs);
+  const stages = Object.fromEntries((['webhookMs', 'syncStartedMs', 'floorMs', 'syncDoneMs', 'operatorMs', 'servedMs'] as const).map((k) => [k, median(rounds.map((r) => r[k]))]));
   const summary = {
     up: { coldMs: Math.round(coldMs), warmMs: Math.round(warmMs), reuseMs: Math.round(reuseMs) },
     memory,
-    commitToServed: { commits: COMMITS, medianMs: median(served), maxMs: Math.max(...served), gitopsFloorMedianMs: median(floor), gitopsFloorMaxMs: Math.max(...floor), ratioToFloor: Number((median(served) / median(floor)).toFixed(2)), rounds },
+    commitToServed: { commits: COMMITS, medianMs: median(served), maxMs: Math.max(...served), gitopsFloorMedianMs: median(floor), gitopsFloorMaxMs: Math.max(...floor), ratioToFloor: Number((median(served) / median(floor)).toFixed(2)), stageMedians: stages, rounds },
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -76,7 +76,9 @@ export class ArgoCdChart extends Chart implements RenderTarget {
             destination: { ...('server' in destination ? { server: destination.server } : { name: '{{.path.basename}}' }), namespace: 'flotilla-system' },
             syncPolicy: {
               automated: { prune: true, selfHeal: true },
-              syncOptions: ['ServerSideApply=true', 'PruneLast=true'],
+              // ApplyOutOfSyncOnly: a commit applies what it changed, so it walks only the waves it
+              // touches (a digest bump: one), not all of them; ordering within those waves holds.
+              syncOptions: ['ServerSideApply=true', 'PruneLast=true', 'ApplyOutOfSyncOnly=true'],
               retry: { limit: 5, backoff: { duration: '5s', factor: 2, maxDuration: '3m' } },
             },
           },

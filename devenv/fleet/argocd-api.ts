@@ -1,7 +1,6 @@
 /**
  * The few Argo CD API calls the local fleet needs: a session token, Applications with their sync
- * and health, a refresh after each push (the webhook matches repository URLs against each
- * Application's repoURL, so the API is the dependable way to say "look now"), and the resource tree.
+ * and health, a refresh on demand (the fallback to the git server's push webhook), and the resource tree.
  */
 
 export interface ArgoApp {
@@ -10,7 +9,13 @@ export interface ArgoApp {
   readonly status?: {
     readonly sync?: { readonly status?: string; readonly revision?: string };
     readonly health?: { readonly status?: string; readonly message?: string };
-    readonly operationState?: { readonly phase?: string; readonly message?: string };
+    readonly operationState?: {
+      readonly phase?: string;
+      readonly message?: string;
+      /** The commit the operation syncs (set when it starts) and the one it synced (set as it runs). */
+      readonly operation?: { readonly sync?: { readonly revision?: string } };
+      readonly syncResult?: { readonly revision?: string };
+    };
     readonly conditions?: readonly { readonly type: string; readonly message: string }[];
   };
 }

@@ -165,7 +165,7 @@ async function start(
       mkdirSync(join(base, 'fleet'), { recursive: true });
       git(join(base, 'fleet'), ['init', '-q', '-b', 'main']);
       return track(await startGitServer(base, logDir));
-    }, join(logDir, 'git-daemon.log')),
+    }, join(logDir, 'git-server.log')),
     startControlPlane(ctx, 'management', workDir, logDir, track, false),
     // Functions with shared state (spec.state.store: nats) need it on every node.
     step(ctx, 'NATS (JetStream)', async () => track(await startNats(join(workDir, 'nats'), logDir)), join(logDir, 'nats-server.log')),
@@ -197,6 +197,9 @@ async function start(
     setArgo(a);
     return a;
   }, join(logDir, 'argocd', 'logs'));
+  // As a Git host is set up for Argo CD: every commit in the working copy (or push to it) tells
+  // argocd-server at once, instead of waiting for the 3-minute poll.
+  gitServer.addWebhook('fleet', { url: argocd.webhookUrl, secret: argocd.webhookSecret });
   save({ argocd: { url: argocd.serverUrl, username: 'admin', password: argocd.adminPassword, namespace: argocd.namespace, kubeconfig: mgmt.api.kubeconfig } });
 
   await step(ctx, 'ApplicationSet controller', async () => {

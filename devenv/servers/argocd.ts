@@ -36,6 +36,10 @@ export interface ArgoCd {
   /** 127.0.0.1:<port> of the repo server (gRPC, plaintext). */
   readonly repoServerAddress: string;
   readonly adminPassword: string;
+  /** argocd-server's Git webhook endpoint (GitHub, GitLab, Gitea, Bitbucket payloads). */
+  readonly webhookUrl: string;
+  /** The secret GitHub-style push webhooks must be signed with (`webhook.github.secret`); unsigned ones are refused. */
+  readonly webhookSecret: string;
   /** Cluster name and URL registered for Applications' `destination`. */
   readonly cluster: { readonly name: string; readonly server: string };
   readonly workDir: string;
@@ -58,7 +62,7 @@ function adminCredentials(kubeconfig: string): { server: string; caData: string;
 }
 
 /** Argo CD's settings objects: the ConfigMaps and Secret a stock install ships, filled for a test. */
-function settingsManifests(namespace: string, passwordHash: string, reconcileSeconds: number, cluster: { name: string; server: string; caData: string; token: string }): string {
+function settingsManifests(namespace: string, passwordHash: string, webhookSecret: string, reconcileSeconds: number, cluster: { name: string; server: string; caData: string; token: string }): string {
   const labels = { 'app.kubernetes.io/part-of': 'argocd' };
   const cm = (name: string, data: Record<string, string> = {}): object => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { ...labels, 'app.kubernetes.io/name': name } }, data });
   const docs = [
@@ -90,6 +94,8 @@ function settingsManifests(namespace: string, passwordHash: string, reconcileSec
         'admin.password': passwordHash,
         'admin.passwordMtime': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         'server.secretkey': randomBytes(32).toString('base64'),
+        // Set, so /api/webhook accepts only GitHub-style pushes signed with it (deny by default).
+        'webhook.github.secret': webhookSecret,
       },
     },
     {
@@ -114,13 +120,14 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
   const creds = adminCredentials(opts.kubeconfig);
   const cluster = { name: 'flotilla-test', ...creds };
   const adminPassword = randomBytes(12).toString('hex');
+  const webhookSecret = randomBytes(24).toString('hex');
   const passwordHash = execFileSync(toolPath('argocd'), ['account', 'bcrypt', '--password', adminPassword], { encoding: 'utf8' }).trim();
 
   const crdDir = join(bin, 'crds');
   const crds = readdirSync(crdDir).filter((f) => f.endsWith('-crd.yaml')).map((f) => readFileSync(join(crdDir, f), 'utf8'));
   await applyYaml(opts.kubeconfig, crds.join('\n---\n'));
   await waitForCrdsEstablished(loadKubeConfigFile(opts.kubeconfig), ['applications.argoproj.io', 'appprojects.argoproj.io', 'applicationsets.argoproj.io']);
-  await applyYaml(opts.kubeconfig, settingsManifests(namespace, passwordHash, opts.reconcileSeconds ?? 15, cluster));
+  await applyYaml(opts.kubeconfig, settingsManifests(namespace, passwordHash, webhookSecret, opts.reconcileSeconds ?? 15, cluster));
 
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'flotilla-argocd-'));
   const logDir = join(workDir, 'logs');
@@ -181,7 +188,12 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
         command: join(bin, 'argocd-application-controller'),
         // Its metrics server always binds 0.0.0.0 (not configurable in v3.6); the port is random.
         args: [...kube, ...repo, `--metrics-port=${controllerMetrics}`, '--status-processors=2', '--operation-processors=2', ...common],
-        env,
+        // Argo CD sleeps 2 s after every sync wave (controller/sync.go, delayBetweenSyncWaves) so a
+        // health check does not judge a controller's object before it saw the change; every kind we
+        // gate waves on has a health check that waits for status.observedGeneration == generation
+        // (ours in constructs/argocd/health, Argo CD's built-in ones for workloads and CRDs), so the
+        // sleep only adds latency: 8 pauses, 16 s of a commit's roll-out through our 9 waves.
+        env: { ...env, ARGOCD_SYNC_WAVE_DELAY: '0' },
         cwd: workDir,
         logFile: join(logDir, 'argocd-application-controller.log'),
         ready: () => httpReady(`http://127.0.0.1:${controllerMetrics}/healthz`),
@@ -217,6 +229,8 @@ export async function startArgoCd(opts: ArgoCdOptions): Promise<ArgoCd> {
       serverUrl,
       repoServerAddress,
       adminPassword,
+      webhookUrl: `${serverUrl}/api/webhook`,
+      webhookSecret,
       cluster: { name: cluster.name, server: cluster.server },
       workDir,
       logDir,

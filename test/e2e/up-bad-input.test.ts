@@ -262,8 +262,8 @@ describe('flotilla up with bad input', () => {
     let registeredAt = 0;
     const { result, seen } = await box.upWatched([], async () => {
       await box.waitForLine(/^✓ git server /m);
-      // The whole process group: `git daemon` is a wrapper waiting on the git-daemon that serves.
-      process.kill(-(await recordedPid(box.readState, ['daemon', '--base-path='])), 'SIGKILL');
+      // The whole process group: the server's git http-backend children go with it.
+      process.kill(-(await recordedPid(box.readState, ['git-http/main.ts', '--root'])), 'SIGKILL');
       await box.waitForLine(/^✓ register both clusters/m, 240_000);
       registeredAt = performance.now();
     });
