@@ -86,6 +86,7 @@ interface NodeFlags {
   registryCredentials?: string;
   peerKeyFile?: string;
   peerServiceAccount?: string;
+  peerTokenFile?: string;
 }
 
 const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
@@ -183,12 +184,13 @@ async function peerAuth(flags: NodeFlags, client: KubeClient | undefined): Promi
     return loadPoolKey(resolve(flags.peerKeyFile));
   }
   if (client === undefined) {
+    if (flags.peerTokenFile !== undefined) throw new NodeRuntimeError('InvalidArgument', '--peer-token-file: expected --cluster as well (tokens are reviewed by the API server), got --manifests; use --peer-key-file');
     if (flags.peerServiceAccount !== undefined) throw new NodeRuntimeError('InvalidArgument', '--peer-service-account: expected --cluster as well (tokens are minted and reviewed by the API server), got --manifests; use --peer-key-file');
     return undefined;
   }
   const serviceAccount = flags.peerServiceAccount ?? nodeRuntimeName(flags.runtime ?? '');
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(serviceAccount)) throw new NodeRuntimeError('InvalidArgument', `--peer-service-account: expected a ServiceAccount name, got ${JSON.stringify(serviceAccount)}`);
-  return new ServiceAccountPeerAuth(client, { namespace: flags.namespace ?? 'default', serviceAccount });
+  return new ServiceAccountPeerAuth(client, { namespace: flags.namespace ?? 'default', serviceAccount, ...(flags.peerTokenFile !== undefined ? { tokenFile: resolve(flags.peerTokenFile) } : {}) });
 }
 
 /** `flotilla node`: the node runtime, standalone (desired state from a manifest directory) or in cluster mode (assignments from the operator), event triggers and state included. */
@@ -234,6 +236,7 @@ export function register(program: Command): void {
     .option('--registry-credentials <names>', 'cluster mode: Secrets (kubernetes.io/dockerconfigjson, in --namespace) with the pull credentials of private module registries, comma-separated, tried in order')
     .option('--peer-key-file <file>', 'node identity by a pool key: every node of the pool holds this file (at least 32 bytes, e.g. `openssl rand -hex 32`); forwarded requests are signed with it and only those that verify are served. Standalone mode needs it for forwarding to this node; cluster mode uses ServiceAccount tokens without it')
     .option('--peer-service-account <name>', 'cluster mode: the ServiceAccount (in --namespace) whose tokens (audience flotilla-peer, checked with TokenReview) identify the pool\'s nodes (default: the one the operator renders for --runtime)')
+    .option('--peer-token-file <file>', 'cluster mode: a projected ServiceAccount token (audience flotilla-peer) to identify this node to its peers, re-read every minute (the operator\'s DaemonSet mounts one); without it the node mints tokens with TokenRequest')
     .option('--shutdown-grace-ms <n>', `on SIGTERM: how long requests in flight get to finish once the node stops accepting; pulls and retries stop at once (${SHUTDOWN_GRACE_MS.min}..${SHUTDOWN_GRACE_MS.max})`, String(SHUTDOWN_GRACE_MS.default))
     .action(async (flags: NodeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } });

@@ -1,19 +1,25 @@
 /**
  * Peer auth with bound ServiceAccount tokens (cluster mode): a forwarding node sends a token of its
- * pool's ServiceAccount, minted with TokenRequest for the dedicated audience PEER_AUDIENCE (so it is
- * no API credential and no other audience's token works here) and refreshed at REFRESH_AT of its
- * life; the receiving node checks it with TokenReview (authenticated, audience, a user name of its
+ * pool's ServiceAccount for the dedicated audience PEER_AUDIENCE (so it is no API credential and no
+ * other audience's token works here): in a pod, the projected token the kubelet mints, binds to the
+ * pod (and its node) and refreshes (`tokenFile`); outside a kubelet, minted with TokenRequest and
+ * refreshed at REFRESH_AT of its life; the receiving node checks it with TokenReview (authenticated, audience, a user name of its
  * pool, and the node-name extra when the token is bound to a pod) and remembers the answer by the
  * token's SHA-256 for the token's remaining life, in a bounded cache, so a kept-alive stream of
  * forwarded requests costs one review per token, not one per request.
  */
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { readFile } from 'node:fs/promises';
+import { PEER_AUDIENCE } from '../../api/index.ts';
 import type { KubeClient } from '../../kube/index.ts';
 import { checkNode, PeerAuthError, type PeerAuth, type PeerClaim, type PeerIdentity } from './peer-auth.ts';
 
 /** The audience of peer tokens: a token minted for it is useless against the API server, and an API token is refused here. */
-export const PEER_AUDIENCE = 'flotilla-peer';
+export { PEER_AUDIENCE };
+
+/** How often a projected token file is re-read (the kubelet replaces it at 80 % of its life, 8 min for 10). */
+export const TOKEN_FILE_REREAD_MS = 60_000;
 
 /** The extra TokenReview gives a pod-bound token: the node the pod runs on. */
 export const NODE_NAME_EXTRA = 'authentication.kubernetes.io/node-name';
@@ -47,6 +53,8 @@ export interface ServiceAccountPeerOptions {
   /** Namespace and name of this node's ServiceAccount: the one its tokens are minted for. */
   readonly namespace: string;
   readonly serviceAccount: string;
+  /** A projected ServiceAccount token (audience PEER_AUDIENCE) to send instead of minting one, re-read every TOKEN_FILE_REREAD_MS. */
+  readonly tokenFile?: string;
   /** User names of the pool's peers (system:serviceaccount:<ns>:<name>). @default this node's ServiceAccount only */
   readonly peers?: readonly string[];
   /** @default Date.now */
@@ -74,7 +82,7 @@ export class ServiceAccountPeerAuth implements PeerAuth {
   readonly kind = 'service-account';
   readonly counts: ReviewCounts = { hits: 0, misses: 0 };
   private readonly client: KubeClient;
-  private readonly o: Required<Omit<ServiceAccountPeerOptions, 'peers'>> & { readonly peers: ReadonlySet<string> };
+  private readonly o: Required<Omit<ServiceAccountPeerOptions, 'peers' | 'tokenFile'>> & { readonly peers: ReadonlySet<string>; readonly tokenFile?: string };
   private token: { value: string; refreshAt: number } | undefined;
   private minting: Promise<string> | undefined;
   // Map order is insertion order: the first key is the oldest entry, evicted first.
@@ -89,6 +97,7 @@ export class ServiceAccountPeerAuth implements PeerAuth {
       now: o.now ?? Date.now,
       tokenSeconds: o.tokenSeconds ?? TOKEN_SECONDS,
       cacheEntries: o.cacheEntries ?? CACHE_ENTRIES,
+      ...(o.tokenFile !== undefined ? { tokenFile: o.tokenFile } : {}),
     };
   }
 
@@ -122,8 +131,14 @@ export class ServiceAccountPeerAuth implements PeerAuth {
   }
 
   private async mint(): Promise<string> {
-    const { namespace, serviceAccount, tokenSeconds } = this.o;
+    const { namespace, serviceAccount, tokenSeconds, tokenFile } = this.o;
     const issued = this.o.now();
+    if (tokenFile !== undefined) {
+      const value = (await readFile(tokenFile, 'utf8')).trim();
+      if (!value) throw new PeerAuthError('MalformedCredential', `peer token file ${tokenFile}: expected a projected ServiceAccount token, got an empty file`);
+      this.token = { value, refreshAt: issued + TOKEN_FILE_REREAD_MS };
+      return value;
+    }
     const r = await this.client.request<TokenRequestStatus>({
       method: 'POST',
       path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`,

@@ -82,10 +82,12 @@ describe('peer identity: ServiceAccount tokens, TokenRequest and TokenReview on 
     expect(decodeJwt(credential).aud).toEqual([PEER_AUDIENCE]);
     expect(await receiver.verify(credential, claim)).toEqual({ principal: serviceAccountUser(ns.name, 'pool') });
     expect(receiver.counts).toEqual({ hits: 0, misses: 1 });
-    const n = 200;
+    const n = 2000;
+    const verdicts = new Set<string>();
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) expect(code(await receiver.verify(credential, claim))).toBe('ok');
+    for (let i = 0; i < n; i++) verdicts.add(code(await receiver.verify(credential, claim)));
     const hitUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
+    expect(verdicts).toEqual(new Set(['ok']));
     expect(receiver.counts).toEqual({ hits: n, misses: 1 });
     // A miss is one TokenReview round trip; reported, never asserted (shared machine).
     const fresh = new ServiceAccountPeerAuth(pool, { namespace: ns.name, serviceAccount: 'pool' });
