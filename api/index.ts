@@ -42,7 +42,7 @@ export type { ManifestErrorCode, ManifestIssue } from './manifest-error.ts';
 export { AUDIT_KINDS, AUDIT_MARK, AuditError, AuditLog, verifyAudit } from './audit.ts';
 export type { AuditErrorCode, AuditEvent, AuditKind, AuditRecord, AuditSummary } from './audit.ts';
 export { microTime } from './micro-time.ts';
-export { ANNOTATIONS, BACKEND_HEADER, FORWARDED_BY_HEADER, SERVED_BY_HEADER, REUSE_ANNOTATION, DEFAULT_CAPACITY, NODE_FIELD_MANAGER, NODE_LABEL, NODE_RUNTIME_POD_LABELS, RUNTIME_LABEL, TRUST_POLICY_KEY, nodeLease, nodeObjectName, nodeRuntimeName, parseNodeLease } from './node-contract.ts';
+export { ANNOTATIONS, BACKEND_HEADER, FORWARDED_BY_HEADER, NODE_PEER_CLUSTER_ROLE, PEER_AUDIENCE, PEER_TOKEN_PATH, SERVED_BY_HEADER, REUSE_ANNOTATION, DEFAULT_CAPACITY, NODE_FIELD_MANAGER, NODE_LABEL, NODE_RUNTIME_POD_LABELS, RUNTIME_LABEL, TRUST_POLICY_KEY, nodeLease, nodeObjectName, nodeRuntimeName, parseNodeLease } from './node-contract.ts';
 export type { NodeHeartbeat, NodeLease, RegisteredNode } from './node-contract.ts';
 export { ASSIGNMENT_KEY, AssignedFunctionSchema, AssignedRouteSchema, AssignedTriggerSchema, NodeAssignmentSchema, RemoteFunctionSchema, emptyAssignment, parseAssignment } from './node-assignment.ts';
 export type { AssignedFunction, AssignedRoute, AssignedTrigger, NodeAssignment, ReadAssignment, RemoteFunction } from './node-assignment.ts';

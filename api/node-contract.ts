@@ -62,6 +62,19 @@ export const REUSE_ANNOTATION = 'flotilla.dev/instance-reuse';
 export const FORWARDED_BY_HEADER = 'x-flotilla-forwarded-by';
 /** Request header a forwarding node sets to the backend (`namespace/name`) it chose, so the receiving node runs that one and the route's weights hold. */
 export const BACKEND_HEADER = 'x-flotilla-backend';
+
+/**
+ * The ClusterRole (rendered with the operator, constructs/system.ts) that lets a pool's nodes
+ * create TokenReviews, to check the peer tokens forwarded requests carry; the operator binds each
+ * pool's ServiceAccount to it (TokenReview is cluster scoped: a Role cannot grant it).
+ */
+export const NODE_PEER_CLUSTER_ROLE = 'flotilla-node-peer';
+
+/** The audience of the tokens nodes identify themselves to their peers with (never the API server's). */
+export const PEER_AUDIENCE = 'flotilla-peer';
+
+/** Where a node runtime pod finds its projected peer token (audience PEER_AUDIENCE, refreshed by the kubelet). */
+export const PEER_TOKEN_PATH = '/var/run/secrets/flotilla.dev/peer/token';
 /** Response header: the node that ran the function (set on every answer a node executes). */
 export const SERVED_BY_HEADER = 'x-flotilla-served-by';
 

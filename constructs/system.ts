@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { GROUP, NODE_RUNTIME_POD_LABELS, pinnedDigest } from '../api/index.ts';
+import { GROUP, NODE_PEER_CLUSTER_ROLE, NODE_RUNTIME_POD_LABELS, pinnedDigest } from '../api/index.ts';
 
 export const OPERATOR_LABELS = { 'app.kubernetes.io/name': 'flotilla-operator', 'app.kubernetes.io/part-of': 'flotilla' };
 /** Labels of the node runtime pods the operator's DaemonSets create. */
@@ -68,6 +68,14 @@ export class FlotillaSystem extends Construct {
     // The node runtime of each WasmRuntime: DaemonSet, Service, ServiceAccount, Role, RoleBinding. The operator
     // holds every permission those Roles grant (leases, configmaps, events), so no escalate verb.
     role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.DAEMON_SETS, kplus.ApiResource.SERVICES, kplus.ApiResource.SERVICE_ACCOUNTS, kplus.ApiResource.ROLES, kplus.ApiResource.ROLE_BINDINGS);
+    // Node identity: each pool's nodes check their peers' tokens with TokenReview (cluster scoped, so
+    // no Role can grant it). The operator binds each pool's ServiceAccount to this role and to no
+    // other: `bind` on this one name, so it needs no TokenReview right of its own.
+    const peerRole = new kplus.ClusterRole(this, 'NodePeerRole', { metadata: { name: NODE_PEER_CLUSTER_ROLE, labels: OPERATOR_LABELS } });
+    peerRole.allow(['create'], kplus.ApiResource.TOKEN_REVIEWS);
+    role.allow(['bind'], peerRole);
+    // Apply only (server-side apply is a patch): it never lists or deletes another binding.
+    role.allow(['get', 'create', 'patch'], kplus.ApiResource.CLUSTER_ROLE_BINDINGS);
     const binding = new kplus.ClusterRoleBinding(this, 'OperatorBinding', { metadata: { name: 'flotilla-operator', labels: OPERATOR_LABELS }, role });
     binding.addSubjects(operatorSa);
 

@@ -28,6 +28,8 @@ export type NodeRuntimeCode =
   // forwarding (http/forward.ts)
   | 'ForwardFailed'
   | 'NotPlacedHere'
+  // node identity (peer/): a forwarded request without a peer credential that verifies
+  | 'PeerUnauthenticated'
   // invoke
   | 'Overloaded'
   | 'RequestTooLarge'
@@ -64,6 +66,7 @@ export const HTTP_STATUS: Readonly<Record<NodeRuntimeCode, number>> = {
   CircuitOpen: 503,
   ForwardFailed: 502,
   NotPlacedHere: 503,
+  PeerUnauthenticated: 401,
   Overloaded: 503,
   RequestTooLarge: 413,
   Timeout: 504,

@@ -34,6 +34,7 @@ import { auditSigners } from './verify/signers.ts';
 import { RouteAuthenticators, type DegradedRoute } from './auth/route-auth.ts';
 import type { JwksOptions } from './auth/jwt.ts';
 import type { SecretSource } from './auth/secrets-dir.ts';
+import type { PeerAuth } from './peer/peer-auth.ts';
 import { StateService } from './state/service.ts';
 import type { TickClaims } from './triggers/cron/claims.ts';
 import { EventRuntime } from './triggers/manager.ts';
@@ -122,6 +123,8 @@ export interface NodeOptions {
   readonly auth?: { readonly secrets?: SecretSource; readonly jwks?: JwksOptions };
   /** The audit log (api/audit.ts): verifications, modules loaded, auth denials, desired states applied. Absent: none written. */
   readonly audit?: AuditLog;
+  /** Node identity (peer/peer-auth.ts): the credential on what this node forwards and the check of what is forwarded to it. Absent: forwarded requests to this node are refused (401). */
+  readonly peerAuth?: PeerAuth;
 }
 
 export interface RunningNode {
@@ -483,6 +486,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     hold: (key, abandoned) => (current.dormant?.has(key) ? room.hold(key, abandoned) : undefined),
     ...(relayToken !== undefined ? { relayToken } : {}),
     flushMetrics: () => livePool.flush(),
+    ...(o.peerAuth ? { peerAuth: o.peerAuth } : {}),
+    peerAccepted: () => metrics.peerAuth.inc({ result: 'ok' }),
+    peerRefused: (error, forwarding, remote) => {
+      metrics.peerAuth.inc({ result: error.code });
+      o.audit?.record({ kind: 'denial', action: 'PeerUnauthenticated', object: `node ${nodeName}`, details: { reason: error.code, forwardedBy: forwarding.by, remote } });
+    },
     authenticate: async (route, headers) => {
       const outcome = await authenticators.authenticate(route, headers);
       if (!outcome.ok) o.audit?.record({ kind: 'denial', action: outcome.error.code, object: `FunctionRoute ${route.key}`, details: { reason: outcome.error.message } });

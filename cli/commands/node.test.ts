@@ -23,6 +23,9 @@ describe('flotilla node: choosing the desired state source', () => {
     { name: '--cluster without --runtime', args: ['--cluster', '--namespace', 'ns'], error: /--cluster: expected --runtime <WasmRuntime> and --namespace <its namespace>, got no --runtime/ },
     { name: '--cluster with a trust key', args: ['--cluster', '--runtime', 'edge', '--namespace', 'ns', '--trust-key', 'k.pem'], error: /expected no --trust-key\/--trust-policy/ },
     { name: 'a label that is not key=value', args: ['--cluster', '--runtime', 'edge', '--namespace', 'ns', '--kubeconfig', '/dev/null', '--labels', 'zone'], error: /--labels: expected key=value .*got "zone"/ },
+    { name: 'a peer token file without --cluster', args: ['--manifests', '.', '--peer-token-file', 'token'], error: /--peer-token-file: expected --cluster as well .*use --peer-key-file/ },
+    { name: 'a pool key file that cannot be read', args: ['--manifests', '.', '--peer-key-file', '/nonexistent/pool.key'], error: /--peer-key-file: expected a readable key file, got ENOENT/ },
+    { name: 'both a pool key and a peer ServiceAccount', args: ['--manifests', '.', '--peer-key-file', 'k', '--peer-service-account', 'sa'], error: /expected one of --peer-key-file and --peer-service-account, got both/ },
   ])('refuses $name with exit code 2', async ({ args, error }) => {
     const { code, stderr } = await node(args);
     expect(stderr).toMatch(error);

@@ -14,6 +14,10 @@ import { DEFAULT_JWKS_OPTIONS } from '../../node-runtime/auth/jwt.ts';
 import { secretsDir } from '../../node-runtime/auth/secrets-dir.ts';
 import { advertisedUrl } from '../../node-runtime/cluster/advertise.ts';
 import { ClusterSource } from '../../node-runtime/cluster/cluster-source.ts';
+import { nodeRuntimeName } from '../../api/index.ts';
+import type { PeerAuth } from '../../node-runtime/peer/peer-auth.ts';
+import { loadPoolKey } from '../../node-runtime/peer/pool-key.ts';
+import { ServiceAccountPeerAuth } from '../../node-runtime/peer/service-account.ts';
 import { NodeRuntimeError } from '../../node-runtime/errors.ts';
 import { NODE_DEFAULTS, startNode } from '../../node-runtime/node.ts';
 import { LOADER_DEFAULTS } from '../../node-runtime/loader/module-loader.ts';
@@ -82,6 +86,9 @@ interface NodeFlags {
   logLevel: string;
   shutdownGraceMs: string;
   registryCredentials?: string;
+  peerKeyFile?: string;
+  peerServiceAccount?: string;
+  peerTokenFile?: string;
 }
 
 const NATS_URL = /^(nats|tls):\/\/[^\s/]+$/;
@@ -168,6 +175,26 @@ function registryStoreOptions(flags: NodeFlags, client: KubeClient | undefined):
   return { credentials: secretCredentials((name) => getSecret(client, namespace, name), namespace, names, `spec.registryCredentials of WasmRuntime ${namespace}/${flags.runtime ?? ''} (--registry-credentials)`) };
 }
 
+/**
+ * Node identity: the pool key with --peer-key-file (either mode), else in cluster mode tokens of the
+ * pool's ServiceAccount (the one the operator renders for the WasmRuntime) checked with TokenReview;
+ * standalone without a key, nothing forwarded to this node is served (deny by default).
+ */
+async function peerAuth(flags: NodeFlags, client: KubeClient | undefined): Promise<PeerAuth | undefined> {
+  if (flags.peerKeyFile !== undefined) {
+    if (flags.peerServiceAccount !== undefined) throw new NodeRuntimeError('InvalidArgument', 'expected one of --peer-key-file and --peer-service-account, got both');
+    return loadPoolKey(resolve(flags.peerKeyFile));
+  }
+  if (client === undefined) {
+    if (flags.peerTokenFile !== undefined) throw new NodeRuntimeError('InvalidArgument', '--peer-token-file: expected --cluster as well (tokens are reviewed by the API server), got --manifests; use --peer-key-file');
+    if (flags.peerServiceAccount !== undefined) throw new NodeRuntimeError('InvalidArgument', '--peer-service-account: expected --cluster as well (tokens are minted and reviewed by the API server), got --manifests; use --peer-key-file');
+    return undefined;
+  }
+  const serviceAccount = flags.peerServiceAccount ?? nodeRuntimeName(flags.runtime ?? '');
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(serviceAccount)) throw new NodeRuntimeError('InvalidArgument', `--peer-service-account: expected a ServiceAccount name, got ${JSON.stringify(serviceAccount)}`);
+  return new ServiceAccountPeerAuth(client, { namespace: flags.namespace ?? 'default', serviceAccount, ...(flags.peerTokenFile !== undefined ? { tokenFile: resolve(flags.peerTokenFile) } : {}) });
+}
+
 /** `flotilla node`: the node runtime, standalone (desired state from a manifest directory) or in cluster mode (assignments from the operator), event triggers and state included. */
 export function register(program: Command): void {
   program
@@ -210,6 +237,9 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig for --cluster and --cron-claims lease (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--registry-credentials <names>', 'cluster mode: Secrets (kubernetes.io/dockerconfigjson, in --namespace) with the pull credentials of private module registries, comma-separated, tried in order')
+    .option('--peer-key-file <file>', 'node identity by a pool key: every node of the pool holds this file (at least 32 bytes, e.g. `openssl rand -hex 32`); forwarded requests are signed with it and only those that verify are served. Standalone mode needs it for forwarding to this node; cluster mode uses ServiceAccount tokens without it')
+    .option('--peer-service-account <name>', 'cluster mode: the ServiceAccount (in --namespace) whose tokens (audience flotilla-peer, checked with TokenReview) identify the pool\'s nodes (default: the one the operator renders for --runtime)')
+    .option('--peer-token-file <file>', 'cluster mode: a projected ServiceAccount token (audience flotilla-peer) to identify this node to its peers, re-read every minute (the operator\'s DaemonSet mounts one); without it the node mints tokens with TokenRequest')
     .option('--shutdown-grace-ms <n>', `on SIGTERM: how long requests in flight get to finish once the node stops accepting; pulls and retries stop at once (${SHUTDOWN_GRACE_MS.min}..${SHUTDOWN_GRACE_MS.max})`, String(SHUTDOWN_GRACE_MS.default))
     .action(async (flags: NodeFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'node-runtime' } });
@@ -232,6 +262,7 @@ export function register(program: Command): void {
       const graceMs = intFlag('--shutdown-grace-ms', flags.shutdownGraceMs, SHUTDOWN_GRACE_MS.min, SHUTDOWN_GRACE_MS.max);
       const { source, cluster, client } = desiredStateSource(flags, logger, nodeName);
       const storeOptions = registryStoreOptions(flags, client);
+      const peers = await peerAuth(flags, client);
       const pull = { ...(storeOptions ? { storeOptions } : {}), ...(flags.localStore !== undefined ? { localStore: resolve(flags.localStore) } : {}) };
       // Listening for the signal before the node starts: its listeners serve before startNode
       // returns, and a SIGTERM in that window is dropped when the node is a container's init (PID 1).
@@ -265,6 +296,7 @@ export function register(program: Command): void {
         ...scaleFromZero,
         ...tickClaims(flags),
         audit: openAuditLog(`node/${nodeName}`, flags.auditFile),
+        ...(peers ? { peerAuth: peers } : {}),
       });
       if (cluster) {
         // Peers forward to the admin port: the tenant port never trusts a forwarding mark (http/peer.ts).

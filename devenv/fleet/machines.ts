@@ -4,7 +4,7 @@
  * machine's name and its pool's ServiceAccount; `flotilla up` does the same with processes.
  */
 import { readFileSync } from 'node:fs';
-import { nodeRuntimeName } from '../../api/index.ts';
+import { nodeRuntimeName, PEER_AUDIENCE } from '../../api/index.ts';
 import type { KubeApiServer } from '../servers/kube-apiserver.ts';
 import { kubectl } from '../servers/kube.ts';
 import { waitFor } from '../servers/wait.ts';
@@ -53,4 +53,13 @@ export async function nodeRuntimeKubeconfig(api: KubeApiServer, pool: Pool, rend
   // A year: the local fleet lives as long as `up` runs; the API server sets no maximum.
   const token = (await kubectl(api.kubeconfig, ['create', 'token', pool.serviceAccount, '-n', pool.namespace, '--duration=8760h'])).trim();
   return render(api.server, readFileSync(api.caFile, 'utf8'), token);
+}
+
+/**
+ * The pool's peer token (audience flotilla-peer), as the kubelet projects it into a node runtime
+ * pod: the local fleet has no kubelet, so `up` mints it, for as long as the fleet lives. Call after
+ * nodeRuntimeKubeconfig (the ServiceAccount exists then).
+ */
+export async function nodePeerToken(api: KubeApiServer, pool: Pool): Promise<string> {
+  return (await kubectl(api.kubeconfig, ['create', 'token', pool.serviceAccount, '-n', pool.namespace, `--audience=${PEER_AUDIENCE}`, '--duration=8760h'])).trim();
 }

@@ -30,7 +30,7 @@ import { ArgoCdApi } from './argocd-api.ts';
 import { waitCompared, waitSynced } from './argocd-wait.ts';
 import type { ArgoView } from './argocd-wait.ts';
 import { getWithHost } from './http-probe.ts';
-import { machinesFor, nodeRuntimeKubeconfig } from './machines.ts';
+import { machinesFor, nodePeerToken, nodeRuntimeKubeconfig } from './machines.ts';
 import { ensureSigningKey, publishExamples } from './publish.ts';
 import type { ClusterState, FleetPaths, FleetState } from './state.ts';
 import { removeState, writeState } from './state.ts';
@@ -268,6 +268,8 @@ async function start(
           mkdirSync(dir, { recursive: true });
           const kubeconfig = join(dir, 'kubeconfig');
           writeFileSync(kubeconfig, await nodeRuntimeKubeconfig(edge.api, pool, (server, ca, token) => kubeconfigYaml(server, ca, token, `system:serviceaccount:${pool.namespace}:${pool.serviceAccount}`)), { mode: 0o600 });
+          const peerToken = join(dir, 'peer-token');
+          writeFileSync(peerToken, await nodePeerToken(edge.api, pool), { mode: 0o600 });
           const [port, adminPort] = [await freePort(), await freePort()];
           const url = `http://127.0.0.1:${port}`;
           track(
@@ -276,7 +278,7 @@ async function start(
               command: process.execPath,
               args: [
                 CLI, 'node', '--cluster', '--runtime', pool.name, '--namespace', pool.namespace, '--trust-namespace', trustNamespace,
-                '--kubeconfig', kubeconfig, '--node-name', machine.name, ...Object.entries(machine.labels).flatMap(([k, v]) => ['--labels', `${k}=${v}`]),
+                '--kubeconfig', kubeconfig, '--peer-token-file', peerToken, '--node-name', machine.name, ...Object.entries(machine.labels).flatMap(([k, v]) => ['--labels', `${k}=${v}`]),
                 '--port', String(port), '--admin-port', String(adminPort), '--cache-dir', join(dir, 'cache'), '--state-dir', join(dir, 'state'), '--workers', pool.name === 'default' ? '2' : '1', '--nats-url', nats.url,
               ],
               logFile: join(logDir, edge.name, `${machine.name}-${pool.name}.log`),

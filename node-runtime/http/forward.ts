@@ -7,13 +7,15 @@
  * connected to is skipped for the next, since the request never reached it. The request is marked
  * with this node's name (FORWARDED_BY_HEADER) and the chosen backend (BACKEND_HEADER): the
  * receiving node runs that backend or answers 503 NotPlacedHere, and never forwards it again, so a
- * stale assignment cannot bounce a request between nodes. The answer is relayed as it came
+ * stale assignment cannot bounce a request between nodes; it carries this node's peer credential
+ * (PEER_AUTH_HEADER, peer/peer-auth.ts) without which the receiving node honours neither mark. The answer is relayed as it came
  * (x-flotilla-served-by and x-flotilla-digest of the node that ran it), marked with this node's
  * name too.
  */
 import * as http from 'node:http';
 import { BACKEND_HEADER, FORWARDED_BY_HEADER } from '../../api/index.ts';
 import { HTTP_STATUS, NodeRuntimeError, type NodeRuntimeCode } from '../errors.ts';
+import { PEER_AUTH_HEADER, type PeerClaim } from '../peer/peer-auth.ts';
 import type { AttemptResult } from './route-policy-retry.ts';
 
 /** Headers that describe one connection, not the message (RFC 9110 7.6.1): never passed on. */
@@ -33,7 +35,13 @@ export function endToEnd(headers: http.IncomingHttpHeaders, drop: readonly strin
 
 /** The headers of a forwarded request: the client's end-to-end ones, marked with this node and the chosen backend, the body's exact length. Pure. */
 export function forwardedRequestHeaders(headers: http.IncomingHttpHeaders, node: string, backend: string, bodyLength: number): http.OutgoingHttpHeaders {
-  return { ...endToEnd(headers, ['content-length', FORWARDED_BY_HEADER, BACKEND_HEADER]), [FORWARDED_BY_HEADER]: node, [BACKEND_HEADER]: backend, 'content-length': bodyLength };
+  return { ...endToEnd(headers, ['content-length', FORWARDED_BY_HEADER, BACKEND_HEADER, PEER_AUTH_HEADER]), [FORWARDED_BY_HEADER]: node, [BACKEND_HEADER]: backend, 'content-length': bodyLength };
+}
+
+/** What a forwarded request with these headers claims (the part its peer credential is bound to). Pure. */
+export function peerClaim(headers: http.IncomingHttpHeaders | http.OutgoingHttpHeaders, method: string, url: string): PeerClaim {
+  const one = (v: unknown): string => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : '');
+  return { by: one(headers[FORWARDED_BY_HEADER]), backend: one(headers[BACKEND_HEADER]), method, url, host: one(headers.host) };
 }
 
 /** The headers of a relayed answer: the remote node's end-to-end ones, marked with this (forwarding) node. Pure. */
@@ -105,9 +113,13 @@ export class Forwarder {
   private readonly agent = new http.Agent({ keepAlive: true, timeout: 30_000 });
   private readonly turns = new Map<string, number>();
 
-  constructor(node: string, maxResponseBytes: number) {
+  /** Mints this node's peer credential for a forwarded request; absent: none is sent (the peer refuses it). */
+  private readonly credential: ((claim: PeerClaim) => Promise<string>) | undefined;
+
+  constructor(node: string, maxResponseBytes: number, credential?: (claim: PeerClaim) => Promise<string>) {
     this.node = node;
     this.maxResponseBytes = maxResponseBytes;
+    this.credential = credential;
   }
 
   /** Sends `req` for `functionKey` to one of `endpoints` before `deadlineMs`: the answer, or why none came. */
@@ -115,6 +127,13 @@ export class Forwarder {
     const turn = this.turns.get(functionKey) ?? 0;
     this.turns.set(functionKey, turn + 1);
     const headers = forwardedRequestHeaders(req.headers, this.node, functionKey, req.body.length);
+    if (this.credential) {
+      try {
+        headers[PEER_AUTH_HEADER] = await this.credential(peerClaim(headers, req.method, req.url));
+      } catch (err) {
+        return new NodeRuntimeError('ForwardFailed', `forwarding ${functionKey} from node ${this.node}: expected a peer credential, got ${(err as Error).message}; check the node's peer authentication (ServiceAccount and RBAC, or --peer-key-file)`, { cause: err });
+      }
+    }
     const failures: string[] = [];
     for (const endpoint of endpointOrder(endpoints, turn)) {
       const left = deadlineMs - Date.now();

@@ -14,7 +14,9 @@
  * makes them). Every answer a function gives here carries x-flotilla-served-by, this node.
  * Two listeners: the tenant port serves routes only (/healthz, /readyz and /metrics there are
  * routes like any other) and strips every x-flotilla-* request header a client sent; the admin
- * port serves /healthz, /readyz and /metrics and is the peer path other nodes forward to (peer.ts).
+ * port serves /healthz, /readyz and /metrics and is the peer path other nodes forward to (peer.ts):
+ * a forwarded request there is served only with a peer credential that verifies (`peerAuth`,
+ * peer/peer-auth.ts), else 401 PeerUnauthenticated before anything else reads it.
  * Admission (route, size, rate limit, a free worker or queue place) comes before the body is read,
  * then the route's authentication (`authenticated`, auth/route-auth.ts), also before the body.
  */
@@ -28,7 +30,8 @@ import type { InvocationMeta, InvocationOutcome, Invoker } from '../invoke/invok
 import type { RouteDef } from '../resolve/desired-state.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Held } from './cold-start.ts';
-import { Forwarder, relayedOutcome, relayedResponseHeaders, relayedResult, type Relayed } from './forward.ts';
+import { notConfigured, PeerAuthError, type PeerAuth, type PeerIdentity } from '../peer/peer-auth.ts';
+import { Forwarder, peerClaim, relayedOutcome, relayedResponseHeaders, relayedResult, type Relayed } from './forward.ts';
 import { isForwarded, takeForwarding, type Forwarding } from './peer.ts';
 import { relayedClient, type RelayedClient } from './relay.ts';
 import { RoutePolicies } from './route-policy.ts';
@@ -60,6 +63,12 @@ export interface HttpContext {
   readonly flushMetrics?: () => Promise<void>;
   /** Authenticates a request of a route with auth (auth/route-auth.ts); absent: every such route answers 503, never open. */
   readonly authenticate?: (route: RouteDef, headers: http.IncomingHttpHeaders) => Promise<AuthOutcome>;
+  /** Node identity: this node's credential on what it forwards, and the check of a peer's. Absent: nothing forwarded to this node is served (401), deny by default. */
+  readonly peerAuth?: PeerAuth;
+  /** Called with each refused peer request (metrics, audit log). */
+  readonly peerRefused?: (error: PeerAuthError, forwarding: Forwarding, remote: string) => void;
+  /** Called with each verified peer request (metrics). */
+  readonly peerAccepted?: (identity: PeerIdentity) => void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -141,12 +150,16 @@ interface Routing {
 
 /** Creates the tenant and admin servers, sharing one set of route policies and one forwarder. */
 export function createHttpServers(ctx: HttpContext): HttpServers {
-  const routing: Routing = { policies: new RoutePolicies(), forwarder: new Forwarder(ctx.nodeName, ctx.maxResponseBytes), served: ctx.metrics?.httpRequests.labels({ outcome: 'ok' }) };
+  const peerAuth = ctx.peerAuth;
+  const credential = peerAuth ? (claim: Parameters<PeerAuth['credential']>[0]) => peerAuth.credential(claim) : undefined;
+  const routing: Routing = { policies: new RoutePolicies(), forwarder: new Forwarder(ctx.nodeName, ctx.maxResponseBytes, credential), served: ctx.metrics?.httpRequests.labels({ outcome: 'ok' }) };
   const route = (req: http.IncomingMessage, res: http.ServerResponse, fromPeer: boolean) => {
     // Read before the x-flotilla-* headers go: a worker's relay names the client it came from.
     const client = fromPeer ? undefined : relayedClient(req.headers, ctx.relayToken);
+    const claim = fromPeer ? peerClaim(req.headers, req.method ?? 'GET', req.url ?? '/') : undefined;
     const forwarding = takeForwarding(req.headers, fromPeer);
-    handle(ctx, routing, req, res, forwarding, client).catch((err: unknown) => {
+    const served = forwarding && claim ? verifyPeer(ctx, req, res, forwarding, claim) : Promise.resolve(true);
+    served.then((ok) => (ok ? handle(ctx, routing, req, res, forwarding, client) : undefined)).catch((err: unknown) => {
       ctx.logger.error({ err }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, 'Trap', 'internal error in the node');
       else res.destroy();
@@ -162,6 +175,21 @@ export function createHttpServers(ctx: HttpContext): HttpServers {
   });
   tenant.once('close', () => routing.forwarder.close());
   return { tenant, admin };
+}
+
+/** Checks a forwarded request's peer credential; a refusal is answered here (401 PeerUnauthenticated, the request unread) and reported. */
+async function verifyPeer(ctx: HttpContext, req: http.IncomingMessage, res: http.ServerResponse, forwarding: Forwarding, claim: ReturnType<typeof peerClaim>): Promise<boolean> {
+  const verdict = ctx.peerAuth ? await ctx.peerAuth.verify(forwarding.credential, claim) : notConfigured();
+  if (!(verdict instanceof PeerAuthError)) {
+    ctx.peerAccepted?.(verdict);
+    return true;
+  }
+  ctx.peerRefused?.(verdict, forwarding, req.socket.remoteAddress ?? '');
+  ctx.logger.warn({ reason: verdict.code, forwardedBy: forwarding.by, remote: req.socket.remoteAddress }, 'Refused a forwarded request: peer not authenticated');
+  // The body is never read: close the connection after the answer rather than drain what an unauthenticated sender sends.
+  res.setHeader('connection', 'close');
+  sendError(res, 'PeerUnauthenticated', `${verdict.code}: ${verdict.message}`);
+  return false;
 }
 
 /** The admin port's own paths: liveness, readiness (with a detail object) and the Prometheus metrics. */

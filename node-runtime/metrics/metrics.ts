@@ -39,6 +39,7 @@ export interface NodeMetrics {
   readonly httpHandoffs: Readonly<Record<HandoffReason, Counter.Internal>>;
   /** Requests this node forwarded to another node running the function (cluster mode), by outcome. */
   readonly httpForwarded: Counter<'function' | 'outcome'>;
+  readonly peerAuth: Counter<'result'>;
   readonly circuitOpened: Counter<'route' | 'function'>;
   readonly triggerEvents: Counter<'function' | 'trigger' | 'outcome'>;
   readonly deadLetters: Counter<'function' | 'trigger'>;
@@ -97,6 +98,7 @@ export function createMetrics(gauges: MetricGauges, defaults = true): NodeMetric
     loadStage: new Histogram({ name: 'flotilla_module_load_stage_duration_seconds', help: 'Time spent in each loading stage.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: 'flotilla_http_requests_total', help: 'HTTP requests by outcome (ok or the failure code: RateLimited, CircuitOpen, ...).', labelNames: ['outcome'], registers }),
     httpForwarded: new Counter({ name: 'flotilla_http_forwarded_total', help: 'Requests forwarded to another node of the pool that runs the function (it runs elsewhere only), by outcome: ok, or the failure code (ForwardFailed: no node running it could be reached; the remote node\'s code otherwise).', labelNames: ['function', 'outcome'], registers }),
+    peerAuth: new Counter({ name: 'flotilla_peer_auth_total', help: 'Forwarded requests on the peer (admin) port by peer authentication result: ok, or why the credential was refused (MissingCredential, BadSignature, WrongAudience, NotAPeer, ...; a closed set).', labelNames: ['result'], registers }),
     httpInline: new Counter({ name: 'flotilla_http_inline_requests_total', help: 'Requests a worker thread ran inline on its own tenant listener (the others went through the main thread), per worker index (at most --workers series); also counted in flotilla_http_requests_total.', labelNames: ['worker'], registers }),
     httpRetries: new Counter({ name: 'flotilla_http_retries_total', help: 'Extra attempts made by route retries (spec.retries), per route.', labelNames: ['route'], registers }),
     circuitOpened: new Counter({ name: 'flotilla_circuit_opened_total', help: 'Times a route backend circuit opened (spec.circuitBreaker), per route and function.', labelNames: ['route', 'function'], registers }),

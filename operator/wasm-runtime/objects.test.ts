@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateWasmRuntime } from '../../api/index.ts';
+import { NODE_PEER_CLUSTER_ROLE, PEER_AUDIENCE, PEER_TOKEN_PATH, validateWasmRuntime } from '../../api/index.ts';
 import type { KubeObject } from '../../kube/index.ts';
 import type { LiveWasmRuntime } from '../kinds.ts';
 import { nodeRuntimeArgs, nodeRuntimeObjects } from './objects.ts';
@@ -42,7 +42,7 @@ describe('nodeRuntimeArgs: every pool setting the node acts on reaches it as a f
 describe('nodeRuntimeObjects', () => {
   it('renders the settings into the pod template only: no settings ConfigMap for nothing to read', () => {
     const o = objects({ engine: { workers: 4 } });
-    expect((Object.values(o) as KubeObject[]).map((x) => x.kind).sort()).toEqual(['DaemonSet', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect((Object.values(o) as KubeObject[]).map((x) => x.kind).sort()).toEqual(['ClusterRoleBinding', 'DaemonSet', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     expect(container(o).args).toEqual(nodeRuntimeArgs(runtime({ engine: { workers: 4 } }), 'flotilla-system'));
     // A settings change is a pod template change: the DaemonSet rolls.
     expect(JSON.stringify(objects({ engine: { workers: 5 } }).daemonSet)).not.toBe(JSON.stringify(o.daemonSet));
@@ -102,5 +102,18 @@ describe('nodeRuntimeObjects', () => {
     const plain = objects({ nats: { url: 'nats://n.flotilla-system.svc:4222' } });
     expect(container(plain).args).not.toContain('--nats-creds');
     expect(JSON.stringify(plain.daemonSet)).not.toContain('nats-creds');
+  });
+
+  it('node identity: the pod gets a projected flotilla-peer token it is told to send, and its ServiceAccount is bound to TokenReview only', () => {
+    const o = objects({});
+    expect(flag(container(o).args, '--peer-token-file')).toBe(PEER_TOKEN_PATH);
+    const pod = (o.daemonSet as unknown as { spec: { template: { spec: { volumes: { name: string; projected?: unknown }[] } } } }).spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === 'peer-token')?.projected).toEqual({ sources: [{ serviceAccountToken: { audience: PEER_AUDIENCE, expirationSeconds: 600, path: 'token' } }] });
+    expect(JSON.stringify(container(o))).toContain(PEER_TOKEN_PATH.slice(0, PEER_TOKEN_PATH.lastIndexOf('/')));
+    const binding = o.peerReviewBinding as unknown as { metadata: { ownerReferences?: unknown }; roleRef: { name: string }; subjects: unknown[] };
+    expect(binding.roleRef.name).toBe(NODE_PEER_CLUSTER_ROLE);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: (o.serviceAccount.metadata as { name: string }).name, namespace: (o.serviceAccount.metadata as { namespace: string }).namespace }]);
+    // Cluster scoped: a namespaced owner would be an invalid reference.
+    expect(binding.metadata.ownerReferences).toBeUndefined();
   });
 });

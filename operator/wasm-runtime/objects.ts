@@ -1,11 +1,13 @@
 import type { LiveWasmRuntime } from '../kinds.ts';
-import { NODE_RUNTIME_POD_LABELS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
+import { NODE_PEER_CLUSTER_ROLE, NODE_RUNTIME_POD_LABELS, nodeRuntimeName, PEER_AUDIENCE, PEER_TOKEN_PATH, RUNTIME_LABEL } from '../../api/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
 
 export interface NodeRuntimeObjects {
   readonly serviceAccount: KubeObject;
   readonly role: KubeObject;
   readonly roleBinding: KubeObject;
+  /** Cluster scoped, so without an owner: binds the pool's ServiceAccount to NODE_PEER_CLUSTER_ROLE (TokenReview of its peers' tokens). */
+  readonly peerReviewBinding: KubeObject;
   readonly daemonSet: KubeObject;
   readonly service: KubeObject;
 }
@@ -30,7 +32,7 @@ export function nodeRuntimeArgs(runtime: LiveWasmRuntime, trustNamespace: string
   return [
     'node', '--cluster', '--runtime', runtime.metadata.name, '--namespace', runtime.metadata.namespace ?? 'default', '--trust-namespace', trustNamespace,
     '--host', host, '--advertise-host', '$(POD_IP)', '--port', String(tenantPort(runtime)), '--admin-port', String(NODE_PORTS.admin),
-    '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state',
+    '--cache-dir', '/var/cache/flotilla', '--state-dir', '/var/lib/flotilla/state', '--peer-token-file', PEER_TOKEN_PATH,
     '--workers', String(spec.engine.workers), '--stack-size-kb', String(spec.engine.stackSizeKb),
     '--cache-size-mb', String(spec.cache.sizeMiB), '--capacity', String(spec.capacity.functions),
     ...(spec.nats ? ['--nats-url', spec.nats.url] : []),
@@ -85,6 +87,14 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     } as KubeObject,
+    // A cluster-scoped object cannot be owned by a namespaced one: named after the pool so each pool has its own, and re-applied with the others.
+    peerReviewBinding: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `${NODE_PEER_CLUSTER_ROLE}-${namespace}-${name}`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NODE_PEER_CLUSTER_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    } as KubeObject,
     daemonSet: {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
@@ -123,9 +133,11 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
                 // on a busy node): the liveness probe alone (3 x 10 s) killed pods just as they came up.
                 startupProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 2, failureThreshold: 90 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
+                // peer-token: the node's identity to its peers (audience flotilla-peer), bound to this pod and refreshed by the kubelet.
                 volumeMounts: [
                   { name: 'cache', mountPath: '/var/cache/flotilla' },
                   { name: 'state', mountPath: '/var/lib/flotilla/state' },
+                  { name: 'peer-token', mountPath: PEER_TOKEN_PATH.slice(0, PEER_TOKEN_PATH.lastIndexOf('/')), readOnly: true },
                   ...(natsCreds !== undefined ? [{ name: 'nats-creds', mountPath: NATS_CREDS_DIR, readOnly: true }] : []),
                 ],
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
@@ -134,6 +146,7 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
             volumes: [
               { name: 'cache', hostPath: { path: `/var/cache/flotilla/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
               { name: 'state', hostPath: { path: `/var/lib/flotilla/state/${namespace}/${runtime.metadata.name}`, type: 'DirectoryOrCreate' } },
+              { name: 'peer-token', projected: { sources: [{ serviceAccountToken: { audience: PEER_AUDIENCE, expirationSeconds: 600, path: PEER_TOKEN_PATH.slice(PEER_TOKEN_PATH.lastIndexOf('/') + 1) } }] } },
               // Only the seed. 0444: the node runs as a non-root user without fsGroup, and the mount is this container's alone.
               ...(natsCreds !== undefined ? [{ name: 'nats-creds', secret: { secretName: natsCreds, items: [{ key: 'seed', path: 'seed' }], defaultMode: 0o444 } }] : []),
             ],

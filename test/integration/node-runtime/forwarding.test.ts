@@ -5,6 +5,9 @@
  * not reach: the backend the forwarding node chose by weight is the one that runs, and the route's
  * retries and circuit breaker treat a remote backend nobody can reach like a local one that fails,
  * and a route with auth is authenticated on both nodes: a request posing as forwarded gets no pass.
+ * The nodes share a pool key (node identity, peer/pool-key.ts): a request posing as forwarded
+ * without a credential that verifies (none, another key's, one for another backend, a stale one)
+ * gets 401 PeerUnauthenticated on the peer port, an audit line and a metric, and picks no backend.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +24,11 @@ import { harness, uniqueName, waitFor } from '../../harness/index.ts';
 import { newKey, publish } from '../../../devenv/fixtures/modules.ts';
 import { request } from '../../../devenv/fixtures/http-client.ts';
 import { DrivenAssignments, assignedFunction, assignedRoute } from './node-support.ts';
+import { AuditLog, verifyAudit } from '../../../api/index.ts';
+import { PEER_AUTH_HEADER, type PeerClaim } from '../../../node-runtime/peer/peer-auth.ts';
+import { PoolKeyAuth } from '../../../node-runtime/peer/pool-key.ts';
+
+const POOL_KEY = Buffer.from('forwarding test pool key, 32 bytes or more');
 
 const HOST = 'apps.example';
 const NS = 'edge';
@@ -42,6 +50,12 @@ describe('forwarding: node a routes functions that run on node b only', () => {
   ];
 
   let token = '';
+  const audit: string[] = [];
+  /** Signs a request on b's peer port as node `by` with `key` would (the test holding the pool key, as a peer does). */
+  const signed = async (path: string, by: string, backend: string, key: Uint8Array = POOL_KEY, now: () => number = Date.now) => {
+    const claim: PeerClaim = { by, backend, method: 'POST', url: path, host: HOST };
+    return { 'x-flotilla-forwarded-by': by, ...(backend ? { 'x-flotilla-backend': backend } : {}), [PEER_AUTH_HEADER]: await new PoolKeyAuth(key, now).credential(claim) };
+  };
 
   beforeAll(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
@@ -63,7 +77,17 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     await new Promise((resolve) => gone.close(resolve));
     for (const name of ['a', 'b'] as const) {
       const source = new DrivenAssignments();
-      const node = await startNode({ source, logger: pino({ level: 'silent' }), port: 0, cacheDir: join(work, name, 'cache'), trust: { keys: [trusted.publicPem], identities: [] }, workers: 1, nodeName: name });
+      const node = await startNode({
+        source,
+        logger: pino({ level: 'silent' }),
+        port: 0,
+        cacheDir: join(work, name, 'cache'),
+        trust: { keys: [trusted.publicPem], identities: [] },
+        workers: 1,
+        nodeName: name,
+        peerAuth: new PoolKeyAuth(POOL_KEY),
+        ...(name === 'b' ? { audit: new AuditLog('node/b', (line) => audit.push(line)) } : {}),
+      });
       nodes[name] = { node, source };
     }
     nodes.b.source.set({ node: 'b', functions: [echo, hello], dormant: [], remote: [{ function: `${NS}/far`, endpoints: [deadEndpoint] }], routes, triggers: [] });
@@ -101,7 +125,7 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     expect(digests[echo.digest]).toBeGreaterThan(0);
     // A request marked as forwarded with a backend named, on the peer (admin) port, runs that backend, every time.
     for (let i = 0; i < 10; i++) {
-      const r = await request(nodes.b.node.adminUrl, '/split', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo` } });
+      const r = await request(nodes.b.node.adminUrl, '/split', { host: HOST, body: 'ping', headers: await signed('/split', 'a', `${NS}/echo`) });
       expect(r.headers['x-flotilla-digest']).toBe(echo.digest);
     }
   });
@@ -142,15 +166,56 @@ describe('forwarding: node a routes functions that run on node b only', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers['x-flotilla-served-by']).toBeUndefined();
     // Posing as node a on b's peer port does not skip b's own check.
-    const spoofed = await request(nodes.b.node.adminUrl, '/guarded', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo` } });
+    const spoofed = await request(nodes.b.node.adminUrl, '/guarded', { host: HOST, body: 'ping', headers: await signed('/guarded', 'a', `${NS}/echo`) });
     expect(spoofed.status).toBe(401);
     expect(spoofed.headers['www-authenticate']).toBe(`Bearer realm="${HOST}"`);
   });
 
   it('a node never forwards a request that was forwarded to it: NotPlacedHere, not a second hop', async () => {
-    const r = await request(nodes.b.node.adminUrl, '/retried', { host: HOST, body: 'ping', headers: { 'x-flotilla-forwarded-by': 'a' } });
+    const r = await request(nodes.b.node.adminUrl, '/retried', { host: HOST, body: 'ping', headers: await signed('/retried', 'a', '') });
     expect(r.status).toBe(503);
     expect(r.headers['x-flotilla-error']).toBe('NotPlacedHere');
     expect(r.body).toContain(`node b to run ${NS}/far`);
+  });
+
+  it('refuses a spoofed peer on the peer port: 401 PeerUnauthenticated, no backend picked, an audit line and a metric per refusal', async () => {
+    const other = Buffer.from('a key from another pool, 32 bytes or more');
+    const stale = () => Date.now() - 120_000;
+    const cases: [string, Record<string, string>][] = [
+      ['MissingCredential', { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo` }],
+      ['MalformedCredential', { 'x-flotilla-forwarded-by': 'a', 'x-flotilla-backend': `${NS}/echo`, [PEER_AUTH_HEADER]: 'Bearer anything' }],
+      ['BadSignature', await signed('/split', 'a', `${NS}/echo`, other)],
+      // A credential a peer made for another backend, replayed with the backend the sender wants.
+      ['BadSignature', { ...(await signed('/split', 'a', `${NS}/hello`)), 'x-flotilla-backend': `${NS}/echo` }],
+      ['ExpiredCredential', await signed('/split', 'a', `${NS}/echo`, POOL_KEY, stale)],
+    ];
+    for (const [reason, headers] of cases) {
+      const r = await request(nodes.b.node.adminUrl, '/split', { host: HOST, body: 'ping', headers });
+      expect(r.status, reason).toBe(401);
+      expect(r.headers['x-flotilla-error'], reason).toBe('PeerUnauthenticated');
+      expect(r.body, reason).toContain(reason);
+      // Nothing ran: no function answered.
+      expect(r.headers['x-flotilla-digest'], reason).toBeUndefined();
+      expect(r.headers['x-flotilla-served-by'], reason).toBeUndefined();
+    }
+    const metrics = (await request(nodes.b.node.adminUrl, '/metrics')).body;
+    for (const reason of ['MissingCredential', 'MalformedCredential', 'ExpiredCredential']) expect(metrics).toContain(`flotilla_peer_auth_total{result="${reason}"} 1`);
+    expect(metrics).toContain('flotilla_peer_auth_total{result="BadSignature"} 2');
+    expect(metrics).toMatch(/flotilla_peer_auth_total\{result="ok"\} [1-9]/);
+    const refusals = audit.map((l) => JSON.parse(l) as { action: string; details: { reason?: string; forwardedBy?: string } }).filter((e) => e.action === 'PeerUnauthenticated');
+    expect(refusals.map((e) => e.details.reason)).toEqual(cases.map(([reason]) => reason));
+    expect(refusals.every((e) => e.details.forwardedBy === 'a')).toBe(true);
+    expect([...verifyAudit(audit.join('\n') + '\n').chains.values()][0]!.lines).toBeGreaterThan(cases.length);
+  });
+
+  it('a node without peer auth serves nothing forwarded to it, however it is marked (deny by default)', async () => {
+    const open = await startNode({ source: new DrivenAssignments(), logger: pino({ level: 'silent' }), port: 0, cacheDir: join(work, 'open', 'cache'), trust: { keys: [], identities: [] }, workers: 1, nodeName: 'open' });
+    try {
+      const r = await request(open.adminUrl, '/split', { host: HOST, body: 'ping', headers: await signed('/split', 'a', `${NS}/echo`) });
+      expect(r.status).toBe(401);
+      expect(r.body).toContain('NotConfigured');
+    } finally {
+      await open.close();
+    }
   });
 });

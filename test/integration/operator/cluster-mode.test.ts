@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ASSIGNMENT_KEY, crdFor, KINDS, nodeObjectName } from '../../../api/index.ts';
+import { ASSIGNMENT_KEY, crdFor, KINDS, NODE_PEER_CLUSTER_ROLE, nodeObjectName, nodeRuntimeName, PEER_AUDIENCE } from '../../../api/index.ts';
 import type { NodeAssignment } from '../../../api/index.ts';
 import { buildExample } from '../../../examples/functions/build.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../../operator/kinds.ts';
@@ -208,8 +208,22 @@ describe('cluster mode: flotilla operator + two flotilla node --cluster processe
     expect(direct.headers['x-flotilla-served-by']).toBe(placed);
     expect(direct.headers['x-flotilla-forwarded-by']).toBeUndefined();
 
+    // Node identity: the forward above carried a flotilla-peer token of the pool's ServiceAccount (the operator rendered it,
+    // and bound it to TokenReview); marks without one, or with a token of the API's audience, are refused on the peer port.
+    const sa = nodeRuntimeName('edge');
+    const binding = await api.request<{ roleRef: { name: string }; subjects: { name: string; namespace: string }[] }>({ method: 'GET', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${NODE_PEER_CLUSTER_ROLE}-${ns.name}-${sa}` });
+    expect(binding.roleRef.name).toBe(NODE_PEER_CLUSTER_ROLE);
+    expect(binding.subjects).toEqual([expect.objectContaining({ name: sa, namespace: ns.name })]);
+    const mint = (audiences?: string[]) =>
+      api.request<{ status: { token: string } }>({ method: 'POST', path: `/api/v1/namespaces/${ns.name}/serviceaccounts/${sa}/token`, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { ...(audiences ? { audiences } : {}), expirationSeconds: 600 } }, contentType: 'application/json' }).then((r) => r.status.token);
+    for (const [credential, reason] of [[undefined, 'MissingCredential'], [await mint(), 'WrongAudience']] as const) {
+      const spoofed = await request(nodes.get(other)!.adminUrl, '/hello', { body: 'ping', host: HOST, headers: { 'x-flotilla-forwarded-by': placed, ...(credential ? { 'x-flotilla-peer-auth': credential } : {}) } });
+      expect(spoofed.status, reason).toBe(401);
+      expect(spoofed.body, reason).toContain(reason);
+    }
+    const peerToken = await mint([PEER_AUDIENCE]);
     // Loop guard: a request already forwarded is never forwarded again; the node that does not run it says so.
-    const looped = await request(nodes.get(other)!.adminUrl, '/hello', { body: 'ping', host: HOST, headers: { 'x-flotilla-forwarded-by': placed } });
+    const looped = await request(nodes.get(other)!.adminUrl, '/hello', { body: 'ping', host: HOST, headers: { 'x-flotilla-forwarded-by': placed, 'x-flotilla-peer-auth': peerToken } });
     expect(looped.status).toBe(503);
     expect(looped.headers['x-flotilla-error']).toBe('NotPlacedHere');
     const refusal = JSON.parse(looped.body) as { error: string; message: string };
