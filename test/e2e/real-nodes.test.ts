@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticCredentials } from '../../artifacts/index.ts';
-import { crdFor, KINDS, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
+import { crdFor, KINDS, NODE_PEER_CLUSTER_ROLE, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
 import { request } from '../../devenv/fixtures/http-client.ts';
 import { FlotillaNats } from '../../constructs/nats.ts';
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from '../../constructs/nats-server.ts';
@@ -79,6 +79,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   let unrouteNats: Unroute | undefined;
   let privateRegistry: Registry | undefined;
   let cleanDirs: (() => void) | undefined;
+  let peerRoleCreated = false;
 
   const podsPath = () => `/api/v1/namespaces/${ns.name}/pods`;
   const runtimePods = async () =>
@@ -130,6 +131,9 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${system.name}/rolebindings`,
       body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'trust-policy-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'trust-policy-reader' }, subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns.name }] },
     });
+    // And the ClusterRole the operator binds each pool to, so a node can check its peers' tokens (TokenReview).
+    await client.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterroles', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: NODE_PEER_CLUSTER_ROLE }, rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }] } });
+    peerRoleCreated = true;
 
     hostPort = await freePort();
     const create = (type: typeof WASM_RUNTIME_TYPE, body: object) => client.request({ method: 'POST', path: resourcePath(type, { namespace: ns.name }), body: { apiVersion: 'flotilla.dev/v1alpha1', kind: type.kind, ...body } });
@@ -156,6 +160,9 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       },
       () => ns?.delete(),
       () => system?.delete(),
+      // Cluster scoped: left behind it would clash with the chart's own (helm-install.test.ts), and the operator's binding with it.
+      () => (peerRoleCreated ? client.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterroles/${NODE_PEER_CLUSTER_ROLE}` }) : undefined),
+      () => client.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${NODE_PEER_CLUSTER_ROLE}-${ns.name}-${nodeRuntimeName('edge')}` }).catch(() => undefined),
       () => nodes?.stop(),
       () => unrouteNats?.(),
       () => privateRegistry?.stop(),
