@@ -4,7 +4,7 @@
  * cross-object rules of the whole cluster run once and report every problem with its construct path.
  */
 import { ApiObject, Chart } from 'cdk8s';
-import { brokerEndpoint, nodeRuntimeName } from '../api/index.ts';
+import { brokerEndpoint, nodeRuntimeName, nodeTrustPolicyCalls, RBAC_NAMES, rulesFor } from '../api/index.ts';
 import type { FunctionTriggerSpec } from '../api/index.ts';
 import type { Construct } from 'constructs';
 import { runtimeNetworkPolicies } from '../policies/network-policies.ts';
@@ -116,12 +116,12 @@ export class EdgeCluster extends Chart implements RenderTarget {
    */
   private grantTrustPolicyToNodes(policy: string, runtimes: readonly string[]): void {
     if (runtimes.length === 0) return;
-    const metadata = { name: 'flotilla-node-trust-policy', namespace: this.systemNamespace, labels: NODE_RUNTIME_LABELS };
+    const metadata = { name: RBAC_NAMES.nodeTrustPolicy, namespace: this.systemNamespace, labels: NODE_RUNTIME_LABELS };
     new ApiObject(this, 'NodeTrustPolicyRole', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata,
-      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [policy], verbs: ['get', 'list', 'watch'] }],
+      rules: rulesFor(nodeTrustPolicyCalls(policy)),
     });
     new ApiObject(this, 'NodeTrustPolicyBinding', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
