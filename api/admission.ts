@@ -19,7 +19,7 @@ export interface AdmissionValidation {
   readonly expression: string;
   readonly message: string;
   readonly messageExpression: string;
-  readonly reason: 'Invalid';
+  readonly reason: 'Invalid' | 'Forbidden';
 }
 
 /** A ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) as plain data. */

@@ -15,6 +15,9 @@ export { WasmRuntimeSpecSchema, WasmRuntimeStatusSchema } from './wasm-runtime.t
 export { AllowedHostPathSchema, HostPathsSchema, NEVER_HOST_PATHS, hostPathRefusal, isUnder, isUnderCel } from './host-paths.ts';
 export { CEILING_LIMITS, CEILINGS_POLICY, ceilingsPolicy, ceilingsPolicyBinding } from './admission.ts';
 export type { AdmissionValidation, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './admission.ts';
+export { CRON_LEASE_PREFIX, NODE_LEASE_POLICY, NODE_NAME_EXTRA, nodeLeasePolicy, nodeLeasePolicyBinding } from './node-lease-policy.ts';
+export { nodeCalls, nodeTrustPolicyCalls, NODE_PEER_CALLS, OPERATOR_CALLS, RBAC_NAMES, rulesFor, STATUS_CALLS } from './rbac.ts';
+export type { ApiCalls, PolicyRule, Verb } from './rbac.ts';
 export type { AllowedHostPath, HostPaths } from './host-paths.ts';
 export type { WasmRuntimeSpec, WasmRuntimeStatus } from './wasm-runtime.ts';
 export { FunctionTriggerSpecSchema, FunctionTriggerStatusSchema } from './function-trigger.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { KINDS, ceilingsPolicy, ceilingsPolicyBinding } from '../api/index.ts';
+import { KINDS, NODE_PEER_CALLS, OPERATOR_CALLS, STATUS_CALLS, ceilingsPolicy, ceilingsPolicyBinding, nodeLeasePolicy, nodeLeasePolicyBinding, nodeTrustPolicyCalls, rulesFor } from '../api/index.ts';
 import { EdgeCluster } from './edge-cluster.ts';
 import { WasmFunction } from './wasm-function.ts';
 import { CLUSTER_PROPS } from './testing.ts';
@@ -19,6 +19,18 @@ describe('EdgeCluster', () => {
     expect(files.map((f) => f.path)).toMatchSnapshot();
     expect(files.every((f) => f.path.startsWith('clusters/test-edge/'))).toBe(true);
     for (const k of KINDS) expect(files.map((f) => f.path)).toContain(`clusters/test-edge/customresourcedefinition_cluster_${k.plural}.flotilla.dev.yaml`);
+  });
+
+  it('renders RBAC from the declared calls of api/rbac.ts and nothing else, and the node Lease policy', () => {
+    const files = render();
+    const get = (name: string) => parse(files.find((f) => f.path.endsWith(name))?.content ?? '') as { rules?: unknown; spec?: unknown };
+    expect(get('clusterrole_cluster_flotilla-operator.yaml').rules).toEqual(rulesFor(OPERATOR_CALLS));
+    expect(get('clusterrole_cluster_flotilla-status.yaml').rules).toEqual(rulesFor(STATUS_CALLS));
+    expect(get('role_flotilla-system_flotilla-node-trust-policy.yaml').rules).toEqual(rulesFor(nodeTrustPolicyCalls('trust')));
+    expect(get('validatingadmissionpolicy_cluster_flotilla-node-own-lease.yaml').spec).toEqual(nodeLeasePolicy().spec);
+    expect(get('validatingadmissionpolicybinding_cluster_flotilla-node-own-lease.yaml').spec).toEqual(nodeLeasePolicyBinding().spec);
+    expect(get('clusterrole_cluster_flotilla-node-peer.yaml').rules).toEqual(rulesFor(NODE_PEER_CALLS));
+    expect(files.filter((f) => /^clusters\/test-edge\/(cluster)?role_/.test(f.path)).map((f) => f.path)).toHaveLength(4);
   });
 
   it('puts sync waves so namespaces and CRDs come before our objects', () => {

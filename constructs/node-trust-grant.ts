@@ -4,18 +4,18 @@
  */
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { nodeRuntimeName } from '../api/index.ts';
+import { nodeRuntimeName, nodeTrustPolicyCalls, RBAC_NAMES, rulesFor } from '../api/index.ts';
 import { NODE_RUNTIME_LABELS } from './system.ts';
 
 /** The Role and RoleBinding letting the pools' node runtimes (`pools`: namespace + WasmRuntime name) read trust policy `policy`. */
 export function grantTrustPolicyToNodes(scope: Construct, props: { readonly policy: string; readonly systemNamespace: string; readonly pools: readonly { readonly namespace: string; readonly name: string }[] }): void {
   if (props.pools.length === 0) return;
-  const metadata = { name: 'flotilla-node-trust-policy', namespace: props.systemNamespace, labels: NODE_RUNTIME_LABELS };
+  const metadata = { name: RBAC_NAMES.nodeTrustPolicy, namespace: props.systemNamespace, labels: NODE_RUNTIME_LABELS };
   new ApiObject(scope, 'NodeTrustPolicyRole', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata,
-    rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [props.policy], verbs: ['get', 'list', 'watch'] }],
+    rules: rulesFor(nodeTrustPolicyCalls(props.policy)),
   });
   new ApiObject(scope, 'NodeTrustPolicyBinding', {
     apiVersion: 'rbac.authorization.k8s.io/v1',

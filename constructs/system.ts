@@ -2,12 +2,15 @@
  * The Flotilla system components of a cluster: the operator (Deployment, ServiceAccount, RBAC).
  * The node runtimes are not rendered here: the operator applies a DaemonSet (with its Service,
  * ServiceAccount, Role and RoleBinding) per WasmRuntime, for the pool's node selector and version,
- * which is why its ClusterRole may manage those kinds. Images are pinned by digest.
+ * which is why its ClusterRole may manage those kinds. The ClusterRoles are rendered from the
+ * declared API calls of api/rbac.ts. Images are pinned by digest.
  */
 import { Construct } from 'constructs';
-import { Size } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { GROUP, NODE_PEER_CLUSTER_ROLE, NODE_RUNTIME_POD_LABELS, pinnedDigest } from '../api/index.ts';
+import { NODE_PEER_CALLS, NODE_PEER_CLUSTER_ROLE, NODE_RUNTIME_POD_LABELS, OPERATOR_CALLS, RBAC_NAMES, STATUS_CALLS, pinnedDigest, rulesFor } from '../api/index.ts';
+
+const RBAC_API = 'rbac.authorization.k8s.io/v1';
 
 export const OPERATOR_LABELS = { 'app.kubernetes.io/name': 'flotilla-operator', 'app.kubernetes.io/part-of': 'flotilla' };
 /** Labels of the node runtime pods the operator's DaemonSets create. */
@@ -56,28 +59,20 @@ export class FlotillaSystem extends Construct {
     if (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort > 65535) throw new Error(`FlotillaSystem metricsPort: expected a port 1-65535, got ${JSON.stringify(props.metricsPort)}`);
 
     const operatorSa = new kplus.ServiceAccount(this, 'OperatorServiceAccount', { metadata: { name: 'flotilla-operator', namespace: ns, labels: OPERATOR_LABELS } });
-    const role = new kplus.ClusterRole(this, 'OperatorRole', { metadata: { name: 'flotilla-operator', labels: OPERATOR_LABELS } });
-    const flotilla = ['wasmfunctions', 'wasmruntimes', 'functiontriggers', 'functionroutes'];
-    role.allow(['get', 'list', 'watch', 'update', 'patch'], ...flotilla.map((r) => kplus.ApiResource.custom({ apiGroup: GROUP, resourceType: r })));
-    role.allow(['get', 'update', 'patch'], ...flotilla.map((r) => kplus.ApiResource.custom({ apiGroup: GROUP, resourceType: `${r}/status` })));
-    role.allow(['get', 'update', 'patch'], kplus.ApiResource.custom({ apiGroup: GROUP, resourceType: 'wasmfunctions/scale' }));
-    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.custom({ apiGroup: 'coordination.k8s.io', resourceType: 'leases' }));
-    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.CONFIG_MAPS);
-    role.allow(['create', 'patch'], kplus.ApiResource.custom({ apiGroup: 'events.k8s.io', resourceType: 'events' }), kplus.ApiResource.EVENTS);
-    role.allow(['get', 'list', 'watch'], kplus.ApiResource.NODES, kplus.ApiResource.SECRETS);
-    // The node runtime of each WasmRuntime: DaemonSet, Service, ServiceAccount, Role, RoleBinding. The operator
-    // holds every permission those Roles grant (leases, configmaps, events), so no escalate verb.
-    role.allow(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], kplus.ApiResource.DAEMON_SETS, kplus.ApiResource.SERVICES, kplus.ApiResource.SERVICE_ACCOUNTS, kplus.ApiResource.ROLES, kplus.ApiResource.ROLE_BINDINGS);
+    // Rendered from the declared calls (api/rbac.ts), nothing granted by hand.
+    const role = new ApiObject(this, 'OperatorRole', { apiVersion: RBAC_API, kind: 'ClusterRole', metadata: { name: RBAC_NAMES.operator, labels: OPERATOR_LABELS }, rules: rulesFor(OPERATOR_CALLS) });
     // Node identity: each pool's nodes check their peers' tokens with TokenReview (cluster scoped, so
-    // no Role can grant it). The operator binds each pool's ServiceAccount to this role and to no
-    // other: `bind` on this one name, so it needs no TokenReview right of its own.
-    const peerRole = new kplus.ClusterRole(this, 'NodePeerRole', { metadata: { name: NODE_PEER_CLUSTER_ROLE, labels: OPERATOR_LABELS } });
-    peerRole.allow(['create'], kplus.ApiResource.TOKEN_REVIEWS);
-    role.allow(['bind'], peerRole);
-    // Apply only (server-side apply is a patch): it never lists or deletes another binding.
-    role.allow(['get', 'create', 'patch'], kplus.ApiResource.CLUSTER_ROLE_BINDINGS);
-    const binding = new kplus.ClusterRoleBinding(this, 'OperatorBinding', { metadata: { name: 'flotilla-operator', labels: OPERATOR_LABELS }, role });
-    binding.addSubjects(operatorSa);
+    // no Role can grant it); the operator binds each pool's ServiceAccount to this role and to no other.
+    new ApiObject(this, 'NodePeerRole', { apiVersion: RBAC_API, kind: 'ClusterRole', metadata: { name: NODE_PEER_CLUSTER_ROLE, labels: OPERATOR_LABELS }, rules: rulesFor(NODE_PEER_CALLS) });
+    // `flotilla status` for a user or CI identity: bind it to whoever may look; it lists WasmFunctions only.
+    new ApiObject(this, 'StatusRole', { apiVersion: RBAC_API, kind: 'ClusterRole', metadata: { name: RBAC_NAMES.status, labels: OPERATOR_LABELS }, rules: rulesFor(STATUS_CALLS) });
+    new ApiObject(this, 'OperatorBinding', {
+      apiVersion: RBAC_API,
+      kind: 'ClusterRoleBinding',
+      metadata: { name: RBAC_NAMES.operator, labels: OPERATOR_LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: operatorSa.name, namespace: ns }],
+    });
 
     const operator = new kplus.Deployment(this, 'Operator', {
       metadata: { name: 'flotilla-operator', namespace: ns, labels: OPERATOR_LABELS },

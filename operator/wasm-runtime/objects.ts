@@ -1,5 +1,5 @@
 import type { LiveWasmRuntime } from '../kinds.ts';
-import { NODE_PEER_CLUSTER_ROLE, NODE_RUNTIME_POD_LABELS, nodeRuntimeName, PEER_AUDIENCE, PEER_TOKEN_PATH, RUNTIME_LABEL } from '../../api/index.ts';
+import { NODE_PEER_CLUSTER_ROLE, NODE_RUNTIME_POD_LABELS, nodeCalls, nodeRuntimeName, PEER_AUDIENCE, PEER_TOKEN_PATH, rulesFor, RUNTIME_LABEL } from '../../api/index.ts';
 import type { KubeObject, OwnerReference } from '../../kube/index.ts';
 
 export interface NodeRuntimeObjects {
@@ -72,13 +72,8 @@ export function nodeRuntimeObjects(runtime: LiveWasmRuntime, owner: OwnerReferen
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata,
-      rules: [
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-        // The pool's registry credentials and nothing else: the node reads them when it pulls.
-        ...(pullSecrets.length > 0 ? [{ apiGroups: [''], resources: ['secrets'], resourceNames: pullSecrets, verbs: ['get'] }] : []),
-      ],
+      // Exactly the node's declared calls (api/rbac.ts); which Lease it may write is the admission policy's job (api/node-lease-policy.ts).
+      rules: rulesFor(nodeCalls(pullSecrets)),
     } as KubeObject,
     roleBinding: {
       apiVersion: 'rbac.authorization.k8s.io/v1',
