@@ -57,7 +57,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckProblem[]> {
   }
 
   const t = performance.now();
-  const yamlFiles = committed.filter((f) => /\.ya?ml$/.test(f.path)).map((f) => ({ path: `${root}/${f.path}`, content: f.content }));
+  // A Helm chart in the tree (a folder with Chart.yaml) holds templates, not manifests: `helm lint` judges those.
+  const charts = committed.filter((f) => f.path === 'Chart.yaml' || f.path.endsWith('/Chart.yaml')).map((f) => f.path.slice(0, -'Chart.yaml'.length));
+  const inChart = (path: string) => charts.some((dir) => path.startsWith(dir));
+  const yamlFiles = committed.filter((f) => /\.ya?ml$/.test(f.path) && !inChart(f.path)).map((f) => ({ path: `${root}/${f.path}`, content: f.content }));
   const { docs, checked, problems: schema } = schemaProblems(yamlFiles);
   problems.push(...schema, ...routeAuthProblems(docs));
   opts.log(`${checked} flotilla.dev objects checked against the CRD schemas (${Math.round(performance.now() - t)} ms)`);

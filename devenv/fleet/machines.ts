@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { nodeRuntimeName, PEER_AUDIENCE } from '../../api/index.ts';
 import type { KubeApiServer } from '../servers/kube-apiserver.ts';
-import { kubectl } from '../servers/kube.ts';
+import { applyYaml, kubectl } from '../servers/kube.ts';
 import { waitFor } from '../servers/wait.ts';
 
 /** A pool (WasmRuntime) as the local fleet starts it. */
@@ -42,16 +42,21 @@ export function machinesFor(cluster: string, count: number, runtimes: readonly R
 }
 
 /**
- * A kubeconfig for a pool's node runtime: a token of the pool's ServiceAccount (the operator creates
- * it when it reconciles the WasmRuntime, so this waits for it), never the admin's.
+ * A kubeconfig for a pool's node runtime on `machine`: a token of the pool's ServiceAccount (the
+ * operator creates it when it reconciles the WasmRuntime, so this waits for it), never the admin's,
+ * bound to the machine's Node object as a kubelet-projected token is to its pod's node: the token
+ * names the node (`authentication.kubernetes.io/node-name`), which is what lets the admission policy
+ * `flotilla-node-own-lease` (api/node-lease-policy.ts) hold this node to its own Lease. The local
+ * fleet has no kubelet to register the Node, so this registers it, with the machine's labels.
  */
-export async function nodeRuntimeKubeconfig(api: KubeApiServer, pool: Pool, render: (server: string, caPem: string, token: string) => string): Promise<string> {
+export async function nodeRuntimeKubeconfig(api: KubeApiServer, pool: Pool, machine: { readonly name: string; readonly labels: Readonly<Record<string, string>> }, render: (server: string, caPem: string, token: string) => string): Promise<string> {
   await waitFor(
     async () => ((await kubectl(api.kubeconfig, ['get', 'serviceaccount', pool.serviceAccount, '-n', pool.namespace, '-o', 'name']).catch(() => '')).trim() !== '' ? true : undefined),
     { what: `ServiceAccount ${pool.namespace}/${pool.serviceAccount} (created by the operator for WasmRuntime ${pool.name})`, timeoutMs: 120_000, intervalMs: 500 },
   );
+  await applyYaml(api.kubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: machine.name, labels: machine.labels } }));
   // A year: the local fleet lives as long as `up` runs; the API server sets no maximum.
-  const token = (await kubectl(api.kubeconfig, ['create', 'token', pool.serviceAccount, '-n', pool.namespace, '--duration=8760h'])).trim();
+  const token = (await kubectl(api.kubeconfig, ['create', 'token', pool.serviceAccount, '-n', pool.namespace, '--bound-object-kind', 'Node', '--bound-object-name', machine.name, '--duration=8760h'])).trim();
   return render(api.server, readFileSync(api.caFile, 'utf8'), token);
 }
 

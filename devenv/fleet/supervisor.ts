@@ -267,7 +267,7 @@ async function start(
           const dir = join(workDir, edge.name, machine.name, pool.name);
           mkdirSync(dir, { recursive: true });
           const kubeconfig = join(dir, 'kubeconfig');
-          writeFileSync(kubeconfig, await nodeRuntimeKubeconfig(edge.api, pool, (server, ca, token) => kubeconfigYaml(server, ca, token, `system:serviceaccount:${pool.namespace}:${pool.serviceAccount}`)), { mode: 0o600 });
+          writeFileSync(kubeconfig, await nodeRuntimeKubeconfig(edge.api, pool, machine, (server, ca, token) => kubeconfigYaml(server, ca, token, `system:serviceaccount:${pool.namespace}:${pool.serviceAccount}`)), { mode: 0o600 });
           const peerToken = join(dir, 'peer-token');
           writeFileSync(peerToken, await nodePeerToken(edge.api, pool), { mode: 0o600 });
           const [port, adminPort] = [await freePort(), await freePort()];

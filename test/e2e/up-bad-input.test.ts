@@ -289,7 +289,7 @@ describe('flotilla up with bad input', () => {
     const box = sandbox();
     const none = await box.flotilla(['status']);
     expect(none.exitCode).toBe(83);
-    expect(String(none.stderr).trim()).toBe('flotilla: FleetNotUp: no local fleet is up; start one with `flotilla up`');
+    expect(String(none.stderr).trim()).toBe('flotilla: FleetNotUp: no local fleet is up; start one with `flotilla up`, or name a cluster with --kubeconfig/--context');
     expect(String(none.stdout)).toBe('');
 
     // A fleet whose supervisor is gone (killed, machine rebooted): recorded, but not up.

@@ -59,8 +59,8 @@ beforeAll(async () => {
   const fns = [
     { name: 'misbehave', ref: await publish(repo('misbehave'), await example('misbehave'), trusted, store), memoryPages: 64, timeoutMs: 300, concurrency: 1 },
     { name: 'hello', ref: await publish(repo('hello'), await example('hello'), trusted, store), timeoutMs: 5000 },
-    // A start section of a second or more on a shared machine: far past quick's own timeout.
-    { name: 'slow', ref: await publish(repo('slow'), counting(500_000_000), trusted, store), timeoutMs: 60_000, concurrency: 1 },
+    // A start section of a second or more even on an idle machine (500M iterations took 353 ms there): far past quick's own timeout.
+    { name: 'slow', ref: await publish(repo('slow'), counting(2_000_000_000), trusted, store), timeoutMs: 60_000, concurrency: 1 },
     // Busy for a while on every request, with room for a backlog: concurrency above the one worker.
     { name: 'hog', ref: await publish(repo('hog'), counting(60_000_000, false), trusted, store), timeoutMs: 60_000, concurrency: 8 },
     { name: 'quick', ref: await publish(repo('quick'), await example('hello'), trusted, store), timeoutMs: 400 },
