@@ -158,6 +158,21 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
 export async function freePort(): Promise<number> {
+  // The kernel may hand the same ephemeral port to a later bind once the probe closes: never give
+  // one out twice in this process, or two servers started side by side race for it.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: the kernel kept returning ports this process already handed out (20 tries)');
+}
+
+const handedOut = new Set<number>();
+
+function probePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
