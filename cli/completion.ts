@@ -28,7 +28,8 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function bash(program: Command): string {
   const name = program.name();
-  const cases = entries(program).map((e) => {
+  const all = entries(program);
+  const cases = all.map((e) => {
     const words = [...e.subcommands, ...e.options.flatMap(flags), '--help'];
     const choices = e.options
       .filter((o) => o.argChoices !== undefined)
@@ -50,7 +51,7 @@ ${cases.join('\n')}
 }
 _${name}_subcommands() {
   case "$1" in
-${entries(program).map((e) => `    ${quote(e.path.join(' '))}) echo ${quote(` ${e.subcommands.join(' ')} `)} ;;`).join('\n')}
+${all.map((e) => `    ${quote(e.path.join(' '))}) echo ${quote(` ${e.subcommands.join(' ')} `)} ;;`).join('\n')}
   esac
 }
 complete -o default -F _${name} ${name}
@@ -60,11 +61,12 @@ complete -o default -F _${name} ${name}
 function fish(program: Command): string {
   const name = program.name();
   const lines = [`# fish completion for ${name}: ${name} completion fish | source`, `complete -c ${name} -f`];
-  for (const e of entries(program)) {
+  const all = entries(program);
+  for (const e of all) {
     const condition = e.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${e.path[e.path.length - 1]}`;
     const parent = e.path.length === 0 ? '__fish_use_subcommand' : `'__fish_seen_subcommand_from ${e.path[e.path.length - 1]}'`;
     for (const sub of e.subcommands) {
-      const child = entries(program).find((x) => x.path.join(' ') === [...e.path, sub].join(' '));
+      const child = all.find((x) => x.path.join(' ') === [...e.path, sub].join(' '));
       lines.push(`complete -c ${name} -n ${parent} -a ${sub} -d ${quote((child?.description ?? '').slice(0, 80))}`);
     }
     for (const o of e.options) {

@@ -12,13 +12,18 @@ interface KeygenFlags {
   output: 'table' | 'json' | 'yaml';
 }
 
-/** Writes `content` to `path`, refusing to replace a file unless `force` (a lost signing key cannot be recovered). */
+/** The refusal for a key file that is already there (a lost signing key cannot be recovered). */
+function alreadyExists(path: string): FlotillaError<'InvalidArgument'> {
+  return new FlotillaError('InvalidArgument', `${path}: already exists; keygen never replaces a key: move it away, choose --output-key-prefix, or pass --force`);
+}
+
+/** Writes `content` to `path`, refusing to replace a file unless `force`. */
 async function writeNew(path: string, content: string, mode: number, force: boolean): Promise<void> {
   let file;
   try {
     file = await open(path, force ? 'w' : 'wx', mode);
   } catch (err) {
-    if ((err as { code?: string }).code === 'EEXIST') throw new FlotillaError('InvalidArgument', `${path}: already exists; keygen never replaces a key: move it away, choose --output-key-prefix, or pass --force`);
+    if ((err as { code?: string }).code === 'EEXIST') throw alreadyExists(path);
     throw err;
   }
   try {
@@ -44,7 +49,7 @@ export function register(program: Command): void {
       const keyFile = `${flags.outputKeyPrefix}.key`;
       const pubFile = `${flags.outputKeyPrefix}.pub`;
       // Both names checked first, so a taken .pub never leaves a new .key beside it.
-      if (flags.force !== true) for (const f of [keyFile, pubFile]) if (existsSync(f)) throw new FlotillaError('InvalidArgument', `${f}: already exists; keygen never replaces a key: move it away, choose --output-key-prefix, or pass --force`);
+      if (flags.force !== true) for (const f of [keyFile, pubFile]) if (existsSync(f)) throw alreadyExists(f);
       await writeNew(keyFile, pair.privateKeyPem, 0o600, flags.force === true);
       await writeNew(pubFile, pair.publicKeyPem, 0o644, flags.force === true);
       if (password === '') progress('warning: the private key is encrypted with an empty password');

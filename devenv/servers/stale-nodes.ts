@@ -73,13 +73,8 @@ export async function removeStaleNodes(): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const f of files.filter((name) => name.startsWith('route-'))) {
-    let route: RouteRecord;
-    try {
-      route = JSON.parse(readFileSync(join(recordsDir(), f), 'utf8')) as RouteRecord;
-    } catch {
-      continue; // being written by a live start
-    }
-    if (alive(route.pid)) continue;
+    const route = readRecord<RouteRecord>(f);
+    if (route === undefined || alive(route.pid)) continue;
     // -C first: a rule already gone (its run got as far as removing it) is not an error.
     const present = await execa(toolPath('iptables'), ['-w', '-t', 'nat', '-C', 'OUTPUT', ...route.rule], { reject: false });
     if (present.exitCode === 0) await execa(toolPath('iptables'), ['-w', '-t', 'nat', '-D', 'OUTPUT', ...route.rule]);
@@ -87,13 +82,8 @@ export async function removeStaleNodes(): Promise<string[]> {
     removed.push(route.comment);
   }
   for (const f of files.filter((name) => !name.startsWith('route-'))) {
-    let record: NodeRecord;
-    try {
-      record = JSON.parse(readFileSync(join(recordsDir(), f), 'utf8')) as NodeRecord;
-    } catch {
-      continue; // being written by a live start
-    }
-    if (alive(record.pid)) continue;
+    const record = readRecord<NodeRecord>(f);
+    if (record === undefined || alive(record.pid)) continue;
     await removeCgroup(record.cgroup);
     unmountUnder(record.dir);
     deleteBridge(record.bridge);
@@ -102,4 +92,13 @@ export async function removeStaleNodes(): Promise<string[]> {
     removed.push(record.cgroup);
   }
   return removed;
+}
+
+/** One record file, or undefined while a live start is still writing it. */
+function readRecord<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(join(recordsDir(), file), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
 }

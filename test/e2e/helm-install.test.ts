@@ -26,7 +26,7 @@ import type { KubeClient } from '../../kube/index.ts';
 import { FUNCTION_ROUTE_TYPE, WASM_FUNCTION_TYPE, WASM_RUNTIME_TYPE } from '../../operator/kinds.ts';
 import { createTestNamespace, harness, kubeConfig, logTail, uniqueName, waitFor } from '../harness/index.ts';
 import type { TestNamespace } from '../harness/index.ts';
-import { PINNED_REGISTRY, VERSION, buildAndPushImages, preparePoolDirs, startReadyNodes } from './real-nodes-fixture.ts';
+import { PINNED_REGISTRY, VERSION, buildAndPushImages, preparePoolDirs, runCleanup, startReadyNodes } from './real-nodes-fixture.ts';
 import type { BuiltDigests } from './real-nodes-fixture.ts';
 
 const CHART = fileURLToPath(new URL('../../gitops/charts/flotilla', import.meta.url));
@@ -93,18 +93,14 @@ describe('helm install of the flotilla chart on real kubelet nodes', () => {
   });
 
   afterAll(async () => {
-    // Every step runs even when one fails: nodes, their pods and the DNAT rule are host-wide.
-    const failures: unknown[] = [];
-    const steps: (() => unknown)[] = [
+    await runCleanup('helm-install', [
       async () => (installed ? helm(['uninstall', RELEASE, '-n', system.name]) : undefined),
       () => ns?.delete(),
       () => system?.delete(),
       () => nodes?.stop(),
       () => cleanDirs?.(),
       () => (work ? rm(work, { recursive: true, force: true }) : undefined),
-    ];
-    for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
-    if (failures.length > 0) throw new AggregateError(failures, `helm-install cleanup: ${failures.length} steps failed`);
+    ]);
   });
 
   it('installs: the operator runs as a pod from the image built in this run and reaches Ready', async () => {

@@ -100,3 +100,10 @@ export function preparePoolDirs(namespace: string, pool: string): () => void {
   }
   return () => made.forEach((d) => rmSync(d, { recursive: true, force: true }));
 }
+
+/** Runs every cleanup step even when one fails (nodes, their pods and DNAT rules are host-wide), then throws all failures at once. */
+export async function runCleanup(what: string, steps: readonly (() => unknown)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
+  if (failures.length > 0) throw new AggregateError(failures, `${what} cleanup: ${failures.length} steps failed`);
+}

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticCredentials } from '../../artifacts/index.ts';
-import { crdFor, KINDS, NODE_PEER_CLUSTER_ROLE, nodeRuntimeName, RUNTIME_LABEL } from '../../api/index.ts';
+import { crdFor, KINDS, NODE_PEER_CALLS, NODE_PEER_CLUSTER_ROLE, nodeRuntimeName, nodeTrustPolicyCalls, rulesFor, RUNTIME_LABEL } from '../../api/index.ts';
 import { request } from '../../devenv/fixtures/http-client.ts';
 import { FlotillaNats } from '../../constructs/nats.ts';
 import { NATS_CLIENT_PORT, NATS_MONITOR_PORT } from '../../constructs/nats-server.ts';
@@ -42,7 +42,7 @@ import { awaitOutput, run } from '../integration/operator/cli-process.ts';
 import type { Proc } from '../integration/operator/cli-process.ts';
 import { createTestNamespace, harness, kubeConfig, logTail, uniqueName, waitFor } from '../harness/index.ts';
 import type { TestNamespace } from '../harness/index.ts';
-import { PINNED_REGISTRY, VERSION, buildAndPushImages, preparePoolDirs, startReadyNodes } from './real-nodes-fixture.ts';
+import { PINNED_REGISTRY, VERSION, buildAndPushImages, preparePoolDirs, runCleanup, startReadyNodes } from './real-nodes-fixture.ts';
 
 const HOST = 'apps.example';
 
@@ -123,16 +123,16 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
     const wasm = new Uint8Array(await readFile(await buildExample('hello')));
     ref = await publish({ kind: 'registry', registry: h.registry.host, repository: `${uniqueName('real-nodes')}/hello` }, wasm, key);
     await client.request({ method: 'POST', path: resourcePath(CONFIG_MAP_TYPE, { namespace: system.name }), body: { metadata: { name: 'fleet' }, data: { 'policy.json': JSON.stringify({ keys: [key.publicPem], identities: [] }) } } });
-    // What the cluster's constructs grant: the pool's nodes read the trust policy in the operator's namespace.
+    // What the cluster's constructs grant (the same tables, api/rbac.ts): the pool's nodes read the trust policy in the operator's namespace.
     const sa = nodeRuntimeName('edge');
-    await client.request({ method: 'POST', path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${system.name}/roles`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'trust-policy-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] } });
+    await client.request({ method: 'POST', path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${system.name}/roles`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'trust-policy-reader' }, rules: rulesFor(nodeTrustPolicyCalls('fleet')) } });
     await client.request({
       method: 'POST',
       path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${system.name}/rolebindings`,
       body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'trust-policy-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'trust-policy-reader' }, subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns.name }] },
     });
     // And the ClusterRole the operator binds each pool to, so a node can check its peers' tokens (TokenReview).
-    await client.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterroles', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: NODE_PEER_CLUSTER_ROLE }, rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }] } });
+    await client.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterroles', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: NODE_PEER_CLUSTER_ROLE }, rules: rulesFor(NODE_PEER_CALLS) } });
     peerRoleCreated = true;
 
     hostPort = await freePort();
@@ -149,9 +149,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
   });
 
   afterAll(async () => {
-    // Every step runs even when one fails: nodes, their pods and the DNAT rule are host-wide.
-    const failures: unknown[] = [];
-    const steps: (() => unknown)[] = [
+    await runCleanup('real-nodes', [
       async () => {
         if (!operator) return;
         operator.child.kill('SIGTERM');
@@ -168,9 +166,7 @@ describe('the node runtime as DaemonSet pods on real kubelet nodes', () => {
       () => privateRegistry?.stop(),
       () => cleanDirs?.(),
       () => (work ? rm(work, { recursive: true, force: true }) : undefined),
-    ];
-    for (const step of steps) await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
-    if (failures.length > 0) throw new AggregateError(failures, `real-nodes cleanup: ${failures.length} steps failed`);
+    ]);
   });
 
   it('runs a node runtime pod from the image built in this run on each node, serving the signed function at each node\'s address, the pool\'s Service endpoints', async () => {
